@@ -1,0 +1,105 @@
+import type { Priority } from '../definitions.js';
+import { type Money, type MoneyJson, moneyFromJson, moneyToJson } from './money.js';
+
+/** Gateways payhook has an adapter for; each is also its route: `POST /webhooks/<gateway>`. */
+export const GATEWAYS = [
+  'paystack',
+  'flutterwave',
+  'razorpay',
+  'oxapay',
+  'stripe',
+  'standard',
+  'adyen',
+] as const;
+export type GatewayName = (typeof GATEWAYS)[number];
+
+export function isGatewayName(value: unknown): value is GatewayName {
+  return typeof value === 'string' && (GATEWAYS as readonly string[]).includes(value);
+}
+
+/**
+ * What an event means for a payment, whatever the gateway called it.
+ * `payment.expired` covers every "this payment can no longer complete" (expired checkout, cancelled intent).
+ */
+export const EVENT_KINDS = [
+  'payment.pending',
+  'payment.authorized',
+  'payment.succeeded',
+  'payment.failed',
+  'payment.expired',
+  'refund.pending',
+  'refund.succeeded',
+  'refund.failed',
+  'dispute.opened',
+  'dispute.updated',
+  'dispute.won',
+  'dispute.lost',
+  'other',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export function isEventKind(value: unknown): value is EventKind {
+  return typeof value === 'string' && (EVENT_KINDS as readonly string[]).includes(value);
+}
+
+/** The default priority of a kind: money arrived and disputes first, the rest of the lifecycle next, then the rest. */
+export function defaultPriority(kind: EventKind): Priority {
+  if (kind === 'payment.succeeded' || kind.startsWith('dispute.')) return 'high';
+  if (kind.startsWith('payment.') || kind.startsWith('refund.')) return 'normal';
+  return 'low';
+}
+
+/** `unknown` where the gateway does not say (Razorpay, OXA Pay, Flutterwave, Standard Webhooks). */
+export type EventMode = 'live' | 'test' | 'unknown';
+
+/** One gateway event, normalised. One webhook request yields one of these, or several for Adyen batches. */
+export interface WebhookEvent {
+  readonly gateway: GatewayName;
+  /**
+   * The dedupe key, unique per gateway: the gateway's own event id, or the derivation documented on each adapter
+   * where the gateway sends none.
+   */
+  readonly eventId: string;
+  /** The gateway's own name for the event, e.g. `charge.success`, `AUTHORISATION`, `invoice.paid`. */
+  readonly eventType: string;
+  readonly kind: EventKind;
+  /** The merchant's reference for the payment (order id, tx_ref, merchantReference), where the payload has it. */
+  readonly reference?: string;
+  /** The gateway's id for the payment (PaymentIntent, order or payment id, pspReference), where the payload has it. */
+  readonly gatewayPaymentId?: string;
+  readonly money?: Money;
+  readonly mode: EventMode;
+  /** When the gateway says the event happened (ISO 8601), where it says. */
+  readonly occurredAt?: string;
+  /** When payhook received the request (ISO 8601). */
+  readonly receivedAt: string;
+  readonly priority: Priority;
+  /** The API Gateway request id, so one search finds the request, the queue message and the payment history. */
+  readonly requestId: string;
+  /**
+   * The event exactly as received: the whole body, or for a batch (Adyen) this item's JSON text. Consumers re-read
+   * it losslessly; it is never logged.
+   */
+  readonly payload: string;
+}
+
+export interface WebhookEventJson extends Omit<WebhookEvent, 'money'> {
+  readonly messageType: 'webhook-event';
+  readonly version: 1;
+  readonly money?: MoneyJson;
+}
+
+export function webhookEventToJson(event: WebhookEvent): WebhookEventJson {
+  const { money, ...rest } = event;
+  return {
+    messageType: 'webhook-event',
+    version: 1,
+    ...rest,
+    ...(money ? { money: moneyToJson(money) } : {}),
+  };
+}
+
+export function webhookEventFromJson(json: WebhookEventJson): WebhookEvent {
+  const { money, messageType: _type, version: _version, ...rest } = json;
+  return { ...rest, ...(money ? { money: moneyFromJson(money) } : {}) };
+}

@@ -1,0 +1,246 @@
+import { isLosslessNumber, stringify } from 'lossless-json';
+import { InvalidAmountError, moneyFromMinor } from '../domain/money.js';
+import type { WebhookEvent } from '../domain/webhook-event.js';
+import { buildEvent, classify, modeFromLive, row } from './normalise.js';
+import { at, booleanAt, isObject, isoTime, type JsonObject, parseJsonObject, textAt } from './payload.js';
+import type { GatewaySettings } from './settings.js';
+import { decodeBase64, hmac, matchesAny, refused, verified } from './signatures.js';
+import {
+  type AcceptedResponse,
+  type Classification,
+  type GatewayAdapter,
+  type UnparseableItem,
+  UnparseablePayloadError,
+  type Verification,
+  type WebhookRequest,
+} from './types.js';
+
+/**
+ * Adyen (Standard webhooks): no signature header. Every item of `notificationItems` carries its own
+ * `NotificationRequestItem.additionalData.hmacSignature`, the base64 HMAC-SHA256 of
+ * `pspReference:originalReference:merchantAccountCode:merchantReference:amount.value:amount.currency:eventCode:success`
+ * (absent fields as empty strings, each value exactly as written in the JSON), keyed with the hex-decoded HMAC key.
+ * No timestamp, no replay window. A request is accepted only when every item verifies: Adyen resends the whole
+ * batch, so nothing of a refused batch is queued.
+ *
+ * Event id (Adyen sends none, and one pspReference collects several event codes): `<eventCode>:<pspReference>:<success>`.
+ *
+ * Capture mode: with automatic capture (the default) a successful AUTHORISATION is the money-arrived event and
+ * CAPTURE is informational; with `adyenCaptureMode: 'manual'` AUTHORISATION only authorises and CAPTURE is the
+ * money-arrived event. `eventTable` shows the automatic rows; the manual ones are {@link MANUAL_CAPTURE_ROWS}.
+ *
+ * Each event's payload is `{"live":...,"NotificationRequestItem":{...}}`: the item as it appears in
+ * `notificationItems`, with the batch's `live` flag added so the item still says which mode it came from. It is
+ * re-serialised with lossless-json, so every value (number texts included) is kept exactly, but whitespace and string
+ * escapes may differ from the bytes Adyen sent.
+ */
+const EVENT_TABLE = {
+  'AUTHORISATION/true': row('payment.succeeded'),
+  'AUTHORISATION/false': row('payment.failed'),
+  // Informational under automatic capture: the money was counted at authorisation.
+  'CAPTURE/true': row('other'),
+  // UNCONFIRMED: a refused capture leaves the authorisation standing, but the money did not arrive; flag it.
+  'CAPTURE/false': row('payment.failed'),
+  CAPTURE_FAILED: row('payment.failed'),
+  // A refused cancellation leaves the payment alive, so only a successful one ends it.
+  'CANCELLATION/true': row('payment.expired'),
+  AUTHORISATION_ADJUSTMENT: row('other'),
+  'REFUND/true': row('refund.succeeded'),
+  'REFUND/false': row('refund.failed'),
+  REFUND_FAILED: row('refund.failed'),
+  REFUNDED_REVERSED: row('refund.failed'),
+  // Ambiguous: Adyen cancels the payment if it is not yet captured and refunds it otherwise; the item does not say
+  // which happened, so it is treated as a refund (the outcome for the customer is the same: they are not charged).
+  'CANCEL_OR_REFUND/true': row('refund.succeeded'),
+  'CANCEL_OR_REFUND/false': row('refund.failed'),
+  NOTIFICATION_OF_CHARGEBACK: row('dispute.opened'),
+  REQUEST_FOR_INFORMATION: row('dispute.opened'),
+  CHARGEBACK: row('dispute.lost'),
+  SECOND_CHARGEBACK: row('dispute.lost'),
+  PREARBITRATION_LOST: row('dispute.lost'),
+  CHARGEBACK_REVERSED: row('dispute.won'),
+  PREARBITRATION_WON: row('dispute.won'),
+};
+
+const MANUAL_CAPTURE_ROWS = {
+  'AUTHORISATION/true': row('payment.authorized'),
+  'CAPTURE/true': row('payment.succeeded'),
+};
+
+const MANUAL_CAPTURE_TABLE = { ...EVENT_TABLE, ...MANUAL_CAPTURE_ROWS };
+
+/** Adyen's notification endpoint contract: this exact text acknowledges the batch. */
+const ADYEN_ACCEPTED: AcceptedResponse = { contentType: 'text/plain', body: '[accepted]' };
+
+const SIGNED_FIELDS: readonly (readonly string[])[] = [
+  ['pspReference'],
+  ['originalReference'],
+  ['merchantAccountCode'],
+  ['merchantReference'],
+  ['amount', 'value'],
+  ['amount', 'currency'],
+  ['eventCode'],
+  ['success'],
+];
+
+/** A signed field exactly as written: a string as-is, a number's source text, a boolean's JSON text; else empty. */
+function signedText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (isLosslessNumber(value)) return value.value;
+  if (typeof value === 'boolean') return String(value);
+  return '';
+}
+
+function signedData(item: JsonObject): string {
+  return SIGNED_FIELDS.map((path) => signedText(at(item, path))).join(':');
+}
+
+/** The items of a notification, or `undefined` when the body has none to verify or normalise. */
+function notificationItems(body: JsonObject): readonly unknown[] | undefined {
+  const items = body.notificationItems;
+  return Array.isArray(items) && items.length > 0 ? items : undefined;
+}
+
+function tryParse(request: WebhookRequest): JsonObject | undefined {
+  try {
+    return parseJsonObject(request.body);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Hex-decoded HMAC keys by configured secret. A secret that is not hex is left out: it can never match (rather than
+ * silently becoming a truncated or empty key that anyone could sign with), and the refusal says how many there were.
+ */
+function decodeKeys(secrets: readonly string[]): ReadonlyMap<string, Buffer> {
+  const keys = new Map<string, Buffer>();
+  for (const secret of secrets) {
+    const trimmed = secret.trim();
+    if (trimmed.length > 0 && trimmed.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(trimmed)) {
+      keys.set(secret, Buffer.from(trimmed, 'hex'));
+    }
+  }
+  return keys;
+}
+
+const NEVER_MATCHES = Buffer.alloc(0);
+
+function verifyItem(
+  item: unknown,
+  where: string,
+  secrets: readonly string[],
+  keys: ReadonlyMap<string, Buffer>,
+): Verification {
+  const requestItem = at(item, ['NotificationRequestItem']);
+  const signature = at(requestItem, ['additionalData', 'hmacSignature']);
+  if (!isObject(requestItem) || typeof signature !== 'string' || signature.trim() === '') {
+    return refused(
+      'missing_signature',
+      `${where} has no NotificationRequestItem.additionalData.hmacSignature`,
+    );
+  }
+  const received = decodeBase64(signature, 32);
+  if (!received) {
+    return refused('malformed_signature', `${where}: hmacSignature is not a base64 SHA-256 digest`);
+  }
+  const data = signedData(requestItem);
+  const ok = matchesAny(secrets, [received], (secret) => {
+    const key = keys.get(secret);
+    return key === undefined ? NEVER_MATCHES : hmac('sha256', key, data);
+  });
+  if (ok) return verified;
+  const unusable = secrets.length - keys.size;
+  const note = unusable > 0 ? ` (${unusable} of them not a hex HMAC key)` : '';
+  return refused(
+    'invalid_signature',
+    `${where}: hmacSignature does not match under any of the ${secrets.length} configured HMAC key(s)${note}`,
+  );
+}
+
+/** The item's payload text: the item with the batch's `live` flag, numbers kept exactly as sent. */
+function itemText(body: JsonObject, item: unknown): string {
+  const live = body.live;
+  const value = isObject(item) ? { ...(live !== undefined && { live }), ...item } : item;
+  return stringify(value) ?? 'null';
+}
+
+function classificationTable(settings: GatewaySettings): Readonly<Record<string, Classification>> {
+  return settings.adyenCaptureMode === 'manual' ? MANUAL_CAPTURE_TABLE : EVENT_TABLE;
+}
+
+function itemEvent(
+  request: WebhookRequest,
+  settings: GatewaySettings,
+  body: JsonObject,
+  item: unknown,
+  payload: string,
+): WebhookEvent {
+  const fields = at(item, ['NotificationRequestItem']);
+  if (!isObject(fields)) throw new UnparseablePayloadError('no NotificationRequestItem object');
+  const eventCode = textAt(fields, ['eventCode']);
+  const pspReference = textAt(fields, ['pspReference']);
+  if (eventCode === undefined || pspReference === undefined) {
+    throw new UnparseablePayloadError('NotificationRequestItem has no eventCode or no pspReference');
+  }
+  const success = signedText(at(fields, ['success']));
+  const value = textAt(fields, ['amount', 'value']);
+  // A modification (CAPTURE, REFUND, ...) has its own pspReference and names the payment's in originalReference.
+  return buildEvent('adyen', request, settings, {
+    eventId: `${eventCode}:${pspReference}:${success}`,
+    eventType: eventCode,
+    classification: classify(classificationTable(settings), `${eventCode}/${success}`, eventCode),
+    reference: textAt(fields, ['merchantReference']),
+    gatewayPaymentId: textAt(fields, ['originalReference']) ?? pspReference,
+    money:
+      value !== undefined
+        ? moneyFromMinor(value, at(fields, ['amount', 'currency']), settings.currencyExponents)
+        : undefined,
+    mode: modeFromLive(booleanAt(body, ['live'])),
+    occurredAt: isoTime(at(fields, ['eventDate'])),
+    payload,
+  });
+}
+
+export const adyen: GatewayAdapter = {
+  name: 'adyen',
+  displayName: 'Adyen',
+  eventTable: EVENT_TABLE,
+  acceptedResponse: ADYEN_ACCEPTED,
+
+  verify(request, secret) {
+    const body = tryParse(request);
+    const items = body === undefined ? undefined : notificationItems(body);
+    if (items === undefined) {
+      return refused(
+        'missing_signature',
+        'Adyen signs each notification item; the body is not a JSON notification with a non-empty notificationItems list',
+      );
+    }
+    const keys = decodeKeys(secret.secrets);
+    for (const [index, item] of items.entries()) {
+      const result = verifyItem(item, `notificationItems[${index}]`, secret.secrets, keys);
+      if (!result.ok) return result;
+    }
+    return verified;
+  },
+
+  normalise(request, settings) {
+    const body = parseJsonObject(request.body);
+    const items = notificationItems(body);
+    if (items === undefined) throw new UnparseablePayloadError('Adyen payload has no notificationItems');
+    const events: WebhookEvent[] = [];
+    const unparseable: UnparseableItem[] = [];
+    for (const [index, item] of items.entries()) {
+      const payload = itemText(body, item);
+      try {
+        events.push(itemEvent(request, settings, body, item, payload));
+      } catch (error) {
+        if (!(error instanceof UnparseablePayloadError || error instanceof InvalidAmountError)) throw error;
+        // One bad item must not cost the batch's good ones; it is parked with its own text.
+        unparseable.push({ reason: `notificationItems[${index}]: ${error.message}`, payload });
+      }
+    }
+    return { events, unparseable };
+  },
+};

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import type { Priority } from '../definitions.js';
+import type { Money } from '../domain/money.js';
+import {
+  defaultPriority,
+  type EventKind,
+  type EventMode,
+  type GatewayName,
+  type WebhookEvent,
+} from '../domain/webhook-event.js';
+import type { GatewaySettings } from './settings.js';
+import type { Classification, WebhookRequest } from './types.js';
+
+/** One row of an adapter's event table; the priority defaults to the kind's (see `defaultPriority`). */
+export function row(kind: EventKind, priority: Priority = defaultPriority(kind)): Classification {
+  return { kind, priority };
+}
+
+const OTHER: Classification = row('other');
+
+/** Looks the keys up in order (e.g. `type/status`, then `type`); unlisted types are `other`, low priority. */
+export function classify(table: Readonly<Record<string, Classification>>, ...keys: string[]): Classification {
+  for (const key of keys) {
+    // Own keys only: an event named `constructor` or `toString` must not find Object.prototype's members.
+    if (Object.hasOwn(table, key)) return table[key] as Classification;
+  }
+  return OTHER;
+}
+
+/**
+ * The dedupe key of last resort, for a payload that carries nothing identifying: a digest of the exact bytes.
+ * A gateway's retry resends the same bytes, so retries still collapse into one.
+ */
+export function bodyDigestId(body: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(body).digest('hex')}`;
+}
+
+export interface EventDraft {
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly classification: Classification;
+  readonly reference?: string | undefined;
+  readonly gatewayPaymentId?: string | undefined;
+  readonly money?: Money | undefined;
+  readonly mode: EventMode;
+  readonly occurredAt?: string | undefined;
+  readonly payload: string;
+}
+
+/** Completes a draft with what every event carries, applying configured priority overrides (type, then kind). */
+export function buildEvent(
+  gateway: GatewayName,
+  request: WebhookRequest,
+  settings: GatewaySettings,
+  draft: EventDraft,
+): WebhookEvent {
+  const { classification, ...fields } = draft;
+  const overrides = settings.priorityOverrides;
+  const priority =
+    (Object.hasOwn(overrides, draft.eventType) ? overrides[draft.eventType] : undefined) ??
+    (Object.hasOwn(overrides, classification.kind) ? overrides[classification.kind] : undefined) ??
+    classification.priority;
+  const event: WebhookEvent = {
+    gateway,
+    eventId: fields.eventId,
+    eventType: fields.eventType,
+    kind: classification.kind,
+    mode: fields.mode,
+    receivedAt: request.receivedAt.toISOString(),
+    priority,
+    requestId: request.requestId,
+    payload: fields.payload,
+  };
+  // Optional fields are left out rather than set to undefined, so queue messages stay small and comparable.
+  return {
+    ...event,
+    ...(fields.reference !== undefined && { reference: fields.reference }),
+    ...(fields.gatewayPaymentId !== undefined && { gatewayPaymentId: fields.gatewayPaymentId }),
+    ...(fields.money !== undefined && { money: fields.money }),
+    ...(fields.occurredAt !== undefined && { occurredAt: fields.occurredAt }),
+  };
+}
+
+/** Maps a gateway's live/test flag to a mode. */
+export function modeFromLive(live: boolean | undefined): EventMode {
+  if (live === undefined) return 'unknown';
+  return live ? 'live' : 'test';
+}

@@ -1,0 +1,235 @@
+import { moneyFromMinor } from '../domain/money.js';
+import { bodyDigestId, buildEvent, classify, modeFromLive, row } from './normalise.js';
+import {
+  at,
+  bodyText,
+  booleanAt,
+  firstTextAt,
+  isObject,
+  isoTime,
+  type JsonObject,
+  parseJsonObject,
+  textAt,
+} from './payload.js';
+import type { GatewaySettings } from './settings.js';
+import {
+  checkTimestamp,
+  decodeHex,
+  hmac,
+  matchesAny,
+  noSecretMatched,
+  refused,
+  verified,
+} from './signatures.js';
+import { type GatewayAdapter, JSON_ACCEPTED, UnparseablePayloadError } from './types.js';
+
+/**
+ * Stripe: `stripe-signature` is `t=<unix seconds>,v1=<hex>[,v1=<hex>...]`; each v1 is the hex HMAC-SHA256 of
+ * `<t>.<raw body>`, keyed with the endpoint secret used as-is, `whsec_` prefix included (unlike Standard Webhooks,
+ * the secret is not base64-decoded). Stripe sends several v1 values while an endpoint secret is being rolled; any
+ * one matching any configured secret is enough. Other schemes (v0) are ignored. The timestamp must lie within
+ * `toleranceSeconds` of the receive time in both directions (Stripe's library bounds only the age).
+ *
+ * Event id: Stripe's own `id` (`evt_...`), which its retries repeat.
+ */
+const SIGNATURE_HEADER = 'stripe-signature';
+
+const EVENT_TABLE = {
+  'payment_intent.succeeded': row('payment.succeeded'),
+  'charge.succeeded': row('payment.succeeded'),
+  'charge.captured': row('payment.succeeded'),
+  'checkout.session.async_payment_succeeded': row('payment.succeeded'),
+  // A completed session is paid, or unpaid until an asynchronous method (bank debit, voucher) settles.
+  'checkout.session.completed/paid': row('payment.succeeded'),
+  'checkout.session.completed/unpaid': row('payment.pending'),
+  'checkout.session.completed/no_payment_required': row('other'),
+  'payment_intent.created': row('payment.pending'),
+  'payment_intent.processing': row('payment.pending'),
+  'payment_intent.requires_action': row('payment.pending'),
+  'charge.pending': row('payment.pending'),
+  'payment_intent.amount_capturable_updated': row('payment.authorized'),
+  'payment_intent.payment_failed': row('payment.failed'),
+  'charge.failed': row('payment.failed'),
+  'checkout.session.async_payment_failed': row('payment.failed'),
+  'payment_intent.canceled': row('payment.expired'),
+  'checkout.session.expired': row('payment.expired'),
+  'charge.expired': row('payment.expired'),
+  // charge.refunded fires once money has gone back; a Refund object's own events carry its status, and a card
+  // refund is often created already `succeeded`, so refund.created is pending only until its status says otherwise.
+  'charge.refunded': row('refund.succeeded'),
+  'refund.created/succeeded': row('refund.succeeded'),
+  'refund.created/failed': row('refund.failed'),
+  'refund.created': row('refund.pending'),
+  'refund.updated/pending': row('refund.pending'),
+  'refund.updated/requires_action': row('refund.pending'),
+  'refund.updated/succeeded': row('refund.succeeded'),
+  'refund.updated/failed': row('refund.failed'),
+  'refund.updated/canceled': row('refund.failed'),
+  'refund.failed': row('refund.failed'),
+  // The older name of refund.updated, still sent to endpoints on older API versions.
+  'charge.refund.updated/pending': row('refund.pending'),
+  'charge.refund.updated/requires_action': row('refund.pending'),
+  'charge.refund.updated/succeeded': row('refund.succeeded'),
+  'charge.refund.updated/failed': row('refund.failed'),
+  'charge.refund.updated/canceled': row('refund.failed'),
+  'charge.dispute.created': row('dispute.opened'),
+  'charge.dispute.updated': row('dispute.updated'),
+  'charge.dispute.funds_withdrawn': row('dispute.updated'),
+  'charge.dispute.funds_reinstated': row('dispute.updated'),
+  'charge.dispute.closed/won': row('dispute.won'),
+  'charge.dispute.closed/lost': row('dispute.lost'),
+  // warning_closed (an inquiry that never became a chargeback) and any newer status.
+  'charge.dispute.closed': row('dispute.updated'),
+};
+
+/**
+ * Stripe special-case currencies: Stripe's API counts ISK and UGX in hundredths although ISO 4217 gives them no
+ * minor unit (HUF and TWD are also special-cased by Stripe but are already 2 in ISO). Re-check against Stripe's
+ * currency documentation before relying on it; a deployment's `currencyExponents` setting wins over this.
+ */
+const STRIPE_CURRENCY_EXPONENTS: Readonly<Record<string, number>> = { ISK: 2, UGX: 2 };
+
+/** Thin events carry only a pointer to the changed object; they are passed on as `other` for a consumer to fetch. */
+const THIN_EVENT_OBJECT = 'v2.core.event';
+
+interface ParsedHeader {
+  readonly timestamp?: string;
+  readonly v1: readonly string[];
+  readonly duplicateTimestamp: boolean;
+}
+
+function parseSignatureHeader(header: string): ParsedHeader {
+  let timestamp: string | undefined;
+  let duplicateTimestamp = false;
+  const v1: string[] = [];
+  for (const part of header.split(',')) {
+    const separator = part.indexOf('=');
+    if (separator < 0) continue;
+    const key = part.slice(0, separator).trim();
+    const value = part.slice(separator + 1).trim();
+    if (key === 't') {
+      duplicateTimestamp ||= timestamp !== undefined;
+      timestamp = value;
+    } else if (key === 'v1') {
+      v1.push(value);
+    }
+  }
+  return { ...(timestamp !== undefined && { timestamp }), v1, duplicateTimestamp };
+}
+
+/** The minor-unit amount that matters for this object and event. */
+function amountText(eventType: string, object: JsonObject): string | undefined {
+  switch (textAt(object, ['object'])) {
+    case 'payment_intent':
+      return eventType === 'payment_intent.succeeded'
+        ? firstTextAt(object, [['amount_received'], ['amount']])
+        : textAt(object, ['amount']);
+    case 'checkout.session':
+      return textAt(object, ['amount_total']);
+    case 'charge':
+      // A charge.refunded event is about the refunded part, not the original charge.
+      return eventType === 'charge.refunded'
+        ? firstTextAt(object, [['amount_refunded'], ['amount']])
+        : textAt(object, ['amount']);
+    default:
+      return textAt(object, ['amount']);
+  }
+}
+
+function referenceOf(object: JsonObject, settings: GatewaySettings): string | undefined {
+  const metadataPaths = settings.stripeReferenceMetadataKeys.map((key) => ['metadata', key]);
+  return firstTextAt(object, [...metadataPaths, ['client_reference_id']]);
+}
+
+function paymentIntentIdOf(object: JsonObject): string | undefined {
+  if (textAt(object, ['object']) === 'payment_intent') return textAt(object, ['id']);
+  // Charges, sessions, refunds and disputes point at their PaymentIntent, by id or (when expanded) as an object.
+  return firstTextAt(object, [['payment_intent'], ['payment_intent', 'id']]);
+}
+
+export const stripe: GatewayAdapter = {
+  name: 'stripe',
+  displayName: 'Stripe',
+  eventTable: EVENT_TABLE,
+  acceptedResponse: JSON_ACCEPTED,
+
+  verify(request, secret, settings) {
+    const header = request.headers[SIGNATURE_HEADER];
+    if (header === undefined || header.trim() === '')
+      return refused('missing_signature', `no ${SIGNATURE_HEADER} header`);
+    const parsed = parseSignatureHeader(header);
+    if (parsed.timestamp === undefined || parsed.duplicateTimestamp) {
+      return refused('malformed_signature', `${SIGNATURE_HEADER} must carry exactly one t= timestamp`);
+    }
+    if (parsed.v1.length === 0)
+      return refused('malformed_signature', `${SIGNATURE_HEADER} has no v1= signature`);
+    // A v1 that is not a SHA-256 hex digest cannot match; it is skipped as Stripe's library would fail to match it.
+    const candidates = parsed.v1.flatMap((value) => decodeHex(value, 32) ?? []);
+    if (candidates.length === 0) {
+      return refused(
+        'malformed_signature',
+        `no v1= value in ${SIGNATURE_HEADER} is a 64-character hex digest`,
+      );
+    }
+    const timing = checkTimestamp(parsed.timestamp, request.receivedAt, settings.toleranceSeconds);
+    if (!timing.ok) return timing;
+    const signedContent = Buffer.concat([Buffer.from(`${parsed.timestamp}.`, 'utf8'), request.body]);
+    const ok = matchesAny(secret.secrets, candidates, (key) => hmac('sha256', key, signedContent));
+    return ok ? verified : noSecretMatched(secret.secrets.length);
+  },
+
+  normalise(request, settings) {
+    const body = parseJsonObject(request.body);
+    const payload = bodyText(request.body);
+    const eventId = textAt(body, ['id']);
+    const eventType = textAt(body, ['type']);
+    const mode = modeFromLive(booleanAt(body, ['livemode']));
+    const occurredAt = isoTime(at(body, ['created']));
+
+    if (textAt(body, ['object']) === THIN_EVENT_OBJECT) {
+      return {
+        events: [
+          buildEvent('stripe', request, settings, {
+            eventId: eventId ?? bodyDigestId(request.body),
+            eventType: eventType ?? THIN_EVENT_OBJECT,
+            classification: row('other'),
+            mode,
+            occurredAt,
+            payload,
+          }),
+        ],
+        unparseable: [],
+      };
+    }
+
+    const object = at(body, ['data', 'object']);
+    if (eventId === undefined || eventType === undefined || !isObject(object)) {
+      throw new UnparseablePayloadError('Stripe payload has no "id", no "type" or no "data.object"');
+    }
+    // Sessions carry their payment state in payment_status (their `status` is only open/complete/expired).
+    const status = firstTextAt(object, [['payment_status'], ['status']]);
+    const classification = classify(EVENT_TABLE, `${eventType}/${status ?? ''}`, eventType);
+    const amount = amountText(eventType, object);
+    const currency = textAt(object, ['currency']);
+    const exponents = { ...STRIPE_CURRENCY_EXPONENTS, ...settings.currencyExponents };
+    return {
+      events: [
+        buildEvent('stripe', request, settings, {
+          eventId,
+          eventType,
+          classification,
+          reference: referenceOf(object, settings),
+          gatewayPaymentId: paymentIntentIdOf(object),
+          money:
+            amount !== undefined && currency !== undefined
+              ? moneyFromMinor(amount, currency, exponents)
+              : undefined,
+          mode,
+          occurredAt,
+          payload,
+        }),
+      ],
+      unparseable: [],
+    };
+  },
+};

@@ -1,0 +1,124 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { WebhookRequest } from '../gateways/types.js';
+import {
+  encodedBodyBytes,
+  type IntakeDependencies,
+  type IntakeResult,
+  receiveWebhook,
+} from './receive-webhook.js';
+
+/** The subset of a logger ingest uses; Powertools' Logger satisfies it. */
+export interface IntakeLog {
+  info(message: string, fields: Record<string, unknown>): void;
+  warn(message: string, fields: Record<string, unknown>): void;
+  error(message: string, fields: Record<string, unknown>): void;
+}
+
+const ROUTE = /^\/webhooks\/([^/]+)\/?$/;
+
+/** The gateway named by the route: the `{gateway}` path parameter, or the last segment of `/webhooks/<gateway>`. */
+export function gatewayFromEvent(event: APIGatewayProxyEventV2): string {
+  const fromParameter = event.pathParameters?.gateway;
+  if (fromParameter) return fromParameter;
+  return ROUTE.exec(event.rawPath ?? '')?.[1] ?? '';
+}
+
+function lowerCaseHeaders(headers: APIGatewayProxyEventV2['headers']): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const key = name.toLowerCase();
+    // HTTP API already joins repeated headers with commas; a front door that did not gets the same treatment here.
+    result[key] = result[key] === undefined ? value : `${result[key]},${value}`;
+  }
+  return result;
+}
+
+export function requestFromEvent(event: APIGatewayProxyEventV2, receivedAt: Date): WebhookRequest {
+  const raw = event.body ?? '';
+  return {
+    headers: lowerCaseHeaders(event.headers),
+    body: event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8'),
+    receivedAt,
+    requestId: event.requestContext?.requestId ?? 'unknown',
+  };
+}
+
+export function resultToResponse(result: IntakeResult): APIGatewayProxyStructuredResultV2 {
+  if (result.outcome === 'accepted') {
+    return { statusCode: result.status, headers: { 'content-type': result.contentType }, body: result.body };
+  }
+  return {
+    statusCode: result.status,
+    headers: {
+      'content-type': 'application/json',
+      ...(result.status === 503 && { 'retry-after': '30' }),
+      ...(result.status === 405 && { allow: 'POST' }),
+    },
+    body: JSON.stringify({ error: result.reason, message: result.detail }),
+  };
+}
+
+/** The one structured line per request: what happened and why, never a secret, a signature or a payload. */
+function logResult(
+  log: IntakeLog,
+  gateway: string,
+  requestId: string,
+  bodyBytes: number,
+  result: IntakeResult,
+): void {
+  const fields: Record<string, unknown> = {
+    gateway: gateway.slice(0, 40),
+    requestId,
+    outcome: result.outcome,
+    status: result.status,
+    bodyBytes,
+  };
+  if (result.outcome === 'accepted') {
+    const shown = result.events.slice(0, 10);
+    log.info('webhook accepted', {
+      ...fields,
+      events: result.events.length,
+      parked: result.parked,
+      eventIds: shown.map((event) => event.eventId),
+      eventTypes: shown.map((event) => event.eventType),
+      references: shown.flatMap((event) => (event.reference === undefined ? [] : [event.reference])),
+    });
+  } else if (result.outcome === 'refused') {
+    log.warn('webhook refused', { ...fields, reason: result.reason, detail: result.detail });
+  } else {
+    log.error('webhook not taken', { ...fields, reason: result.reason, detail: result.detail });
+  }
+}
+
+/** Builds the Lambda handler for `POST /webhooks/{gateway}` (API Gateway HTTP API, payload format 2.0). */
+export function createIngestHandler(deps: IntakeDependencies, log: IntakeLog) {
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const receivedAt = deps.now?.() ?? new Date();
+    const gateway = gatewayFromEvent(event);
+    const requestId = event.requestContext?.requestId ?? 'unknown';
+    const encodedBytes = encodedBodyBytes(event.body ?? '', event.isBase64Encoded === true);
+    let result: IntakeResult;
+    const method = event.requestContext?.http?.method ?? 'POST';
+    if (method !== 'POST') {
+      result = {
+        outcome: 'refused',
+        status: 405,
+        reason: 'method_not_allowed',
+        detail: 'webhooks are POSTed',
+      };
+    } else if (encodedBytes > deps.maxBodyBytes) {
+      // Refused before decoding, so an oversized body costs no memory.
+      result = {
+        outcome: 'refused',
+        status: 413,
+        reason: 'payload_too_large',
+        detail: `body is ${encodedBytes} bytes; the limit is ${deps.maxBodyBytes}`,
+      };
+    } else {
+      result = await receiveWebhook(gateway, requestFromEvent(event, receivedAt), deps);
+    }
+    logResult(log, gateway, requestId, encodedBytes, result);
+    return resultToResponse(result);
+  };
+}

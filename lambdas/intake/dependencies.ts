@@ -1,0 +1,58 @@
+import { createSecretsManagerClient, createSqsClient } from '../common/aws-clients.js';
+import {
+  booleanEnv,
+  type Environment,
+  MissingConfigurationError,
+  optionalEnv,
+  positiveIntegerEnv,
+  requireEnv,
+  stringMapEnv,
+} from '../common/config.js';
+import { DEFAULT_MAX_BODY_BYTES, INGEST_ENV, PRIORITIES, type Priority } from '../definitions.js';
+import { isGatewayName } from '../domain/webhook-event.js';
+import { ADAPTERS } from '../gateways/registry.js';
+import { parseGatewaySettings } from '../gateways/settings.js';
+import { FileSecretStore, type SecretStore } from '../secrets/gateway-secrets.js';
+import { SecretsManagerStore } from '../secrets/secrets-manager-store.js';
+import type { IntakeDependencies } from './receive-webhook.js';
+import { SqsEventQueue } from './sqs-event-queue.js';
+
+/**
+ * Secrets come from Secrets Manager when `PAYHOOK_GATEWAY_SECRET_IDS` names them (AWS), else from the JSON file in
+ * `PAYHOOK_SECRETS_FILE` (local). Setting neither is a configuration error, reported at cold start.
+ */
+export function secretStoreFromEnv(env: Environment): SecretStore {
+  const secretIds = stringMapEnv(env, INGEST_ENV.secretIds);
+  if (secretIds) {
+    for (const gateway of Object.keys(secretIds)) {
+      if (!isGatewayName(gateway)) {
+        throw new MissingConfigurationError(`${INGEST_ENV.secretIds} names unknown gateway "${gateway}"`);
+      }
+    }
+    return new SecretsManagerStore(secretIds, { client: createSecretsManagerClient() });
+  }
+  const file = optionalEnv(env, INGEST_ENV.secretsFile);
+  if (file) return new FileSecretStore(file);
+  throw new MissingConfigurationError(
+    `set ${INGEST_ENV.secretIds} (AWS) or ${INGEST_ENV.secretsFile} (local)`,
+  );
+}
+
+/** Everything ingest needs, built once per container from the environment. */
+export function intakeDependenciesFromEnv(env: Environment): IntakeDependencies {
+  const queues = Object.fromEntries(
+    PRIORITIES.map((priority) => [priority, requireEnv(env, INGEST_ENV.queueUrl(priority))]),
+  ) as Record<Priority, string>;
+  return {
+    adapters: ADAPTERS,
+    settings: parseGatewaySettings(optionalEnv(env, INGEST_ENV.gatewaySettings), {
+      acceptTestMode: booleanEnv(env, INGEST_ENV.acceptTestMode, true),
+    }),
+    secrets: secretStoreFromEnv(env),
+    queue: new SqsEventQueue(createSqsClient(env), {
+      queues,
+      parking: requireEnv(env, INGEST_ENV.deadLetterQueueUrl('low')),
+    }),
+    maxBodyBytes: positiveIntegerEnv(env, INGEST_ENV.maxBodyBytes, DEFAULT_MAX_BODY_BYTES),
+  };
+}

@@ -1,0 +1,176 @@
+import { InvalidAmountError } from '../domain/money.js';
+import { type GatewayName, isGatewayName, type WebhookEvent } from '../domain/webhook-event.js';
+import type { SettingsByGateway } from '../gateways/settings.js';
+import {
+  type GatewayAdapter,
+  type NormalisedBatch,
+  UnparseablePayloadError,
+  type WebhookRequest,
+} from '../gateways/types.js';
+import type { SecretStore } from '../secrets/gateway-secrets.js';
+import { type EventQueue, unparseableWebhook } from './event-queue.js';
+
+/**
+ * A secret fetched longer ago than this is refetched once when a signature fails, so a rotation takes effect at
+ * once; a younger one is trusted, so a flood of bad signatures cannot turn into a flood of Secrets Manager calls.
+ */
+export const SECRET_REFRESH_AFTER_MS = 30_000;
+
+/** Every reason ingest can give, as the `error` code of the JSON answer and the `reason` of the log line. */
+export type RefusalReason =
+  | 'unknown_gateway'
+  | 'gateway_disabled'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'empty_body'
+  | 'missing_signature'
+  | 'malformed_signature'
+  | 'invalid_signature'
+  | 'timestamp_out_of_tolerance'
+  | 'test_mode_not_accepted';
+
+export type FailureReason = 'gateway_not_configured' | 'secrets_unavailable' | 'queue_unavailable';
+
+export type IntakeResult =
+  | {
+      readonly outcome: 'accepted';
+      readonly status: 200;
+      readonly contentType: string;
+      readonly body: string;
+      readonly events: readonly WebhookEvent[];
+      /** Validly signed items parked raw on the low-priority DLQ because they could not be normalised. */
+      readonly parked: number;
+    }
+  | {
+      readonly outcome: 'refused';
+      readonly status: 400 | 401 | 403 | 404 | 405 | 413;
+      readonly reason: RefusalReason;
+      readonly detail: string;
+    }
+  | {
+      readonly outcome: 'failed';
+      readonly status: 503;
+      readonly reason: FailureReason;
+      readonly detail: string;
+    };
+
+export interface IntakeDependencies {
+  readonly adapters: Readonly<Partial<Record<GatewayName, GatewayAdapter>>>;
+  readonly settings: SettingsByGateway;
+  readonly secrets: SecretStore;
+  readonly queue: EventQueue;
+  readonly maxBodyBytes: number;
+  readonly now?: () => Date;
+}
+
+function refuse(
+  status: 400 | 401 | 403 | 404 | 405 | 413,
+  reason: RefusalReason,
+  detail: string,
+): IntakeResult & { outcome: 'refused' } {
+  return { outcome: 'refused', status, reason, detail };
+}
+
+function fail(reason: FailureReason, detail: string): IntakeResult & { outcome: 'failed' } {
+  return { outcome: 'failed', status: 503, reason, detail };
+}
+
+/** Size of a body the front door has not decoded yet, without decoding it (base64 expands 3 bytes into 4 chars). */
+export function encodedBodyBytes(body: string, isBase64Encoded: boolean): number {
+  if (!isBase64Encoded) return Buffer.byteLength(body, 'utf8');
+  const padding = body.endsWith('==') ? 2 : body.endsWith('=') ? 1 : 0;
+  return Math.floor((body.length * 3) / 4) - padding;
+}
+
+function normaliseOrPark(
+  adapter: GatewayAdapter,
+  request: WebhookRequest,
+  deps: IntakeDependencies,
+): NormalisedBatch {
+  try {
+    return adapter.normalise(request, deps.settings[adapter.name]);
+  } catch (error) {
+    if (error instanceof UnparseablePayloadError || error instanceof InvalidAmountError) {
+      return { events: [], unparseable: [{ reason: error.message, payload: request.body }] };
+    }
+    throw error;
+  }
+}
+
+/**
+ * Takes one webhook request from signature to queue. Answers 2xx only once every event is durably queued; refuses
+ * (and queues nothing) when the request is not provably from the gateway; answers 503 when payhook itself cannot
+ * take the event now, so the gateway retries.
+ */
+export async function receiveWebhook(
+  gatewayName: string,
+  request: WebhookRequest,
+  deps: IntakeDependencies,
+): Promise<IntakeResult> {
+  const adapter = isGatewayName(gatewayName) ? deps.adapters[gatewayName] : undefined;
+  if (!adapter) return refuse(404, 'unknown_gateway', `no gateway named "${gatewayName.slice(0, 40)}"`);
+  const settings = deps.settings[adapter.name];
+  if (!settings.enabled) return refuse(404, 'gateway_disabled', `${adapter.displayName} is not enabled here`);
+  if (request.body.length > deps.maxBodyBytes) {
+    return refuse(
+      413,
+      'payload_too_large',
+      `body is ${request.body.length} bytes; the limit is ${deps.maxBodyBytes}`,
+    );
+  }
+  if (request.body.length === 0) return refuse(400, 'empty_body', 'the request has no body');
+
+  let fetched: Awaited<ReturnType<SecretStore['get']>>;
+  try {
+    fetched = await deps.secrets.get(adapter.name);
+  } catch (error) {
+    return fail(
+      'secrets_unavailable',
+      `cannot load ${adapter.displayName} secrets: ${(error as Error).message}`,
+    );
+  }
+  if (!fetched)
+    return fail('gateway_not_configured', `no signing secret is configured for ${adapter.displayName}`);
+
+  let verification = adapter.verify(request, fetched.secret, settings);
+  const now = deps.now?.() ?? new Date();
+  if (
+    !verification.ok &&
+    verification.reason === 'invalid_signature' &&
+    now.getTime() - fetched.fetchedAt.getTime() > SECRET_REFRESH_AFTER_MS
+  ) {
+    try {
+      const refreshed = await deps.secrets.get(adapter.name, { refresh: true });
+      if (refreshed) verification = adapter.verify(request, refreshed.secret, settings);
+    } catch {
+      // The cached secret already said no; a failed refresh does not change that answer.
+    }
+  }
+  if (!verification.ok) return refuse(401, verification.reason, verification.detail);
+
+  const batch = normaliseOrPark(adapter, request, deps);
+  if (!settings.acceptTestMode && batch.events.some((event) => event.mode === 'test')) {
+    return refuse(
+      403,
+      'test_mode_not_accepted',
+      `this deployment does not accept ${adapter.displayName} test-mode events`,
+    );
+  }
+
+  try {
+    await deps.queue.enqueue(batch.events);
+    for (const item of batch.unparseable) {
+      await deps.queue.park(unparseableWebhook(adapter.name, request, item));
+    }
+  } catch (error) {
+    return fail('queue_unavailable', `could not queue the event: ${(error as Error).name}`);
+  }
+  return {
+    outcome: 'accepted',
+    status: 200,
+    contentType: adapter.acceptedResponse.contentType,
+    body: adapter.acceptedResponse.body,
+    events: batch.events,
+    parked: batch.unparseable.length,
+  };
+}

@@ -1,0 +1,97 @@
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
+import { createSqsClient } from '../../lambdas/common/aws-clients.js';
+import { PRIORITIES, type Priority, queueName } from '../../lambdas/definitions.js';
+
+export interface SqsEmulator {
+  readonly endpoint: string;
+  readonly client: SQSClient;
+  stop(): Promise<void>;
+}
+
+/** fauxqs, in this process, on a free loopback port, with an SQS client pointed at it. */
+export async function startSqsEmulator(): Promise<SqsEmulator> {
+  const server = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+  const endpoint = `http://127.0.0.1:${server.port}`;
+  const client = createSqsClient({ AWS_ENDPOINT_URL_SQS: endpoint });
+  return {
+    endpoint,
+    client,
+    async stop() {
+      client.destroy();
+      await server.stop();
+    },
+  };
+}
+
+export interface PipelineQueues {
+  readonly queues: Record<Priority, string>;
+  readonly deadLetterQueues: Record<Priority, string>;
+}
+
+/** The queues of `lambdas/definitions.ts`, created through the real SQS API, under a prefix unique to the caller. */
+export async function createPipelineQueues(client: SQSClient, prefix: string): Promise<PipelineQueues> {
+  const queues = {} as Record<Priority, string>;
+  const deadLetterQueues = {} as Record<Priority, string>;
+  for (const priority of PRIORITIES) {
+    const dlq = await client.send(
+      new CreateQueueCommand({ QueueName: queueName(priority, 'deadLetter', prefix) }),
+    );
+    const main = await client.send(
+      new CreateQueueCommand({ QueueName: queueName(priority, 'main', prefix) }),
+    );
+    if (!dlq.QueueUrl || !main.QueueUrl) throw new Error('CreateQueue returned no URL');
+    deadLetterQueues[priority] = dlq.QueueUrl;
+    queues[priority] = main.QueueUrl;
+  }
+  return { queues, deadLetterQueues };
+}
+
+/** Receives and deletes everything currently on a queue. */
+export async function drain(client: SQSClient, queueUrl: string): Promise<Message[]> {
+  const all: Message[] = [];
+  for (;;) {
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) return all;
+    all.push(...Messages);
+    await client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle,
+        })),
+      }),
+    );
+  }
+}
+
+/** Drains every queue of the pipeline, keyed `high`, `high-dlq`, ... */
+export async function drainAll(
+  client: SQSClient,
+  pipeline: PipelineQueues,
+): Promise<Record<string, Message[]>> {
+  const result: Record<string, Message[]> = {};
+  for (const priority of PRIORITIES) {
+    result[priority] = await drain(client, pipeline.queues[priority]);
+    result[`${priority}-dlq`] = await drain(client, pipeline.deadLetterQueues[priority]);
+  }
+  return result;
+}
+
+export function attribute(message: Message, name: string): string | undefined {
+  return message.MessageAttributes?.[name]?.StringValue;
+}
