@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DEV_SECRETS_FILE, devSecret } from '../../events/index.js';
+import { DEV_SECRETS_FILE, devSecret, readSample } from '../../events/index.js';
 import { MESSAGE_ATTRIBUTES, PRIORITIES } from '../../lambdas/definitions.js';
 import { type WebhookEventJson, webhookEventFromJson } from '../../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../../lambdas/gateways/registry.js';
@@ -13,7 +13,7 @@ import type { IntakeDependencies } from '../../lambdas/intake/receive-webhook.js
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
 import { FileSecretStore } from '../../lambdas/secrets/gateway-secrets.js';
 import { apiGatewayEvent, recordingLog } from '../support/api-gateway.js';
-import { GATEWAY_CASES, signedSample } from '../support/gateway-cases.js';
+import { GATEWAY_CASES, signedSample, signerOf } from '../support/gateway-cases.js';
 import {
   attribute,
   createPipelineQueues,
@@ -204,6 +204,44 @@ describe('Ingest handler against SQS (fauxqs)', () => {
       });
     },
   );
+
+  describe('adyen batches', () => {
+    const sign = (payload: string) => signerOf('adyen')(payload, { secret: devSecret('adyen') });
+
+    it('queues each item of a batch on its own priority queue', async () => {
+      const signed = sign(readSample('adyen', 'batch'));
+      const response = await createIngestHandler(
+        dependencies(),
+        recordingLog(),
+      )(apiGatewayEvent('adyen', signed.body, { ...signed.headers }));
+      expect([response.statusCode, response.body]).toEqual([200, '[accepted]']);
+      const contents = await drainAll(sqs.client, pipeline);
+      const types = (queue: string) =>
+        (contents[queue] ?? []).map((message) => attribute(message, MESSAGE_ATTRIBUTES.eventType)).sort();
+      expect(types('high')).toEqual(['AUTHORISATION', 'NOTIFICATION_OF_CHARGEBACK']);
+      expect(types('normal')).toEqual(['REFUND']);
+      expect(types('low')).toEqual([]);
+    });
+
+    it('refuses the whole batch, queueing nothing, when one item among good ones fails verification', async () => {
+      const signed = sign(readSample('adyen', 'batch'));
+      const notification = JSON.parse(signed.body) as {
+        notificationItems: { NotificationRequestItem: { additionalData: { hmacSignature: string } } }[];
+      };
+      const [first, second] = notification.notificationItems;
+      if (!first || !second) throw new Error('batch sample needs two items');
+      // A genuine signature, but of another item.
+      second.NotificationRequestItem.additionalData.hmacSignature =
+        first.NotificationRequestItem.additionalData.hmacSignature;
+      const response = await createIngestHandler(
+        dependencies(),
+        recordingLog(),
+      )(apiGatewayEvent('adyen', JSON.stringify(notification), { ...signed.headers }));
+      expect([response.statusCode, errorOf(response)]).toEqual([401, 'invalid_signature']);
+      expect(String(response.body)).toContain('notificationItems[1]');
+      await expectNothingQueued();
+    });
+  });
 
   describe('answers that do not depend on the gateway', () => {
     const paystack = GATEWAY_CASES.find((gatewayCase) => gatewayCase.gateway === 'paystack');

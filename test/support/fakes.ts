@@ -1,0 +1,40 @@
+import type { GatewayName, WebhookEvent } from '../../lambdas/domain/webhook-event.js';
+import type { EventQueue, UnparseableWebhook } from '../../lambdas/intake/event-queue.js';
+import type { FetchedSecret, SecretStore } from '../../lambdas/secrets/gateway-secrets.js';
+
+/**
+ * An in-memory queue for pure tests of the ingest core (the SQS implementation has its own tests against fauxqs).
+ * Records exactly what was handed over, so "nothing was queued" is an exact assertion.
+ */
+export class RecordingQueue implements EventQueue {
+  readonly events: WebhookEvent[] = [];
+  readonly parked: UnparseableWebhook[] = [];
+
+  async enqueue(events: readonly WebhookEvent[]): Promise<void> {
+    this.events.push(...events);
+  }
+
+  async park(webhook: UnparseableWebhook): Promise<void> {
+    this.parked.push(webhook);
+  }
+
+  get isEmpty(): boolean {
+    return this.events.length === 0 && this.parked.length === 0;
+  }
+}
+
+/** A secret store whose answers a test scripts, counting fetches. */
+export class ScriptedSecretStore implements SecretStore {
+  readonly calls: { gateway: GatewayName; refresh: boolean }[] = [];
+
+  constructor(private readonly answer: (refresh: boolean) => FetchedSecret | undefined) {}
+
+  async get(
+    gateway: GatewayName,
+    options?: { readonly refresh?: boolean },
+  ): Promise<FetchedSecret | undefined> {
+    const refresh = options?.refresh === true;
+    this.calls.push({ gateway, refresh });
+    return this.answer(refresh);
+  }
+}

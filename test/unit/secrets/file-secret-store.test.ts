@@ -1,0 +1,56 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEV_SECRETS_FILE } from '../../../events/index.js';
+import { GATEWAYS } from '../../../lambdas/domain/webhook-event.js';
+import { FileSecretStore, InvalidSecretError } from '../../../lambdas/secrets/gateway-secrets.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'payhook-secrets-'));
+
+function file(content: unknown): string {
+  const path = join(dir, `${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+describe('FileSecretStore', () => {
+  it('reads the development secrets for every gateway, skipping comment keys', async () => {
+    const store = new FileSecretStore(DEV_SECRETS_FILE);
+    for (const gateway of GATEWAYS) {
+      const fetched = await store.get(gateway);
+      expect(fetched?.secret.secrets.length).toBeGreaterThan(0);
+    }
+    expect((await store.get('oxapay'))?.secret.payoutSecrets).toEqual(['PAYHOOK-DEV-FAKE-OXAPAY-PAYOUT-KEY']);
+  });
+
+  it('re-reads the file on refresh, so editing it rotates a secret without a restart', async () => {
+    const path = file({ paystack: { secrets: ['sk_test_one'] } });
+    let now = new Date('2026-11-24T10:00:00Z');
+    const store = new FileSecretStore(path, () => now);
+    expect((await store.get('paystack'))?.secret.secrets).toEqual(['sk_test_one']);
+    writeFileSync(path, JSON.stringify({ paystack: { secrets: ['sk_test_two', 'sk_test_one'] } }));
+    expect((await store.get('paystack'))?.secret.secrets).toEqual(['sk_test_one']);
+    now = new Date('2026-11-24T10:01:00Z');
+    expect(await store.get('paystack', { refresh: true })).toEqual({
+      secret: { secrets: ['sk_test_two', 'sk_test_one'] },
+      fetchedAt: now,
+    });
+  });
+
+  it('answers undefined for a gateway the file does not mention', async () => {
+    expect(await new FileSecretStore(file({ paystack: { secrets: ['x'] } })).get('stripe')).toBeUndefined();
+  });
+
+  it.each([
+    ['a missing file', join(dir, 'absent.json'), /cannot read secrets file/],
+    ['broken JSON', file('{"paystack":'), /cannot read secrets file/],
+    ['an unknown gateway', file({ paypal: { secrets: ['x'] } }), /unknown gateway "paypal"/],
+    ['an empty list', file({ paystack: { secrets: [] } }), /paystack.secrets is empty/],
+    ['a bare string', file({ paystack: { secrets: 'sk_test_x' } }), /paystack.secrets must be a list/],
+    ['bad payout secrets', file({ oxapay: { secrets: ['a'], payoutSecrets: [1] } }), /oxapay.payoutSecrets/],
+  ])('refuses %s with a message naming the problem', async (_name, path, message) => {
+    await expect(new FileSecretStore(path).get('paystack')).rejects.toThrow(InvalidSecretError);
+    await expect(new FileSecretStore(path).get('paystack')).rejects.toThrow(message);
+  });
+});
