@@ -18,6 +18,8 @@ export interface PriorityQueueDefinition {
   readonly queueName: string;
   /** Base name of the queue's dead-letter queue. */
   readonly deadLetterQueueName: string;
+  /** Receives before SQS itself moves a message to the dead-letter queue (the safety net behind the consumer). */
+  readonly maxReceiveCount: number;
 }
 
 export const PRIORITY_QUEUES: Readonly<Record<Priority, PriorityQueueDefinition>> = {
@@ -26,12 +28,14 @@ export const PRIORITY_QUEUES: Readonly<Record<Priority, PriorityQueueDefinition>
     description: 'Money arrived (successful charge, capture, paid) and disputes.',
     queueName: 'payhook-high',
     deadLetterQueueName: 'payhook-high-dlq',
+    maxReceiveCount: 5,
   },
   normal: {
     priority: 'normal',
     description: "The rest of a payment's lifecycle: pending, authorised, failed, expired, refunds.",
     queueName: 'payhook-normal',
     deadLetterQueueName: 'payhook-normal-dlq',
+    maxReceiveCount: 5,
   },
   low: {
     priority: 'low',
@@ -39,6 +43,7 @@ export const PRIORITY_QUEUES: Readonly<Record<Priority, PriorityQueueDefinition>
       'Everything else the gateways send (subscriptions, transfers, payouts, informational events).',
     queueName: 'payhook-low',
     deadLetterQueueName: 'payhook-low-dlq',
+    maxReceiveCount: 5,
   },
 };
 
