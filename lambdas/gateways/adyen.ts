@@ -232,13 +232,22 @@ export const adyen: GatewayAdapter = {
     const events: WebhookEvent[] = [];
     const unparseable: UnparseableItem[] = [];
     for (const [index, item] of items.entries()) {
-      const payload = itemText(body, item);
+      let payload: string | undefined;
       try {
+        payload = itemText(body, item);
         events.push(itemEvent(request, settings, body, item, payload));
       } catch (error) {
-        if (!(error instanceof UnparseablePayloadError || error instanceof InvalidAmountError)) throw error;
-        // One bad item must not cost the batch's good ones; it is parked with its own text.
-        unparseable.push({ reason: `notificationItems[${index}]: ${error.message}`, payload });
+        // One bad item must not cost the batch's good ones, whatever went wrong with it (a verified item can still
+        // nest deeper than the serialiser can write): it is parked with its own text, or the whole body if even
+        // that cannot be written.
+        const known = error instanceof UnparseablePayloadError || error instanceof InvalidAmountError;
+        const reason = known
+          ? (error as Error).message
+          : `unexpected ${(error as Error).name}: ${(error as Error).message}`;
+        unparseable.push({
+          reason: `notificationItems[${index}]: ${reason}`,
+          payload: payload ?? request.body,
+        });
       }
     }
     return { events, unparseable };

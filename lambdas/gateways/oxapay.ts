@@ -1,7 +1,7 @@
 import { moneyFromMajor } from '../domain/money.js';
 import { bodyDigestId, buildEvent, classify, row } from './normalise.js';
 import { at, bodyText, isoTime, parseJsonObject, textAt } from './payload.js';
-import { decodeHex, hmac, matchesAny, noSecretMatched, refused, verified } from './signatures.js';
+import { refused, verifyBodyHmacHex } from './signatures.js';
 import { type AcceptedResponse, type GatewayAdapter, UnparseablePayloadError } from './types.js';
 
 /**
@@ -54,10 +54,17 @@ function unverifiedType(body: Buffer): string | undefined {
   }
 }
 
-/** `txs[0].tx_hash`: the path accessors walk objects only, and `txs` is an array. */
-function firstTxHash(body: unknown): string | undefined {
+/**
+ * What tells one static-address deposit from the next: its transaction hash, or for several transactions all their
+ * hashes (sorted, so a retry listing them in another order is still the same event). Should OXA Pay send a running
+ * list, each new deposit then gets a new id instead of colliding with the first one's. UNCONFIRMED payload shape.
+ */
+function transactionKey(body: unknown): string | undefined {
   const txs = at(body, ['txs']);
-  return Array.isArray(txs) ? textAt(txs[0], ['tx_hash']) : undefined;
+  if (!Array.isArray(txs)) return undefined;
+  const hashes = txs.flatMap((tx) => textAt(tx, ['tx_hash']) ?? []).sort();
+  if (hashes.length <= 1) return hashes[0];
+  return bodyDigestId(hashes.join(',')).slice(0, 'sha256:'.length + 32);
 }
 
 export const oxapay: GatewayAdapter = {
@@ -67,24 +74,15 @@ export const oxapay: GatewayAdapter = {
   acceptedResponse: OK_RESPONSE,
 
   verify(request, secret) {
-    const header = request.headers[SIGNATURE_HEADER];
-    if (header === undefined || header.trim() === '') return refused('missing_signature', 'no HMAC header');
-    const received = decodeHex(header, 64);
-    if (!received) return refused('malformed_signature', 'HMAC header is not a 128-character hex digest');
     const isPayout = unverifiedType(request.body)?.toLowerCase() === PAYOUT_TYPE;
     const keys = isPayout ? (secret.payoutSecrets ?? []) : secret.secrets;
-    if (isPayout && keys.length === 0) {
-      return refused(
-        'invalid_signature',
-        'payout callback, but no payout API key is configured (payoutSecrets)',
-      );
-    }
-    const ok = matchesAny(keys, [received], (key) => hmac('sha512', key, request.body));
-    if (ok) return verified;
-    if (!isPayout) return noSecretMatched(keys.length);
+    const result = verifyBodyHmacHex(request, keys, { header: SIGNATURE_HEADER, algorithm: 'sha512' });
+    if (result.ok || !isPayout || result.reason !== 'invalid_signature') return result;
     return refused(
       'invalid_signature',
-      `payout callback signature does not match the body under any of the ${keys.length} configured payout key(s)`,
+      keys.length === 0
+        ? 'payout callback, but no payout API key is configured (payoutSecrets)'
+        : `payout callback signature does not match the body under any of the ${keys.length} configured payout key(s)`,
     );
   },
 
@@ -100,7 +98,7 @@ export const oxapay: GatewayAdapter = {
     const trackId = textAt(body, ['track_id']);
     let eventId = bodyDigestId(request.body);
     if (trackId !== undefined) {
-      const txHash = type.toLowerCase() === 'static_address' ? firstTxHash(body) : undefined;
+      const txHash = type.toLowerCase() === 'static_address' ? transactionKey(body) : undefined;
       eventId = `${isPayout ? 'payout:' : ''}${trackId}:${status}${txHash === undefined ? '' : `:${txHash}`}`;
     }
     const amount = textAt(body, ['amount']);

@@ -44,7 +44,8 @@ export function isObject(value: unknown): value is JsonObject {
 export function at(value: unknown, path: readonly string[]): unknown {
   let current = value;
   for (const key of path) {
-    if (!isObject(current)) return undefined;
+    // Own keys only: a configured path such as `constructor` must not reach Object.prototype.
+    if (!isObject(current) || !Object.hasOwn(current, key)) return undefined;
     current = current[key];
   }
   return current;

@@ -1,7 +1,7 @@
 import { moneyFromMinor } from '../domain/money.js';
 import { bodyDigestId, buildEvent, classify, modeFromLive, row } from './normalise.js';
 import { at, bodyText, firstTextAt, isObject, isoTime, parseJsonObject, textAt } from './payload.js';
-import { decodeHex, hmac, matchesAny, noSecretMatched, refused, verified } from './signatures.js';
+import { verifyBodyHmacHex } from './signatures.js';
 import { type GatewayAdapter, JSON_ACCEPTED, UnparseablePayloadError } from './types.js';
 
 /**
@@ -9,7 +9,8 @@ import { type GatewayAdapter, JSON_ACCEPTED, UnparseablePayloadError } from './t
  * API key (`sk_live_...`/`sk_test_...`; Paystack has no separate webhook secret). No timestamp, no replay window.
  *
  * Event id (Paystack sends none): `<event>:<data.id>`, or where `data` has no id the first of `refund_reference`,
- * `subscription_code`, `invoice_code`, `transfer_code`, `reference`; failing all, a digest of the body.
+ * `subscription_code`, `invoice_code`, `transfer_code`, `reference`; failing all, a digest of the body. Event types
+ * that recur for one object add a short body digest (see RECURRING_EVENTS).
  */
 const SIGNATURE_HEADER = 'x-paystack-signature';
 
@@ -43,6 +44,26 @@ const ID_FALLBACK_PATHS = [
   'reference',
 ].map((key) => [key]);
 
+/**
+ * Event types Paystack can send more than once for the same object (a reminder per dispute deadline, an update or a
+ * failed attempt per invoice). Their id also carries a digest of the body, so a second reminder is not mistaken for a
+ * retry of the first; a retry resends the same bytes and still collapses.
+ */
+const RECURRING_EVENTS: ReadonlySet<string> = new Set([
+  'charge.dispute.remind',
+  'invoice.update',
+  'invoice.payment_failed',
+  'subscription.expiring_cards',
+]);
+
+function eventIdOf(eventType: string, idPart: string | undefined, body: Buffer): string {
+  if (idPart === undefined) return bodyDigestId(body);
+  const base = `${eventType}:${idPart}`;
+  return RECURRING_EVENTS.has(eventType)
+    ? `${base}:${bodyDigestId(body).slice('sha256:'.length, 'sha256:'.length + 16)}`
+    : base;
+}
+
 export const paystack: GatewayAdapter = {
   name: 'paystack',
   displayName: 'Paystack',
@@ -50,14 +71,7 @@ export const paystack: GatewayAdapter = {
   acceptedResponse: JSON_ACCEPTED,
 
   verify(request, secret) {
-    const header = request.headers[SIGNATURE_HEADER];
-    if (header === undefined || header.trim() === '')
-      return refused('missing_signature', `no ${SIGNATURE_HEADER} header`);
-    const received = decodeHex(header, 64);
-    if (!received)
-      return refused('malformed_signature', `${SIGNATURE_HEADER} is not a 128-character hex digest`);
-    const ok = matchesAny(secret.secrets, [received], (key) => hmac('sha512', key, request.body));
-    return ok ? verified : noSecretMatched(secret.secrets.length);
+    return verifyBodyHmacHex(request, secret.secrets, { header: SIGNATURE_HEADER, algorithm: 'sha512' });
   },
 
   normalise(request, settings) {
@@ -84,7 +98,7 @@ export const paystack: GatewayAdapter = {
     return {
       events: [
         buildEvent('paystack', request, settings, {
-          eventId: idPart !== undefined ? `${eventType}:${idPart}` : bodyDigestId(request.body),
+          eventId: eventIdOf(eventType, idPart, request.body),
           eventType,
           classification,
           reference: firstTextAt(data, [

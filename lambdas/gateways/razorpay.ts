@@ -10,7 +10,7 @@ import {
   parseJsonObject,
   textAt,
 } from './payload.js';
-import { decodeHex, hmac, matchesAny, noSecretMatched, refused, verified } from './signatures.js';
+import { verifyBodyHmacHex } from './signatures.js';
 import { type GatewayAdapter, JSON_ACCEPTED, UnparseablePayloadError } from './types.js';
 
 /**
@@ -77,14 +77,7 @@ export const razorpay: GatewayAdapter = {
   acceptedResponse: JSON_ACCEPTED,
 
   verify(request, secret) {
-    const header = request.headers[SIGNATURE_HEADER];
-    if (header === undefined || header.trim() === '')
-      return refused('missing_signature', `no ${SIGNATURE_HEADER} header`);
-    const received = decodeHex(header, 32);
-    if (!received)
-      return refused('malformed_signature', `${SIGNATURE_HEADER} is not a 64-character hex digest`);
-    const ok = matchesAny(secret.secrets, [received], (key) => hmac('sha256', key, request.body));
-    return ok ? verified : noSecretMatched(secret.secrets.length);
+    return verifyBodyHmacHex(request, secret.secrets, { header: SIGNATURE_HEADER, algorithm: 'sha256' });
   },
 
   normalise(request, settings) {

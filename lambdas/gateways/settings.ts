@@ -16,7 +16,7 @@ export interface StandardWebhooksMapping {
   readonly occurredAt: string;
   /** A path to a boolean "live" flag, if the sender has one. */
   readonly live?: string;
-  /** The sender's event type names and what they mean; unlisted types are `other`. */
+  /** The sender's event type names and what they mean, merged over the defaults; unlisted types are `other`. */
   readonly kinds: Readonly<Record<string, EventKind>>;
 }
 
@@ -152,7 +152,8 @@ function readMapping(where: string, value: unknown): StandardWebhooksMapping {
     for (const [type, kind] of Object.entries(value.kinds)) {
       if (!isEventKind(kind)) fail(`${where}.kinds.${type}`, `unknown kind ${JSON.stringify(kind)}`);
     }
-    mapping.kinds = value.kinds;
+    // Added to the default kinds, not replacing them; map a default type to `other` to switch it off.
+    mapping.kinds = { ...DEFAULT_STANDARD_MAPPING.kinds, ...value.kinds };
   }
   return mapping as unknown as StandardWebhooksMapping;
 }

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { SignatureFailureReason, Verification } from './types.js';
+import type { SignatureFailureReason, Verification, WebhookRequest } from './types.js';
 
 export type HmacAlgorithm = 'sha256' | 'sha512';
 
@@ -76,7 +76,8 @@ export function checkTimestamp(
     return refused('malformed_signature', 'signature timestamp is missing or not a number of seconds');
   }
   const skew = Math.floor(receivedAt.getTime() / 1000) - Number.parseInt(timestampText, 10);
-  if (toleranceSeconds > 0 && Math.abs(skew) > toleranceSeconds) {
+  // Written so that NaN (an invalid receive time) or a non-positive tolerance refuses rather than lets through.
+  if (!(toleranceSeconds > 0 && Math.abs(skew) <= toleranceSeconds)) {
     const direction = skew > 0 ? `${skew} s old` : `${-skew} s in the future`;
     return refused(
       'timestamp_out_of_tolerance',
@@ -84,4 +85,27 @@ export function checkTimestamp(
     );
   }
   return verified;
+}
+
+const DIGEST_BYTES: Readonly<Record<HmacAlgorithm, number>> = { sha256: 32, sha512: 64 };
+
+/**
+ * The commonest scheme (Paystack, Razorpay, OXA Pay): one header holding the hex HMAC of the exact body, checked
+ * against every key in turn.
+ */
+export function verifyBodyHmacHex(
+  request: WebhookRequest,
+  keys: readonly string[],
+  scheme: { readonly header: string; readonly algorithm: HmacAlgorithm },
+): Verification {
+  const header = request.headers[scheme.header];
+  if (header === undefined || header.trim() === '')
+    return refused('missing_signature', `no ${scheme.header} header`);
+  const bytes = DIGEST_BYTES[scheme.algorithm];
+  const received = decodeHex(header, bytes);
+  if (!received) {
+    return refused('malformed_signature', `${scheme.header} is not a ${bytes * 2}-character hex digest`);
+  }
+  const ok = matchesAny(keys, [received], (key) => hmac(scheme.algorithm, key, request.body));
+  return ok ? verified : noSecretMatched(keys.length);
 }

@@ -65,8 +65,14 @@ function encodedKey(secret: string): string {
  * so a mistyped secret would otherwise turn silently into some other key.
  */
 function isSigningSecret(secret: string): boolean {
-  return /^[A-Za-z0-9+/]+={0,2}$/.test(encodedKey(secret));
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(encodedKey(secret)) && signingKey(secret).length >= MIN_KEY_BYTES;
 }
+
+/**
+ * The spec asks for 24-64 random bytes; anything under 16 is refused as a key, because a secret such as `whsec_A`
+ * decodes to zero bytes, an HMAC key anyone can sign with.
+ */
+const MIN_KEY_BYTES = 16;
 
 /** The HMAC key a secret stands for: its base64 decoded, as the reference library does (not the text itself). */
 function signingKey(secret: string): Buffer {
@@ -136,7 +142,7 @@ export const standard: GatewayAdapter = {
     if (usable.length === 0) {
       return refused(
         'invalid_signature',
-        'no configured secret is a whsec_<base64> key; check the standard secret',
+        'no configured secret is a whsec_<base64> key of at least 16 bytes; check the standard secret',
       );
     }
     const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'utf8'), request.body]);

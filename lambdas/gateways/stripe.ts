@@ -37,6 +37,8 @@ const SIGNATURE_HEADER = 'stripe-signature';
 const EVENT_TABLE = {
   'payment_intent.succeeded': row('payment.succeeded'),
   'charge.succeeded': row('payment.succeeded'),
+  // Under manual capture Stripe sends charge.succeeded at authorisation, with `captured: false`: no money yet.
+  'charge.succeeded/uncaptured': row('payment.authorized'),
   'charge.captured': row('payment.succeeded'),
   'checkout.session.async_payment_succeeded': row('payment.succeeded'),
   // A completed session is paid, or unpaid until an asynchronous method (bank debit, voucher) settles.
@@ -83,11 +85,12 @@ const EVENT_TABLE = {
 };
 
 /**
- * Stripe special-case currencies: Stripe's API counts ISK and UGX in hundredths although ISO 4217 gives them no
- * minor unit (HUF and TWD are also special-cased by Stripe but are already 2 in ISO). Re-check against Stripe's
- * currency documentation before relying on it; a deployment's `currencyExponents` setting wins over this.
+ * Where Stripe's minor unit differs from ISO 4217's. ISK and UGX: Stripe's API counts them in hundredths although ISO
+ * gives them no minor unit (HUF and TWD are also special-cased by Stripe but are already 2 in ISO). MGA: Stripe lists
+ * it as zero-decimal although ISO gives it 2. Re-check against Stripe's currency documentation before relying on it;
+ * a deployment's `currencyExponents` setting wins over this.
  */
-const STRIPE_CURRENCY_EXPONENTS: Readonly<Record<string, number>> = { ISK: 2, UGX: 2 };
+const STRIPE_CURRENCY_EXPONENTS: Readonly<Record<string, number>> = { ISK: 2, UGX: 2, MGA: 0 };
 
 /** Thin events carry only a pointer to the changed object; they are passed on as `other` for a consumer to fetch. */
 const THIN_EVENT_OBJECT = 'v2.core.event';
@@ -127,10 +130,11 @@ function amountText(eventType: string, object: JsonObject): string | undefined {
     case 'checkout.session':
       return textAt(object, ['amount_total']);
     case 'charge':
-      // A charge.refunded event is about the refunded part, not the original charge.
-      return eventType === 'charge.refunded'
-        ? firstTextAt(object, [['amount_refunded'], ['amount']])
-        : textAt(object, ['amount']);
+      // A charge.refunded event is about the refunded part, a capture about the captured part (which can be less
+      // than was authorised), not the original charge.
+      if (eventType === 'charge.refunded') return firstTextAt(object, [['amount_refunded'], ['amount']]);
+      if (eventType === 'charge.captured') return firstTextAt(object, [['amount_captured'], ['amount']]);
+      return textAt(object, ['amount']);
     default:
       return textAt(object, ['amount']);
   }
@@ -208,7 +212,9 @@ export const stripe: GatewayAdapter = {
     }
     // Sessions carry their payment state in payment_status (their `status` is only open/complete/expired).
     const status = firstTextAt(object, [['payment_status'], ['status']]);
-    const classification = classify(EVENT_TABLE, `${eventType}/${status ?? ''}`, eventType);
+    const captureState =
+      at(object, ['captured']) === false ? `${eventType}/uncaptured` : `${eventType}/${status ?? ''}`;
+    const classification = classify(EVENT_TABLE, captureState, `${eventType}/${status ?? ''}`, eventType);
     const amount = amountText(eventType, object);
     const currency = textAt(object, ['currency']);
     const exponents = { ...STRIPE_CURRENCY_EXPONENTS, ...settings.currencyExponents };

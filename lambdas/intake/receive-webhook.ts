@@ -90,10 +90,14 @@ function normaliseOrPark(
   try {
     return adapter.normalise(request, deps.settings[adapter.name]);
   } catch (error) {
-    if (error instanceof UnparseablePayloadError || error instanceof InvalidAmountError) {
-      return { events: [], unparseable: [{ reason: error.message, payload: request.body }] };
-    }
-    throw error;
+    // A verified body is never refused and never lost: whatever stops normalisation (a malformed payload, or a bug
+    // of ours), the body is parked for a human, who can redrive it once the cause is fixed. Answering 5xx instead
+    // would make the gateway retry for days and then disable the endpoint.
+    const known = error instanceof UnparseablePayloadError || error instanceof InvalidAmountError;
+    const reason = known
+      ? (error as Error).message
+      : `unexpected ${(error as Error).name}: ${(error as Error).message}`;
+    return { events: [], unparseable: [{ reason, payload: request.body }] };
   }
 }
 

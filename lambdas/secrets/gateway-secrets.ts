@@ -22,7 +22,8 @@ export class InvalidSecretError extends Error {
 }
 
 function stringList(value: unknown, where: string): string[] {
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item.length > 0)) {
+  // A blank secret would be an HMAC key anyone can use.
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item.trim().length > 0)) {
     throw new InvalidSecretError(`${where} must be a list of non-empty strings`);
   }
   return value;

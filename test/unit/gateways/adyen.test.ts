@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { hmacValidator } from '@adyen/api-library';
+import { parse } from 'lossless-json';
 import { describe, expect, it } from 'vitest';
 import { signAdyen } from '../../../events/adyen/sign.js';
 import { devSecret, readSample } from '../../../events/index.js';
@@ -405,5 +406,40 @@ describe('Gateway: adyen', () => {
     it('acknowledges with the [accepted] text Adyen expects', () => {
       expect(adyen.acceptedResponse).toEqual({ contentType: 'text/plain', body: '[accepted]' });
     });
+  });
+});
+
+describe('Gateway: adyen (hostile but validly signed items)', () => {
+  it('never throws on a verified item nested as deep as the parser accepts, and accounts for every item', () => {
+    // The deepest nesting the JSON parser takes here; serialising it back can overflow where parsing did not.
+    const nested = (depth: number) => `${'{"x":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const depth = [6000, 4000, 3000, 2500, 2000, 1500, 1000].find((candidate) => {
+      try {
+        parse(nested(candidate));
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (depth === undefined) throw new Error('the parser takes no deep nesting at all');
+    const good = JSON.parse(readSample('adyen', 'AUTHORISATION')).notificationItems[0]
+      .NotificationRequestItem;
+    const notification = JSON.stringify({
+      live: 'false',
+      notificationItems: [
+        { NotificationRequestItem: good },
+        { NotificationRequestItem: { ...good, pspReference: 'DEEP', additionalData: { junk: '__DEEP__' } } },
+      ],
+    });
+    // additionalData is outside Adyen's signed fields, so junk injected after signing still verifies.
+    const signedBatch = signAdyen(notification, { secret: KEY });
+    const request = webhookRequest(
+      signedBatch.body.replace('"__DEEP__"', nested(depth - 10)),
+      signedBatch.headers,
+    );
+    expect(adyen.verify(request, secretOf(KEY), settings)).toEqual({ ok: true });
+    const batch = adyen.normalise(request, settings);
+    expect(batch.events[0]?.eventId).toBe(`AUTHORISATION:${good.pspReference}:true`);
+    expect(batch.events.length + batch.unparseable.length).toBe(2);
   });
 });

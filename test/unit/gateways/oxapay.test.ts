@@ -303,3 +303,26 @@ describe('Gateway: oxapay', () => {
     });
   });
 });
+
+describe('Gateway: oxapay (static address deposits)', () => {
+  const deposit = (txs: { tx_hash: string }[]) =>
+    JSON.stringify({
+      track_id: '555',
+      type: 'static_address',
+      status: 'Paid',
+      amount: '5',
+      currency: 'USDT',
+      txs,
+    });
+
+  it('tells deposits apart by their transactions, whatever order a retry lists them in', () => {
+    const idOf = (body: string) =>
+      oxapay.normalise(signed(body), DEFAULT_GATEWAY_SETTINGS).events[0]?.eventId;
+    const first = idOf(deposit([{ tx_hash: '0xaaa' }]));
+    const both = idOf(deposit([{ tx_hash: '0xaaa' }, { tx_hash: '0xbbb' }]));
+    const bothReordered = idOf(deposit([{ tx_hash: '0xbbb' }, { tx_hash: '0xaaa' }]));
+    expect(first).toBe('555:paid:0xaaa');
+    expect(both).not.toBe(first);
+    expect(bothReordered).toBe(both);
+  });
+});

@@ -137,3 +137,21 @@ describe('Event tables', () => {
     expect(event).toMatchObject({ kind: 'other', priority: 'low' });
   });
 });
+
+describe('Gateway: paystack (recurring event types)', () => {
+  const remind = (dueAt: string) =>
+    JSON.stringify({ event: 'charge.dispute.remind', data: { id: 358950, due_at: dueAt, domain: 'test' } });
+  const idOf = (body: string) => paystack.normalise(signed(body), settings).events[0]?.eventId;
+
+  it('gives each reminder for one dispute its own id, while a resend of the same reminder keeps it', () => {
+    const first = idOf(remind('2026-11-28T00:00:00.000Z'));
+    const second = idOf(remind('2026-11-29T00:00:00.000Z'));
+    expect(first).toMatch(/^charge\.dispute\.remind:358950:[0-9a-f]{16}$/);
+    expect(second).not.toBe(first);
+    expect(idOf(remind('2026-11-28T00:00:00.000Z'))).toBe(first);
+  });
+
+  it('keeps the plain id for events that happen once per object', () => {
+    expect(idOf('{"event":"charge.success","data":{"id":7}}')).toBe('charge.success:7');
+  });
+});

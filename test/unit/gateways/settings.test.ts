@@ -56,7 +56,11 @@ describe('Gateway settings', () => {
       type: 'type',
       amount: 'payment.total',
       amountUnit: 'major',
-      kinds: { 'order.paid': 'payment.succeeded' },
+      kinds: {
+        'order.paid': 'payment.succeeded',
+        'payment.succeeded': 'payment.succeeded',
+        'refund.succeeded': 'refund.succeeded',
+      },
     });
   });
 

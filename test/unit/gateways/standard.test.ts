@@ -388,3 +388,27 @@ describe('Gateway: standard', () => {
     });
   });
 });
+
+describe('Gateway: standard (weak secrets and mapping merges)', () => {
+  it.each(['whsec_A', 'whsec_AA==', 'A', `whsec_${Buffer.from('short key').toString('base64')}`])(
+    'never verifies under %j, which decodes to an empty or too-short key',
+    (weak) => {
+      const emptyKeySignature = createHmac('sha256', Buffer.alloc(0))
+        .update(`msg_1.${Math.floor(NOW.getTime() / 1000)}.{}`)
+        .digest('base64');
+      const request = webhookRequest(
+        '{}',
+        {
+          'webhook-id': 'msg_1',
+          'webhook-timestamp': String(Math.floor(NOW.getTime() / 1000)),
+          'webhook-signature': `v1,${emptyKeySignature}`,
+        },
+        NOW,
+      );
+      expect(standard.verify(request, secretOf(weak), settings)).toMatchObject({
+        ok: false,
+        reason: 'invalid_signature',
+      });
+    },
+  );
+});

@@ -444,3 +444,63 @@ describe('Gateway: stripe', () => {
     });
   });
 });
+
+describe('Gateway: stripe (capture and currency details)', () => {
+  const normaliseOne = (body: string) => stripe.normalise(signed(body), settings).events[0];
+
+  it('treats an uncaptured charge.succeeded (manual capture) as authorised, not as money arrived', () => {
+    const uncaptured = normaliseOne(
+      event('charge.succeeded', {
+        id: 'ch_1',
+        object: 'charge',
+        amount: 5000,
+        currency: 'usd',
+        status: 'succeeded',
+        captured: false,
+        payment_intent: 'pi_1',
+      }),
+    );
+    expect(uncaptured).toMatchObject({ kind: 'payment.authorized', priority: 'normal' });
+    const captured = normaliseOne(
+      event('charge.succeeded', {
+        id: 'ch_1',
+        object: 'charge',
+        amount: 5000,
+        currency: 'usd',
+        status: 'succeeded',
+        captured: true,
+        payment_intent: 'pi_1',
+      }),
+    );
+    expect(captured).toMatchObject({ kind: 'payment.succeeded', priority: 'high' });
+  });
+
+  it('reports the captured amount of a partial capture', () => {
+    const capture = normaliseOne(
+      event('charge.captured', {
+        id: 'ch_1',
+        object: 'charge',
+        amount: 5000,
+        amount_captured: 3000,
+        currency: 'usd',
+        captured: true,
+        payment_intent: 'pi_1',
+      }),
+    );
+    expect(capture?.money).toEqual({ amountMinor: 3000n, currency: 'USD', exponent: 2 });
+  });
+
+  it('counts MGA in whole units, as Stripe does, though ISO 4217 gives it two decimals', () => {
+    const paid = normaliseOne(
+      event('payment_intent.succeeded', {
+        id: 'pi_1',
+        object: 'payment_intent',
+        amount: 10000,
+        amount_received: 10000,
+        currency: 'mga',
+        status: 'succeeded',
+      }),
+    );
+    expect(paid?.money).toEqual({ amountMinor: 10000n, currency: 'MGA', exponent: 0 });
+  });
+});

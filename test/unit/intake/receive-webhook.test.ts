@@ -121,6 +121,28 @@ describe('receiveWebhook', () => {
     });
   });
 
+  it('parks a verified body, rather than failing, when normalising it throws something unexpected', async () => {
+    const store = new ScriptedSecretStore(() => ({ secret: { secrets: [OLD_SECRET] }, fetchedAt: NOW }));
+    const queue = new RecordingQueue();
+    const broken = {
+      ...ADAPTERS.paystack,
+      normalise: () => {
+        throw new TypeError('a bug in an adapter');
+      },
+    };
+    const result = await receiveWebhook('paystack', signedWith(OLD_SECRET), {
+      ...dependencies(store, queue),
+      adapters: { ...ADAPTERS, paystack: broken },
+    });
+    expect(result).toMatchObject({ outcome: 'accepted', status: 200, parked: 1 });
+    expect(queue.parked[0]).toMatchObject({
+      gateway: 'paystack',
+      errorClass: 'unparseable_payload',
+      errorMessage: 'unexpected TypeError: a bug in an adapter',
+      payload: readSample('paystack', 'charge.success'),
+    });
+  });
+
   it('never looks up a secret for a request it refuses on shape alone', async () => {
     const store = new ScriptedSecretStore(() => ({ secret: { secrets: [OLD_SECRET] }, fetchedAt: NOW }));
     await receiveWebhook('paystack', webhookRequest('', {}, NOW), dependencies(store));

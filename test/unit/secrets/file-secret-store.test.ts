@@ -48,6 +48,11 @@ describe('FileSecretStore', () => {
     ['an unknown gateway', file({ paypal: { secrets: ['x'] } }), /unknown gateway "paypal"/],
     ['an empty list', file({ paystack: { secrets: [] } }), /paystack.secrets is empty/],
     ['a bare string', file({ paystack: { secrets: 'sk_test_x' } }), /paystack.secrets must be a list/],
+    [
+      'a blank secret (an HMAC key anyone has)',
+      file({ paystack: { secrets: ['  '] } }),
+      /paystack.secrets must be a list of non-empty/,
+    ],
     ['bad payout secrets', file({ oxapay: { secrets: ['a'], payoutSecrets: [1] } }), /oxapay.payoutSecrets/],
   ])('refuses %s with a message naming the problem', async (_name, path, message) => {
     await expect(new FileSecretStore(path).get('paystack')).rejects.toThrow(InvalidSecretError);
