@@ -1,6 +1,25 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { INGEST_TIMEOUT_SECONDS } from '../definitions.js';
 import type { Environment } from './config.js';
+
+/**
+ * Ingest must answer inside the gateway's deadline (Razorpay: 5 s; the function's timeout is
+ * INGEST_TIMEOUT_SECONDS). Two attempts at most 1.2 s each, plus the SDK's backoff between them, stay inside it, so a
+ * slow dependency becomes a clean 503 that the gateway retries rather than a timeout.
+ */
+export const INGEST_CLIENT_SETTINGS = {
+  maxAttempts: 2,
+  // Without throwOnRequestTimeout the current SDK only logs a warning when requestTimeout passes.
+  requestHandler: { connectionTimeout: 400, requestTimeout: 1200, throwOnRequestTimeout: true },
+} as const;
+
+if (
+  (INGEST_CLIENT_SETTINGS.requestHandler.requestTimeout * INGEST_CLIENT_SETTINGS.maxAttempts) / 1000 >=
+  INGEST_TIMEOUT_SECONDS
+) {
+  throw new Error('ingest client timeouts must fit inside the ingest function timeout');
+}
 
 /**
  * An SQS client for the environment. Against an emulator (`AWS_ENDPOINT_URL[_SQS]` set) requests go to the
@@ -9,9 +28,12 @@ import type { Environment } from './config.js';
  */
 export function createSqsClient(env: Environment = process.env): SQSClient {
   const endpoint = env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL;
-  return new SQSClient(endpoint ? { endpoint, useQueueUrlAsEndpoint: false } : {});
+  return new SQSClient({
+    ...INGEST_CLIENT_SETTINGS,
+    ...(endpoint && { endpoint, useQueueUrlAsEndpoint: false }),
+  });
 }
 
 export function createSecretsManagerClient(): SecretsManagerClient {
-  return new SecretsManagerClient({});
+  return new SecretsManagerClient({ ...INGEST_CLIENT_SETTINGS });
 }

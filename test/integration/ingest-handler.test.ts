@@ -309,6 +309,31 @@ describe('Ingest handler against SQS (fauxqs)', () => {
       ]);
     });
 
+    it('answers 503 in time, rather than hanging, when SQS accepts connections but never answers', async () => {
+      const { createServer } = await import('node:net');
+      const { createSqsClient } = await import('../../lambdas/common/aws-clients.js');
+      const sockets: import('node:net').Socket[] = [];
+      const blackhole = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
+      const address = blackhole.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const client = createSqsClient({ AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${port}` });
+      const url = `http://127.0.0.1:${port}/000000000000/payhook-high`;
+      const stuck = new SqsEventQueue(client, { queues: { high: url, normal: url, low: url }, parking: url });
+      try {
+        const signed = signedSample(paystack);
+        const response = await createIngestHandler(
+          dependencies({ queue: stuck }),
+          recordingLog(),
+        )(apiGatewayEvent('paystack', signed.body, { ...signed.headers }));
+        expect([response.statusCode, errorOf(response)]).toEqual([503, 'queue_unavailable']);
+      } finally {
+        client.destroy();
+        for (const socket of sockets) socket.destroy();
+        blackhole.close();
+      }
+    });
+
     it('parks a validly signed but unparseable body, raw, on the low-priority DLQ and answers 200', async () => {
       const body = '{"event":"charge.success","data": not json';
       const signed = {
