@@ -5,6 +5,8 @@
  * Adding a priority class means adding one entry to {@link PRIORITY_QUEUES}; nothing else should need to change.
  */
 
+import type { GatewayName } from './domain/webhook-event.js';
+
 /** The priority classes, highest first. */
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -18,8 +20,21 @@ export interface PriorityQueueDefinition {
   readonly queueName: string;
   /** Base name of the queue's dead-letter queue. */
   readonly deadLetterQueueName: string;
-  /** Receives before SQS itself moves a message to the dead-letter queue (the safety net behind the consumer). */
+  /**
+   * Receives before a message is dead-lettered: the consumer does it itself on the last receive (with the reason), and
+   * SQS's own redrive at this count is the safety net for crashes and timeouts.
+   */
   readonly maxReceiveCount: number;
+  /** Records per consumer invocation. */
+  readonly batchSize: number;
+  /** How long the event source waits to fill a batch; 0 for the lowest latency. Above 10 records SQS needs >= 1 s. */
+  readonly maxBatchingWindowSeconds: number;
+  /** Upper bound on concurrent consumer invocations for this queue (SQS event source `maximumConcurrency`, 2-1000). */
+  readonly maxConcurrency: number;
+  /** The consumer function's timeout. */
+  readonly consumerTimeoutSeconds: number;
+  /** The queue's visibility timeout: at least 6x the consumer timeout, as Lambda's SQS guidance asks. */
+  readonly visibilityTimeoutSeconds: number;
 }
 
 export const PRIORITY_QUEUES: Readonly<Record<Priority, PriorityQueueDefinition>> = {
@@ -28,14 +43,25 @@ export const PRIORITY_QUEUES: Readonly<Record<Priority, PriorityQueueDefinition>
     description: 'Money arrived (successful charge, capture, paid) and disputes.',
     queueName: 'payhook-high',
     deadLetterQueueName: 'payhook-high-dlq',
-    maxReceiveCount: 5,
+    // Money arrived: small batches with no waiting, more attempts before a human is needed.
+    maxReceiveCount: 8,
+    batchSize: 10,
+    maxBatchingWindowSeconds: 0,
+    maxConcurrency: 20,
+    consumerTimeoutSeconds: 30,
+    visibilityTimeoutSeconds: 180,
   },
   normal: {
     priority: 'normal',
     description: "The rest of a payment's lifecycle: pending, authorised, failed, expired, refunds.",
     queueName: 'payhook-normal',
     deadLetterQueueName: 'payhook-normal-dlq',
-    maxReceiveCount: 5,
+    maxReceiveCount: 6,
+    batchSize: 10,
+    maxBatchingWindowSeconds: 1,
+    maxConcurrency: 10,
+    consumerTimeoutSeconds: 30,
+    visibilityTimeoutSeconds: 180,
   },
   low: {
     priority: 'low',
@@ -43,7 +69,13 @@ export const PRIORITY_QUEUES: Readonly<Record<Priority, PriorityQueueDefinition>
       'Everything else the gateways send (subscriptions, transfers, payouts, informational events).',
     queueName: 'payhook-low',
     deadLetterQueueName: 'payhook-low-dlq',
+    // Informational events: bigger, slower batches keep the cost down.
     maxReceiveCount: 5,
+    batchSize: 50,
+    maxBatchingWindowSeconds: 5,
+    maxConcurrency: 5,
+    consumerTimeoutSeconds: 60,
+    visibilityTimeoutSeconds: 360,
   },
 };
 
@@ -94,7 +126,11 @@ export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
  */
 export const INGEST_TIMEOUT_SECONDS = 4;
 
-/** SQS message attribute names written by ingest and read by consumers and the on-call CLI. */
+/**
+ * SQS message attribute names written by ingest and the consumers and read by the on-call CLI. SQS allows ten per
+ * message: a dead-lettered copy keeps gateway, event type and event id for filtering, packs the rest of the original
+ * attributes into `originalAttributes`, and adds the failure's.
+ */
 export const MESSAGE_ATTRIBUTES = {
   messageType: 'messageType',
   gateway: 'gateway',
@@ -105,5 +141,71 @@ export const MESSAGE_ATTRIBUTES = {
   requestId: 'requestId',
   errorClass: 'errorClass',
   errorMessage: 'errorMessage',
-  failedAt: 'failedAt',
+  firstFailedAt: 'firstFailedAt',
+  receiveCount: 'receiveCount',
+  originalAttributes: 'originalAttributes',
+} as const;
+
+/** The payments table: payment items and their history items, plus the indexes the reconciler and CLI use. */
+export const PAYMENTS_TABLE = {
+  baseName: 'payhook-payments',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** History items expire (epoch seconds); payment items never do. */
+  ttlAttribute: 'expiresAt',
+  /** Sparse: only payments still pending carry its keys, oldest first per gateway. */
+  pendingIndex: { name: 'pending-by-age', partitionKey: 'pendingGateway', sortKey: 'pendingSince' },
+  /** `<gateway>#<merchant reference>` */
+  referenceIndex: { name: 'by-reference', partitionKey: 'referenceKey' },
+  /** `<gateway>#<gateway payment id>` */
+  gatewayPaymentIdIndex: { name: 'by-gateway-payment-id', partitionKey: 'gatewayPaymentIdKey' },
+} as const;
+
+/** Powertools idempotency records, with the attribute names of its DynamoDB persistence layer. */
+export const IDEMPOTENCY_TABLE = {
+  baseName: 'payhook-idempotency',
+  partitionKey: 'id',
+  ttlAttribute: 'expiration',
+} as const;
+
+/** Prefixed table name, as for queues. */
+export function tableName(baseName: string, prefix?: string): string {
+  return prefix ? `${prefix}-${baseName}` : baseName;
+}
+
+const DAY = 24 * 3600;
+
+/**
+ * How long an event id is remembered for dedupe: at least as long as the gateway retries or lets a merchant replay.
+ * Past it, the payment record's forward-only rule still keeps a very late duplicate harmless.
+ */
+export const DEDUPE_WINDOW_SECONDS: Readonly<Record<GatewayName, number>> = {
+  stripe: 3 * DAY,
+  razorpay: 7 * DAY,
+  paystack: 3 * DAY,
+  oxapay: 1 * DAY,
+  adyen: 30 * DAY,
+  flutterwave: 7 * DAY,
+  standard: 7 * DAY,
+};
+
+/** Environment variables the consumer functions read (one function per priority queue). */
+export const CONSUMER_ENV = {
+  /** Which priority this consumer drains. */
+  priority: 'PAYHOOK_PRIORITY',
+  /** The queue it drains (for visibility back-off) and its dead-letter queue. */
+  queueUrl: 'PAYHOOK_QUEUE_URL',
+  deadLetterQueueUrl: 'PAYHOOK_DLQ_URL',
+  paymentsTable: 'PAYHOOK_PAYMENTS_TABLE',
+  idempotencyTable: 'PAYHOOK_IDEMPOTENCY_TABLE',
+  /** AWS: the EventBridge bus for payment events. */
+  eventBusName: 'PAYHOOK_EVENT_BUS_NAME',
+  /** Local: a JSON-lines file the payment events are appended to. */
+  eventsFile: 'PAYHOOK_EVENTS_FILE',
+  /** JSON object of gateway to dedupe window in seconds, over {@link DEDUPE_WINDOW_SECONDS}. */
+  dedupeWindows: 'PAYHOOK_DEDUPE_WINDOWS',
+  /** Days a history item is kept. @default 400 */
+  historyRetentionDays: 'PAYHOOK_HISTORY_RETENTION_DAYS',
+  /** `true` keeps raw payloads (customer data) in the history. @default false */
+  historyKeepsPayload: 'PAYHOOK_HISTORY_KEEPS_PAYLOAD',
 } as const;

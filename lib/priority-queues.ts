@@ -43,6 +43,7 @@ export class PriorityQueues extends Construct {
         queueName: queueName(priority, 'main', prefix),
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
+        visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),
         deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: definition.maxReceiveCount },
       });
       deadLetterQueues[priority] = deadLetterQueue;

@@ -1,5 +1,7 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { INGEST_TIMEOUT_SECONDS } from '../definitions.js';
 import type { Environment } from './config.js';
 
@@ -36,4 +38,14 @@ export function createSqsClient(env: Environment = process.env): SQSClient {
 
 export function createSecretsManagerClient(): SecretsManagerClient {
   return new SecretsManagerClient({ ...INGEST_CLIENT_SETTINGS });
+}
+
+/** DynamoDB for the consumers: the SDK reads `AWS_ENDPOINT_URL[_DYNAMODB]` itself, so emulators need no branch. */
+export function createDynamoDbClient(): DynamoDBClient {
+  return new DynamoDBClient({ maxAttempts: 4 });
+}
+
+/** The document client over it: plain JS values in and out, undefined fields left out of items. */
+export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

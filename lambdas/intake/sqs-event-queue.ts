@@ -44,7 +44,7 @@ export class SqsEventQueue implements EventQueue {
           [MESSAGE_ATTRIBUTES.requestId]: webhook.requestId,
           [MESSAGE_ATTRIBUTES.errorClass]: webhook.errorClass,
           [MESSAGE_ATTRIBUTES.errorMessage]: webhook.errorMessage,
-          [MESSAGE_ATTRIBUTES.failedAt]: webhook.receivedAt,
+          [MESSAGE_ATTRIBUTES.firstFailedAt]: webhook.receivedAt,
         }),
       }),
     );

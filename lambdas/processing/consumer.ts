@@ -1,0 +1,254 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import {
+  ChangeMessageVisibilityCommand,
+  type MessageAttributeValue,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { MESSAGE_ATTRIBUTES } from '../definitions.js';
+import { ImpossibleEventError } from '../domain/payment.js';
+import {
+  GATEWAYS,
+  type GatewayName,
+  type WebhookEventJson,
+  webhookEventToJson,
+} from '../domain/webhook-event.js';
+import { type ApplyDependencies, type ApplyResult, applyEvent } from './apply-event.js';
+import { InvalidMessageError, parseQueueMessage } from './queue-message.js';
+
+/** The subset of a logger the consumer uses; Powertools' Logger satisfies it. */
+export interface ConsumerLog {
+  info(message: string, fields: Record<string, unknown>): void;
+  warn(message: string, fields: Record<string, unknown>): void;
+  error(message: string, fields: Record<string, unknown>): void;
+}
+
+export interface ConsumerDependencies {
+  readonly apply: ApplyDependencies;
+  /** Powertools' idempotency store (DynamoDB on AWS and locally). */
+  readonly idempotencyStore: BasePersistenceLayer;
+  /** Dedupe window per gateway, in seconds. */
+  readonly dedupeWindows: Readonly<Record<GatewayName, number>>;
+  readonly sqs: SQSClient;
+  /** The queue this consumer drains (for visibility back-off) and its dead-letter queue. */
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly maxReceiveCount: number;
+  readonly log: ConsumerLog;
+  /** Seconds before a failed record comes back, by receive count. @default backOffSeconds */
+  readonly retryDelay?: (receiveCount: number) => number;
+}
+
+/** How a failed record is treated: put aside at once (permanent) or retried later (transient). */
+export interface Failure {
+  readonly errorClass: string;
+  readonly message: string;
+  readonly permanent: boolean;
+  /** In-flight duplicates are retried soon and never dead-lettered by the consumer. */
+  readonly inProgress: boolean;
+}
+
+function rootCause(error: unknown): unknown {
+  // Powertools wraps some errors it did not raise itself; the cause is what decides.
+  let current = error;
+  while (current instanceof Error && current.name === 'IdempotencyUnknownError' && current.cause)
+    current = current.cause;
+  return current;
+}
+
+export function classifyFailure(error: unknown): Failure {
+  const cause = rootCause(error);
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (cause instanceof InvalidMessageError) {
+    return { errorClass: cause.errorClass, message, permanent: true, inProgress: false };
+  }
+  if (cause instanceof IdempotencyValidationError) {
+    return {
+      errorClass: 'payload_mismatch',
+      message:
+        'this event id was already processed with a different amount or currency; refusing to apply it',
+      permanent: true,
+      inProgress: false,
+    };
+  }
+  if (cause instanceof ImpossibleEventError) {
+    return { errorClass: 'impossible_event', message, permanent: true, inProgress: false };
+  }
+  if (cause instanceof IdempotencyAlreadyInProgressError) {
+    return { errorClass: 'in_progress', message, permanent: false, inProgress: true };
+  }
+  const name = cause instanceof Error ? cause.name : 'Error';
+  return {
+    errorClass: 'retries_exhausted',
+    message: `${name}: ${message}`,
+    permanent: false,
+    inProgress: false,
+  };
+}
+
+/** Exponential back-off by receive count (10 s, 20 s, 40 s, ... capped at 15 min), with jitter against herds. */
+export function backOffSeconds(receiveCount: number, random: () => number = Math.random): number {
+  const base = Math.min(10 * 2 ** Math.max(0, receiveCount - 1), 900);
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+const IN_PROGRESS_RETRY_SECONDS = 5;
+const MAX_ATTRIBUTE_TEXT = 256;
+
+function stringAttribute(value: string): MessageAttributeValue {
+  return { DataType: 'String', StringValue: value.slice(0, MAX_ATTRIBUTE_TEXT) || '-' };
+}
+
+function originalAttributes(record: SQSRecord): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, attribute] of Object.entries(record.messageAttributes ?? {})) {
+    if (attribute.stringValue !== undefined) result[name] = attribute.stringValue;
+  }
+  return result;
+}
+
+/** The key the idempotency layer stores: the gateway's event id, never the SQS message id. */
+interface IdempotentInput {
+  readonly idempotencyKey: string;
+  readonly money: WebhookEventJson['money'] | null;
+  readonly event: WebhookEventJson;
+}
+
+/**
+ * Builds the SQS consumer: Powertools batch processing with partial batch responses, each record made idempotent
+ * on `gateway#eventId` with the gateway's dedupe window, and failures either retried with back-off or dead-lettered
+ * with their reason.
+ */
+export function createConsumer(deps: ConsumerDependencies) {
+  const configs = new Map<GatewayName, IdempotencyConfig>();
+  const apply = new Map<GatewayName, (input: IdempotentInput) => Promise<ApplyResult>>();
+  for (const gateway of GATEWAYS) {
+    const config = new IdempotencyConfig({
+      eventKeyJmesPath: 'idempotencyKey',
+      // The same event id with another amount or currency is refused, not applied (IdempotencyValidationError).
+      payloadValidationJmesPath: 'money',
+      expiresAfterSeconds: deps.dedupeWindows[gateway],
+      throwOnNoIdempotencyKey: true,
+    });
+    configs.set(gateway, config);
+    apply.set(
+      gateway,
+      makeIdempotent(
+        async (input: IdempotentInput) =>
+          applyEvent(parseQueueMessage(JSON.stringify(input.event)), deps.apply),
+        { persistenceStore: deps.idempotencyStore, config },
+      ),
+    );
+  }
+  const processor = new BatchProcessor(EventType.SQS);
+
+  async function deadLetter(record: SQSRecord, failure: Failure, receiveCount: number): Promise<void> {
+    const original = originalAttributes(record);
+    const firstReceived = Number(record.attributes.ApproximateFirstReceiveTimestamp);
+    const firstFailedAt =
+      failure.permanent || !Number.isFinite(firstReceived) ? new Date() : new Date(firstReceived);
+    const attributes: Record<string, MessageAttributeValue> = {
+      [MESSAGE_ATTRIBUTES.errorClass]: stringAttribute(failure.errorClass),
+      [MESSAGE_ATTRIBUTES.errorMessage]: stringAttribute(failure.message),
+      [MESSAGE_ATTRIBUTES.firstFailedAt]: stringAttribute(firstFailedAt.toISOString()),
+      [MESSAGE_ATTRIBUTES.receiveCount]: { DataType: 'Number', StringValue: String(receiveCount) },
+      [MESSAGE_ATTRIBUTES.originalAttributes]: stringAttribute(JSON.stringify(original)),
+    };
+    // Kept at the top level too, so the on-call CLI can filter without unpacking.
+    for (const name of [
+      MESSAGE_ATTRIBUTES.messageType,
+      MESSAGE_ATTRIBUTES.gateway,
+      MESSAGE_ATTRIBUTES.eventType,
+      MESSAGE_ATTRIBUTES.eventId,
+    ]) {
+      const value = original[name];
+      if (value !== undefined) attributes[name] = stringAttribute(value);
+    }
+    await deps.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: deps.deadLetterQueueUrl,
+        MessageBody: record.body,
+        MessageAttributes: attributes,
+      }),
+    );
+  }
+
+  async function backOff(record: SQSRecord, seconds: number): Promise<void> {
+    try {
+      await deps.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: deps.queueUrl,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      );
+    } catch (error) {
+      // The queue's own visibility timeout still brings the message back; a failed back-off only makes it sooner.
+      deps.log.warn('could not delay the retry', {
+        messageId: record.messageId,
+        error: (error as Error).name,
+      });
+    }
+  }
+
+  async function handleRecord(record: SQSRecord): Promise<void> {
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+    const context = { messageId: record.messageId, receiveCount };
+    try {
+      const event = parseQueueMessage(record.body);
+      const run = apply.get(event.gateway);
+      if (!run) throw new InvalidMessageError(`no consumer for gateway ${event.gateway}`, 'unknown_gateway');
+      const result = await run({
+        idempotencyKey: `${event.gateway}#${event.eventId}`,
+        money: webhookEventToJson(event).money ?? null,
+        event: webhookEventToJson(event),
+      });
+      deps.log.info('event processed', {
+        ...context,
+        gateway: event.gateway,
+        eventId: event.eventId,
+        reference: event.reference,
+        requestId: event.requestId,
+        outcome: result.outcome,
+        ...(result.transition && { from: result.transition.from, to: result.transition.to }),
+      });
+    } catch (error) {
+      const failure = classifyFailure(error);
+      if (failure.inProgress) {
+        await backOff(record, IN_PROGRESS_RETRY_SECONDS);
+        throw error;
+      }
+      if (failure.permanent || receiveCount >= deps.maxReceiveCount) {
+        // Dead-lettered with its reason, so no DLQ message lacks one; the record then counts as handled. If the
+        // send fails, the record fails too and SQS's own redrive remains the safety net.
+        await deadLetter(record, failure, receiveCount);
+        deps.log.error('event dead-lettered', {
+          ...context,
+          errorClass: failure.errorClass,
+          errorMessage: failure.message,
+        });
+        return;
+      }
+      deps.log.warn('event failed; will retry', {
+        ...context,
+        errorClass: failure.errorClass,
+        errorMessage: failure.message,
+      });
+      await backOff(record, (deps.retryDelay ?? backOffSeconds)(receiveCount));
+      throw error;
+    }
+  }
+
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    for (const config of configs.values()) config.registerLambdaContext(context);
+    return processPartialResponse(event, handleRecord, processor, { context });
+  };
+}

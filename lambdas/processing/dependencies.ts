@@ -1,0 +1,93 @@
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../common/aws-clients.js';
+import {
+  booleanEnv,
+  type Environment,
+  MissingConfigurationError,
+  optionalEnv,
+  positiveIntegerEnv,
+  requireEnv,
+} from '../common/config.js';
+import { CONSUMER_ENV, DEDUPE_WINDOW_SECONDS, isPriority, PRIORITY_QUEUES } from '../definitions.js';
+import type { PaymentEventPublisher } from '../domain/payment-event.js';
+import { GATEWAYS, type GatewayName, isGatewayName } from '../domain/webhook-event.js';
+import { createEventBridgeClient, EventBridgePublisher } from '../publishing/eventbridge-publisher.js';
+import { FilePaymentEventPublisher } from '../publishing/file-publisher.js';
+import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
+import type { ConsumerDependencies, ConsumerLog } from './consumer.js';
+
+/** Dedupe windows: the defaults, overridden per gateway by `PAYHOOK_DEDUPE_WINDOWS` (seconds). */
+export function dedupeWindowsFromEnv(env: Environment): Record<GatewayName, number> {
+  const windows = { ...DEDUPE_WINDOW_SECONDS };
+  const raw = optionalEnv(env, CONSUMER_ENV.dedupeWindows);
+  if (raw === undefined) return windows;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new MissingConfigurationError(
+      `${CONSUMER_ENV.dedupeWindows} must be a JSON object of gateway to seconds`,
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new MissingConfigurationError(
+      `${CONSUMER_ENV.dedupeWindows} must be a JSON object of gateway to seconds`,
+    );
+  }
+  for (const [gateway, seconds] of Object.entries(parsed)) {
+    if (!isGatewayName(gateway)) {
+      throw new MissingConfigurationError(
+        `${CONSUMER_ENV.dedupeWindows} names unknown gateway "${gateway}" (known: ${GATEWAYS.join(', ')})`,
+      );
+    }
+    if (!Number.isSafeInteger(seconds) || (seconds as number) < 60) {
+      throw new MissingConfigurationError(
+        `${CONSUMER_ENV.dedupeWindows}.${gateway} must be whole seconds, at least 60`,
+      );
+    }
+    windows[gateway] = seconds as number;
+  }
+  return windows;
+}
+
+function publisherFromEnv(env: Environment): PaymentEventPublisher {
+  const bus = optionalEnv(env, CONSUMER_ENV.eventBusName);
+  if (bus) return new EventBridgePublisher(createEventBridgeClient(), bus);
+  const file = optionalEnv(env, CONSUMER_ENV.eventsFile);
+  if (file) return new FilePaymentEventPublisher(file);
+  throw new MissingConfigurationError(
+    `set ${CONSUMER_ENV.eventBusName} (AWS) or ${CONSUMER_ENV.eventsFile} (local)`,
+  );
+}
+
+/** Everything one priority's consumer needs, built once per container from the environment. */
+export function consumerDependenciesFromEnv(env: Environment, log: ConsumerLog): ConsumerDependencies {
+  const priority = requireEnv(env, CONSUMER_ENV.priority);
+  if (!isPriority(priority)) {
+    throw new MissingConfigurationError(
+      `${CONSUMER_ENV.priority} must be high, normal or low, got "${priority}"`,
+    );
+  }
+  const dynamo = createDynamoDbClient();
+  return {
+    apply: {
+      store: new DynamoPaymentStore(createDocumentClient(dynamo), {
+        tableName: requireEnv(env, CONSUMER_ENV.paymentsTable),
+        historyRetentionDays: positiveIntegerEnv(env, CONSUMER_ENV.historyRetentionDays, 400),
+      }),
+      publisher: publisherFromEnv(env),
+      now: () => new Date(),
+      keepPayload: booleanEnv(env, CONSUMER_ENV.historyKeepsPayload, false),
+    },
+    idempotencyStore: new DynamoDBPersistenceLayer({
+      tableName: requireEnv(env, CONSUMER_ENV.idempotencyTable),
+      awsSdkV3Client: dynamo,
+    }),
+    dedupeWindows: dedupeWindowsFromEnv(env),
+    sqs: createSqsClient(env),
+    queueUrl: requireEnv(env, CONSUMER_ENV.queueUrl),
+    deadLetterQueueUrl: requireEnv(env, CONSUMER_ENV.deadLetterQueueUrl),
+    maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
+    log,
+  };
+}

@@ -1,0 +1,42 @@
+import type { Money } from '../domain/money.js';
+import type { AppliedEvent, Payment } from '../domain/payment.js';
+import type { EventKind, GatewayName } from '../domain/webhook-event.js';
+
+/** One event in a payment's history: the audit trail `payhook payments show` prints. */
+export interface HistoryEntry {
+  readonly gateway: GatewayName;
+  readonly paymentKey: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly kind: EventKind;
+  readonly receivedAt: string;
+  readonly occurredAt?: string;
+  readonly requestId: string;
+  readonly money?: Money;
+  /** The status change the event caused; absent when it changed nothing but the history. */
+  readonly transition?: AppliedEvent;
+  /** Why nothing moved, when nothing did. */
+  readonly note?: string;
+  /** The raw payload, only where the deployment keeps payloads (customer data). */
+  readonly payload?: string;
+}
+
+/** Writes to a payment that lost a race: the caller re-reads and decides again. */
+export class StaleWriteError extends Error {
+  override readonly name = 'StaleWriteError';
+}
+
+/** Payments and their histories. On AWS: the DynamoDB payments table of `lambdas/definitions.ts`. */
+export interface PaymentStore {
+  /** The payment, read consistently; `undefined` when it has never been seen. */
+  get(gateway: GatewayName, paymentKey: string): Promise<Payment | undefined>;
+  /**
+   * Stores `next` only if the stored version is still `next.version - 1` (or, for version 1, if none is stored);
+   * throws {@link StaleWriteError} otherwise. One conditional write: two racing events cannot both win.
+   */
+  save(next: Payment): Promise<void>;
+  /** Adds (or rewrites identically) the history item of one event. */
+  recordHistory(entry: HistoryEntry): Promise<void>;
+  /** A payment's history, oldest first. */
+  history(gateway: GatewayName, paymentKey: string): Promise<HistoryEntry[]>;
+}

@@ -1,0 +1,63 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  PAYMENT_EVENT_SOURCE,
+  type PaymentEvent,
+  type PaymentEventPublisher,
+  paymentEventDetailType,
+} from '../domain/payment-event.js';
+
+/**
+ * EventBridge answered PutEvents but did not accept the entry. Carries EventBridge's code and message only: the
+ * event's detail can hold merchant references and never goes into an error that may be logged.
+ */
+export class PublishFailedError extends Error {
+  override readonly name = 'PublishFailedError';
+
+  constructor(
+    readonly errorCode: string,
+    readonly errorMessage: string,
+  ) {
+    super(`EventBridge did not accept the payment event: ${errorCode}: ${errorMessage}`);
+  }
+}
+
+/** Payment events onto an EventBridge bus, one PutEvents call per event. */
+export class EventBridgePublisher implements PaymentEventPublisher {
+  constructor(
+    private readonly client: EventBridgeClient,
+    private readonly eventBusName: string,
+  ) {}
+
+  /** Resolves once EventBridge accepted the entry; SDK errors (throttling, network) propagate unchanged. */
+  async publish(event: PaymentEvent): Promise<void> {
+    const output = await this.client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: PAYMENT_EVENT_SOURCE,
+            DetailType: paymentEventDetailType(event),
+            Detail: JSON.stringify(event),
+            EventBusName: this.eventBusName,
+            Resources: [],
+          },
+        ],
+      }),
+    );
+    // PutEvents is a batch API: it answers 200 even when the entry was refused, and says so only in the body.
+    const entry = output.Entries?.[0];
+    if ((output.FailedEntryCount ?? 0) > 0 || entry?.ErrorCode !== undefined) {
+      throw new PublishFailedError(entry?.ErrorCode ?? 'Unknown', entry?.ErrorMessage ?? 'no error message');
+    }
+  }
+}
+
+/**
+ * The EventBridge client for the environment. No endpoint is set here: the SDK itself honours
+ * `AWS_ENDPOINT_URL_EVENTBRIDGE` and then `AWS_ENDPOINT_URL` from the process environment (smithy's
+ * `getEndpointUrlConfig`), which is how the local stack and emulators point it elsewhere. Three attempts is the SDK's default,
+ * pinned so that a change of default does not change it silently; a failure after them fails the record, which its
+ * queue redelivers.
+ */
+export function createEventBridgeClient(): EventBridgeClient {
+  return new EventBridgeClient({ maxAttempts: 3 });
+}

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+/** The queue's ARN as Lambda reports it in `eventSourceARN`, from a queue URL (`.../<account>/<name>`). */
+export function queueArnOf(queueUrl: string, region = 'us-east-1'): string {
+  // Read from the text, not with URL(): emulators build hosts such as `sqs.us-east-1.127.0.0.1`, which URL rejects.
+  const [name = '', account = '000000000000'] = queueUrl
+    .replace(/[?#].*$/, '')
+    .split('/')
+    .filter(Boolean)
+    .reverse();
+  return `arn:aws:sqs:${region}:${account}:${name}`;
+}
+
+/** An SQS message as Lambda's event source mapping hands it to a function. */
+export function toLambdaRecord(message: Message, eventSourceARN: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        {
+          dataType: value.DataType ?? 'String',
+          ...(value.StringValue !== undefined && { stringValue: value.StringValue }),
+        },
+      ]),
+    ),
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN,
+    awsRegion: eventSourceARN.split(':')[3] ?? 'us-east-1',
+  };
+}
+
+export interface PollResult {
+  readonly received: number;
+  readonly failed: number;
+}
+
+/**
+ * One turn of Lambda's SQS event source mapping: receive up to `batchSize` messages, invoke the handler with them,
+ * then delete every message except those the handler reported as failed (partial batch response). A handler that
+ * throws fails the whole batch, which comes back after its visibility timeout, as on AWS.
+ */
+export async function pollOnce(
+  sqs: SQSClient,
+  queueUrl: string,
+  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>,
+  options: {
+    readonly batchSize: number;
+    readonly waitSeconds?: number;
+    readonly context: (requestId: string) => Context;
+  },
+): Promise<PollResult> {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: Math.min(options.batchSize, 10),
+      WaitTimeSeconds: options.waitSeconds ?? 0,
+      MessageSystemAttributeNames: ['All'],
+      // The older name of the same parameter, for emulators that predate the rename.
+      AttributeNames: ['All'],
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  if (Messages.length === 0) return { received: 0, failed: 0 };
+  const arn = queueArnOf(queueUrl);
+  const records = Messages.map((message) => toLambdaRecord(message, arn));
+  let failedIds: Set<string>;
+  try {
+    const response = await handler({ Records: records }, options.context(randomUUID()));
+    failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+  } catch {
+    return { received: records.length, failed: records.length };
+  }
+  const done = records.filter((record) => !failedIds.has(record.messageId));
+  if (done.length > 0) {
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: done.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+      }),
+    );
+  }
+  return { received: records.length, failed: failedIds.size };
+}

@@ -1,0 +1,397 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
+import { DEDUPE_WINDOW_SECONDS, MESSAGE_ATTRIBUTES, type Priority } from '../../lambdas/definitions.js';
+import { moneyFromMinor } from '../../lambdas/domain/money.js';
+import type { PaymentEvent, PaymentEventPublisher } from '../../lambdas/domain/payment-event.js';
+import { paymentEventId } from '../../lambdas/domain/payment-event.js';
+import { defaultPriority, type EventKind, type WebhookEvent } from '../../lambdas/domain/webhook-event.js';
+import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
+import { createConsumer } from '../../lambdas/processing/consumer.js';
+import { FilePaymentEventPublisher, readPublishedEvents } from '../../lambdas/publishing/file-publisher.js';
+import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';
+import { lambdaContext } from '../../local/lambda-context.js';
+import { pollOnce, queueArnOf, toLambdaRecord } from '../../local/sqs-event-source.js';
+import type { TableNames } from '../../local/tables.js';
+import { recordingLog } from '../support/api-gateway.js';
+import { type DynamoEmulator, startDynamoEmulator } from '../support/dynamodb-emulator.js';
+import {
+  attribute,
+  createPipelineQueues,
+  drain,
+  type PipelineQueues,
+  type SqsEmulator,
+  startSqsEmulator,
+} from '../support/sqs-emulator.js';
+
+let sqs: SqsEmulator;
+let dynamo: DynamoEmulator;
+let pipeline: PipelineQueues;
+let tables: TableNames;
+let store: DynamoPaymentStore;
+const eventsDir = mkdtempSync(join(tmpdir(), 'payhook-consumer-'));
+
+beforeAll(async () => {
+  [sqs, dynamo] = await Promise.all([startSqsEmulator(), startDynamoEmulator()]);
+  pipeline = await createPipelineQueues(sqs.client, 'consumer-test');
+  tables = await dynamo.createTables('consumer-test');
+  store = new DynamoPaymentStore(createDocumentClient(dynamo.client), {
+    tableName: tables.payments,
+    historyRetentionDays: 30,
+  });
+});
+
+afterAll(async () => {
+  await Promise.all([sqs?.stop(), dynamo?.stop()]);
+});
+
+/** The local sink, failing the first `failures` publishes as EventBridge can. */
+class FlakyPublisher implements PaymentEventPublisher {
+  readonly inner: FilePaymentEventPublisher;
+  constructor(
+    readonly path: string,
+    private failures = 0,
+  ) {
+    this.inner = new FilePaymentEventPublisher(path);
+  }
+  private readonly failingReferences = new Set<string>();
+  failNext(count: number): void {
+    this.failures = count;
+  }
+  /** Fails every publish about this payment, whichever order a parallel batch runs in. */
+  failFor(reference: string): void {
+    this.failingReferences.add(reference);
+  }
+  async publish(event: PaymentEvent): Promise<void> {
+    if (event.reference !== undefined && this.failingReferences.has(event.reference)) {
+      throw Object.assign(new Error('EventBridge unavailable'), { name: 'InternalException' });
+    }
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw Object.assign(new Error('EventBridge unavailable'), { name: 'InternalException' });
+    }
+    await this.inner.publish(event);
+  }
+  async published(): Promise<PaymentEvent[]> {
+    return (await readPublishedEvents(this.path)).map((record) => record.detail as PaymentEvent);
+  }
+}
+
+function harness(priority: Priority = 'high', options: { maxReceiveCount?: number } = {}) {
+  const publisher = new FlakyPublisher(join(eventsDir, `${randomUUID()}.jsonl`));
+  const log = recordingLog();
+  const consumer = createConsumer({
+    apply: { store, publisher, now: () => new Date(), keepPayload: false },
+    idempotencyStore: new DynamoDBPersistenceLayer({
+      tableName: tables.idempotency,
+      awsSdkV3Client: dynamo.client,
+    }),
+    dedupeWindows: DEDUPE_WINDOW_SECONDS,
+    sqs: sqs.client,
+    queueUrl: pipeline.queues[priority],
+    deadLetterQueueUrl: pipeline.deadLetterQueues[priority],
+    maxReceiveCount: options.maxReceiveCount ?? 5,
+    log,
+    // Tests stand in for the passing of time: a failed record is visible again at once.
+    retryDelay: () => 0,
+  });
+  const queue = new SqsEventQueue(sqs.client, {
+    queues: pipeline.queues,
+    parking: pipeline.deadLetterQueues.low,
+  });
+  const context = (requestId: string) => lambdaContext('payhook-consumer-test', 30, requestId);
+  return {
+    publisher,
+    log,
+    consumer,
+    send: (...events: WebhookEvent[]) => queue.enqueue(events),
+    /** Plays the event source mapping until the queue is empty (bounded), returning each poll's result. */
+    async drainQueue(maxPolls = 10) {
+      const polls = [];
+      for (let poll = 0; poll < maxPolls; poll += 1) {
+        const result = await pollOnce(sqs.client, pipeline.queues[priority], consumer, {
+          batchSize: 10,
+          context,
+        });
+        if (result.received === 0) break;
+        polls.push(result);
+      }
+      return polls;
+    },
+  };
+}
+
+let counter = 0;
+function event(kind: EventKind, reference: string, overrides: Partial<WebhookEvent> = {}): WebhookEvent {
+  counter += 1;
+  return {
+    gateway: 'paystack',
+    eventId: `${kind}:${reference}:${counter}`,
+    eventType: kind,
+    kind,
+    reference,
+    money: moneyFromMinor('250000', 'NGN'),
+    mode: 'test',
+    receivedAt: new Date(Date.now() + counter).toISOString(),
+    priority: 'high',
+    requestId: `req-${counter}`,
+    payload: '{}',
+    ...overrides,
+  };
+}
+
+const uniqueReference = () => `ORDER-${randomUUID().slice(0, 8)}`;
+
+describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
+  it('applies a succeeded event once, records its history and announces it once, however often it arrives', async () => {
+    const { send, drainQueue, publisher } = harness();
+    const reference = uniqueReference();
+    const succeeded = event('payment.succeeded', reference);
+    await send(succeeded);
+    await drainQueue();
+    await send(succeeded);
+    await send({ ...succeeded, requestId: 'req-gateway-retry' });
+    await drainQueue();
+
+    const payment = await store.get('paystack', reference);
+    expect(payment).toMatchObject({
+      status: 'succeeded',
+      version: 1,
+      paid: { amountMinor: 250000n, currency: 'NGN' },
+    });
+    expect(await store.history('paystack', reference)).toHaveLength(1);
+    const announced = await publisher.published();
+    expect(announced).toEqual([
+      expect.objectContaining({
+        id: paymentEventId('paystack', succeeded.eventId, 'succeeded'),
+        from: null,
+        to: 'succeeded',
+        amount: '250000',
+        currency: 'NGN',
+        reference,
+        sourceEventId: succeeded.eventId,
+      }),
+    ]);
+  });
+
+  it('retries an in-flight duplicate inside one batch instead of dead-lettering it, and applies the event once', async () => {
+    const { send, drainQueue, publisher } = harness();
+    const reference = uniqueReference();
+    const succeeded = event('payment.succeeded', reference);
+    await send(succeeded, succeeded, succeeded);
+    const polls = await drainQueue();
+    expect(polls[0]?.received).toBe(3);
+    expect(await publisher.published()).toHaveLength(1);
+    expect((await drain(sqs.client, pipeline.deadLetterQueues.high)).length).toBe(0);
+    expect((await store.get('paystack', reference))?.version).toBe(1);
+  });
+
+  it('keeps the later fact when events arrive out of order (succeeded before pending)', async () => {
+    const { send, drainQueue, publisher } = harness();
+    const reference = uniqueReference();
+    await send(event('payment.succeeded', reference));
+    await drainQueue();
+    await send(event('payment.pending', reference, { priority: 'high' }));
+    await drainQueue();
+    expect((await store.get('paystack', reference))?.status).toBe('succeeded');
+    const history = await store.history('paystack', reference);
+    expect(history.map((entry) => [entry.kind, entry.transition?.to ?? entry.note])).toEqual([
+      ['payment.succeeded', 'succeeded'],
+      ['payment.pending', 'succeeded does not move to pending; kept in the history only'],
+    ]);
+    expect((await publisher.published()).map((announced) => announced.to)).toEqual(['succeeded']);
+  });
+
+  it('creates a payment first seen through a refund in the refunded state, and ignores the late success', async () => {
+    const { send, drainQueue, publisher } = harness();
+    const reference = uniqueReference();
+    await send(event('refund.succeeded', reference, { priority: 'high' }));
+    await drainQueue();
+    await send(event('payment.succeeded', reference));
+    await drainQueue();
+    const payment = await store.get('paystack', reference);
+    expect(payment?.status).toBe('partially_refunded');
+    expect(payment?.refundedMinor).toBe(250000n);
+    expect((await publisher.published()).map((announced) => [announced.from, announced.to])).toEqual([
+      [null, 'partially_refunded'],
+    ]);
+  });
+
+  it('grows the refunded total through partial refunds, announcing each with its own id, up to refunded', async () => {
+    const { send, drainQueue, publisher } = harness();
+    const reference = uniqueReference();
+    await send(event('payment.succeeded', reference));
+    await drainQueue();
+    const first = event('refund.succeeded', reference, {
+      money: moneyFromMinor('100000', 'NGN'),
+      priority: 'high',
+    });
+    const second = event('refund.succeeded', reference, {
+      money: moneyFromMinor('150000', 'NGN'),
+      priority: 'high',
+    });
+    await send(first);
+    await drainQueue();
+    await send(second);
+    await drainQueue();
+    const payment = await store.get('paystack', reference);
+    expect([payment?.status, payment?.refundedMinor]).toEqual(['refunded', 250000n]);
+    const announced = await publisher.published();
+    expect(announced.map((item) => item.to)).toEqual(['succeeded', 'partially_refunded', 'refunded']);
+    expect(new Set(announced.map((item) => item.id)).size).toBe(3);
+  });
+
+  it('marks amount_mismatch when the paid amount differs from the registered expectation', async () => {
+    const { send, drainQueue, publisher } = harness();
+    const reference = uniqueReference();
+    const now = new Date().toISOString();
+    await store.save({
+      gateway: 'paystack',
+      paymentKey: reference,
+      reference,
+      status: 'pending',
+      version: 1,
+      mode: 'test',
+      expected: moneyFromMinor('250000', 'NGN'),
+      refundedMinor: 0n,
+      pendingSince: now,
+      createdAt: now,
+      updatedAt: now,
+      recentEvents: [],
+    });
+    await send(event('payment.succeeded', reference, { money: moneyFromMinor('200000', 'NGN') }));
+    await drainQueue();
+    expect((await store.get('paystack', reference))?.status).toBe('amount_mismatch');
+    expect((await publisher.published()).map((item) => [item.from, item.to, item.amount])).toEqual([
+      ['pending', 'amount_mismatch', '200000'],
+    ]);
+  });
+
+  it('dead-letters the same event id with a different amount as a permanent payload mismatch, with its reason', async () => {
+    const { send, drainQueue, publisher } = harness();
+    const reference = uniqueReference();
+    const original = event('payment.succeeded', reference);
+    await send(original);
+    await drainQueue();
+    // The documented poison scenario: same event id, another amount (events/poison/).
+    await send({ ...original, money: moneyFromMinor('1', 'NGN') });
+    await drainQueue();
+    const [poisoned] = await drain(sqs.client, pipeline.deadLetterQueues.high);
+    expect(poisoned).toBeDefined();
+    if (!poisoned) return;
+    expect(attribute(poisoned, MESSAGE_ATTRIBUTES.errorClass)).toBe('payload_mismatch');
+    expect(attribute(poisoned, MESSAGE_ATTRIBUTES.eventId)).toBe(original.eventId);
+    expect(attribute(poisoned, MESSAGE_ATTRIBUTES.receiveCount)).toBe('1');
+    expect(Date.parse(attribute(poisoned, MESSAGE_ATTRIBUTES.firstFailedAt) ?? '')).not.toBeNaN();
+    expect(JSON.parse(attribute(poisoned, MESSAGE_ATTRIBUTES.originalAttributes) ?? '{}')).toMatchObject({
+      gateway: 'paystack',
+      eventId: original.eventId,
+      requestId: original.requestId,
+    });
+    expect(JSON.parse(String(poisoned.Body)).money.amountMinor).toBe('1');
+    expect((await store.get('paystack', reference))?.paid?.amountMinor).toBe(250000n);
+    expect(await publisher.published()).toHaveLength(1);
+  });
+
+  it('dead-letters a message that is not a webhook event at once, as invalid_message', async () => {
+    const { drainQueue } = harness();
+    await sqs.client.send(
+      new SendMessageCommand({ QueueUrl: pipeline.queues.high, MessageBody: '{"hello":"world"}' }),
+    );
+    await drainQueue();
+    const [invalid] = await drain(sqs.client, pipeline.deadLetterQueues.high);
+    expect(invalid && attribute(invalid, MESSAGE_ATTRIBUTES.errorClass)).toBe('invalid_message');
+    expect(invalid?.Body).toBe('{"hello":"world"}');
+  });
+
+  it('retries a transient failure and succeeds on redelivery, announcing once', async () => {
+    const { send, drainQueue, publisher, log } = harness();
+    const reference = uniqueReference();
+    publisher.failNext(1);
+    await send(event('payment.succeeded', reference));
+    const polls = await drainQueue();
+    expect(polls.map((poll) => poll.failed)).toEqual([1, 0]);
+    expect(await publisher.published()).toHaveLength(1);
+    expect(log.lines.some((line) => line.message === 'event failed; will retry')).toBe(true);
+    expect((await drain(sqs.client, pipeline.deadLetterQueues.high)).length).toBe(0);
+  });
+
+  it('converges after a crash between the payment write and the publish: one transition, one event id', async () => {
+    const { send, drainQueue, publisher } = harness();
+    const reference = uniqueReference();
+    const succeeded = event('payment.succeeded', reference);
+    // The write lands, the publish fails: the state a crash at that point leaves behind.
+    publisher.failNext(1);
+    await send(succeeded);
+    await drainQueue();
+    const payment = await store.get('paystack', reference);
+    expect([payment?.status, payment?.version]).toEqual(['succeeded', 1]);
+    const announced = await publisher.published();
+    expect(announced.map((item) => item.id)).toEqual([
+      paymentEventId('paystack', succeeded.eventId, 'succeeded'),
+    ]);
+    expect(announced[0]?.from).toBeNull();
+  });
+
+  it('reports exactly the failed records of a batch as batch item failures, and completes the others', async () => {
+    const { send, consumer, publisher } = harness();
+    const good = [uniqueReference(), uniqueReference()];
+    const failing = uniqueReference();
+    publisher.failFor(failing);
+    await send(...[...good, failing].map((reference) => event('payment.succeeded', reference)));
+    const { Messages = [] } = await sqs.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: pipeline.queues.high,
+        MaxNumberOfMessages: 10,
+        AttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const records = Messages.map((message) => toLambdaRecord(message, queueArnOf(pipeline.queues.high)));
+    expect(records).toHaveLength(3);
+    const failingRecord = records.find((record) => JSON.parse(record.body).reference === failing);
+    const response = await consumer(
+      { Records: records },
+      lambdaContext('payhook-consumer-test', 30, 'batch'),
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: failingRecord?.messageId }]);
+    expect((await publisher.published()).map((item) => item.reference).sort()).toEqual([...good].sort());
+    await drain(sqs.client, pipeline.queues.high);
+  });
+
+  it('dead-letters a transient failure itself on the last allowed receive, with retries_exhausted', async () => {
+    const { send, drainQueue, publisher } = harness('high', { maxReceiveCount: 2 });
+    publisher.failNext(5);
+    const succeeded = event('payment.succeeded', uniqueReference());
+    await send(succeeded);
+    await drainQueue();
+    const [exhausted] = await drain(sqs.client, pipeline.deadLetterQueues.high);
+    expect(exhausted && attribute(exhausted, MESSAGE_ATTRIBUTES.errorClass)).toBe('retries_exhausted');
+    expect(exhausted && attribute(exhausted, MESSAGE_ATTRIBUTES.errorMessage)).toBe(
+      'InternalException: EventBridge unavailable',
+    );
+    expect(exhausted && attribute(exhausted, MESSAGE_ATTRIBUTES.receiveCount)).toBe('2');
+    expect((await drain(sqs.client, pipeline.queues.high)).length).toBe(0);
+  });
+
+  it('keeps low-priority events without a payment out of the payments table', async () => {
+    const { send, drainQueue, publisher, log } = harness('low');
+    const { reference: _reference, ...subscription } = event('other', 'unused', {
+      priority: defaultPriority('other'),
+    });
+    await send(subscription);
+    await drainQueue();
+    expect(await publisher.published()).toEqual([]);
+    expect(log.lines.find((line) => line.message === 'event processed')?.fields).toMatchObject({
+      eventId: subscription.eventId,
+      outcome: 'no_payment',
+    });
+    expect(await store.get('paystack', 'unused')).toBeUndefined();
+    expect((await drain(sqs.client, pipeline.deadLetterQueues.low)).length).toBe(0);
+  });
+});

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { moneyFromMinor } from '../../../lambdas/domain/money.js';
+import { ImpossibleEventError } from '../../../lambdas/domain/payment.js';
+import { type WebhookEvent, webhookEventToJson } from '../../../lambdas/domain/webhook-event.js';
+import { backOffSeconds, classifyFailure } from '../../../lambdas/processing/consumer.js';
+import { InvalidMessageError, parseQueueMessage } from '../../../lambdas/processing/queue-message.js';
+
+const EVENT: WebhookEvent = {
+  gateway: 'stripe',
+  eventId: 'evt_1',
+  eventType: 'payment_intent.succeeded',
+  kind: 'payment.succeeded',
+  gatewayPaymentId: 'pi_1',
+  money: moneyFromMinor('2000', 'USD'),
+  mode: 'test',
+  occurredAt: '2026-11-24T10:00:00.000Z',
+  receivedAt: '2026-11-24T10:00:01.000Z',
+  priority: 'high',
+  requestId: 'req-1',
+  payload: '{"id":"evt_1"}',
+};
+
+const body = (overrides: Record<string, unknown> = {}) =>
+  JSON.stringify({ ...webhookEventToJson(EVENT), ...overrides });
+
+describe('parseQueueMessage', () => {
+  it('reads back exactly the event ingest queued', () => {
+    expect(parseQueueMessage(body())).toEqual(EVENT);
+  });
+
+  it.each([
+    ['not JSON', 'nope', 'invalid_message'],
+    ['an array', '[]', 'invalid_message'],
+    ['another message type', body({ messageType: 'something' }), 'invalid_message'],
+    ['a future version', body({ version: 2 }), 'invalid_message'],
+    ['an unknown gateway', body({ gateway: 'paypal' }), 'unknown_gateway'],
+    ['an unknown kind', body({ kind: 'payment.done' }), 'invalid_message'],
+    ['an empty event id', body({ eventId: '' }), 'invalid_message'],
+    ['a bad time', body({ receivedAt: 'yesterday' }), 'invalid_message'],
+    [
+      'a float amount',
+      body({ money: { amountMinor: '20.5', currency: 'USD', exponent: 2 } }),
+      'invalid_message',
+    ],
+    [
+      'a numeric amount',
+      body({ money: { amountMinor: 2000, currency: 'USD', exponent: 2 } }),
+      'invalid_message',
+    ],
+    [
+      'a parked unparseable webhook',
+      JSON.stringify({ messageType: 'unparseable-webhook', version: 1 }),
+      'unparseable_payload',
+    ],
+  ])('refuses %s as %s', (_name, text, errorClass) => {
+    try {
+      parseQueueMessage(text);
+      expect.unreachable('parsed a bad message');
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidMessageError);
+      expect((error as InvalidMessageError).errorClass).toBe(errorClass);
+    }
+  });
+});
+
+describe('classifyFailure', () => {
+  it.each([
+    [new InvalidMessageError('bad'), 'invalid_message', true],
+    [new ImpossibleEventError('refund in another currency'), 'impossible_event', true],
+    [
+      Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }),
+      'retries_exhausted',
+      false,
+    ],
+  ])('classifies %s as %s (permanent: %s)', (error, errorClass, permanent) => {
+    expect(classifyFailure(error)).toMatchObject({ errorClass, permanent });
+  });
+
+  it('looks through the wrapper Powertools puts around errors it did not raise', () => {
+    const wrapped = Object.assign(new Error('unknown', { cause: new ImpossibleEventError('x') }), {
+      name: 'IdempotencyUnknownError',
+    });
+    expect(classifyFailure(wrapped)).toMatchObject({ errorClass: 'impossible_event', permanent: true });
+  });
+});
+
+describe('backOffSeconds', () => {
+  it('doubles with each receive, within a 20% jitter, capped at 15 minutes', () => {
+    expect([1, 2, 3, 4].map((count) => backOffSeconds(count, () => 0.5))).toEqual([10, 20, 40, 80]);
+    expect(backOffSeconds(1, () => 0)).toBe(8);
+    expect(backOffSeconds(1, () => 1)).toBe(12);
+    expect(backOffSeconds(20, () => 0.5)).toBe(900);
+  });
+});
