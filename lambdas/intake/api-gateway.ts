@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { StructuredLog } from '../common/log.js';
 import type { WebhookRequest } from '../gateways/types.js';
 import {
   encodedBodyBytes,
@@ -6,13 +7,6 @@ import {
   type IntakeResult,
   receiveWebhook,
 } from './receive-webhook.js';
-
-/** The subset of a logger ingest uses; Powertools' Logger satisfies it. */
-export interface IntakeLog {
-  info(message: string, fields: Record<string, unknown>): void;
-  warn(message: string, fields: Record<string, unknown>): void;
-  error(message: string, fields: Record<string, unknown>): void;
-}
 
 const ROUTE = /^\/webhooks\/([^/]+)\/?$/;
 
@@ -61,7 +55,7 @@ export function resultToResponse(result: IntakeResult): APIGatewayProxyStructure
 
 /** The one structured line per request: what happened and why, never a secret, a signature or a payload. */
 function logResult(
-  log: IntakeLog,
+  log: StructuredLog,
   gateway: string,
   requestId: string,
   bodyBytes: number,
@@ -92,7 +86,7 @@ function logResult(
 }
 
 /** Builds the Lambda handler for `POST /webhooks/{gateway}` (API Gateway HTTP API, payload format 2.0). */
-export function createIngestHandler(deps: IntakeDependencies, log: IntakeLog) {
+export function createIngestHandler(deps: IntakeDependencies, log: StructuredLog) {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const receivedAt = deps.now?.() ?? new Date();
     const gateway = gatewayFromEvent(event);

@@ -13,6 +13,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { StructuredLog } from '../common/log.js';
 import { MESSAGE_ATTRIBUTES } from '../definitions.js';
 import { ImpossibleEventError } from '../domain/payment.js';
 import {
@@ -23,13 +24,6 @@ import {
 } from '../domain/webhook-event.js';
 import { type ApplyDependencies, type ApplyResult, applyEvent } from './apply-event.js';
 import { InvalidMessageError, parseQueueMessage } from './queue-message.js';
-
-/** The subset of a logger the consumer uses; Powertools' Logger satisfies it. */
-export interface ConsumerLog {
-  info(message: string, fields: Record<string, unknown>): void;
-  warn(message: string, fields: Record<string, unknown>): void;
-  error(message: string, fields: Record<string, unknown>): void;
-}
 
 export interface ConsumerDependencies {
   readonly apply: ApplyDependencies;
@@ -42,9 +36,11 @@ export interface ConsumerDependencies {
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
   readonly maxReceiveCount: number;
-  readonly log: ConsumerLog;
+  readonly log: StructuredLog;
   /** Seconds before a failed record comes back, by receive count. @default backOffSeconds */
   readonly retryDelay?: (receiveCount: number) => number;
+  /** Seconds before an in-flight duplicate is tried again. @default 5 */
+  readonly inProgressRetrySeconds?: number;
 }
 
 /** How a failed record is treated: put aside at once (permanent) or retried later (transient). */
@@ -223,7 +219,7 @@ export function createConsumer(deps: ConsumerDependencies) {
     } catch (error) {
       const failure = classifyFailure(error);
       if (failure.inProgress) {
-        await backOff(record, IN_PROGRESS_RETRY_SECONDS);
+        await backOff(record, deps.inProgressRetrySeconds ?? IN_PROGRESS_RETRY_SECONDS);
         throw error;
       }
       if (failure.permanent || receiveCount >= deps.maxReceiveCount) {

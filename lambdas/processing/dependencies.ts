@@ -8,13 +8,14 @@ import {
   positiveIntegerEnv,
   requireEnv,
 } from '../common/config.js';
+import type { StructuredLog } from '../common/log.js';
 import { CONSUMER_ENV, DEDUPE_WINDOW_SECONDS, isPriority, PRIORITY_QUEUES } from '../definitions.js';
 import type { PaymentEventPublisher } from '../domain/payment-event.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from '../domain/webhook-event.js';
 import { createEventBridgeClient, EventBridgePublisher } from '../publishing/eventbridge-publisher.js';
 import { FilePaymentEventPublisher } from '../publishing/file-publisher.js';
 import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
-import type { ConsumerDependencies, ConsumerLog } from './consumer.js';
+import type { ConsumerDependencies } from './consumer.js';
 
 /** Dedupe windows: the defaults, overridden per gateway by `PAYHOOK_DEDUPE_WINDOWS` (seconds). */
 export function dedupeWindowsFromEnv(env: Environment): Record<GatewayName, number> {
@@ -61,7 +62,7 @@ function publisherFromEnv(env: Environment): PaymentEventPublisher {
 }
 
 /** Everything one priority's consumer needs, built once per container from the environment. */
-export function consumerDependenciesFromEnv(env: Environment, log: ConsumerLog): ConsumerDependencies {
+export function consumerDependenciesFromEnv(env: Environment, log: StructuredLog): ConsumerDependencies {
   const priority = requireEnv(env, CONSUMER_ENV.priority);
   if (!isPriority(priority)) {
     throw new MissingConfigurationError(

@@ -37,6 +37,11 @@ export interface PaymentStore {
   save(next: Payment): Promise<void>;
   /** Adds (or rewrites identically) the history item of one event. */
   recordHistory(entry: HistoryEntry): Promise<void>;
+  /**
+   * The payment an identifier names: its key, the merchant's reference or the gateway's payment id (in that order),
+   * so a payment can be found by whichever the person looking has at hand.
+   */
+  find(gateway: GatewayName, identifier: string): Promise<Payment | undefined>;
   /** A payment's history, oldest first. */
   history(gateway: GatewayName, paymentKey: string): Promise<HistoryEntry[]>;
 }

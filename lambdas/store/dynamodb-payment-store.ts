@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PAYMENTS_TABLE } from '../definitions.js';
 import { type MoneyJson, moneyFromJson, moneyToJson } from '../domain/money.js';
 import type { AppliedEvent, Payment, PaymentStatus } from '../domain/payment.js';
 import type { EventKind, EventMode, GatewayName } from '../domain/webhook-event.js';
@@ -117,6 +118,26 @@ export class DynamoPaymentStore implements PaymentStore {
       }),
     );
     return Item ? fromItem(Item as PaymentItem) : undefined;
+  }
+
+  async find(gateway: GatewayName, identifier: string): Promise<Payment | undefined> {
+    const byKey = await this.get(gateway, identifier);
+    if (byKey) return byKey;
+    for (const index of [PAYMENTS_TABLE.referenceIndex, PAYMENTS_TABLE.gatewayPaymentIdIndex]) {
+      const { Items = [] } = await this.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: '#key = :value',
+          ExpressionAttributeNames: { '#key': index.partitionKey },
+          ExpressionAttributeValues: { ':value': `${gateway}#${identifier}` },
+          Limit: 1,
+        }),
+      );
+      const [item] = Items;
+      if (item) return fromItem(item as PaymentItem);
+    }
+    return undefined;
   }
 
   async save(next: Payment): Promise<void> {

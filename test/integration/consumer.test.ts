@@ -3,7 +3,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
 import { DEDUPE_WINDOW_SECONDS, MESSAGE_ATTRIBUTES, type Priority } from '../../lambdas/definitions.js';
@@ -82,11 +87,14 @@ class FlakyPublisher implements PaymentEventPublisher {
   }
 }
 
-function harness(priority: Priority = 'high', options: { maxReceiveCount?: number } = {}) {
+function harness(
+  priority: Priority = 'high',
+  options: { maxReceiveCount?: number; keepPayload?: boolean; realBackOff?: boolean } = {},
+) {
   const publisher = new FlakyPublisher(join(eventsDir, `${randomUUID()}.jsonl`));
   const log = recordingLog();
   const consumer = createConsumer({
-    apply: { store, publisher, now: () => new Date(), keepPayload: false },
+    apply: { store, publisher, now: () => new Date(), keepPayload: options.keepPayload ?? false },
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName: tables.idempotency,
       awsSdkV3Client: dynamo.client,
@@ -98,7 +106,7 @@ function harness(priority: Priority = 'high', options: { maxReceiveCount?: numbe
     maxReceiveCount: options.maxReceiveCount ?? 5,
     log,
     // Tests stand in for the passing of time: a failed record is visible again at once.
-    retryDelay: () => 0,
+    ...(options.realBackOff ? {} : { retryDelay: () => 0, inProgressRetrySeconds: 0 }),
   });
   const queue = new SqsEventQueue(sqs.client, {
     queues: pipeline.queues,
@@ -185,7 +193,9 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     const succeeded = event('payment.succeeded', reference);
     await send(succeeded, succeeded, succeeded);
     const polls = await drainQueue();
-    expect(polls[0]?.received).toBe(3);
+    // One copy applies; the other two meet it in progress, fail, and come back to find it done.
+    expect(polls[0]).toEqual({ received: 3, failed: 2 });
+    expect(polls.slice(1).reduce((sum, poll) => sum + poll.received - poll.failed, 0)).toBe(2);
     expect(await publisher.published()).toHaveLength(1);
     expect((await drain(sqs.client, pipeline.deadLetterQueues.high)).length).toBe(0);
     expect((await store.get('paystack', reference))?.version).toBe(1);
@@ -319,6 +329,52 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     expect(await publisher.published()).toHaveLength(1);
     expect(log.lines.some((line) => line.message === 'event failed; will retry')).toBe(true);
     expect((await drain(sqs.client, pipeline.deadLetterQueues.high)).length).toBe(0);
+  });
+
+  it('hides a failed record for the back-off delay instead of handing it straight back', async () => {
+    const { send, drainQueue, publisher } = harness('high', { realBackOff: true });
+    const inFlight = async () => {
+      const { Attributes } = await sqs.client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: pipeline.queues.high,
+          AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return Number(Attributes?.ApproximateNumberOfMessagesNotVisible);
+    };
+    const before = await inFlight();
+    publisher.failNext(1);
+    await send(event('payment.succeeded', uniqueReference()));
+    const polls = await drainQueue();
+    // Received once, failed, and not handed back on the next poll: it waits out its back-off.
+    expect(polls).toEqual([{ received: 1, failed: 1 }]);
+    expect(await inFlight()).toBe(before + 1);
+    await sqs.client.send(new PurgeQueueCommand({ QueueUrl: pipeline.queues.high }));
+  });
+
+  it('keeps raw payloads in the history only where the deployment says so', async () => {
+    for (const keepPayload of [false, true]) {
+      const { send, drainQueue } = harness('high', { keepPayload });
+      const reference = uniqueReference();
+      await send(
+        event('payment.succeeded', reference, { payload: '{"customer":{"email":"ada@example.com"}}' }),
+      );
+      await drainQueue();
+      const [entry] = await store.history('paystack', reference);
+      expect(entry?.payload).toBe(keepPayload ? '{"customer":{"email":"ada@example.com"}}' : undefined);
+      expect(entry?.requestId).toMatch(/^req-/);
+    }
+  });
+
+  it('finds a payment by its key, its merchant reference or its gateway payment id', async () => {
+    const { send, drainQueue } = harness();
+    const reference = uniqueReference();
+    await send(event('payment.succeeded', reference, { gatewayPaymentId: `psp-${reference}` }));
+    await drainQueue();
+    expect((await store.find('paystack', reference))?.paymentKey).toBe(reference);
+    expect((await store.find('paystack', `psp-${reference}`))?.paymentKey).toBe(reference);
+    expect(await store.find('stripe', reference)).toBeUndefined();
+    expect(await store.find('paystack', 'no-such-payment')).toBeUndefined();
   });
 
   it('converges after a crash between the payment write and the publish: one transition, one event id', async () => {
