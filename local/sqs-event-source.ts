@@ -47,6 +47,56 @@ export function toLambdaRecord(message: Message, eventSourceARN: string): SQSRec
   };
 }
 
+async function receiveUpTo(
+  sqs: SQSClient,
+  queueUrl: string,
+  count: number,
+  waitSeconds: number,
+): Promise<Message[]> {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: Math.min(count, 10),
+      WaitTimeSeconds: waitSeconds,
+      MessageSystemAttributeNames: ['All'],
+      // The older name of the same parameter, for emulators that predate the rename.
+      AttributeNames: ['All'],
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  return Messages;
+}
+
+/**
+ * Collects a batch as the event source mapping does: up to `batchSize` messages (SQS hands out at most 10 per call),
+ * waiting up to the batching window for more once the first has arrived.
+ */
+async function receiveBatch(
+  sqs: SQSClient,
+  queueUrl: string,
+  options: {
+    readonly batchSize: number;
+    readonly waitSeconds?: number;
+    readonly batchingWindowSeconds?: number;
+  },
+): Promise<Message[]> {
+  const batch = await receiveUpTo(sqs, queueUrl, options.batchSize, options.waitSeconds ?? 0);
+  if (batch.length === 0) return batch;
+  const windowEnds = Date.now() + (options.batchingWindowSeconds ?? 0) * 1000;
+  while (batch.length < options.batchSize) {
+    const remainingSeconds = Math.floor((windowEnds - Date.now()) / 1000);
+    const more = await receiveUpTo(
+      sqs,
+      queueUrl,
+      options.batchSize - batch.length,
+      Math.max(0, Math.min(remainingSeconds, 20)),
+    );
+    batch.push(...more);
+    if (more.length === 0 && Date.now() >= windowEnds) break;
+  }
+  return batch;
+}
+
 export interface PollResult {
   readonly received: number;
   readonly failed: number;
@@ -63,21 +113,14 @@ export async function pollOnce(
   handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>,
   options: {
     readonly batchSize: number;
+    /** Long-poll wait for the first message. @default 0 */
     readonly waitSeconds?: number;
+    /** Once a message is in hand, how long to keep collecting towards `batchSize`. @default 0 */
+    readonly batchingWindowSeconds?: number;
     readonly context: (requestId: string) => Context;
   },
 ): Promise<PollResult> {
-  const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      MaxNumberOfMessages: Math.min(options.batchSize, 10),
-      WaitTimeSeconds: options.waitSeconds ?? 0,
-      MessageSystemAttributeNames: ['All'],
-      // The older name of the same parameter, for emulators that predate the rename.
-      AttributeNames: ['All'],
-      MessageAttributeNames: ['All'],
-    }),
-  );
+  const Messages = await receiveBatch(sqs, queueUrl, options);
   if (Messages.length === 0) return { received: 0, failed: 0 };
   const arn = queueArnOf(queueUrl);
   const records = Messages.map((message) => toLambdaRecord(message, arn));

@@ -1,5 +1,4 @@
 import {
-  CreateQueueCommand,
   DeleteMessageBatchCommand,
   type Message,
   ReceiveMessageCommand,
@@ -7,7 +6,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { createSqsClient } from '../../lambdas/common/aws-clients.js';
-import { PRIORITIES, type Priority, queueName } from '../../lambdas/definitions.js';
+import { PRIORITIES } from '../../lambdas/definitions.js';
+import { createPipelineQueues, type PipelineQueueUrls } from '../../local/queues.js';
 
 export interface SqsEmulator {
   readonly endpoint: string;
@@ -30,28 +30,8 @@ export async function startSqsEmulator(): Promise<SqsEmulator> {
   };
 }
 
-export interface PipelineQueues {
-  readonly queues: Record<Priority, string>;
-  readonly deadLetterQueues: Record<Priority, string>;
-}
-
-/** The queues of `lambdas/definitions.ts`, created through the real SQS API, under a prefix unique to the caller. */
-export async function createPipelineQueues(client: SQSClient, prefix: string): Promise<PipelineQueues> {
-  const queues = {} as Record<Priority, string>;
-  const deadLetterQueues = {} as Record<Priority, string>;
-  for (const priority of PRIORITIES) {
-    const dlq = await client.send(
-      new CreateQueueCommand({ QueueName: queueName(priority, 'deadLetter', prefix) }),
-    );
-    const main = await client.send(
-      new CreateQueueCommand({ QueueName: queueName(priority, 'main', prefix) }),
-    );
-    if (!dlq.QueueUrl || !main.QueueUrl) throw new Error('CreateQueue returned no URL');
-    deadLetterQueues[priority] = dlq.QueueUrl;
-    queues[priority] = main.QueueUrl;
-  }
-  return { queues, deadLetterQueues };
-}
+export type PipelineQueues = PipelineQueueUrls;
+export { createPipelineQueues };
 
 /** Receives and deletes everything currently on a queue. */
 export async function drain(client: SQSClient, queueUrl: string): Promise<Message[]> {

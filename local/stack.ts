@@ -1,0 +1,332 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import dynalite from 'dynalite';
+import { startFauxqs } from 'fauxqs';
+import { createDocumentClient, INGEST_CLIENT_SETTINGS } from '../lambdas/common/aws-clients.js';
+import type { StructuredLog } from '../lambdas/common/log.js';
+import { createLogger } from '../lambdas/common/powertools.js';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  PRIORITIES,
+  PRIORITY_QUEUES,
+  type Priority,
+} from '../lambdas/definitions.js';
+import { isGatewayName } from '../lambdas/domain/webhook-event.js';
+import { ADAPTERS } from '../lambdas/gateways/registry.js';
+import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
+import { createIngestHandler } from '../lambdas/intake/api-gateway.js';
+import { SqsEventQueue } from '../lambdas/intake/sqs-event-queue.js';
+import { createConsumer } from '../lambdas/processing/consumer.js';
+import { dedupeWindowsFromEnv } from '../lambdas/processing/dependencies.js';
+import { FilePaymentEventPublisher, readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
+import { FileSecretStore } from '../lambdas/secrets/gateway-secrets.js';
+import { DynamoPaymentStore } from '../lambdas/store/dynamodb-payment-store.js';
+import { readStackInfo, type StackInfo, stackInfoPath } from './contract.js';
+import { createLocalServer } from './http-server.js';
+import { lambdaContext } from './lambda-context.js';
+import { createPipelineQueues, type PipelineQueueUrls, queueCounts } from './queues.js';
+import { pollOnce } from './sqs-event-source.js';
+import { createTables, type TableNames, tableNames } from './tables.js';
+import { paymentView } from './views.js';
+
+export interface LocalStackOptions {
+  /** Where `stack.json` lives (so the CLI finds the stack), and DynamoDB's files unless `inMemory`. */
+  readonly dataDir: string;
+  /** Keep DynamoDB in memory; nothing is written to the data dir but `stack.json`. @default false */
+  readonly inMemory?: boolean;
+  /** HTTP port; 0 picks a free one. @default 3000 */
+  readonly port?: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  /** The gateway secrets file (the same shape as the AWS secrets). */
+  readonly secretsFile: string;
+  /** `PAYHOOK_GATEWAY_SETTINGS` JSON. */
+  readonly gatewaySettings?: string;
+  /** `PAYHOOK_DEDUPE_WINDOWS` JSON. */
+  readonly dedupeWindows?: string;
+  /** An existing DynamoDB/SQS endpoint (LocalStack, moto) used instead of the embedded emulators. */
+  readonly externalEndpoint?: string;
+  /** Pollers per queue, within the queue's `maxConcurrency`; a laptop needs few. @default 2 */
+  readonly workersPerQueue?: number;
+  /** Long-poll wait of an idle poller. @default 1 */
+  readonly pollWaitSeconds?: number;
+  /** Where what the stack does is reported; the handlers keep their own structured logs. */
+  readonly report?: (line: string) => void;
+}
+
+export interface LocalStack {
+  readonly url: string;
+  readonly info: StackInfo;
+  readonly queues: PipelineQueueUrls;
+  readonly tables: TableNames;
+  readonly endpoints: { readonly sqs: string; readonly dynamodb: string };
+  /**
+   * Stops cleanly: no new webhooks (503), then waits until what is queued and in flight is processed (up to
+   * `drainTimeoutMs`), then stops the pollers, the server and the emulators.
+   */
+  stop(options?: { readonly drainTimeoutMs?: number }): Promise<{ readonly leftInQueues: number }>;
+}
+
+/** The emulators accept any credentials; these keep the SDK from looking for real ones on a laptop that has none. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'payhook-local', secretAccessKey: 'payhook-local' };
+const REGION = process.env.AWS_REGION ?? 'us-east-1';
+
+export class StackAlreadyRunningError extends Error {
+  override readonly name = 'StackAlreadyRunningError';
+}
+
+async function isHealthy(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts the whole pipeline in this process: DynamoDB and SQS emulators (or an external endpoint), the tables and
+ * queues from `lambdas/definitions.ts`, the real ingest handler behind an HTTP server, and pollers that play the SQS
+ * event source mapping for each priority into the real consumer.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const report = options.report ?? (() => undefined);
+  mkdirSync(options.dataDir, { recursive: true });
+  const previous = readStackInfo(options.dataDir);
+  if (previous && (await isHealthy(previous.url))) {
+    throw new StackAlreadyRunningError(
+      `a payhook stack is already running for ${options.dataDir} at ${previous.url} (pid ${previous.pid})`,
+    );
+  }
+
+  const stoppers: (() => Promise<void>)[] = [];
+  let endpoints: { sqs: string; dynamodb: string };
+  if (options.externalEndpoint) {
+    endpoints = { sqs: options.externalEndpoint, dynamodb: options.externalEndpoint };
+  } else {
+    const databasePath = options.inMemory ? undefined : join(options.dataDir, 'dynamodb');
+    if (databasePath) mkdirSync(databasePath, { recursive: true });
+    const database = dynalite({
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+      ...(databasePath && { path: databasePath }),
+    });
+    const databasePort = await listen(database, 0, '127.0.0.1');
+    stoppers.push(() => new Promise<void>((resolve) => database.close(() => resolve())));
+    const queueServer = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+    stoppers.push(() => queueServer.stop());
+    endpoints = { sqs: `http://127.0.0.1:${queueServer.port}`, dynamodb: `http://127.0.0.1:${databasePort}` };
+  }
+
+  const credentials =
+    options.externalEndpoint && process.env.AWS_ACCESS_KEY_ID ? undefined : LOCAL_CREDENTIALS;
+  const sqsConfig = {
+    endpoint: endpoints.sqs,
+    region: REGION,
+    useQueueUrlAsEndpoint: false,
+    ...(credentials && { credentials }),
+  };
+  // Ingest answers within the gateway deadline, as on AWS; the pollers long-poll, which that deadline would cut short.
+  const ingestSqs = new SQSClient({ ...INGEST_CLIENT_SETTINGS, ...sqsConfig });
+  const sqs = new SQSClient(sqsConfig);
+  const dynamo = new DynamoDBClient({
+    endpoint: endpoints.dynamodb,
+    region: REGION,
+    ...(credentials && { credentials }),
+  });
+  stoppers.unshift(async () => {
+    ingestSqs.destroy();
+    sqs.destroy();
+    dynamo.destroy();
+  });
+
+  const tables = tableNames();
+  await createTables(dynamo, tables);
+  const queues = await createPipelineQueues(sqs);
+  const eventsFile = options.inMemory
+    ? join(tmpdir(), `payhook-events-${process.pid}-${Date.now()}.jsonl`)
+    : join(options.dataDir, 'payment-events.jsonl');
+
+  const store = new DynamoPaymentStore(createDocumentClient(dynamo), {
+    tableName: tables.payments,
+    historyRetentionDays: 400,
+  });
+  const publisher = new FilePaymentEventPublisher(eventsFile);
+  const ingest = createIngestHandler(
+    {
+      adapters: ADAPTERS,
+      settings: parseGatewaySettings(options.gatewaySettings),
+      secrets: new FileSecretStore(options.secretsFile),
+      queue: new SqsEventQueue(ingestSqs, { queues: queues.queues, parking: queues.deadLetterQueues.low }),
+      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    },
+    createLogger('payhook-ingest'),
+  );
+  const idempotencyStore = new DynamoDBPersistenceLayer({
+    tableName: tables.idempotency,
+    awsSdkV3Client: dynamo,
+  });
+  const dedupeWindows = dedupeWindowsFromEnv({ PAYHOOK_DEDUPE_WINDOWS: options.dedupeWindows });
+  const consumerLog: StructuredLog = createLogger('payhook-consumer');
+  const consumers = Object.fromEntries(
+    PRIORITIES.map((priority) => [
+      priority,
+      createConsumer({
+        apply: { store, publisher, now: () => new Date(), keepPayload: false },
+        idempotencyStore,
+        dedupeWindows,
+        sqs,
+        queueUrl: queues.queues[priority],
+        deadLetterQueueUrl: queues.deadLetterQueues[priority],
+        maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
+        log: consumerLog,
+      }),
+    ]),
+  ) as Record<Priority, ReturnType<typeof createConsumer>>;
+
+  let state: 'starting' | 'ready' | 'stopping' = 'starting';
+  let polling = true;
+  const pollers: Promise<void>[] = [];
+  for (const priority of PRIORITIES) {
+    const definition = PRIORITY_QUEUES[priority];
+    const workers = Math.max(1, Math.min(definition.maxConcurrency, options.workersPerQueue ?? 2));
+    for (let worker = 0; worker < workers; worker += 1) {
+      pollers.push(
+        (async () => {
+          while (polling) {
+            try {
+              await pollOnce(sqs, queues.queues[priority], consumers[priority], {
+                batchSize: definition.batchSize,
+                batchingWindowSeconds: definition.maxBatchingWindowSeconds,
+                waitSeconds: options.pollWaitSeconds ?? 1,
+                context: (id) =>
+                  lambdaContext(`payhook-consumer-${priority}`, definition.consumerTimeoutSeconds, id),
+              });
+            } catch (error) {
+              if (!polling) return;
+              report(`poller ${priority}#${worker} failed: ${(error as Error).message}; retrying in 1 s`);
+              await sleep(1000);
+            }
+          }
+        })(),
+      );
+    }
+  }
+
+  const server = createLocalServer(
+    {
+      webhook: ingest,
+      state: () => state,
+      local: async (segments, query) => {
+        const [resource, gateway, identifier] = segments;
+        if (
+          resource === 'payments' &&
+          gateway !== undefined &&
+          identifier !== undefined &&
+          segments.length === 3
+        ) {
+          if (!isGatewayName(gateway)) {
+            return {
+              status: 400,
+              body: { error: 'unknown_gateway', message: `no gateway named "${gateway}"` },
+            };
+          }
+          const payment = await store.find(gateway, identifier);
+          if (!payment) {
+            return {
+              status: 404,
+              body: {
+                error: 'payment_not_found',
+                message: `no ${gateway} payment with reference or id "${identifier}"`,
+              },
+            };
+          }
+          return {
+            status: 200,
+            body: paymentView(payment, await store.history(gateway, payment.paymentKey)),
+          };
+        }
+        if (resource === 'queues' && segments.length === 1) {
+          const views = [];
+          for (const priority of PRIORITIES) {
+            views.push({
+              priority,
+              queue: await queueCounts(sqs, queues.queues[priority]),
+              deadLetter: await queueCounts(sqs, queues.deadLetterQueues[priority]),
+            });
+          }
+          return { status: 200, body: { queues: views } };
+        }
+        if (resource === 'events' && segments.length === 1) {
+          const limit = Math.min(Math.max(Number(query.get('limit') ?? 50) || 50, 1), 1000);
+          return { status: 200, body: { events: (await readPublishedEvents(eventsFile)).slice(-limit) } };
+        }
+        return {
+          status: 404,
+          body: { error: 'not_found', message: `no local route /local/${segments.join('/')}` },
+        };
+      },
+    },
+    (error) => report(`request failed: ${(error as Error).stack ?? String(error)}`),
+  );
+  const port = await listen(server, options.port ?? 3000, options.host ?? '127.0.0.1');
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  const info: StackInfo = {
+    url,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    dataDir: options.inMemory ? null : options.dataDir,
+    eventsFile,
+  };
+  writeFileSync(stackInfoPath(options.dataDir), `${JSON.stringify(info, null, 2)}\n`);
+  state = 'ready';
+
+  async function stop(stopOptions: { readonly drainTimeoutMs?: number } = {}) {
+    state = 'stopping';
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    // Drain: what is queued or in flight is processed before the pollers stop, so nothing is half-written.
+    const deadline = Date.now() + (stopOptions.drainTimeoutMs ?? 30_000);
+    let left = 0;
+    for (;;) {
+      left = 0;
+      for (const priority of PRIORITIES) {
+        const counts = await queueCounts(sqs, queues.queues[priority]);
+        left += counts.visible + counts.inFlight + counts.delayed;
+      }
+      if (left === 0 || Date.now() >= deadline) break;
+      await sleep(200);
+    }
+    polling = false;
+    await Promise.all(pollers);
+    server.closeAllConnections();
+    await closed;
+    for (const stopper of stoppers) await stopper();
+    if (existsSync(stackInfoPath(options.dataDir)) && readStackInfo(options.dataDir)?.url === url) {
+      rmSync(stackInfoPath(options.dataDir));
+    }
+    if (options.inMemory) rmSync(eventsFile, { force: true });
+    return { leftInQueues: left };
+  }
+
+  return { url, info, queues, tables, endpoints, stop };
+}

@@ -1,0 +1,110 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/program.js';
+import { DEV_SECRETS_FILE } from '../../events/index.js';
+import type { PaymentView } from '../../local/contract.js';
+import { type LocalStack, startLocalStack } from '../../local/stack.js';
+
+// The newcomer's path from the README, against the real local stack: `payhook send`, then `payhook payments show`,
+// with nothing but the shared data dir to find the stack.
+const dataDir = mkdtempSync(join(tmpdir(), 'payhook-cli-e2e-'));
+let stack: LocalStack;
+
+async function cli(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(['node', 'payhook', ...args], {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env: { PAYHOOK_DATA_DIR: dataDir },
+  });
+  return { code, stdout, stderr };
+}
+
+async function showJson(gateway: string, identifier: string, status: string): Promise<PaymentView> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const shown = await cli('payments', 'show', gateway, identifier, '--json');
+    if (shown.code === 0) {
+      const view = JSON.parse(shown.stdout) as PaymentView;
+      if (view.status === status) return view;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`payments show ${gateway} ${identifier}: ${shown.stdout}${shown.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    dataDir,
+    inMemory: true,
+    port: 0,
+    secretsFile: DEV_SECRETS_FILE,
+    workersPerQueue: 1,
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop({ drainTimeoutMs: 5000 });
+});
+
+describe('payhook CLI against the running local stack', () => {
+  it('sends the Flutterwave sample and shows the payment with an exact decimal amount and its history', async () => {
+    const sent = await cli('send', 'flutterwave');
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(/\b200\b/);
+    expect(sent.stdout).toContain('ORDER-2001');
+    const view = await showJson('flutterwave', 'ORDER-2001', 'succeeded');
+    expect(view).toMatchObject({
+      status: 'succeeded',
+      amount: '7500.50',
+      currency: 'NGN',
+      reference: 'ORDER-2001',
+    });
+    expect(view.history).toEqual([
+      expect.objectContaining({
+        eventId: 'charge.completed:4975361:successful',
+        eventType: 'charge.completed',
+        requestId: expect.any(String),
+      }),
+    ]);
+    const human = await cli('payments', 'show', 'flutterwave', 'ORDER-2001');
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('7500.50 NGN');
+    expect(human.stdout).toContain('charge.completed');
+  });
+
+  it('sends N fresh payments with --count, each ending succeeded', async () => {
+    const sent = await cli('send', 'stripe', '--count', '3');
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toContain('sent 3: 200 x 3');
+    const identifiers = [...sent.stdout.matchAll(/payment (\S+)/g)].map((match) => match[1] ?? '');
+    expect(new Set(identifiers).size).toBe(3);
+    for (const identifier of identifiers) {
+      expect((await showJson('stripe', identifier, 'succeeded')).amount).toBe('49.99');
+    }
+  });
+
+  it('fails clearly for a payment that does not exist, and when no stack runs for the data dir', async () => {
+    const missing = await cli('payments', 'show', 'paystack', 'NO-SUCH-ORDER');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/payment not found/);
+    let stderr = '';
+    const code = await runCli(['node', 'payhook', 'send', 'paystack'], {
+      stdout: () => undefined,
+      stderr: (text) => {
+        stderr += text;
+      },
+      env: { PAYHOOK_DATA_DIR: mkdtempSync(join(tmpdir(), 'payhook-nothing-')) },
+    });
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/no local payhook stack is running/);
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../../cli/program.js';
+import { listSamples } from '../../../events/index.js';
+import { GATEWAYS } from '../../../lambdas/domain/webhook-event.js';
+import { capturingIo, emptyDataDir } from './fake-stack.js';
+
+async function help(...args: string[]) {
+  const { dataDir, remove } = emptyDataDir();
+  try {
+    const io = capturingIo(dataDir);
+    const code = await runCli(['node', 'payhook', ...args], io);
+    return { code, out: io.out(), err: io.err() };
+  } finally {
+    remove();
+  }
+}
+
+describe('payhook --help', () => {
+  it.each([
+    [['--help'], ['Usage: payhook [options] [command]', 'send [options] <gateway> [sample]', 'payments']],
+    [
+      ['send', '--help'],
+      [
+        'Usage: payhook send [options] <gateway> [sample]',
+        '--count <n>',
+        '--concurrency <c>',
+        '--duplicate',
+        '--url <url>',
+      ],
+    ],
+    [
+      ['payments', 'show', '--help'],
+      ['Usage: payhook payments show [options] <gateway> <identifier>', '--json'],
+    ],
+  ])('%j prints usage on stdout and exits 0', async (args, expected) => {
+    const { code, out, err } = await help(...args);
+    expect(code).toBe(0);
+    expect(err).toBe('');
+    for (const text of expected) expect(out).toContain(text);
+  });
+
+  it('send --help lists every gateway with its samples, marking the default', async () => {
+    const { out } = await help('send', '--help');
+    for (const gateway of GATEWAYS) {
+      const line = out.split('\n').find((each) => each.trimStart().startsWith(`${gateway} `));
+      expect(line, gateway).toBeDefined();
+      for (const sample of listSamples(gateway)) expect(line).toContain(sample);
+      expect(line).toMatch(/\*/);
+    }
+    expect(out).toMatch(/paystack\s+.*charge\.success\*/);
+  });
+
+  it('an unknown command is a usage error', async () => {
+    const { code, err } = await help('sned');
+    expect(code).toBe(1);
+    expect(err).toContain("error: unknown command 'sned'");
+    expect(err).toContain('(Did you mean send?)');
+  });
+});
