@@ -20,6 +20,7 @@ export function tableNames(prefix?: string): TableNames {
 
 const string = (name: string) => ({ AttributeName: name, AttributeType: 'S' as const });
 const allAttributes = { ProjectionType: 'ALL' as const };
+const keysOnly = { ProjectionType: 'KEYS_ONLY' as const };
 
 /** The payments table as `lambdas/definitions.ts` describes it: the same keys and indexes the CDK stack creates. */
 export function paymentsTableInput(name: string): CreateTableCommandInput {
@@ -51,12 +52,12 @@ export function paymentsTableInput(name: string): CreateTableCommandInput {
       {
         IndexName: referenceIndex.name,
         KeySchema: [{ AttributeName: referenceIndex.partitionKey, KeyType: 'HASH' }],
-        Projection: allAttributes,
+        Projection: keysOnly,
       },
       {
         IndexName: gatewayPaymentIdIndex.name,
         KeySchema: [{ AttributeName: gatewayPaymentIdIndex.partitionKey, KeyType: 'HASH' }],
-        Projection: allAttributes,
+        Projection: keysOnly,
       },
     ],
   };

@@ -134,8 +134,18 @@ export class DynamoPaymentStore implements PaymentStore {
           Limit: 1,
         }),
       );
+      // The lookup indexes hold keys only; the payment itself is read from the table.
       const [item] = Items;
-      if (item) return fromItem(item as PaymentItem);
+      if (item) {
+        const { Item } = await this.client.send(
+          new GetCommand({
+            TableName: this.options.tableName,
+            Key: { pk: item.pk, sk: item.sk },
+            ConsistentRead: true,
+          }),
+        );
+        if (Item) return fromItem(Item as PaymentItem);
+      }
     }
     return undefined;
   }

@@ -1,0 +1,388 @@
+import { App } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { PRIORITIES, PRIORITY_QUEUES } from '../../lambdas/definitions.js';
+import { GATEWAYS } from '../../lambdas/domain/webhook-event.js';
+import { InvalidConfigError, parsePayhookConfig } from '../../lib/config.js';
+import { PayhookStack } from '../../lib/payhook-stack.js';
+import { actionsOf, synthesise } from './support.js';
+
+const { stack, template } = synthesise();
+
+const INGEST = 'payhook: verifies, normalises and queues gateway webhooks';
+const consumerDescription = (priority: string) =>
+  `payhook: applies ${priority}-priority gateway events to payments`;
+
+function roleOf(functionDescription: string): string {
+  const fn = Object.values(template.findResources('AWS::Lambda::Function')).find(
+    (resource) => resource.Properties.Description === functionDescription,
+  );
+  const role = fn?.Properties.Role?.['Fn::GetAtt']?.[0] as string | undefined;
+  if (!role) throw new Error(`no function described "${functionDescription}"`);
+  return role;
+}
+
+describe('Construct: PriorityPipeline', () => {
+  it.each(PRIORITIES)(
+    '%s: queue and DLQ from the shared definitions, encrypted, redriven at maxReceiveCount',
+    (priority) => {
+      const definition = PRIORITY_QUEUES[priority];
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: `shop-prod-${definition.deadLetterQueueName}`,
+        MessageRetentionPeriod: 14 * 24 * 3600,
+        SqsManagedSseEnabled: true,
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: `shop-prod-${definition.queueName}`,
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: definition.visibilityTimeoutSeconds,
+        RedrivePolicy: { maxReceiveCount: definition.maxReceiveCount, deadLetterTargetArn: Match.anyValue() },
+      });
+    },
+  );
+
+  it.each(PRIORITIES)(
+    '%s: the event source batches as defined and reports batch item failures',
+    (priority) => {
+      const definition = PRIORITY_QUEUES[priority];
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        BatchSize: definition.batchSize,
+        ...(definition.maxBatchingWindowSeconds > 0 && {
+          MaximumBatchingWindowInSeconds: definition.maxBatchingWindowSeconds,
+        }),
+        ScalingConfig: { MaximumConcurrency: definition.maxConcurrency },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: consumerDescription(priority),
+        Timeout: definition.consumerTimeoutSeconds,
+      });
+    },
+  );
+
+  it('refuses plain-HTTP access to every queue', () => {
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+    expect(policies).toHaveLength(PRIORITIES.length * 2);
+    for (const policy of policies) {
+      expect(policy.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      );
+    }
+  });
+
+  it.each(PRIORITIES)('%s consumer: exactly the permissions it uses', (priority) => {
+    expect(actionsOf(template, roleOf(consumerDescription(priority)))).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'events:PutEvents',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+      'sqs:SendMessage',
+    ]);
+  });
+});
+
+describe('Construct: WebhookApi', () => {
+  it('routes POST /webhooks/<gateway> for every enabled gateway, and nothing else', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (route) => route.Properties.RouteKey as string,
+    );
+    expect(routes.sort()).toEqual(GATEWAYS.map((gateway) => `POST /webhooks/${gateway}`).sort());
+  });
+
+  it('throttles the stage and each gateway route, and writes access logs', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+      RouteSettings: Object.fromEntries(
+        GATEWAYS.map((gateway) => [
+          `POST /webhooks/${gateway}`,
+          { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+        ]),
+      ),
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+  });
+
+  it('lets one gateway have its own throttle', () => {
+    const custom = synthesise({
+      gatewayThrottleOverrides: { stripe: { rateLimit: 1000, burstLimit: 2000 } },
+    }).template;
+    custom.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: Match.objectLike({
+        'POST /webhooks/stripe': { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 },
+        'POST /webhooks/paystack': { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      }),
+    });
+  });
+
+  it('gives ingest exactly: send to the three queues and the low DLQ, read its secrets, write its logs', () => {
+    const role = roleOf(INGEST);
+    expect(actionsOf(template, role)).toEqual([
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
+    ]);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) =>
+        (policy.Properties.Roles as { Ref: string }[]).some((candidate) => candidate.Ref === role),
+      )
+      .flatMap(
+        (policy) => policy.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[],
+      );
+    const sendTargets = statements
+      .filter((statement) => [statement.Action].flat().includes('sqs:SendMessage'))
+      .flatMap((statement) => [statement.Resource].flat());
+    expect(sendTargets).toHaveLength(4);
+    const secretTargets = statements
+      .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
+      .flatMap((statement) => [statement.Resource].flat());
+    expect(secretTargets).toHaveLength(GATEWAYS.length);
+  });
+
+  it('runs ingest inside the 5 s gateway deadline, configured with the enabled gateways and their secrets', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: INGEST,
+      Timeout: 4,
+      Environment: {
+        Variables: Match.objectLike({
+          PAYHOOK_GATEWAY_SETTINGS: JSON.stringify({ enabled: GATEWAYS }),
+          PAYHOOK_ACCEPT_TEST_MODE: 'true',
+          PAYHOOK_GATEWAY_SECRET_IDS: Match.anyValue(),
+        }),
+      },
+    });
+  });
+});
+
+describe('Construct: PayhookFunction', () => {
+  it('builds every function as arm64 Node.js 24 with its own log group and Powertools settings', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(4);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: expect.anything() },
+        Environment: {
+          Variables: expect.objectContaining({
+            POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^payhook-/),
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            NODE_OPTIONS: '--enable-source-maps',
+          }),
+        },
+      });
+    }
+    // Four function log groups and the API's access logs, all with retention.
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5);
+  });
+
+  it('attaches no managed policies (AWSLambdaBasicExecutionRole would allow every log group)', () => {
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('Construct: PaymentStore', () => {
+  it('keeps the payments table with PITR, encryption, TTL and its three indexes, retained on delete', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+        Replicas: [
+          Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+        ],
+        GlobalSecondaryIndexes: Match.arrayWith([
+          Match.objectLike({
+            IndexName: 'pending-by-age',
+            KeySchema: [
+              { AttributeName: 'pendingGateway', KeyType: 'HASH' },
+              { AttributeName: 'pendingSince', KeyType: 'RANGE' },
+            ],
+          }),
+          Match.objectLike({ IndexName: 'by-reference', Projection: { ProjectionType: 'KEYS_ONLY' } }),
+          Match.objectLike({
+            IndexName: 'by-gateway-payment-id',
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          }),
+        ]),
+      }),
+    });
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+        Replicas: [
+          Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+        ],
+      }),
+    });
+  });
+
+  it('deletes the tables with the stack only when asked to', () => {
+    const disposable = synthesise({ retainData: false }, 'test-env').template;
+    const policies = Object.values(disposable.findResources('AWS::DynamoDB::GlobalTable')).map(
+      (table) => table.DeletionPolicy,
+    );
+    expect(policies).toEqual(['Delete', 'Delete']);
+  });
+});
+
+describe('Construct: PaymentEvents and GatewaySecrets', () => {
+  it('archives payment events for replay, 90 days by default', () => {
+    template.hasResourceProperties('AWS::Events::Archive', {
+      RetentionDays: 90,
+      EventPattern: { source: ['payhook'] },
+    });
+  });
+
+  it('creates one empty secret per enabled gateway in the documented shape, or imports one by name', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', GATEWAYS.length);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'shop-prod/paystack',
+      SecretString: '{"secrets":[]}',
+    });
+    const imported = synthesise({
+      gateways: ['stripe', 'adyen'],
+      existingSecretNames: { stripe: 'team/stripe-webhook' },
+    }).template;
+    imported.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    imported.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'shop-prod/adyen' });
+  });
+});
+
+describe('Construct: Monitoring', () => {
+  it('alarms on any DLQ message, queue age, function errors and throttles, and API 5xx', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm.Properties,
+    );
+    const named = (metric: string) => alarms.filter((alarm) => alarm.MetricName === metric);
+    expect(named('ApproximateNumberOfMessagesVisible').map((alarm) => alarm.Threshold)).toEqual([0, 0, 0]);
+    expect(named('ApproximateAgeOfOldestMessage').map((alarm) => alarm.Threshold)).toEqual([300, 900, 3600]);
+    expect(named('Errors')).toHaveLength(4);
+    expect(named('Throttles')).toHaveLength(4);
+    expect(named('5xx')).toHaveLength(1);
+    expect(alarms).toHaveLength(3 + 3 + 4 + 4 + 1);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('notifies the configured SNS topic, on alarm and back to OK', () => {
+    const topic = 'arn:aws:sns:eu-west-1:123456789012:on-call';
+    const alarms = Object.values(
+      synthesise({ alarmTopicArn: topic }).template.findResources('AWS::CloudWatch::Alarm'),
+    );
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([topic]);
+      expect(alarm.Properties.OKActions).toEqual([topic]);
+    }
+  });
+});
+
+describe('Stack', () => {
+  it('outputs the webhook URL for each gateway, queue URLs, table names and the bus name', () => {
+    for (const gateway of GATEWAYS) {
+      template.hasOutput(`WebhookUrl${gateway}`, {
+        Value: { 'Fn::Join': ['', Match.arrayWith([`/webhooks/${gateway}`])] },
+      });
+    }
+    for (const priority of PRIORITIES) {
+      template.hasOutput(`QueueUrl${priority}`, {});
+      template.hasOutput(`DeadLetterQueueUrl${priority}`, {});
+    }
+    for (const name of ['WebhookBaseUrl', 'PaymentsTableName', 'IdempotencyTableName', 'EventBusName']) {
+      template.hasOutput(name, {});
+    }
+  });
+
+  it('serves a custom domain when configured, and says where to point it', () => {
+    const withDomain = synthesise({
+      customDomain: {
+        domainName: 'hooks.example.com',
+        certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc',
+      },
+    }).template;
+    withDomain.hasResourceProperties('AWS::ApiGatewayV2::DomainName', { DomainName: 'hooks.example.com' });
+    withDomain.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+    withDomain.hasOutput('WebhookUrlpaystack', { Value: 'https://hooks.example.com/webhooks/paystack' });
+    withDomain.hasOutput('CustomDomainTarget', {});
+  });
+
+  it('passes the AWS Solutions checks with no unacknowledged finding', () => {
+    const report = new AwsSolutionsChecks(stack).validateScope(stack);
+    const findings = report.violations.flatMap((violation) =>
+      violation.violatingResources.map((resource) => `${violation.ruleName} ${resource.resourceLogicalId}`),
+    );
+    expect(findings).toEqual([]);
+  });
+
+  it('acknowledges only the two findings payhook accepts by design, each with its reason', () => {
+    const acknowledgements = stack.node
+      .findAll()
+      .flatMap((construct) =>
+        construct.node.metadata.filter((entry) => entry.type === 'aws:cdk:acknowledged-rules'),
+      )
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
+    const ids = [...new Set(acknowledgements.map(([id]) => id.replace(/^[A-Za-z]+::/, '')))].sort();
+    expect(ids).toEqual(['AwsSolutions-APIG4', 'AwsSolutions-SMG4']);
+    for (const [, reason] of acknowledgements) expect(reason.length).toBeGreaterThan(60);
+  });
+
+  it('matches the snapshot, asset hashes aside', () => {
+    const json = JSON.stringify(template.toJSON()).replace(/[0-9a-f]{64}(\.zip)?/g, '<asset-hash>');
+    expect(JSON.parse(json)).toMatchSnapshot();
+  });
+});
+
+describe('Configuration', () => {
+  it.each([
+    ['an unknown key', { gateway: ['stripe'] }, /payhook.gateway: unknown key/],
+    ['an unknown gateway', { gateways: ['paypal'] }, /payhook.gateways: unknown gateway "paypal"/],
+    ['a bad throttle', { throttle: { rateLimit: 0, burstLimit: 1 } }, /payhook.throttle.rateLimit/],
+    ['an impossible log retention', { logRetentionDays: 10 }, /payhook.logRetentionDays: expected one of/],
+    ['a topic that is not an ARN', { alarmTopicArn: 'on-call' }, /payhook.alarmTopicArn/],
+  ])('refuses %s at synth, naming the key', (_name, raw, message) => {
+    expect(() => parsePayhookConfig(raw)).toThrow(InvalidConfigError);
+    expect(() => parsePayhookConfig(raw)).toThrow(message);
+  });
+
+  it('refuses gateway settings that ingest would refuse at cold start', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    expect(
+      () => new PayhookStack(app, 'typo', { config: { gatewaySettings: { stripe: { tolerence: 60 } } } }),
+    ).toThrow(/stripe: unknown key "tolerence"/);
+  });
+
+  it('accepts a JSON string, as `cdk synth -c payhook=...` passes it', () => {
+    expect(parsePayhookConfig('{"gateways":["stripe"],"acceptTestMode":false}')).toEqual({
+      gateways: ['stripe'],
+      acceptTestMode: false,
+    });
+  });
+});
