@@ -73,6 +73,13 @@ export interface Payment {
   readonly refundedMinor: bigint;
   /** When the payment entered `pending`, while it is pending: the reconciler's index. */
   readonly pendingSince?: string;
+  /** When a pending payment stops being payable (registered; else the reconciler's default applies). */
+  readonly expiresAt?: string;
+  /**
+   * Set when an expectation registered after the money arrived does not match what was paid: the status cannot move
+   * back from `succeeded`, so the disagreement is flagged for a human instead.
+   */
+  readonly expectationMismatch?: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** The last {@link RECENT_EVENTS_KEPT} transitions, newest last. */
@@ -119,7 +126,7 @@ export function affectsStatus(kind: EventKind): boolean {
   return !HISTORY_ONLY.has(kind);
 }
 
-function sameMoney(a: Money, b: Money): boolean {
+export function sameMoney(a: Money, b: Money): boolean {
   return (
     a.currency === b.currency &&
     a.amountMinor * 10n ** BigInt(b.exponent) === b.amountMinor * 10n ** BigInt(a.exponent)

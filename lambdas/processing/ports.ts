@@ -42,6 +42,11 @@ export interface PaymentStore {
    * so a payment can be found by whichever the person looking has at hand.
    */
   find(gateway: GatewayName, identifier: string): Promise<Payment | undefined>;
+  /**
+   * Payments of one gateway still pending since before `before` (ISO time), oldest first, from the sparse pending
+   * index: what the reconciler asks the gateway about.
+   */
+  pendingPayments(gateway: GatewayName, before: string, limit: number): Promise<Payment[]>;
   /** A payment's history, oldest first. */
   history(gateway: GatewayName, paymentKey: string): Promise<HistoryEntry[]>;
 }

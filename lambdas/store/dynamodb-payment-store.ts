@@ -150,6 +150,29 @@ export class DynamoPaymentStore implements PaymentStore {
     return undefined;
   }
 
+  async pendingPayments(gateway: GatewayName, before: string, limit: number): Promise<Payment[]> {
+    const { pendingIndex } = PAYMENTS_TABLE;
+    const payments: Payment[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          IndexName: pendingIndex.name,
+          KeyConditionExpression: '#gateway = :gateway AND #since < :before',
+          ExpressionAttributeNames: { '#gateway': pendingIndex.partitionKey, '#since': pendingIndex.sortKey },
+          ExpressionAttributeValues: { ':gateway': gateway, ':before': before },
+          ScanIndexForward: true,
+          Limit: limit - payments.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      payments.push(...((page.Items ?? []) as PaymentItem[]).map(fromItem));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && payments.length < limit);
+    return payments;
+  }
+
   async save(next: Payment): Promise<void> {
     const firstWrite = next.version === 1;
     try {

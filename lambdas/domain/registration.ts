@@ -1,0 +1,169 @@
+import {
+  InvalidAmountError,
+  type Money,
+  moneyFromMajor,
+  moneyFromMinor,
+  normaliseCurrency,
+} from './money.js';
+import { type Payment, paymentKeyOf, sameMoney } from './payment.js';
+import { GATEWAYS, type GatewayName, isGatewayName } from './webhook-event.js';
+
+/** A payment the merchant's checkout expects: what the reconciler asks the gateway about if no webhook comes. */
+export interface Registration {
+  readonly gateway: GatewayName;
+  readonly reference: string;
+  readonly gatewayPaymentId?: string;
+  readonly expected: Money;
+  readonly expiresAt?: string;
+}
+
+/** A registration body that cannot be used; `field` names the part at fault, for the 400 answer. */
+export class InvalidRegistrationError extends Error {
+  override readonly name = 'InvalidRegistrationError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Gateways whose verify API is keyed by their own id, which therefore must be given at registration. */
+const NEEDS_GATEWAY_ID: Readonly<Partial<Record<GatewayName, string>>> = {
+  oxapay: 'the OXA Pay track_id',
+  stripe: 'the Stripe PaymentIntent id (pi_...)',
+  razorpay: 'the Razorpay order id (order_...)',
+};
+
+function text(body: Record<string, unknown>, field: string, required: boolean): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) {
+    if (required) throw new InvalidRegistrationError(field, `"${field}" is required`);
+    return undefined;
+  }
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 256) {
+    throw new InvalidRegistrationError(
+      field,
+      `"${field}" must be a non-empty string of at most 256 characters`,
+    );
+  }
+  return value;
+}
+
+function expectedMoney(body: Record<string, unknown>): Money {
+  const currency = body.currency;
+  if (currency === undefined)
+    throw new InvalidRegistrationError('currency', '"currency" is required, e.g. "NGN"');
+  let code: string;
+  try {
+    code = normaliseCurrency(currency);
+  } catch {
+    throw new InvalidRegistrationError(
+      'currency',
+      `"currency" ${JSON.stringify(currency)} is not a currency code`,
+    );
+  }
+  const amount = body.amount;
+  try {
+    // An exact decimal string in major units ("2500.00"), or an integer of minor units; never a float.
+    if (typeof amount === 'string' && /^\d+(\.\d+)?$/.test(amount.trim()))
+      return moneyFromMajor(amount, code);
+    if (typeof amount === 'number' && Number.isSafeInteger(amount) && amount >= 0)
+      return moneyFromMinor(String(amount), code);
+  } catch (error) {
+    if (error instanceof InvalidAmountError) throw new InvalidRegistrationError('amount', error.message);
+    throw error;
+  }
+  throw new InvalidRegistrationError(
+    'amount',
+    '"amount" must be a decimal string in major units ("2500.00") or an integer of minor units (250000); never a float',
+  );
+}
+
+/** Checks a `POST /payments` body; throws {@link InvalidRegistrationError} naming the field at fault. */
+export function parseRegistration(body: unknown): Registration {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidRegistrationError('body', 'the body must be a JSON object');
+  }
+  const fields = body as Record<string, unknown>;
+  if (!isGatewayName(fields.gateway)) {
+    throw new InvalidRegistrationError('gateway', `"gateway" must be one of ${GATEWAYS.join(', ')}`);
+  }
+  const gateway = fields.gateway;
+  const reference = text(fields, 'reference', true) as string;
+  const gatewayPaymentId = text(fields, 'gatewayPaymentId', false);
+  if (gatewayPaymentId === undefined && NEEDS_GATEWAY_ID[gateway]) {
+    throw new InvalidRegistrationError(
+      'gatewayPaymentId',
+      `${gateway} payments are looked up by ${NEEDS_GATEWAY_ID[gateway]}: give it as "gatewayPaymentId"`,
+    );
+  }
+  const expiresAt = text(fields, 'expiresAt', false);
+  if (expiresAt !== undefined && Number.isNaN(Date.parse(expiresAt))) {
+    throw new InvalidRegistrationError('expiresAt', '"expiresAt" must be an ISO 8601 time');
+  }
+  return {
+    gateway,
+    reference,
+    expected: expectedMoney(fields),
+    ...(gatewayPaymentId !== undefined && { gatewayPaymentId }),
+    ...(expiresAt !== undefined && { expiresAt: new Date(expiresAt).toISOString() }),
+  };
+}
+
+/**
+ * What a registration does to a payment: a new one starts `pending` with its expectation; an existing one records
+ * the expectation and changes nothing else (registering twice is a no-op). If the money already arrived and differs,
+ * the payment is flagged, since its status cannot move back.
+ */
+export function applyRegistration(
+  payment: Payment | undefined,
+  registration: Registration,
+  now: Date,
+): { readonly next?: Payment; readonly created: boolean } {
+  const at = now.toISOString();
+  if (!payment) {
+    const paymentKey = paymentKeyOf(registration) ?? registration.reference;
+    return {
+      created: true,
+      next: {
+        gateway: registration.gateway,
+        paymentKey,
+        reference: registration.reference,
+        ...(registration.gatewayPaymentId !== undefined && {
+          gatewayPaymentId: registration.gatewayPaymentId,
+        }),
+        status: 'pending',
+        version: 1,
+        mode: 'unknown',
+        expected: registration.expected,
+        refundedMinor: 0n,
+        pendingSince: at,
+        ...(registration.expiresAt !== undefined && { expiresAt: registration.expiresAt }),
+        createdAt: at,
+        updatedAt: at,
+        recentEvents: [],
+      },
+    };
+  }
+  const unchanged =
+    payment.expected !== undefined &&
+    sameMoney(payment.expected, registration.expected) &&
+    payment.expiresAt === registration.expiresAt &&
+    (registration.gatewayPaymentId === undefined ||
+      payment.gatewayPaymentId === registration.gatewayPaymentId);
+  if (unchanged) return { created: false };
+  const mismatch = payment.paid !== undefined && !sameMoney(payment.paid, registration.expected);
+  return {
+    created: false,
+    next: {
+      ...payment,
+      expected: registration.expected,
+      gatewayPaymentId: payment.gatewayPaymentId ?? registration.gatewayPaymentId,
+      ...(registration.expiresAt !== undefined && { expiresAt: registration.expiresAt }),
+      ...(mismatch && { expectationMismatch: true }),
+      version: payment.version + 1,
+      updatedAt: at,
+    },
+  };
+}

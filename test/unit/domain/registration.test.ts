@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { moneyFromMinor } from '../../../lambdas/domain/money.js';
+import { decide } from '../../../lambdas/domain/payment.js';
+import {
+  applyRegistration,
+  InvalidRegistrationError,
+  parseRegistration,
+} from '../../../lambdas/domain/registration.js';
+
+const NOW = new Date('2026-11-24T10:00:00Z');
+
+describe('parseRegistration', () => {
+  it('reads an exact decimal amount in major units, or an integer of minor units, with any currency case', () => {
+    expect(
+      parseRegistration({ gateway: 'paystack', reference: 'ORDER-1', amount: '2500.00', currency: 'ngn' }),
+    ).toEqual({
+      gateway: 'paystack',
+      reference: 'ORDER-1',
+      expected: { amountMinor: 250000n, currency: 'NGN', exponent: 2 },
+    });
+    expect(
+      parseRegistration({ gateway: 'paystack', reference: 'ORDER-1', amount: 250000, currency: 'NGN' })
+        .expected.amountMinor,
+    ).toBe(250000n);
+  });
+
+  it.each([
+    ['a missing gateway', { reference: 'R', amount: '1', currency: 'USD' }, 'gateway', /must be one of/],
+    [
+      'an unknown gateway',
+      { gateway: 'paypal', reference: 'R', amount: '1', currency: 'USD' },
+      'gateway',
+      /must be one of/,
+    ],
+    ['a missing reference', { gateway: 'paystack', amount: '1', currency: 'USD' }, 'reference', /required/],
+    [
+      'a float amount',
+      { gateway: 'paystack', reference: 'R', amount: 25.5, currency: 'USD' },
+      'amount',
+      /never a float/,
+    ],
+    [
+      'too many decimals',
+      { gateway: 'paystack', reference: 'R', amount: '1.001', currency: 'USD' },
+      'amount',
+      /refusing to round/,
+    ],
+    [
+      'a negative amount',
+      { gateway: 'paystack', reference: 'R', amount: '-1', currency: 'USD' },
+      'amount',
+      /decimal string/,
+    ],
+    ['a missing currency', { gateway: 'paystack', reference: 'R', amount: '1' }, 'currency', /required/],
+    [
+      'a bad expiry',
+      { gateway: 'paystack', reference: 'R', amount: '1', currency: 'USD', expiresAt: 'soon' },
+      'expiresAt',
+      /ISO 8601/,
+    ],
+    [
+      'Stripe without its PaymentIntent id',
+      { gateway: 'stripe', reference: 'R', amount: '1', currency: 'USD' },
+      'gatewayPaymentId',
+      /PaymentIntent/,
+    ],
+    [
+      'Razorpay without its order id',
+      { gateway: 'razorpay', reference: 'R', amount: '1', currency: 'INR' },
+      'gatewayPaymentId',
+      /order id/,
+    ],
+    [
+      'OXA Pay without its track_id',
+      { gateway: 'oxapay', reference: 'R', amount: '1', currency: 'USDT' },
+      'gatewayPaymentId',
+      /track_id/,
+    ],
+  ])('refuses %s, naming the field', (_name, body, field, message) => {
+    try {
+      parseRegistration(body);
+      expect.unreachable('accepted a bad registration');
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidRegistrationError);
+      expect((error as InvalidRegistrationError).field).toBe(field);
+      expect((error as Error).message).toMatch(message);
+    }
+  });
+});
+
+describe('applyRegistration', () => {
+  const registration = parseRegistration({
+    gateway: 'paystack',
+    reference: 'ORDER-1',
+    amount: '2500.00',
+    currency: 'NGN',
+  });
+
+  it('creates a pending payment carrying the expectation, in the pending index', () => {
+    const { next, created } = applyRegistration(undefined, registration, NOW);
+    expect(created).toBe(true);
+    expect(next).toMatchObject({
+      status: 'pending',
+      version: 1,
+      paymentKey: 'ORDER-1',
+      pendingSince: NOW.toISOString(),
+    });
+    expect(next?.expected).toEqual(moneyFromMinor('250000', 'NGN'));
+  });
+
+  it('is idempotent: registering the same payment again changes nothing', () => {
+    const { next: first } = applyRegistration(undefined, registration, NOW);
+    expect(applyRegistration(first, registration, NOW)).toEqual({ created: false });
+  });
+
+  it('records a later registration on a succeeded payment without moving it, flagging a different amount', () => {
+    const paid = decide(
+      undefined,
+      {
+        gateway: 'paystack',
+        eventId: 'e1',
+        eventType: 'charge.success',
+        kind: 'payment.succeeded',
+        reference: 'ORDER-1',
+        money: moneyFromMinor('200000', 'NGN'),
+        mode: 'test',
+        receivedAt: NOW.toISOString(),
+        priority: 'high',
+        requestId: 'r',
+        payload: '{}',
+      },
+      NOW,
+    ).next;
+    const { next } = applyRegistration(paid, registration, NOW);
+    expect(next).toMatchObject({ status: 'succeeded', expectationMismatch: true, version: 2 });
+  });
+});
