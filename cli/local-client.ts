@@ -99,6 +99,15 @@ export class PayhookClient {
     }
   }
 
+  /** POSTs JSON to a path of the stack and returns the answer, whatever its status. */
+  postJson(path: string, body: unknown): Promise<HttpAnswer> {
+    return this.call(`${this.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
   /** `GET /health`'s status: 200 once the stack is ready, 503 while it starts. */
   async health(): Promise<number> {
     return (await this.call(`${this.baseUrl}/health`, {}, HEALTH_TIMEOUT_MS)).status;

@@ -90,6 +90,36 @@ async function show(io: CliIo, gatewayName: string, identifier: string, options:
   io.stdout(formatPayment(gateway, lookup.view));
 }
 
+interface TrackOptions {
+  readonly amount: string;
+  readonly currency: string;
+  readonly gatewayPaymentId?: string;
+  readonly expiresAt?: string;
+}
+
+async function track(io: CliIo, gateway: string, reference: string, options: TrackOptions): Promise<void> {
+  const client = await connectToLocalStack(dataDirFromEnv(io.env ?? process.env));
+  const answer = await client.postJson('/payments', {
+    gateway,
+    reference,
+    amount: options.amount,
+    currency: options.currency,
+    ...(options.gatewayPaymentId !== undefined && { gatewayPaymentId: options.gatewayPaymentId }),
+    ...(options.expiresAt !== undefined && { expiresAt: options.expiresAt }),
+  });
+  const body = JSON.parse(answer.body) as Record<string, unknown>;
+  if (answer.status >= 400) {
+    throw new CliError(
+      `not registered: ${String(body.message ?? answer.body)}${body.field ? ` (field ${String(body.field)})` : ''}`,
+    );
+  }
+  const expected = body.expected as { amount: string; currency: string } | null;
+  io.stdout(
+    `${answer.status === 201 ? 'registered' : 'already known; expectation recorded'}: ${gateway} ${reference} ` +
+      `${expected ? `${expected.amount} ${expected.currency} ` : ''}(status ${String(body.status)})\n`,
+  );
+}
+
 /** Adds `payments` (and its `show` subcommand) to the program. */
 export function registerPayments(program: Command, io: CliIo): void {
   const payments = program
@@ -112,5 +142,24 @@ export function registerPayments(program: Command, io: CliIo): void {
     .option('--json', 'print the payment exactly as the local route returns it (one JSON object)')
     .action((gateway: string, identifier: string, options: ShowOptions) =>
       show(io, gateway, identifier, options),
+    );
+  payments
+    .command('track')
+    .summary('register a payment the checkout expects, for the reconciler')
+    .description(
+      'Register an expected payment with the running local stack (POST /payments), as a checkout would: if its ' +
+        'webhook never comes, the reconciler asks the gateway about it. Registering twice changes nothing.',
+    )
+    .argument('<gateway>', `one of ${GATEWAYS.join(', ')}`)
+    .argument('<reference>', "the merchant's reference")
+    .requiredOption('--amount <amount>', 'exact decimal in major units, e.g. 2500.00')
+    .requiredOption('--currency <code>', 'currency code, e.g. NGN')
+    .option(
+      '--gateway-payment-id <id>',
+      "the gateway's id (required for OXA Pay track_id, Stripe pi_..., Razorpay order_...)",
+    )
+    .option('--expires-at <time>', 'ISO 8601 time after which the payment can no longer complete')
+    .action((gateway: string, reference: string, options: TrackOptions) =>
+      track(io, gateway, reference, options),
     );
 }

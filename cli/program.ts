@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CliError, type CliIo } from './io.js';
 import { registerPayments } from './payments.js';
+import { registerReconcile } from './reconcile.js';
 import { registerSend } from './send.js';
 
 function packageVersion(): string {
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError('(add --help for usage)');
   registerSend(program, io);
   registerPayments(program, io);
+  registerReconcile(program, io);
   return program;
 }
 

@@ -209,3 +209,17 @@ export const CONSUMER_ENV = {
   /** `true` keeps raw payloads (customer data) in the history. @default false */
   historyKeepsPayload: 'PAYHOOK_HISTORY_KEEPS_PAYLOAD',
 } as const;
+
+/** Environment of the reconciler (and of the local stack's reconciler timer). */
+export const RECONCILER_ENV = {
+  /** Seconds a payment stays pending before the reconciler asks about it. @default 600 */
+  graceSeconds: 'PAYHOOK_RECONCILE_GRACE',
+  /** Payments asked about per run. @default 200 */
+  budget: 'PAYHOOK_RECONCILE_BUDGET',
+  /** Seconds after which a pending payment without a registered expiry expires. @default 86400 */
+  pendingExpirySeconds: 'PAYHOOK_PENDING_EXPIRY',
+  /** Local stack only: seconds between runs. @default 60 */
+  intervalSeconds: 'PAYHOOK_RECONCILE_INTERVAL',
+  /** A gateway API's base URL (tests, sandboxes): `PAYHOOK_PAYSTACK_API_URL`, ... */
+  apiUrl: (gateway: GatewayName) => `PAYHOOK_${gateway.toUpperCase()}_API_URL`,
+} as const;

@@ -38,6 +38,12 @@ export interface PayhookConfig {
   readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
   /** Oldest-message age alarm thresholds in seconds. @default { high: 300, normal: 900, low: 3600 } */
   readonly oldestMessageAgeSeconds?: Readonly<Partial<Record<Priority, number>>>;
+  /** Minutes between reconciler runs. @default 5 */
+  readonly reconcileIntervalMinutes?: number;
+  /** Seconds a payment stays pending before the reconciler asks about it. @default 600 */
+  readonly reconcileGraceSeconds?: number;
+  /** Seconds after which a pending payment without a registered expiry expires. @default 86400 */
+  readonly pendingExpirySeconds?: number;
 }
 
 const KEYS = [
@@ -57,6 +63,9 @@ const KEYS = [
   'retainData',
   'customDomain',
   'oldestMessageAgeSeconds',
+  'reconcileIntervalMinutes',
+  'reconcileGraceSeconds',
+  'pendingExpirySeconds',
 ] as const;
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -131,7 +140,13 @@ export function parsePayhookConfig(raw: unknown): PayhookConfig {
   ) {
     fail('alarmTopicArn', 'expected an SNS topic ARN');
   }
-  for (const key of ['archiveRetentionDays', 'historyRetentionDays'] as const) {
+  for (const key of [
+    'archiveRetentionDays',
+    'historyRetentionDays',
+    'reconcileIntervalMinutes',
+    'reconcileGraceSeconds',
+    'pendingExpirySeconds',
+  ] as const) {
     if (value[key] !== undefined) positiveInteger(key, value[key]);
   }
   if (

@@ -20,6 +20,8 @@ export interface MonitoringProps {
   readonly oldestMessageAgeSeconds?: Readonly<Partial<Record<Priority, number>>>;
   /** @default 'payhook' */
   readonly dashboardName?: string;
+  /** More functions to watch for errors and throttles, by name (the reconciler, registration). @default - none */
+  readonly otherFunctions?: Readonly<Record<string, PayhookFunction>>;
 }
 
 const DEFAULT_OLDEST_AGE: Readonly<Record<Priority, number>> = { high: 300, normal: 900, low: 3600 };
@@ -83,6 +85,7 @@ export class Monitoring extends Construct {
         `${priority}-consumer`,
         pipeline.consumers[priority],
       ]),
+      ...Object.entries(props.otherFunctions ?? {}),
     ];
     for (const [name, fn] of functions) {
       alarm(

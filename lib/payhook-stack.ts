@@ -12,6 +12,7 @@ import { Monitoring } from './monitoring.js';
 import { PaymentEvents } from './payment-events.js';
 import { PaymentStore } from './payment-store.js';
 import { PriorityPipeline } from './priority-pipeline.js';
+import { Reconciliation } from './reconciliation.js';
 import { WebhookApi } from './webhook-api.js';
 
 export interface PayhookStackProps extends StackProps {
@@ -27,6 +28,7 @@ export class PayhookStack extends Stack {
   public readonly secrets: GatewaySecrets;
   public readonly webhookApi: WebhookApi;
   public readonly monitoring: Monitoring;
+  public readonly reconciliation: Reconciliation;
 
   constructor(scope: Construct, id: string, props: PayhookStackProps = {}) {
     super(scope, id, props);
@@ -77,10 +79,23 @@ export class PayhookStack extends Stack {
         },
       }),
     });
+    this.reconciliation = new Reconciliation(this, 'Reconciliation', {
+      store: this.store,
+      pipeline: this.pipeline,
+      secrets: this.secrets,
+      webhookApi: this.webhookApi,
+      logRetention,
+      ...(config.reconcileIntervalMinutes !== undefined && {
+        interval: Duration.minutes(config.reconcileIntervalMinutes),
+      }),
+      ...(config.reconcileGraceSeconds !== undefined && { graceSeconds: config.reconcileGraceSeconds }),
+      ...(config.pendingExpirySeconds !== undefined && { pendingExpirySeconds: config.pendingExpirySeconds }),
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       pipeline: this.pipeline,
       webhookApi: this.webhookApi,
       dashboardName: id,
+      otherFunctions: { reconciler: this.reconciliation.reconciler, register: this.reconciliation.register },
       ...(config.alarmTopicArn && {
         alarmTopic: sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn),
       }),
@@ -89,6 +104,10 @@ export class PayhookStack extends Stack {
 
     // Outputs are what a team pastes into gateway dashboards and what the on-call CLI reads (`--stack NAME`).
     new CfnOutput(this, 'WebhookBaseUrl', { value: this.webhookApi.baseUrl });
+    new CfnOutput(this, 'RegisterPaymentUrl', {
+      value: `${this.webhookApi.baseUrl}/payments`,
+      description: 'POST expected payments here, signed with AWS SigV4 (execute-api:Invoke)',
+    });
     for (const gateway of gateways) {
       new CfnOutput(this, `WebhookUrl-${gateway}`, {
         value: `${this.webhookApi.baseUrl}/webhooks/${gateway}`,

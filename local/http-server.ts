@@ -7,11 +7,15 @@ import type { ErrorView } from './contract.js';
 export interface LocalRoutes {
   /** The real ingest handler, fed API Gateway HTTP API (payload 2.0) events. */
   readonly webhook: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-  /** `GET /local/...` introspection: the path after `/local/` split into segments, and the query. */
+  /** `/local/...` introspection and actions: the method, the path after `/local/` in segments, the query, the body. */
   readonly local: (
+    method: string,
     segments: readonly string[],
     query: URLSearchParams,
+    body: string,
   ) => Promise<{ status: number; body: unknown }>;
+  /** `POST /payments`: registering an expected payment (IAM-authorised on AWS, open locally). */
+  readonly registration: (body: string) => Promise<{ status: number; body: unknown }>;
   /** `ready` once everything runs; webhooks get 503 (so a gateway would retry) while starting or stopping. */
   readonly state: () => 'starting' | 'ready' | 'stopping';
 }
@@ -157,9 +161,15 @@ async function route(routes: LocalRoutes, request: IncomingMessage, response: Se
     response.end(result.body ?? '');
     return;
   }
-  if (url.pathname.startsWith('/local/') && request.method === 'GET') {
+  if (url.pathname === '/payments' && request.method === 'POST') {
+    const body = await readBody(request);
+    const result = await routes.registration(body?.toString('utf8') ?? '');
+    return sendJson(response, result.status, result.body);
+  }
+  if (url.pathname.startsWith('/local/') && (request.method === 'GET' || request.method === 'POST')) {
     const segments = url.pathname.slice('/local/'.length).split('/').filter(Boolean).map(decodeURIComponent);
-    const result = await routes.local(segments, url.searchParams);
+    const body = request.method === 'POST' ? ((await readBody(request))?.toString('utf8') ?? '') : '';
+    const result = await routes.local(request.method, segments, url.searchParams, body);
     return sendJson(response, result.status, result.body);
   }
   const notFound = error(

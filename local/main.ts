@@ -7,6 +7,7 @@
 import { relative } from 'node:path';
 import { DEV_SECRETS_FILE } from '../events/index.js';
 import { GATEWAYS } from '../lambdas/domain/webhook-event.js';
+import { apiBaseUrlsFromEnv } from '../lambdas/reconciliation/dependencies.js';
 import { dataDirFromEnv } from './contract.js';
 import { type LocalStack, StackAlreadyRunningError, startLocalStack } from './stack.js';
 
@@ -32,6 +33,11 @@ try {
     ...(env.PAYHOOK_GATEWAY_SETTINGS && { gatewaySettings: env.PAYHOOK_GATEWAY_SETTINGS }),
     ...(env.PAYHOOK_DEDUPE_WINDOWS && { dedupeWindows: env.PAYHOOK_DEDUPE_WINDOWS }),
     ...(external && { externalEndpoint: external }),
+    gatewayApiUrls: apiBaseUrlsFromEnv(env),
+    ...(env.PAYHOOK_RECONCILE_INTERVAL && {
+      reconcileIntervalSeconds: Number(env.PAYHOOK_RECONCILE_INTERVAL),
+    }),
+    ...(env.PAYHOOK_RECONCILE_GRACE && { reconcileGraceSeconds: Number(env.PAYHOOK_RECONCILE_GRACE) }),
     report: (line) => process.stderr.write(`payhook: ${line}\n`),
   });
 } catch (error) {
@@ -47,6 +53,10 @@ print('payhook local stack ready');
 print(`  webhooks  POST ${stack.url}/webhooks/<gateway>   (${GATEWAYS.join(', ')})`);
 print(`  health    GET  ${stack.url}/health`);
 print(`  inspect   GET  ${stack.url}/local/payments/<gateway>/<reference>  /local/queues  /local/events`);
+print(`  register  POST ${stack.url}/payments   (open here; IAM-authorised on AWS)`);
+print(
+  `  reconcile every ${env.PAYHOOK_RECONCILE_INTERVAL ?? 60} s against the gateway sandbox; \`npx payhook reconcile --now\` runs it at once`,
+);
 print(
   `  data dir  ${shown(dataDir)}${inMemory ? ' (DynamoDB in memory: nothing persists)' : ' (DynamoDB persists here across restarts)'}`,
 );

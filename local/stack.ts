@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +18,7 @@ import {
   PRIORITY_QUEUES,
   type Priority,
 } from '../lambdas/definitions.js';
-import { isGatewayName } from '../lambdas/domain/webhook-event.js';
+import { type GatewayName, isGatewayName } from '../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
 import { createIngestHandler } from '../lambdas/intake/api-gateway.js';
@@ -25,9 +26,24 @@ import { SqsEventQueue } from '../lambdas/intake/sqs-event-queue.js';
 import { createConsumer } from '../lambdas/processing/consumer.js';
 import { dedupeWindowsFromEnv } from '../lambdas/processing/dependencies.js';
 import { FilePaymentEventPublisher, readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
+import { credentialsFrom } from '../lambdas/reconciliation/dependencies.js';
+import {
+  DEFAULT_RECONCILE_SETTINGS,
+  type ReconcileReport,
+  reconcile,
+} from '../lambdas/reconciliation/reconcile.js';
+import { handleRegistration } from '../lambdas/reconciliation/registration-http.js';
+import { VERIFIERS } from '../lambdas/reconciliation/verifiers/index.js';
 import { FileSecretStore } from '../lambdas/secrets/gateway-secrets.js';
 import { DynamoPaymentStore } from '../lambdas/store/dynamodb-payment-store.js';
 import { readStackInfo, type StackInfo, stackInfoPath } from './contract.js';
+import {
+  type GatewaySandbox,
+  SANDBOX_GATEWAYS,
+  type SandboxGateway,
+  type SandboxPayment,
+  startGatewaySandbox,
+} from './gateway-sandbox.js';
 import { createLocalServer } from './http-server.js';
 import { lambdaContext } from './lambda-context.js';
 import { createPipelineQueues, type PipelineQueueUrls, queueCounts } from './queues.js';
@@ -58,6 +74,12 @@ export interface LocalStackOptions {
   readonly pollWaitSeconds?: number;
   /** Where what the stack does is reported; the handlers keep their own structured logs. */
   readonly report?: (line: string) => void;
+  /** Gateway API base URLs (`PAYHOOK_<GATEWAY>_API_URL`); the others are served by the built-in sandbox. */
+  readonly gatewayApiUrls?: Readonly<Partial<Record<GatewayName, string>>>;
+  /** Seconds between reconciler runs; 0 turns the timer off (`payhook reconcile --now` still works). @default 60 */
+  readonly reconcileIntervalSeconds?: number;
+  /** Seconds a payment stays pending before the reconciler asks about it. @default 600 */
+  readonly reconcileGraceSeconds?: number;
 }
 
 export interface LocalStack {
@@ -66,6 +88,10 @@ export interface LocalStack {
   readonly queues: PipelineQueueUrls;
   readonly tables: TableNames;
   readonly endpoints: { readonly sqs: string; readonly dynamodb: string };
+  /** The stand-in for the gateways' verify APIs (tests and `payhook send --lost` put payments there). */
+  readonly sandbox: GatewaySandbox;
+  /** Runs the reconciler once, now (what the timer and `payhook reconcile --now` do). */
+  reconcileNow(graceSeconds?: number): Promise<ReconcileReport>;
   /**
    * Stops cleanly: no new webhooks (503), then waits until what is queued and in flight is processed (up to
    * `drainTimeoutMs`), then stops the pollers, the server and the emulators.
@@ -170,12 +196,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     tableName: tables.payments,
     historyRetentionDays: 400,
   });
+  const secretStore = new FileSecretStore(options.secretsFile);
   const publisher = new FilePaymentEventPublisher(eventsFile);
   const ingest = createIngestHandler(
     {
       adapters: ADAPTERS,
       settings: parseGatewaySettings(options.gatewaySettings),
-      secrets: new FileSecretStore(options.secretsFile),
+      secrets: secretStore,
       queue: new SqsEventQueue(ingestSqs, { queues: queues.queues, parking: queues.deadLetterQueues.low }),
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     },
@@ -202,6 +229,37 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
     ]),
   ) as Record<Priority, ReturnType<typeof createConsumer>>;
+
+  const sandbox = await startGatewaySandbox();
+  stoppers.push(() => sandbox.stop());
+  const baseUrls: Partial<Record<GatewayName, string>> = {};
+  for (const gateway of SANDBOX_GATEWAYS)
+    baseUrls[gateway] = options.gatewayApiUrls?.[gateway] ?? sandbox.url(gateway);
+  const reconcileSettings = {
+    ...DEFAULT_RECONCILE_SETTINGS,
+    graceSeconds: options.reconcileGraceSeconds ?? DEFAULT_RECONCILE_SETTINGS.graceSeconds,
+  };
+  const reconcileLog: StructuredLog = createLogger('payhook-reconciler');
+  let reconciling: Promise<ReconcileReport> | undefined;
+  const reconcileNow = (graceSeconds?: number): Promise<ReconcileReport> => {
+    // One run at a time, as on AWS (the schedule does not overlap runs that finish within its interval).
+    reconciling ??= reconcile(
+      {
+        store,
+        verifiers: VERIFIERS,
+        credentials: credentialsFrom(secretStore),
+        baseUrls,
+        queue: new SqsEventQueue(ingestSqs, { queues: queues.queues }),
+        settings: graceSeconds === undefined ? reconcileSettings : { ...reconcileSettings, graceSeconds },
+        now: () => new Date(),
+        log: reconcileLog,
+      },
+      `local-${randomUUID()}`,
+    ).finally(() => {
+      reconciling = undefined;
+    });
+    return reconciling;
+  };
 
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
   let polling = true;
@@ -236,8 +294,35 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     {
       webhook: ingest,
       state: () => state,
-      local: async (segments, query) => {
+      registration: (body) => handleRegistration(body, store, new Date()),
+      local: async (method, segments, query, body) => {
         const [resource, gateway, identifier] = segments;
+        if (method === 'POST') {
+          if (resource === 'reconcile' && segments.length === 1) {
+            const grace = query.get('grace');
+            if (grace !== null && !/^\d+$/.test(grace)) {
+              return {
+                status: 400,
+                body: { error: 'invalid_grace', message: 'grace must be whole seconds' },
+              };
+            }
+            return { status: 200, body: await reconcileNow(grace === null ? undefined : Number(grace)) };
+          }
+          if (resource === 'sandbox' && gateway !== undefined && segments.length === 2) {
+            if (!(SANDBOX_GATEWAYS as readonly string[]).includes(gateway)) {
+              return {
+                status: 400,
+                body: { error: 'no_sandbox', message: `${gateway} has no verify API sandbox` },
+              };
+            }
+            sandbox.setPayment(gateway as SandboxGateway, JSON.parse(body) as SandboxPayment);
+            return { status: 200, body: { stored: true } };
+          }
+          return {
+            status: 404,
+            body: { error: 'not_found', message: `no local route POST /local/${segments.join('/')}` },
+          };
+        }
         if (
           resource === 'payments' &&
           gateway !== undefined &&
@@ -299,9 +384,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   writeFileSync(stackInfoPath(options.dataDir), `${JSON.stringify(info, null, 2)}\n`);
   state = 'ready';
+  const intervalSeconds = options.reconcileIntervalSeconds ?? 60;
+  const timer =
+    intervalSeconds > 0
+      ? setInterval(() => {
+          reconcileNow().catch((error: unknown) =>
+            report(`reconciler run failed: ${(error as Error).message}`),
+          );
+        }, intervalSeconds * 1000)
+      : undefined;
+  timer?.unref();
 
   async function stop(stopOptions: { readonly drainTimeoutMs?: number } = {}) {
     state = 'stopping';
+    if (timer) clearInterval(timer);
+    await reconciling?.catch(() => undefined);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // Drain: what is queued or in flight is processed before the pollers stop, so nothing is half-written.
@@ -328,5 +425,5 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return { leftInQueues: left };
   }
 
-  return { url, info, queues, tables, endpoints, stop };
+  return { url, info, queues, tables, endpoints, sandbox, reconcileNow, stop };
 }

@@ -90,7 +90,7 @@ const EVENT_TABLE = {
  * it as zero-decimal although ISO gives it 2. Re-check against Stripe's currency documentation before relying on it;
  * a deployment's `currencyExponents` setting wins over this.
  */
-const STRIPE_CURRENCY_EXPONENTS: Readonly<Record<string, number>> = { ISK: 2, UGX: 2, MGA: 0 };
+export const STRIPE_CURRENCY_EXPONENTS: Readonly<Record<string, number>> = { ISK: 2, UGX: 2, MGA: 0 };
 
 /** Thin events carry only a pointer to the changed object; they are passed on as `other` for a consumer to fetch. */
 const THIN_EVENT_OBJECT = 'v2.core.event';

@@ -19,6 +19,8 @@ export interface GatewaySecret {
   readonly secrets: readonly string[];
   /** OXA Pay only: payout API keys, which sign payout callbacks. */
   readonly payoutSecrets?: readonly string[];
+  /** API credentials for the reconciler's verify calls (see the README's secret shapes): `apiKey`, `keyId`, `keySecret`. */
+  readonly api?: { readonly apiKey?: string; readonly keyId?: string; readonly keySecret?: string };
 }
 
 /** Why a request's signature was refused; sent back to the caller as the JSON `error` code with a 401. */

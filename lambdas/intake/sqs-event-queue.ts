@@ -6,8 +6,8 @@ import type { EventQueue, UnparseableWebhook } from './event-queue.js';
 export interface EventQueueUrls {
   /** The queue of each priority. */
   readonly queues: Readonly<Record<Priority, string>>;
-  /** The low-priority dead-letter queue, where unparseable webhooks are parked. */
-  readonly parking: string;
+  /** The low-priority dead-letter queue, where unparseable webhooks are parked (ingest only). */
+  readonly parking?: string;
 }
 
 /** SQS caps a message attribute's value at the message size; payhook keeps error text short and readable. */
@@ -34,6 +34,8 @@ export class SqsEventQueue implements EventQueue {
   }
 
   async park(webhook: UnparseableWebhook): Promise<void> {
+    if (!this.urls.parking)
+      throw new Error('this queue writer has no parking queue (only ingest parks webhooks)');
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.urls.parking,

@@ -206,6 +206,11 @@ export async function reconcile(deps: ReconcileDependencies, runId: string): Pro
           reason: kind,
           error: (error as Error).message,
         });
+        if (kind === 'unavailable' || kind === 'malformed' || kind === 'unexpected') {
+          // The gateway may know it was paid: an outage must not expire a paid order. Ask again next run.
+          stillPending += 1;
+          return;
+        }
       }
       // Still pending at the gateway (or it could not say): expire it if its time is up, else ask again next run.
       if (expiresAt <= now.toISOString())

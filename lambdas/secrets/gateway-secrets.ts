@@ -41,8 +41,21 @@ export function parseGatewaySecret(gateway: string, value: unknown): GatewaySecr
   const record = value as Record<string, unknown>;
   const secrets = stringList(record.secrets, `${gateway}.secrets`);
   if (secrets.length === 0) throw new InvalidSecretError(`${gateway}.secrets is empty`);
-  if (record.payoutSecrets === undefined) return { secrets };
-  return { secrets, payoutSecrets: stringList(record.payoutSecrets, `${gateway}.payoutSecrets`) };
+  const api: Record<string, string> = {};
+  for (const key of ['apiKey', 'keyId', 'keySecret'] as const) {
+    const value = record[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value.trim() === '')
+      throw new InvalidSecretError(`${gateway}.${key} must be a non-empty string`);
+    api[key] = value;
+  }
+  return {
+    secrets,
+    ...(record.payoutSecrets !== undefined && {
+      payoutSecrets: stringList(record.payoutSecrets, `${gateway}.payoutSecrets`),
+    }),
+    ...(Object.keys(api).length > 0 && { api }),
+  };
 }
 
 /**

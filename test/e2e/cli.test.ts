@@ -48,6 +48,7 @@ beforeAll(async () => {
     port: 0,
     secretsFile: DEV_SECRETS_FILE,
     workersPerQueue: 1,
+    reconcileIntervalSeconds: 0,
   });
 });
 
@@ -90,6 +91,44 @@ describe('payhook CLI against the running local stack', () => {
     for (const identifier of identifiers) {
       expect((await showJson('stripe', identifier, 'succeeded')).amount).toBe('49.99');
     }
+  });
+
+  it('tracks an expected payment and settles it with reconcile --now once the gateway says it is paid', async () => {
+    const tracked = await cli(
+      'payments',
+      'track',
+      'paystack',
+      'ORDER-CLI-LOST',
+      '--amount',
+      '12.50',
+      '--currency',
+      'ngn',
+    );
+    expect(tracked.code).toBe(0);
+    expect(tracked.stdout).toContain('registered: paystack ORDER-CLI-LOST 12.50 NGN (status pending)');
+    stack.sandbox.setPayment('paystack', {
+      status: 'success',
+      amount: '1250',
+      currency: 'NGN',
+      reference: 'ORDER-CLI-LOST',
+      id: '31337',
+    });
+    const run = await cli('reconcile', '--now', '--grace', '0');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/queued payment\.succeeded x 1/);
+    expect((await showJson('paystack', 'ORDER-CLI-LOST', 'succeeded')).amount).toBe('12.50');
+    const refused = await cli(
+      'payments',
+      'track',
+      'stripe',
+      'ORDER-X',
+      '--amount',
+      '1.00',
+      '--currency',
+      'USD',
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/PaymentIntent.*field gatewayPaymentId/);
   });
 
   it('fails clearly for a payment that does not exist, and when no stack runs for the data dir', async () => {

@@ -101,7 +101,9 @@ describe('Construct: WebhookApi', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
       (route) => route.Properties.RouteKey as string,
     );
-    expect(routes.sort()).toEqual(GATEWAYS.map((gateway) => `POST /webhooks/${gateway}`).sort());
+    expect(routes.sort()).toEqual(
+      [...GATEWAYS.map((gateway) => `POST /webhooks/${gateway}`), 'POST /payments'].sort(),
+    );
   });
 
   it('throttles the stage and each gateway route, and writes access logs', () => {
@@ -174,10 +176,52 @@ describe('Construct: WebhookApi', () => {
   });
 });
 
+describe('Construct: Reconciliation', () => {
+  it('runs the reconciler every 5 minutes without retries, and registers payments behind IAM auth', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Target: Match.objectLike({ RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 0 }) }),
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /payments',
+      AuthorizationType: 'AWS_IAM',
+    });
+    for (const gateway of GATEWAYS) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: `POST /webhooks/${gateway}`,
+        AuthorizationType: 'NONE',
+      });
+    }
+  });
+
+  it('gives the reconciler exactly: query the pending index, send to the queues, read the secrets, write its logs', () => {
+    expect(actionsOf(template, roleOf('payhook: asks the gateways about payments still pending'))).toEqual([
+      'dynamodb:Query',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
+    ]);
+  });
+
+  it('gives registration exactly: get and put payments, query the two lookup indexes, write its logs', () => {
+    expect(actionsOf(template, roleOf('payhook: registers payments the checkout expects'))).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
+  });
+});
+
 describe('Construct: PayhookFunction', () => {
   it('builds every function as arm64 Node.js 24 with its own log group and Powertools settings', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(6);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -192,8 +236,8 @@ describe('Construct: PayhookFunction', () => {
         },
       });
     }
-    // Four function log groups and the API's access logs, all with retention.
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 5);
+    // Six function log groups and the API's access logs, all with retention.
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 7);
   });
 
   it('attaches no managed policies (AWSLambdaBasicExecutionRole would allow every log group)', () => {
@@ -285,10 +329,10 @@ describe('Construct: Monitoring', () => {
     const named = (metric: string) => alarms.filter((alarm) => alarm.MetricName === metric);
     expect(named('ApproximateNumberOfMessagesVisible').map((alarm) => alarm.Threshold)).toEqual([0, 0, 0]);
     expect(named('ApproximateAgeOfOldestMessage').map((alarm) => alarm.Threshold)).toEqual([300, 900, 3600]);
-    expect(named('Errors')).toHaveLength(4);
-    expect(named('Throttles')).toHaveLength(4);
+    expect(named('Errors')).toHaveLength(6);
+    expect(named('Throttles')).toHaveLength(6);
     expect(named('5xx')).toHaveLength(1);
-    expect(alarms).toHaveLength(3 + 3 + 4 + 4 + 1);
+    expect(alarms).toHaveLength(3 + 3 + 6 + 6 + 1);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
@@ -342,7 +386,7 @@ describe('Stack', () => {
     expect(findings).toEqual([]);
   });
 
-  it('acknowledges only the two findings payhook accepts by design, each with its reason', () => {
+  it('acknowledges only the findings payhook accepts by design, each with its reason', () => {
     const acknowledgements = stack.node
       .findAll()
       .flatMap((construct) =>
@@ -350,7 +394,15 @@ describe('Stack', () => {
       )
       .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
     const ids = [...new Set(acknowledgements.map(([id]) => id.replace(/^[A-Za-z]+::/, '')))].sort();
-    expect(ids).toEqual(['AwsSolutions-APIG4', 'AwsSolutions-SMG4']);
+    expect(ids.map((id) => id.replace(/\[.*$/, ''))).toEqual([
+      'AwsSolutions-APIG4',
+      'AwsSolutions-IAM5',
+      'AwsSolutions-SMG4',
+    ]);
+    // The one wildcard accepted is the scheduler's right to invoke the reconciler's versions, nothing broader.
+    expect(ids.find((id) => id.startsWith('AwsSolutions-IAM5'))).toMatch(
+      /^AwsSolutions-IAM5\[Resource::<ReconciliationReconciler[A-Za-z0-9]+\.Arn>:\*\]$/,
+    );
     for (const [, reason] of acknowledgements) expect(reason.length).toBeGreaterThan(60);
   });
 

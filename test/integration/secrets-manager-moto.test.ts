@@ -47,6 +47,8 @@ describe.runIf(hasMotoServer)('Gateway secrets from Secrets Manager (moto_server
     expect((await store.get('razorpay'))?.secret).toEqual({ secrets: ['rzp_one'] });
     expect((await store.get('razorpay', { refresh: true }))?.secret).toEqual({
       secrets: ['rzp_two', 'rzp_one'],
+      // The reconciler's API credentials live in the same secret, under their documented keys.
+      api: { keyId: 'rzp_test_key' },
     });
   });
 

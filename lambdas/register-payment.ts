@@ -1,0 +1,30 @@
+/**
+ * Registration Lambda: `POST /payments` (IAM-authorised on AWS), where the merchant's checkout registers a payment it
+ * expects, so the reconciler can ask the gateway about it if no webhook comes.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createDocumentClient, createDynamoDbClient } from './common/aws-clients.js';
+import { requireEnv } from './common/config.js';
+import { createLogger } from './common/powertools.js';
+import { CONSUMER_ENV } from './definitions.js';
+import { handleRegistration } from './reconciliation/registration-http.js';
+import { DynamoPaymentStore } from './store/dynamodb-payment-store.js';
+
+const logger = createLogger('payhook-register');
+const store = new DynamoPaymentStore(createDocumentClient(createDynamoDbClient()), {
+  tableName: requireEnv(process.env, CONSUMER_ENV.paymentsTable),
+  historyRetentionDays: 400,
+});
+
+export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+  const body = event.isBase64Encoded
+    ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+    : (event.body ?? '');
+  const answer = await handleRegistration(body, store, new Date());
+  logger.info('payment registration', { status: answer.status, requestId: event.requestContext?.requestId });
+  return {
+    statusCode: answer.status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(answer.body),
+  };
+};

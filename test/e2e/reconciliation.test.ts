@@ -1,0 +1,183 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEV_SECRETS_FILE, devSecret, readSample, SIGNERS } from '../../events/index.js';
+import type { EventsView, PaymentView } from '../../local/contract.js';
+import { type LocalStack, startLocalStack } from '../../local/stack.js';
+
+// The lost-webhook story on the local stack: registered, no webhook, the gateway (sandbox) says paid, one reconciler
+// run later the payment has succeeded and exactly one payment.succeeded was announced.
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    dataDir: mkdtempSync(join(tmpdir(), 'payhook-reconcile-e2e-')),
+    inMemory: true,
+    port: 0,
+    secretsFile: DEV_SECRETS_FILE,
+    workersPerQueue: 1,
+    reconcileIntervalSeconds: 0,
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop({ drainTimeoutMs: 5000 });
+});
+
+async function post(path: string, body: unknown) {
+  const response = await fetch(`${stack.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function eventually(gateway: string, reference: string, status: string): Promise<PaymentView> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const response = await fetch(`${stack.url}/local/payments/${gateway}/${reference}`);
+    const view = response.ok ? ((await response.json()) as PaymentView) : undefined;
+    if (view?.status === status) return view;
+    if (Date.now() > deadline)
+      throw new Error(`${gateway} ${reference}: ${view?.status ?? response.status}, not ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function announced(reference: string): Promise<string[]> {
+  const { events } = (await (await fetch(`${stack.url}/local/events?limit=1000`)).json()) as EventsView;
+  return events.filter((event) => event.detail.reference === reference).map((event) => event.detailType);
+}
+
+describe('Reconciliation on the local stack', () => {
+  it('settles a registered payment whose webhook was lost, announcing payment.succeeded exactly once', async () => {
+    const registered = await post('/payments', {
+      gateway: 'paystack',
+      reference: 'ORDER-LOST-1',
+      amount: '2500.00',
+      currency: 'ngn',
+    });
+    expect(registered).toMatchObject({
+      status: 201,
+      body: { status: 'pending', expected: { amount: '2500.00', currency: 'NGN' } },
+    });
+    expect(
+      (
+        await post('/payments', {
+          gateway: 'paystack',
+          reference: 'ORDER-LOST-1',
+          amount: '2500.00',
+          currency: 'NGN',
+        })
+      ).status,
+    ).toBe(200);
+    // The customer paid; the webhook never arrived.
+    expect(
+      (
+        await post('/local/sandbox/paystack', {
+          status: 'success',
+          amount: '250000',
+          currency: 'NGN',
+          reference: 'ORDER-LOST-1',
+          id: '777001',
+        })
+      ).status,
+    ).toBe(200);
+
+    const report = await post('/local/reconcile?grace=0', '');
+    expect(report.body).toMatchObject({ queued: { 'payment.succeeded': 1 } });
+    const view = await eventually('paystack', 'ORDER-LOST-1', 'succeeded');
+    expect([view.amount, view.currency, view.history.at(-1)?.eventType]).toEqual([
+      '2500.00',
+      'NGN',
+      'reconciler.success',
+    ]);
+
+    await post('/local/reconcile?grace=0', '');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await announced('ORDER-LOST-1')).toEqual(['payment.succeeded']);
+  });
+
+  it('gives one transition when the webhook and the reconciler both report the payment at once', async () => {
+    const reference = 'ORDER-2001';
+    await post('/payments', { gateway: 'flutterwave', reference, amount: '7500.50', currency: 'NGN' });
+    stack.sandbox.setPayment('flutterwave', {
+      status: 'successful',
+      amount: '7500.50',
+      currency: 'NGN',
+      reference,
+      id: '4975361',
+    });
+    const signed = SIGNERS.flutterwave(readSample('flutterwave', 'charge.completed'), {
+      secret: devSecret('flutterwave'),
+    });
+    const [webhook] = await Promise.all([
+      fetch(`${stack.url}/webhooks/flutterwave`, {
+        method: 'POST',
+        headers: signed.headers,
+        body: signed.body,
+      }),
+      post('/local/reconcile?grace=0', ''),
+    ]);
+    expect(webhook.status).toBe(200);
+    const view = await eventually('flutterwave', reference, 'succeeded');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await announced(reference)).toEqual(['payment.succeeded']);
+    expect(view.history.filter((entry) => entry.transition?.to === 'succeeded')).toHaveLength(1);
+  });
+
+  it('leaves the payment pending through 5xx answers, and settles it on a later run despite 429s', async () => {
+    await post('/payments', {
+      gateway: 'stripe',
+      reference: 'ORDER-FLAKY-1',
+      gatewayPaymentId: 'pi_flaky_1',
+      amount: '49.99',
+      currency: 'USD',
+    });
+    stack.sandbox.setPayment('stripe', {
+      status: 'succeeded',
+      amount: '4999',
+      currency: 'usd',
+      id: 'pi_flaky_1',
+      reference: 'ORDER-FLAKY-1',
+    });
+    stack.sandbox.behave('stripe', 'server-error', 3);
+    const failed = await post('/local/reconcile?grace=0', '');
+    expect(failed.body).toMatchObject({ errors: { stripe: { unavailable: 1 } } });
+    expect((await eventually('stripe', 'pi_flaky_1', 'pending')).status).toBe('pending');
+    stack.sandbox.behave('stripe', 'rate-limit', 2);
+    await post('/local/reconcile?grace=0', '');
+    expect((await eventually('stripe', 'pi_flaky_1', 'succeeded')).amount).toBe('49.99');
+  });
+
+  it('expires a registered payment past its expiry, with one payment.expired', async () => {
+    const expiresAt = new Date(Date.now() - 1000).toISOString();
+    await post('/payments', {
+      gateway: 'adyen',
+      reference: 'ORDER-EXPIRED-1',
+      amount: '100.00',
+      currency: 'EUR',
+      expiresAt,
+    });
+    await post('/local/reconcile?grace=0', '');
+    await eventually('adyen', 'ORDER-EXPIRED-1', 'expired');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await announced('ORDER-EXPIRED-1')).toEqual(['payment.expired']);
+  });
+
+  it('answers 400 naming the field for a bad registration', async () => {
+    const answer = await post('/payments', {
+      gateway: 'stripe',
+      reference: 'ORDER-X',
+      amount: '1.00',
+      currency: 'USD',
+    });
+    expect(answer).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_registration', field: 'gatewayPaymentId' },
+    });
+    expect(String(answer.body.message)).toMatch(/PaymentIntent/);
+  });
+});
