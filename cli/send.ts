@@ -6,7 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { freshCopy } from '../events/fresh-copy.js';
 import { DEFAULT_SAMPLES, listSamples, type SignedWebhook } from '../events/index.js';
+import { formatMajor } from '../lambdas/domain/money.js';
+import { paymentKeyOf } from '../lambdas/domain/payment.js';
 import { GATEWAYS, type GatewayName } from '../lambdas/domain/webhook-event.js';
+import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { dataDirFromEnv } from '../local/contract.js';
 import { CliError, type CliIo } from './io.js';
 import { connectToLocalStack, type HttpAnswer, PayhookClient, RequestFailedError } from './local-client.js';
@@ -55,6 +58,7 @@ interface SendOptions {
   readonly concurrency: number;
   readonly duplicate?: boolean;
   readonly fresh?: boolean;
+  readonly lost?: boolean;
 }
 
 /** How the N webhooks relate to each other, which decides what payhook does with them. */
@@ -124,6 +128,78 @@ const MODE_NOTE: Readonly<Record<Mode, string>> = {
   duplicate: 'the same signed webhook each time',
 };
 
+/** The word each gateway's verify API uses for a paid payment, as the sandbox answers it. */
+const PAID_WORD: Readonly<Partial<Record<GatewayName, string>>> = {
+  paystack: 'success',
+  flutterwave: 'successful',
+  razorpay: 'captured',
+  oxapay: 'Paid',
+  stripe: 'succeeded',
+};
+
+/** Gateways that count amounts in major units in their APIs. */
+const MAJOR_UNIT_APIS: ReadonlySet<GatewayName> = new Set(['flutterwave', 'oxapay']);
+
+/**
+ * `--lost`: a payment the customer paid but whose webhook never arrives. It is registered as expected (pending) and
+ * put, paid, into the local gateway sandbox; the webhook is not sent. The reconciler then has something to settle.
+ */
+async function sendLost(
+  io: CliIo,
+  gateway: GatewayName,
+  sample: { name: string; payload: string },
+): Promise<void> {
+  const paidWord = PAID_WORD[gateway];
+  if (paidWord === undefined) {
+    throw new CliError(`${gateway} has no verify API payhook can ask: its pending payments can only expire`);
+  }
+  const env = io.env ?? process.env;
+  const client = await connectToLocalStack(dataDirFromEnv(env));
+  const copy = freshCopy(gateway, sample.payload, `lost:${randomBytes(6).toString('hex')}`);
+  const webhook = signWithDevSecret(gateway, copy.payload, copy.eventId);
+  const headers = Object.fromEntries(
+    Object.entries(webhook.headers).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  const [event] = ADAPTERS[gateway].normalise(
+    { headers, body: Buffer.from(webhook.body, 'utf8'), receivedAt: new Date(), requestId: 'payhook-cli' },
+    settingsFromEnv(gateway, env),
+  ).events;
+  if (!event?.money || (event.reference === undefined && event.gatewayPaymentId === undefined)) {
+    throw new CliError(
+      `sample ${sample.name} names no payment with an amount; pick a payment success sample`,
+    );
+  }
+  const reference = event.reference ?? event.gatewayPaymentId ?? '';
+  const registered = await client.postJson('/payments', {
+    gateway,
+    reference,
+    ...(event.gatewayPaymentId !== undefined && { gatewayPaymentId: event.gatewayPaymentId }),
+    amount: formatMajor(event.money),
+    currency: event.money.currency,
+  });
+  if (registered.status >= 400)
+    throw new CliError(`could not register the payment: ${registered.body.slice(0, 300)}`);
+  const amount = MAJOR_UNIT_APIS.has(gateway) ? formatMajor(event.money) : event.money.amountMinor.toString();
+  const paid = { status: paidWord, amount, currency: event.money.currency, reference };
+  const sandboxPayment =
+    gateway === 'razorpay'
+      ? {
+          ...paid,
+          status: 'paid',
+          id: event.gatewayPaymentId,
+          payments: [{ ...paid, id: `pay_lost${randomBytes(5).toString('hex')}` }],
+        }
+      : { ...paid, ...(event.gatewayPaymentId !== undefined && { id: event.gatewayPaymentId }) };
+  const stored = await client.postJson(`/local/sandbox/${gateway}`, sandboxPayment);
+  if (stored.status >= 400)
+    throw new CliError(`the local gateway sandbox refused the payment: ${stored.body.slice(0, 300)}`);
+  io.stdout(
+    `lost webhook: ${gateway} payment ${paymentKeyOf(event) ?? reference} (${formatMajor(event.money)} ${event.money.currency}) ` +
+      'is registered as pending, and the gateway sandbox says it is paid; no webhook was sent.\n' +
+      'Settle it with:  npx payhook reconcile --now --grace 0\n',
+  );
+}
+
 async function send(
   io: CliIo,
   gatewayName: string,
@@ -132,6 +208,7 @@ async function send(
 ): Promise<void> {
   const gateway = gatewayArgument(gatewayName);
   const sample = sampleArgument(gateway, sampleName);
+  if (options.lost) return sendLost(io, gateway, sample);
   const env = io.env ?? process.env;
   const settings = settingsFromEnv(gateway, env);
   const client =
@@ -235,6 +312,11 @@ export function registerSend(program: Command, io: CliIo): void {
       ).conflicts('fresh'),
     )
     .option('--fresh', 'give the webhook fresh event and payment ids even without --count')
+    .option(
+      '--lost',
+      'do not send it: register the payment as expected and mark it paid at the local gateway sandbox, ' +
+        'as if the webhook were lost (then run `payhook reconcile --now --grace 0`)',
+    )
     .addHelpText('after', samplesHelp())
     .action((gateway: string, sample: string | undefined, options: SendOptions) =>
       send(io, gateway, sample, options),

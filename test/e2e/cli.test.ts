@@ -131,6 +131,24 @@ describe('payhook CLI against the running local stack', () => {
     expect(refused.stderr).toMatch(/PaymentIntent.*field gatewayPaymentId/);
   });
 
+  it.each(['paystack', 'flutterwave', 'razorpay', 'oxapay', 'stripe'])(
+    'shows a lost %s webhook settled by the reconciler: send --lost, then reconcile --now',
+    async (gateway) => {
+      const lost = await cli('send', gateway, '--lost');
+      expect(lost.code).toBe(0);
+      const key = /payment (\S+) \(/.exec(lost.stdout)?.[1];
+      expect(key).toBeDefined();
+      const pending = await showJson(gateway, key ?? '', 'pending');
+      const run = await cli('reconcile', '--now', '--grace', '0');
+      expect(run.code).toBe(0);
+      const settled = await showJson(gateway, key ?? '', 'succeeded');
+      expect([settled.amount, settled.currency]).toEqual([
+        pending.expected?.amount,
+        pending.expected?.currency,
+      ]);
+    },
+  );
+
   it('fails clearly for a payment that does not exist, and when no stack runs for the data dir', async () => {
     const missing = await cli('payments', 'show', 'paystack', 'NO-SUCH-ORDER');
     expect(missing.code).not.toBe(0);
