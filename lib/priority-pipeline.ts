@@ -6,11 +6,13 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   CONSUMER_ENV,
+  INGEST_ENV,
   PRIORITIES,
   PRIORITY_QUEUES,
   type Priority,
   queueName,
 } from '../lambdas/definitions.js';
+import type { GatewaySecrets } from './gateway-secrets.js';
 import { PayhookFunction } from './payhook-function.js';
 import type { PaymentEvents } from './payment-events.js';
 import type { PaymentStore } from './payment-store.js';
@@ -108,6 +110,24 @@ export class PriorityPipeline extends Construct {
     this.queues = queues;
     this.deadLetterQueues = deadLetterQueues;
     this.consumers = consumers;
+  }
+
+  /**
+   * Lets the consumers confirm unverified claims of money at once (Flutterwave `verif-hash`): read that gateway's
+   * secret (its API key) and queue the reconciler's finding. Only gateways with such a scheme are granted.
+   */
+  public enableConfirmations(secrets: GatewaySecrets): void {
+    const flutterwave = secrets.secrets.flutterwave;
+    if (!flutterwave) return;
+    for (const priority of PRIORITIES) {
+      const fn = this.consumers[priority].function;
+      fn.addEnvironment(INGEST_ENV.secretIds, JSON.stringify({ flutterwave: flutterwave.secretArn }));
+      flutterwave.grantRead(fn);
+      for (const target of PRIORITIES) {
+        fn.addEnvironment(INGEST_ENV.queueUrl(target), this.queues[target].queueUrl);
+        this.queues[target].grantSendMessages(fn);
+      }
+    }
   }
 
   /** Lets the grantee (the ingest function) send to every priority queue and park on the low-priority DLQ. */

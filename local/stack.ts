@@ -28,6 +28,7 @@ import { dedupeWindowsFromEnv } from '../lambdas/processing/dependencies.js';
 import { FilePaymentEventPublisher, readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
 import { credentialsFrom } from '../lambdas/reconciliation/dependencies.js';
 import {
+  confirmPayment,
   DEFAULT_RECONCILE_SETTINGS,
   type ReconcileReport,
   reconcile,
@@ -226,6 +227,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         deadLetterQueueUrl: queues.deadLetterQueues[priority],
         maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
         log: consumerLog,
+        // Called only once the stack runs, by which time the reconciler's dependencies below exist.
+        confirmClaim: (gateway: GatewayName, paymentKey: string) =>
+          confirmPayment(reconcileDeps, gateway, paymentKey, `confirm-${randomUUID()}`),
       }),
     ]),
   ) as Record<Priority, ReturnType<typeof createConsumer>>;
@@ -241,19 +245,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   const reconcileLog: StructuredLog = createLogger('payhook-reconciler');
   let reconciling: Promise<ReconcileReport> | undefined;
+  const reconcileDeps = {
+    store,
+    verifiers: VERIFIERS,
+    credentials: credentialsFrom(secretStore),
+    baseUrls,
+    queue: new SqsEventQueue(ingestSqs, { queues: queues.queues }),
+    settings: reconcileSettings,
+    now: () => new Date(),
+    log: reconcileLog,
+  };
   const reconcileNow = (graceSeconds?: number): Promise<ReconcileReport> => {
     // One run at a time, as on AWS (the schedule does not overlap runs that finish within its interval).
     reconciling ??= reconcile(
-      {
-        store,
-        verifiers: VERIFIERS,
-        credentials: credentialsFrom(secretStore),
-        baseUrls,
-        queue: new SqsEventQueue(ingestSqs, { queues: queues.queues }),
-        settings: graceSeconds === undefined ? reconcileSettings : { ...reconcileSettings, graceSeconds },
-        now: () => new Date(),
-        log: reconcileLog,
-      },
+      graceSeconds === undefined
+        ? reconcileDeps
+        : { ...reconcileDeps, settings: { ...reconcileSettings, graceSeconds } },
       `local-${randomUUID()}`,
     ).finally(() => {
       reconciling = undefined;

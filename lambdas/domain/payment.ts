@@ -80,6 +80,8 @@ export interface Payment {
    * back from `succeeded`, so the disagreement is flagged for a human instead.
    */
   readonly expectationMismatch?: boolean;
+  /** Authorised on an unverified claim of money (Flutterwave `verif-hash`); the reconciler confirms it. */
+  readonly awaitingConfirmation?: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
   /** The last {@link RECENT_EVENTS_KEPT} transitions, newest last. */
@@ -227,7 +229,11 @@ export function decide(payment: Payment | undefined, event: WebhookEvent, now: D
     event.kind === 'refund.succeeded' && event.money
       ? base.refundedMinor + event.money.amountMinor
       : base.refundedMinor;
-  const { pendingSince: _previousPendingSince, ...withoutPending } = base;
+  const {
+    pendingSince: _previousPendingSince,
+    awaitingConfirmation: _previouslyAwaiting,
+    ...withoutPending
+  } = base;
   const next: Payment = {
     ...withoutPending,
     reference: base.reference ?? event.reference,
@@ -238,9 +244,11 @@ export function decide(payment: Payment | undefined, event: WebhookEvent, now: D
     ...(isPaymentKind && event.money ? { amount: event.money } : base.amount ? { amount: base.amount } : {}),
     ...(paid ? { paid } : {}),
     refundedMinor,
-    ...(target === 'pending'
-      ? { pendingSince: base.status === 'pending' ? (base.pendingSince ?? at) : at }
+    // The pending index also holds payments awaiting confirmation, so the reconciler keeps asking until it knows.
+    ...(target === 'pending' || (target === 'authorized' && event.needsConfirmation)
+      ? { pendingSince: base.status === target ? (base.pendingSince ?? at) : at }
       : {}),
+    ...(target === 'authorized' && event.needsConfirmation ? { awaitingConfirmation: true } : {}),
     updatedAt: at,
     recentEvents: [...base.recentEvents, transition].slice(-RECENT_EVENTS_KEPT),
   };

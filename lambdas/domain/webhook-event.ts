@@ -81,6 +81,11 @@ export interface WebhookEvent {
    * it losslessly; it is never logged.
    */
   readonly payload: string;
+  /**
+   * A claim of money arrived through a scheme that does not bind the body (Flutterwave `verif-hash`): queued as
+   * `payment.authorized`, and confirmed through the gateway's verify API before the payment counts as succeeded.
+   */
+  readonly needsConfirmation?: true;
 }
 
 export interface WebhookEventJson extends Omit<WebhookEvent, 'money'> {

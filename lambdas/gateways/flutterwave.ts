@@ -90,7 +90,7 @@ export const flutterwave: GatewayAdapter = {
     const verifHash = request.headers[VERIF_HASH_HEADER];
     if (enabled.includes('verif-hash') && present(verifHash)) {
       return checkVerifHash(verifHash, secret.secrets) === 'verified'
-        ? verified
+        ? { ok: true, bodyUnverified: true }
         : refused(
             'invalid_signature',
             `${VERIF_HASH_HEADER} matches none of the ${secret.secrets.length} configured secret hash(es)`,

@@ -31,7 +31,14 @@ export type SignatureFailureReason =
   | 'timestamp_out_of_tolerance';
 
 export type Verification =
-  | { readonly ok: true }
+  | {
+      readonly ok: true;
+      /**
+       * The sender proved it knows the secret, but nothing binds the secret to this body (Flutterwave `verif-hash`):
+       * claims of money arrived are confirmed with the gateway before they count.
+       */
+      readonly bodyUnverified?: true;
+    }
   | { readonly ok: false; readonly reason: SignatureFailureReason; readonly detail: string };
 
 export interface Classification {

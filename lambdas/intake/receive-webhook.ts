@@ -152,7 +152,17 @@ export async function receiveWebhook(
   }
   if (!verification.ok) return refuse(401, verification.reason, verification.detail);
 
-  const batch = normaliseOrPark(adapter, request, deps);
+  const normalised = normaliseOrPark(adapter, request, deps);
+  const batch = verification.bodyUnverified
+    ? {
+        ...normalised,
+        events: normalised.events.map((event) =>
+          event.kind === 'payment.succeeded'
+            ? { ...event, kind: 'payment.authorized' as const, needsConfirmation: true as const }
+            : event,
+        ),
+      }
+    : normalised;
   if (!settings.acceptTestMode && batch.events.some((event) => event.mode === 'test')) {
     return refuse(
       403,

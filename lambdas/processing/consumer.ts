@@ -41,6 +41,11 @@ export interface ConsumerDependencies {
   readonly retryDelay?: (receiveCount: number) => number;
   /** Seconds before an in-flight duplicate is tried again. @default 5 */
   readonly inProgressRetrySeconds?: number;
+  /**
+   * Asks the gateway, at once, to confirm an unverified claim of money (Flutterwave `verif-hash`), through the
+   * reconciler's path. @default - no confirmation at once; the scheduled reconciler still confirms
+   */
+  readonly confirmClaim?: (gateway: GatewayName, paymentKey: string) => Promise<void>;
 }
 
 /** How a failed record is treated: put aside at once (permanent) or retried later (transient). */
@@ -207,6 +212,17 @@ export function createConsumer(deps: ConsumerDependencies) {
         money: webhookEventToJson(event).money ?? null,
         event: webhookEventToJson(event),
       });
+      if (event.needsConfirmation && result.paymentKey && deps.confirmClaim) {
+        // A failed check leaves the payment authorised and in the pending index: the next reconciler run asks again.
+        await deps.confirmClaim(event.gateway, result.paymentKey).catch((error: unknown) =>
+          deps.log.warn('could not confirm the claim at once; the reconciler will', {
+            ...context,
+            gateway: event.gateway,
+            eventId: event.eventId,
+            error: (error as Error).message,
+          }),
+        );
+      }
       deps.log.info('event processed', {
         ...context,
         gateway: event.gateway,

@@ -9,11 +9,19 @@ import {
   requireEnv,
 } from '../common/config.js';
 import type { StructuredLog } from '../common/log.js';
-import { CONSUMER_ENV, DEDUPE_WINDOW_SECONDS, isPriority, PRIORITY_QUEUES } from '../definitions.js';
+import {
+  CONSUMER_ENV,
+  DEDUPE_WINDOW_SECONDS,
+  INGEST_ENV,
+  isPriority,
+  PRIORITY_QUEUES,
+} from '../definitions.js';
 import type { PaymentEventPublisher } from '../domain/payment-event.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from '../domain/webhook-event.js';
 import { createEventBridgeClient, EventBridgePublisher } from '../publishing/eventbridge-publisher.js';
 import { FilePaymentEventPublisher } from '../publishing/file-publisher.js';
+import { reconcileDependenciesFromEnv } from '../reconciliation/dependencies.js';
+import { confirmPayment } from '../reconciliation/reconcile.js';
 import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
 import type { ConsumerDependencies } from './consumer.js';
 
@@ -90,5 +98,22 @@ export function consumerDependenciesFromEnv(env: Environment, log: StructuredLog
     deadLetterQueueUrl: requireEnv(env, CONSUMER_ENV.deadLetterQueueUrl),
     maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
     log,
+    ...confirmationFromEnv(env, log),
+  };
+}
+
+/**
+ * Immediate confirmation of unverified claims (Flutterwave `verif-hash`), when the deployment gives the consumer the
+ * gateway secrets and queues it needs (the CDK stack does when Flutterwave is enabled).
+ */
+function confirmationFromEnv(
+  env: Environment,
+  log: StructuredLog,
+): Pick<ConsumerDependencies, 'confirmClaim'> {
+  if (!optionalEnv(env, INGEST_ENV.secretIds)) return {};
+  const reconcileDeps = reconcileDependenciesFromEnv(env, log);
+  return {
+    confirmClaim: (gateway, paymentKey) =>
+      confirmPayment(reconcileDeps, gateway, paymentKey, `confirm-${gateway}-${paymentKey}`),
   };
 }

@@ -108,6 +108,7 @@ export function parseQueueMessage(body: string): WebhookEvent {
     ...(gatewayPaymentId !== undefined && { gatewayPaymentId }),
     ...(occurredAt !== undefined && { occurredAt }),
     ...(money && { money }),
+    ...(fields.needsConfirmation === true && { needsConfirmation: true as const }),
   };
   try {
     return webhookEventFromJson(json);

@@ -1,5 +1,5 @@
 import type { StructuredLog } from '../common/log.js';
-import type { Payment } from '../domain/payment.js';
+import { type Payment, sameMoney } from '../domain/payment.js';
 import {
   defaultPriority,
   type EventKind,
@@ -124,27 +124,121 @@ async function inParallel<T>(
  * synthetic event. A gateway that cannot answer leaves the payment pending for the next run; an answer payhook
  * cannot read is logged and skipped, never applied.
  */
+/** Counters one run (or one immediate confirmation) fills in. */
+interface Tally {
+  readonly queued: Partial<Record<EventKind, number>>;
+  readonly errors: Partial<Record<GatewayName, Record<string, number>>>;
+  stillPending: number;
+}
+
+function errorKind(error: unknown): string {
+  if (error instanceof VerifyUnavailableError) return 'unavailable';
+  if (error instanceof VerifyMalformedError) return 'malformed';
+  if (error instanceof VerifyUnsupportedError) return 'unsupported';
+  if (error instanceof VerifyNotFoundError) return 'not_found';
+  return 'unexpected';
+}
+
+/**
+ * A claim confirmed only when the gateway reports what the webhook claimed: the same money and, where the gateway
+ * says it, the same merchant reference (Flutterwave's `tx_ref`).
+ */
+function confirms(payment: Payment, result: VerifyResult): boolean {
+  const moneyMatches = !payment.amount || !result.money || sameMoney(payment.amount, result.money);
+  const referenceMatches = !payment.reference || !result.reference || payment.reference === result.reference;
+  return moneyMatches && referenceMatches && result.money !== undefined;
+}
+
+/**
+ * Asks the gateway about one pending (or awaiting-confirmation) payment, and queues what the answer means: the path
+ * both the scheduled run and an immediate confirmation take.
+ */
+export async function checkPayment(
+  deps: ReconcileDependencies,
+  payment: Payment,
+  context: { readonly runId: string; readonly now: Date; readonly credentials?: ApiCredentials },
+  tally: Tally = { queued: {}, errors: {}, stillPending: 0 },
+): Promise<Tally> {
+  const { runId, now } = context;
+  const gateway = payment.gateway;
+  const enqueue = async (kind: EventKind, detail: { gatewayStatus: string; result?: VerifyResult }) => {
+    await deps.queue.enqueue([reconcilerEvent(payment, kind, detail, now, runId)]);
+    tally.queued[kind] = (tally.queued[kind] ?? 0) + 1;
+  };
+  const count = (kind: string) => {
+    const forGateway = tally.errors[gateway] ?? {};
+    forGateway[kind] = (forGateway[kind] ?? 0) + 1;
+    tally.errors[gateway] = forGateway;
+  };
+  const expiresAt =
+    payment.expiresAt ??
+    new Date(
+      Date.parse(payment.pendingSince ?? payment.createdAt) + deps.settings.defaultExpirySeconds * 1000,
+    ).toISOString();
+  const expireOrWait = async () => {
+    if (expiresAt <= now.toISOString()) await enqueue('payment.expired', { gatewayStatus: 'expired' });
+    else tally.stillPending += 1;
+  };
+  const verifier = deps.verifiers[gateway];
+  if (!verifier) {
+    // No verify API (Adyen, Standard Webhooks): such payments can only expire.
+    await expireOrWait();
+    return tally;
+  }
+  try {
+    const result = await verifier.verify(
+      {
+        gateway,
+        ...(payment.reference !== undefined && { reference: payment.reference }),
+        ...(payment.gatewayPaymentId !== undefined && { gatewayPaymentId: payment.gatewayPaymentId }),
+      },
+      context.credentials ?? (await deps.credentials(gateway)) ?? {},
+      { ...deps.settings.verify, baseUrl: deps.baseUrls[gateway] ?? verifier.defaultBaseUrl },
+    );
+    if (payment.awaitingConfirmation && result.status === 'succeeded' && !confirms(payment, result)) {
+      // The gateway says paid, but not what the unverified webhook claimed: a human must look, nothing is applied.
+      count('confirmation_mismatch');
+      deps.log.warn('gateway does not confirm the claimed payment', {
+        runId,
+        gateway,
+        paymentKey: payment.paymentKey,
+      });
+      tally.stillPending += 1;
+      return tally;
+    }
+    if (result.status !== 'pending' && !(payment.awaitingConfirmation && result.status === 'authorized')) {
+      await enqueue(KIND_OF[result.status], { gatewayStatus: result.gatewayStatus, result });
+      return tally;
+    }
+  } catch (error) {
+    const kind = errorKind(error);
+    count(kind);
+    deps.log.warn('reconciler could not verify a payment', {
+      runId,
+      gateway,
+      paymentKey: payment.paymentKey,
+      reason: kind,
+      error: (error as Error).message,
+    });
+    if (kind === 'unavailable' || kind === 'malformed' || kind === 'unexpected') {
+      // The gateway may know it was paid: an outage must not expire a paid order. Ask again next run.
+      tally.stillPending += 1;
+      return tally;
+    }
+  }
+  // Still pending at the gateway (or it cannot be asked): expire it if its time is up, else ask again next run.
+  await expireOrWait();
+  return tally;
+}
+
+/**
+ * One reconciler run: the payments pending (or awaiting confirmation) since before the grace period, oldest first
+ * across gateways, within the run's budget, each checked with {@link checkPayment}.
+ */
 export async function reconcile(deps: ReconcileDependencies, runId: string): Promise<ReconcileReport> {
   const now = deps.now();
   const before = new Date(now.getTime() - deps.settings.graceSeconds * 1000).toISOString();
-  const queued: Partial<Record<EventKind, number>> = {};
-  const errors: Partial<Record<GatewayName, Record<string, number>>> = {};
-  let checked = 0;
-  let stillPending = 0;
-  const count = (gateway: GatewayName, kind: string) => {
-    const forGateway = errors[gateway] ?? {};
-    forGateway[kind] = (forGateway[kind] ?? 0) + 1;
-    errors[gateway] = forGateway;
-  };
-  const enqueue = async (
-    payment: Payment,
-    kind: EventKind,
-    detail: { gatewayStatus: string; result?: VerifyResult },
-  ) => {
-    await deps.queue.enqueue([reconcilerEvent(payment, kind, detail, now, runId)]);
-    queued[kind] = (queued[kind] ?? 0) + 1;
-  };
-
+  const tally: Tally = { queued: {}, errors: {}, stillPending: 0 };
   // Oldest first across all gateways, so a busy gateway cannot starve the others of the run's budget.
   const candidates = (
     await Promise.all(
@@ -157,68 +251,33 @@ export async function reconcile(deps: ReconcileDependencies, runId: string): Pro
   for (const gateway of GATEWAYS) {
     const pending = candidates.filter((payment) => payment.gateway === gateway);
     if (pending.length === 0) continue;
-    const verifier = deps.verifiers[gateway];
-    const credentials = verifier && pending.length > 0 ? await deps.credentials(gateway) : undefined;
+    const credentials = deps.verifiers[gateway] ? await deps.credentials(gateway) : undefined;
     await inParallel(pending, deps.settings.concurrencyPerGateway, async (payment) => {
-      checked += 1;
-      const expiresAt =
-        payment.expiresAt ??
-        new Date(
-          Date.parse(payment.pendingSince ?? payment.createdAt) + deps.settings.defaultExpirySeconds * 1000,
-        ).toISOString();
-      if (!verifier) {
-        // No verify API (Adyen, Standard Webhooks): such payments can only expire.
-        if (expiresAt <= now.toISOString())
-          await enqueue(payment, 'payment.expired', { gatewayStatus: 'expired' });
-        else stillPending += 1;
-        return;
-      }
-      try {
-        const result = await verifier.verify(
-          {
-            gateway,
-            ...(payment.reference !== undefined && { reference: payment.reference }),
-            ...(payment.gatewayPaymentId !== undefined && { gatewayPaymentId: payment.gatewayPaymentId }),
-          },
-          credentials ?? {},
-          { ...deps.settings.verify, baseUrl: deps.baseUrls[gateway] ?? verifier.defaultBaseUrl },
-        );
-        if (result.status !== 'pending') {
-          await enqueue(payment, KIND_OF[result.status], { gatewayStatus: result.gatewayStatus, result });
-          return;
-        }
-      } catch (error) {
-        const kind =
-          error instanceof VerifyUnavailableError
-            ? 'unavailable'
-            : error instanceof VerifyMalformedError
-              ? 'malformed'
-              : error instanceof VerifyUnsupportedError
-                ? 'unsupported'
-                : error instanceof VerifyNotFoundError
-                  ? 'not_found'
-                  : 'unexpected';
-        count(gateway, kind);
-        deps.log.warn('reconciler could not verify a payment', {
-          runId,
-          gateway,
-          paymentKey: payment.paymentKey,
-          reason: kind,
-          error: (error as Error).message,
-        });
-        if (kind === 'unavailable' || kind === 'malformed' || kind === 'unexpected') {
-          // The gateway may know it was paid: an outage must not expire a paid order. Ask again next run.
-          stillPending += 1;
-          return;
-        }
-      }
-      // Still pending at the gateway (or it could not say): expire it if its time is up, else ask again next run.
-      if (expiresAt <= now.toISOString())
-        await enqueue(payment, 'payment.expired', { gatewayStatus: 'expired' });
-      else stillPending += 1;
+      await checkPayment(deps, payment, { runId, now, ...(credentials && { credentials }) }, tally);
     });
   }
-  const report = { runId, checked, queued, stillPending, errors };
+  const report = {
+    runId,
+    checked: candidates.length,
+    queued: tally.queued,
+    stillPending: tally.stillPending,
+    errors: tally.errors,
+  };
   deps.log.info('reconciler run', { ...report });
   return report;
+}
+
+/**
+ * Confirms one payment at once (not at the next run): how the consumer settles an unverified claim of money. Skips
+ * a payment that no longer awaits confirmation.
+ */
+export async function confirmPayment(
+  deps: ReconcileDependencies,
+  gateway: GatewayName,
+  paymentKey: string,
+  runId: string,
+): Promise<void> {
+  const payment = await deps.store.get(gateway, paymentKey);
+  if (!payment?.awaitingConfirmation) return;
+  await checkPayment(deps, payment, { runId, now: deps.now() });
 }

@@ -66,7 +66,8 @@ function toItem(payment: Payment): PaymentItem {
     ...(paid && { paid: moneyToJson(paid) }),
     refundedMinor: refundedMinor.toString(),
     // The pending index is sparse: its keys exist only while the payment is pending.
-    ...(payment.status === 'pending' && pendingSince && { pendingGateway: payment.gateway, pendingSince }),
+    ...((payment.status === 'pending' || payment.awaitingConfirmation) &&
+      pendingSince && { pendingGateway: payment.gateway, pendingSince }),
     ...(payment.reference !== undefined && { referenceKey: `${payment.gateway}#${payment.reference}` }),
     ...(payment.gatewayPaymentId !== undefined && {
       gatewayPaymentIdKey: `${payment.gateway}#${payment.gatewayPaymentId}`,

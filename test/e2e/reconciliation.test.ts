@@ -167,6 +167,54 @@ describe('Reconciliation on the local stack', () => {
     expect(await announced('ORDER-EXPIRED-1')).toEqual(['payment.expired']);
   });
 
+  it('confirms a Flutterwave success that came with verif-hash only, at once, before it counts', async () => {
+    const body = readSample('flutterwave', 'charge.completed')
+      .replaceAll('ORDER-2001', 'ORDER-VERIF-1')
+      .replace('4975361', '4975999');
+    stack.sandbox.setPayment('flutterwave', {
+      status: 'successful',
+      amount: '7500.50',
+      currency: 'NGN',
+      reference: 'ORDER-VERIF-1',
+      id: '4975999',
+    });
+    const response = await fetch(`${stack.url}/webhooks/flutterwave`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'verif-hash': devSecret('flutterwave') },
+      body,
+    });
+    expect(response.status).toBe(200);
+    const view = await eventually('flutterwave', 'ORDER-VERIF-1', 'succeeded');
+    expect(view.history.map((entry) => [entry.eventType, entry.transition?.to])).toEqual([
+      ['charge.completed', 'authorized'],
+      ['reconciler.successful', 'succeeded'],
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await announced('ORDER-VERIF-1')).toEqual(['payment.authorized', 'payment.succeeded']);
+  });
+
+  it('leaves a verif-hash claim authorised when the gateway reports another amount', async () => {
+    const body = readSample('flutterwave', 'charge.completed')
+      .replaceAll('ORDER-2001', 'ORDER-VERIF-2')
+      .replace('4975361', '4975998');
+    stack.sandbox.setPayment('flutterwave', {
+      status: 'successful',
+      amount: '75.05',
+      currency: 'NGN',
+      reference: 'ORDER-VERIF-2',
+      id: '4975998',
+    });
+    await fetch(`${stack.url}/webhooks/flutterwave`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'verif-hash': devSecret('flutterwave') },
+      body,
+    });
+    await eventually('flutterwave', 'ORDER-VERIF-2', 'authorized');
+    const report = await post('/local/reconcile?grace=0', '');
+    expect(report.body).toMatchObject({ errors: { flutterwave: { confirmation_mismatch: 1 } } });
+    expect((await eventually('flutterwave', 'ORDER-VERIF-2', 'authorized')).status).toBe('authorized');
+  });
+
   it('answers 400 naming the field for a bad registration', async () => {
     const answer = await post('/payments', {
       gateway: 'stripe',

@@ -86,6 +86,9 @@ describe('Construct: PriorityPipeline', () => {
       'events:PutEvents',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      // The Flutterwave secret only, to confirm verif-hash claims at once (see the next test).
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
       'sqs:ChangeMessageVisibility',
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',
@@ -93,6 +96,23 @@ describe('Construct: PriorityPipeline', () => {
       'sqs:ReceiveMessage',
       'sqs:SendMessage',
     ]);
+  });
+});
+
+describe('Construct: PriorityPipeline confirmations', () => {
+  it('lets consumers read only the Flutterwave secret, and only when Flutterwave is enabled', () => {
+    const secretReads = (stackTemplate: typeof template) =>
+      Object.values(stackTemplate.findResources('AWS::IAM::Policy'))
+        .filter((policy) => JSON.stringify(policy.Properties.Roles).includes('consumer'))
+        .flatMap(
+          (policy) => policy.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[],
+        )
+        .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
+        .map((statement) => JSON.stringify(statement.Resource));
+    const reads = secretReads(template);
+    expect(reads).toHaveLength(PRIORITIES.length);
+    for (const resource of reads) expect(resource).toMatch(/GatewaySecretsflutterwave/);
+    expect(secretReads(synthesise({ gateways: ['stripe'] }).template)).toEqual([]);
   });
 });
 

@@ -143,6 +143,33 @@ describe('receiveWebhook', () => {
     });
   });
 
+  it('queues an unverified claim of money (Flutterwave verif-hash) as authorised, to be confirmed', async () => {
+    const body = readSample('flutterwave', 'charge.completed');
+    const hash = devSecret('flutterwave');
+    const store = new ScriptedSecretStore(() => ({ secret: { secrets: [hash] }, fetchedAt: NOW }));
+    const queue = new RecordingQueue();
+    const unbound = await receiveWebhook(
+      'flutterwave',
+      webhookRequest(body, { 'verif-hash': hash }, NOW),
+      dependencies(store, queue),
+    );
+    expect(unbound.outcome).toBe('accepted');
+    expect(queue.events[0]).toMatchObject({
+      kind: 'payment.authorized',
+      needsConfirmation: true,
+      priority: 'high',
+    });
+    const { signFlutterwave } = await import('../../../events/flutterwave/sign.js');
+    const bound = signFlutterwave(body, { secret: hash });
+    await receiveWebhook(
+      'flutterwave',
+      webhookRequest(bound.body, bound.headers, NOW),
+      dependencies(store, queue),
+    );
+    expect(queue.events[1]).toMatchObject({ kind: 'payment.succeeded' });
+    expect(queue.events[1]?.needsConfirmation).toBeUndefined();
+  });
+
   it('never looks up a secret for a request it refuses on shape alone', async () => {
     const store = new ScriptedSecretStore(() => ({ secret: { secrets: [OLD_SECRET] }, fetchedAt: NOW }));
     await receiveWebhook('paystack', webhookRequest('', {}, NOW), dependencies(store));
