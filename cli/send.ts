@@ -8,7 +8,7 @@ import { freshCopy } from '../events/fresh-copy.js';
 import { DEFAULT_SAMPLES, listSamples, type SignedWebhook } from '../events/index.js';
 import { formatMajor } from '../lambdas/domain/money.js';
 import { paymentKeyOf } from '../lambdas/domain/payment.js';
-import { GATEWAYS, type GatewayName } from '../lambdas/domain/webhook-event.js';
+import { GATEWAYS, type GatewayName, type WebhookEvent } from '../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { dataDirFromEnv } from '../local/contract.js';
 import { CliError, type CliIo } from './io.js';
@@ -137,8 +137,68 @@ const PAID_WORD: Readonly<Partial<Record<GatewayName, string>>> = {
   stripe: 'succeeded',
 };
 
+/** The word each gateway's verify API uses for a payment still under way. */
+const PENDING_WORD: Readonly<Partial<Record<GatewayName, string>>> = {
+  paystack: 'ongoing',
+  flutterwave: 'pending',
+  razorpay: 'created',
+  oxapay: 'Waiting',
+  stripe: 'processing',
+};
+
 /** Gateways that count amounts in major units in their APIs. */
 const MAJOR_UNIT_APIS: ReadonlySet<GatewayName> = new Set(['flutterwave', 'oxapay']);
+
+/**
+ * How the gateway's verify API would describe the payment a webhook announces (paid or still under way), for the
+ * local sandbox; `undefined` for events the sandbox need not know (refunds, disputes, gateways without a verify API).
+ */
+export function sandboxRecordOf(
+  gateway: GatewayName,
+  event: WebhookEvent,
+): Record<string, unknown> | undefined {
+  const word =
+    event.kind === 'payment.succeeded'
+      ? PAID_WORD[gateway]
+      : event.kind === 'payment.pending'
+        ? PENDING_WORD[gateway]
+        : undefined;
+  if (word === undefined || !event.money) return undefined;
+  const reference = event.reference ?? event.gatewayPaymentId;
+  const amount = MAJOR_UNIT_APIS.has(gateway) ? formatMajor(event.money) : event.money.amountMinor.toString();
+  const record = {
+    status: word,
+    amount,
+    currency: event.money.currency,
+    ...(reference !== undefined && { reference }),
+  };
+  if (gateway !== 'razorpay')
+    return { ...record, ...(event.gatewayPaymentId !== undefined && { id: event.gatewayPaymentId }) };
+  // Razorpay payments are looked up by order: the order lists its payment attempts.
+  if (!event.gatewayPaymentId?.startsWith('order_')) return { ...record, id: event.gatewayPaymentId };
+  return {
+    ...record,
+    status: word === 'captured' ? 'paid' : 'attempted',
+    id: event.gatewayPaymentId,
+    payments: [{ ...record, id: `pay_${randomBytes(7).toString('hex')}` }],
+  };
+}
+
+function normalisedEvents(
+  gateway: GatewayName,
+  webhook: SignedWebhook,
+  env: Readonly<Record<string, string | undefined>>,
+): WebhookEvent[] {
+  const headers = Object.fromEntries(
+    Object.entries(webhook.headers).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  return [
+    ...ADAPTERS[gateway].normalise(
+      { headers, body: Buffer.from(webhook.body, 'utf8'), receivedAt: new Date(), requestId: 'payhook-cli' },
+      settingsFromEnv(gateway, env),
+    ).events,
+  ];
+}
 
 /**
  * `--lost`: a payment the customer paid but whose webhook never arrives. It is registered as expected (pending) and
@@ -157,14 +217,13 @@ async function sendLost(
   const client = await connectToLocalStack(dataDirFromEnv(env));
   const copy = freshCopy(gateway, sample.payload, `lost:${randomBytes(6).toString('hex')}`);
   const webhook = signWithDevSecret(gateway, copy.payload, copy.eventId);
-  const headers = Object.fromEntries(
-    Object.entries(webhook.headers).map(([name, value]) => [name.toLowerCase(), value]),
-  );
-  const [event] = ADAPTERS[gateway].normalise(
-    { headers, body: Buffer.from(webhook.body, 'utf8'), receivedAt: new Date(), requestId: 'payhook-cli' },
-    settingsFromEnv(gateway, env),
-  ).events;
-  if (!event?.money || (event.reference === undefined && event.gatewayPaymentId === undefined)) {
+  const [event] = normalisedEvents(gateway, webhook, env);
+  const sandboxPayment = event ? sandboxRecordOf(gateway, event) : undefined;
+  if (
+    !event?.money ||
+    sandboxPayment === undefined ||
+    (event.reference === undefined && event.gatewayPaymentId === undefined)
+  ) {
     throw new CliError(
       `sample ${sample.name} names no payment with an amount; pick a payment success sample`,
     );
@@ -179,17 +238,6 @@ async function sendLost(
   });
   if (registered.status >= 400)
     throw new CliError(`could not register the payment: ${registered.body.slice(0, 300)}`);
-  const amount = MAJOR_UNIT_APIS.has(gateway) ? formatMajor(event.money) : event.money.amountMinor.toString();
-  const paid = { status: paidWord, amount, currency: event.money.currency, reference };
-  const sandboxPayment =
-    gateway === 'razorpay'
-      ? {
-          ...paid,
-          status: 'paid',
-          id: event.gatewayPaymentId,
-          payments: [{ ...paid, id: `pay_lost${randomBytes(5).toString('hex')}` }],
-        }
-      : { ...paid, ...(event.gatewayPaymentId !== undefined && { id: event.gatewayPaymentId }) };
   const stored = await client.postJson(`/local/sandbox/${gateway}`, sandboxPayment);
   if (stored.status >= 400)
     throw new CliError(`the local gateway sandbox refused the payment: ${stored.body.slice(0, 300)}`);
@@ -198,6 +246,18 @@ async function sendLost(
       'is registered as pending, and the gateway sandbox says it is paid; no webhook was sent.\n' +
       'Settle it with:  npx payhook reconcile --now --grace 0\n',
   );
+}
+
+function safeEvents(
+  gateway: GatewayName,
+  webhook: SignedWebhook,
+  env: Readonly<Record<string, string | undefined>>,
+): WebhookEvent[] {
+  try {
+    return normalisedEvents(gateway, webhook, env);
+  } catch {
+    return [];
+  }
 }
 
 async function send(
@@ -250,6 +310,13 @@ async function send(
       outcome = { failure: error.reason };
     }
     done += 1;
+    // The local gateway sandbox learns the payment too, so the reconciler asking about it hears what the webhook said.
+    if (options.url === undefined && 'status' in outcome && outcome.status < 300) {
+      for (const event of safeEvents(gateway, webhook, env)) {
+        const record = sandboxRecordOf(gateway, event);
+        if (record) await client.postJson(`/local/sandbox/${gateway}`, record).catch(() => undefined);
+      }
+    }
     const answer = 'status' in outcome ? oneLine(outcome.body) : outcome.failure;
     io.stdout(`[${done}/${count}] ${statusText(outcome)}  ${describeIdentities(identities)}  -> ${answer}\n`);
     return { outcome, identities };

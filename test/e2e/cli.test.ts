@@ -149,6 +149,18 @@ describe('payhook CLI against the running local stack', () => {
     },
   );
 
+  it('tells the local gateway sandbox about what it sends, so the reconciler hears the same story', async () => {
+    const sent = await cli('send', 'flutterwave', 'charge.completed.pending');
+    expect(sent.code).toBe(0);
+    const key = /payment (\S+)/.exec(sent.stdout)?.[1] ?? '';
+    await showJson('flutterwave', key, 'pending');
+    const run = await cli('reconcile', '--now', '--grace', '0', '--json');
+    const report = JSON.parse(run.stdout) as { errors: Record<string, Record<string, number>> };
+    // Had the sandbox not known the payment, Flutterwave would have answered "not found".
+    expect(report.errors.flutterwave?.not_found).toBeUndefined();
+    expect((await showJson('flutterwave', key, 'pending')).status).toBe('pending');
+  });
+
   it('fails clearly for a payment that does not exist, and when no stack runs for the data dir', async () => {
     const missing = await cli('payments', 'show', 'paystack', 'NO-SUCH-ORDER');
     expect(missing.code).not.toBe(0);
