@@ -9,6 +9,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** The environment (`PAYHOOK_DATA_DIR`, `PAYHOOK_GATEWAY_SETTINGS`). @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Whether standard error is a terminal (progress bars are drawn only then). @default false */
+  readonly interactive?: boolean;
 }
 
 /** The process's own streams and environment. */
@@ -16,6 +18,7 @@ export const PROCESS_IO: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
+  interactive: process.stderr.isTTY === true,
 };
 
 /**

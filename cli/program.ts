@@ -4,10 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerDlq } from './dlq.js';
 import { CliError, type CliIo } from './io.js';
 import { registerPayments } from './payments.js';
 import { registerReconcile } from './reconcile.js';
 import { registerSend } from './send.js';
+import { registerStatus } from './status.js';
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -33,6 +35,8 @@ export function buildProgram(io: CliIo): Command {
   registerSend(program, io);
   registerPayments(program, io);
   registerReconcile(program, io);
+  registerDlq(program, io);
+  registerStatus(program, io);
   return program;
 }
 

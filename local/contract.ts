@@ -21,6 +21,13 @@ export interface StackInfo {
   readonly dataDir: string | null;
   /** JSON-lines file of the payment events published so far. */
   readonly eventsFile: string;
+  /** Where the on-call commands (`payhook dlq`, `payhook status`) reach the local SQS, and its queues. */
+  readonly sqs?: {
+    readonly endpoint: string;
+    readonly queues: Readonly<
+      Record<string, { readonly queueUrl: string; readonly deadLetterQueueUrl: string }>
+    >;
+  };
 }
 
 export const STACK_INFO_FILE = 'stack.json';

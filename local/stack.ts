@@ -388,6 +388,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     startedAt: new Date().toISOString(),
     dataDir: options.inMemory ? null : options.dataDir,
     eventsFile,
+    sqs: {
+      endpoint: endpoints.sqs,
+      queues: Object.fromEntries(
+        PRIORITIES.map((priority) => [
+          priority,
+          { queueUrl: queues.queues[priority], deadLetterQueueUrl: queues.deadLetterQueues[priority] },
+        ]),
+      ),
+    },
   };
   writeFileSync(stackInfoPath(options.dataDir), `${JSON.stringify(info, null, 2)}\n`);
   state = 'ready';

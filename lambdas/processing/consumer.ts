@@ -161,7 +161,8 @@ export function createConsumer(deps: ConsumerDependencies) {
       [MESSAGE_ATTRIBUTES.errorMessage]: stringAttribute(failure.message),
       [MESSAGE_ATTRIBUTES.firstFailedAt]: stringAttribute(firstFailedAt.toISOString()),
       [MESSAGE_ATTRIBUTES.receiveCount]: { DataType: 'Number', StringValue: String(receiveCount) },
-      [MESSAGE_ATTRIBUTES.originalAttributes]: stringAttribute(JSON.stringify(original)),
+      // Not shortened like the human-readable attributes: a redrive restores the original attributes from it.
+      [MESSAGE_ATTRIBUTES.originalAttributes]: { DataType: 'String', StringValue: JSON.stringify(original) },
     };
     // Kept at the top level too, so the on-call CLI can filter without unpacking.
     for (const name of [

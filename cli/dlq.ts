@@ -1,0 +1,221 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { CliError, type CliIo } from './io.js';
+import { purge, readDeadLetters, redrive, showDeadLetter, summarise } from './oncall/dead-letters.js';
+import {
+  type FilterOptions,
+  filterOf,
+  parseDuration,
+  parseQueue,
+  type TargetOptions,
+  targetOf,
+} from './oncall/options.js';
+import type { DeadLetter } from './oncall/types.js';
+
+type DlqOptions = TargetOptions & FilterOptions & { readonly json?: boolean };
+
+function age(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86_400)}d`;
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function positive(text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('a positive number');
+  return value;
+}
+
+function withTargetAndFilters(command: Command): Command {
+  return command
+    .addOption(new Option('--queue <queue>', 'high, normal, low or all').argParser(parseQueue).default('all'))
+    .option('--gateway <gateway>', 'only this gateway')
+    .option('--type <type>', "only this event type (the gateway's own name, e.g. charge.success)")
+    .option(
+      '--error <class>',
+      'only this error class (payload_mismatch, retries_exhausted, exhausted_without_report, ...)',
+    )
+    .option(
+      '--since <duration>',
+      'only messages that first failed within this long (30m, 2h, 7d)',
+      parseDuration,
+    )
+    .option('--stack <name>', 'a deployed payhook stack (default: the local stack)')
+    .option('--region <region>', "the deployed stack's region")
+    .option('--profile <profile>', 'the AWS profile to use');
+}
+
+async function list(io: CliIo, options: DlqOptions): Promise<void> {
+  const target = await targetOf(io, options);
+  const { letters } = await readDeadLetters(target.sqs, target.queues, filterOf(options), new Date());
+  const groups = summarise(letters);
+  if (options.json) {
+    io.stdout(`${JSON.stringify({ target: target.label, summary: groups, messages: letters }, null, 2)}\n`);
+    return;
+  }
+  io.stdout(`${letters.length} dead-lettered message(s) in ${target.label}\n`);
+  if (letters.length === 0) return;
+  io.stdout(
+    `\n${table([
+      ['queue', 'gateway', 'event type', 'error class', 'count', 'oldest', 'newest'],
+      ...groups.map((group) => [
+        group.queue,
+        group.gateway ?? '-',
+        group.eventType ?? '-',
+        group.errorClass,
+        String(group.count),
+        group.oldest,
+        group.newest,
+      ]),
+    ])}\n\n`,
+  );
+  io.stdout(
+    `${table([
+      ['message id', 'queue', 'gateway', 'type', 'reference', 'error class', 'receives', 'age'],
+      ...letters.map((letter: DeadLetter) => [
+        letter.messageId,
+        letter.queue,
+        letter.gateway ?? '-',
+        letter.eventType ?? '-',
+        letter.reference ?? '-',
+        letter.errorClass,
+        String(letter.receiveCount),
+        age(letter.ageSeconds),
+      ]),
+    ])}\n`,
+  );
+}
+
+async function show(io: CliIo, messageId: string, options: DlqOptions): Promise<void> {
+  const target = await targetOf(io, options);
+  const detail = await showDeadLetter(target.sqs, target.queues, messageId, new Date());
+  if (!detail) throw new CliError(`no dead-lettered message ${messageId} in ${target.label}`);
+  if (options.json) {
+    io.stdout(`${JSON.stringify(detail, null, 2)}\n`);
+    return;
+  }
+  io.stdout(
+    `${[
+      `message ${detail.messageId} in the ${detail.queue} dead-letter queue`,
+      `  error        ${detail.errorClass}${detail.errorMessage ? `: ${detail.errorMessage}` : ''}`,
+      `  first failed ${detail.firstFailedAt} (${age(detail.ageSeconds)} ago), received ${detail.receiveCount} time(s)`,
+      `  gateway      ${detail.gateway ?? '-'}  event ${detail.eventType ?? '-'} ${detail.eventId ?? ''}`,
+      `  reference    ${detail.reference ?? '-'}`,
+      '  attributes',
+      ...Object.entries(detail.attributes).map(([name, value]) => `    ${name}: ${value}`),
+      '  body (emails and card numbers masked, secrets and signatures removed)',
+      ...JSON.stringify(detail.body, null, 2)
+        .split('\n')
+        .map((line) => `    ${line}`),
+    ].join('\n')}\n`,
+  );
+}
+
+type RedriveOptions = DlqOptions & {
+  readonly limit?: number;
+  readonly rate?: number;
+  readonly dryRun?: boolean;
+};
+
+async function redriveCommand(io: CliIo, options: RedriveOptions): Promise<void> {
+  const target = await targetOf(io, options);
+  const progress =
+    io.interactive && !options.json
+      ? (done: number, total: number) => {
+          const width = 30;
+          const filled = total === 0 ? width : Math.round((done / total) * width);
+          io.stderr(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}`);
+          if (done === total) io.stderr('\n');
+        }
+      : undefined;
+  const result = await redrive(target.sqs, target.queues, filterOf(options), {
+    ...(options.limit !== undefined && { limit: options.limit }),
+    ...(options.rate !== undefined && { ratePerSecond: options.rate }),
+    ...(options.dryRun && { dryRun: true }),
+    ...(progress && { onProgress: progress }),
+  });
+  if (options.json) {
+    io.stdout(`${JSON.stringify({ target: target.label, ...result }, null, 2)}\n`);
+  } else if (options.dryRun) {
+    io.stdout(
+      `dry run on ${target.label}: would move ${result.wouldMove}, leave ${result.skipped}; nothing was moved\n`,
+    );
+  } else {
+    io.stdout(
+      `redrive on ${target.label}: moved ${result.moved}, skipped ${result.skipped}, failed ${result.failed}\n`,
+    );
+    if (result.notRedrivable > 0) {
+      io.stdout(
+        `  ${result.notRedrivable} parked unparseable webhook(s) cannot be redriven; see the README's on-call section\n`,
+      );
+    }
+    for (const failure of result.failures) io.stdout(`  failed ${failure.messageId}: ${failure.reason}\n`);
+    if (result.stoppedEarly) io.stdout(`  stopped early: ${result.stoppedEarly}\n`);
+  }
+  if (result.failed > 0)
+    throw new CliError(
+      `${result.failed} message(s) could not be moved; they are still in the dead-letter queue`,
+    );
+}
+
+async function purgeCommand(
+  io: CliIo,
+  options: DlqOptions & { readonly confirm?: boolean; readonly limit?: number },
+): Promise<void> {
+  if (!options.confirm) {
+    throw new CliError(
+      'purge deletes messages for good: run `payhook dlq list` with the same filters first, then add --confirm',
+    );
+  }
+  const target = await targetOf(io, options);
+  const result = await purge(target.sqs, target.queues, filterOf(options), {
+    ...(options.limit !== undefined && { limit: options.limit }),
+  });
+  io.stdout(
+    options.json
+      ? `${JSON.stringify({ target: target.label, ...result })}\n`
+      : `purged ${result.deleted} message(s) from ${target.label}; ${result.skipped} left\n`,
+  );
+}
+
+/** Adds `dlq` (list, show, redrive, purge) to the program. */
+export function registerDlq(program: Command, io: CliIo): void {
+  const dlq = program
+    .command('dlq')
+    .summary('find, explain and redrive dead-lettered events')
+    .description(
+      'Work with the dead-letter queues of the local stack (default) or a deployed stack (--stack).',
+    );
+  withTargetAndFilters(dlq.command('list').summary('summarise and list dead-lettered messages'))
+    .option('--json', 'print JSON')
+    .action((options: DlqOptions) => list(io, options));
+  withTargetAndFilters(dlq.command('show').summary('show one dead-lettered message in full, masked'))
+    .argument('<message-id>', 'as `payhook dlq list` prints it')
+    .option('--json', 'print JSON')
+    .action((messageId: string, options: DlqOptions) => show(io, messageId, options));
+  withTargetAndFilters(dlq.command('redrive').summary('move matching messages back to their source queue'))
+    .option('--limit <n>', 'move at most n messages (oldest first)', positive)
+    .option('--rate <n>', 'at most n messages per second', positive)
+    .option('--dry-run', 'move nothing; report what would move')
+    .option('--json', 'print JSON')
+    .action((options: RedriveOptions) => redriveCommand(io, options));
+  withTargetAndFilters(dlq.command('purge').summary('delete matching messages (needs --confirm)'))
+    .option('--limit <n>', 'delete at most n messages (oldest first)', positive)
+    .option('--confirm', 'yes, delete them for good')
+    .option('--json', 'print JSON')
+    .action((options: DlqOptions & { confirm?: boolean; limit?: number }) => purgeCommand(io, options));
+}

@@ -1,0 +1,87 @@
+/**
+ * One dead-lettered message in full, as `payhook dlq show` prints it, masked: the raw webhook inside it holds
+ * customer data, and nothing secret may reach a terminal.
+ */
+import type { Message } from '@aws-sdk/client-sqs';
+import { MESSAGE_ATTRIBUTES } from '../../lambdas/definitions.js';
+import {
+  FAILURE_ATTRIBUTES,
+  type HeldMessage,
+  stringAttributes,
+  unpackOriginalAttributes,
+} from './dlq-reader.js';
+import { isSecretKey, maskJson, maskPayload, maskText, parseLossless, REDACTED } from './masking.js';
+import type { DeadLetter } from './types.js';
+
+/** A dead letter with its whole message, masked. */
+export interface DeadLetterDetail extends DeadLetter {
+  /**
+   * The message body: its JSON value where it is JSON, with the raw webhook `payload` (and parked `headers`) masked
+   * and secret-looking keys redacted; else the text, masked.
+   */
+  readonly body: unknown;
+  /**
+   * The attributes the message had before it failed (`originalAttributes` unpacked, over the top-level ones), without
+   * the failure attributes, which are the fields above. Where `originalAttributes` does not unpack (cut short), its
+   * text is kept under that name so nothing is hidden.
+   */
+  readonly attributes: Readonly<Record<string, string>>;
+  /** When it landed on the dead-letter queue, where SQS says. */
+  readonly deadLetteredAt?: string;
+}
+
+/** Message types whose envelope payhook itself wrote: their identifiers are shown as they are, for searching. */
+const ENVELOPES = new Set(['webhook-event', 'unparseable-webhook']);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The body, masked. payhook's own envelope keeps its identifiers readable (references and Adyen's all-digit
+ * pspReference are what on-call searches by); the raw webhook inside it, its headers and any error text are masked
+ * in full, and secret-looking keys are redacted everywhere. A body of any other shape is masked in full.
+ */
+export function maskBody(text: string): unknown {
+  const parsed = parseLossless(text);
+  if (parsed === undefined) return maskText(text);
+  if (!isRecord(parsed) || !ENVELOPES.has(String(parsed.messageType))) return maskJson(parsed);
+  const { payload, headers, errorMessage, ...envelope } = parsed;
+  const base64 = envelope.payloadEncoding === 'base64';
+  return {
+    ...(maskJson(envelope, { maskStrings: false }) as Record<string, unknown>),
+    ...(base64 && { payloadEncoding: 'base64, shown decoded as latin1' }),
+    ...(errorMessage !== undefined && { errorMessage: maskJson(errorMessage) }),
+    ...(headers !== undefined && { headers: maskJson(headers) }),
+    ...(payload !== undefined && {
+      payload:
+        typeof payload === 'string' ? maskPayload(payload, base64 ? 'base64' : 'utf8') : maskJson(payload),
+    }),
+  };
+}
+
+function visibleAttributes(message: Message): Record<string, string> {
+  const top = stringAttributes(message);
+  const original = unpackOriginalAttributes(message);
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(top)) {
+    if (!FAILURE_ATTRIBUTES.has(name)) result[name] = value;
+  }
+  Object.assign(result, original);
+  const packed = top[MESSAGE_ATTRIBUTES.originalAttributes];
+  if (original === undefined && packed !== undefined) result[MESSAGE_ATTRIBUTES.originalAttributes] = packed;
+  // Ingest never writes signature headers into attributes; this holds even for a message someone sent by hand.
+  return Object.fromEntries(
+    Object.entries(result).map(([name, value]) => [name, isSecretKey(name) ? REDACTED : value]),
+  );
+}
+
+/** The full, masked view of a held dead letter. */
+export function toDetail(held: HeldMessage): DeadLetterDetail {
+  return {
+    ...held.letter,
+    body: maskBody(held.message.Body ?? ''),
+    attributes: visibleAttributes(held.message),
+    ...(held.sentAt !== undefined && { deadLetteredAt: new Date(held.sentAt).toISOString() }),
+  };
+}

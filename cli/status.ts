@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import type { CliIo } from './io.js';
+import { queueStatus } from './oncall/dead-letters.js';
+import { type TargetOptions, targetOf } from './oncall/options.js';
+
+async function status(io: CliIo, options: TargetOptions & { readonly json?: boolean }): Promise<void> {
+  const target = await targetOf(io, options);
+  const rows = await queueStatus(target.sqs, target.queues, new Date());
+  if (options.json) {
+    io.stdout(`${JSON.stringify({ target: target.label, queues: rows }, null, 2)}\n`);
+    return;
+  }
+  io.stdout(`${target.label}\n`);
+  io.stdout('queue    visible  in flight  delayed  DLQ  oldest DLQ\n');
+  for (const row of rows) {
+    const oldest =
+      row.oldestDeadLetterAgeSeconds === undefined ? '-' : `${Math.round(row.oldestDeadLetterAgeSeconds)}s`;
+    io.stdout(
+      `${row.queue.padEnd(8)} ${String(row.visible).padStart(7)}  ${String(row.inFlight).padStart(9)}  ${String(row.delayed).padStart(7)}  ${String(row.deadLetters).padStart(3)}  ${oldest}\n`,
+    );
+    for (const failure of row.recentFailures) {
+      io.stdout(
+        `         last failure ${failure.at}: ${failure.errorClass}${failure.errorMessage ? ` (${failure.errorMessage})` : ''}\n`,
+      );
+    }
+  }
+}
+
+/** Adds `status` to the program. */
+export function registerStatus(program: Command, io: CliIo): void {
+  program
+    .command('status')
+    .summary('queue depths, dead letters and the last failure reasons')
+    .description(
+      'Per queue: visible, in flight, delayed, dead-letter depth, age of the oldest dead letter, and the last failure reasons.',
+    )
+    .option('--stack <name>', 'a deployed payhook stack (default: the local stack)')
+    .option('--region <region>', "the deployed stack's region")
+    .option('--profile <profile>', 'the AWS profile to use')
+    .option('--json', 'print JSON')
+    .action((options: TargetOptions & { json?: boolean }) => status(io, options));
+}

@@ -1,0 +1,66 @@
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployedTarget, outputKeys } from '../../cli/oncall/target.js';
+import { PRIORITIES } from '../../lambdas/definitions.js';
+import { hasMotoServer, type MotoServer, startMotoServer } from '../support/moto.js';
+import { drain } from '../support/sqs-emulator.js';
+
+// A deployed stack is found by its CloudFormation outputs, as `payhook dlq --stack NAME` does.
+describe.runIf(hasMotoServer)('On-call target from a deployed stack (moto_server)', () => {
+  let moto: MotoServer;
+
+  beforeAll(async () => {
+    moto = await startMotoServer();
+    const resources: Record<string, unknown> = {};
+    const outputs: Record<string, unknown> = {};
+    for (const priority of PRIORITIES) {
+      resources[`Queue${priority}`] = {
+        Type: 'AWS::SQS::Queue',
+        Properties: { QueueName: `shop-${priority}` },
+      };
+      resources[`Dlq${priority}`] = {
+        Type: 'AWS::SQS::Queue',
+        Properties: { QueueName: `shop-${priority}-dlq` },
+      };
+      const keys = outputKeys(priority);
+      outputs[keys.queue] = { Value: { Ref: `Queue${priority}` } };
+      outputs[keys.deadLetter] = { Value: { Ref: `Dlq${priority}` } };
+    }
+    const cloudformation = new CloudFormationClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+    await cloudformation.send(
+      new CreateStackCommand({
+        StackName: 'shop-prod',
+        TemplateBody: JSON.stringify({ Resources: resources, Outputs: outputs }),
+      }),
+    );
+    cloudformation.destroy();
+  });
+
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it('resolves the three queue pairs from the outputs and reaches them', async () => {
+    const target = await deployedTarget({ stack: 'shop-prod', region: 'us-east-1', endpoint: moto.endpoint });
+    expect(target.label).toBe('stack shop-prod (us-east-1)');
+    expect(
+      target.queues.map((pair) => [
+        pair.priority,
+        pair.queueUrl.split('/').at(-1),
+        pair.deadLetterQueueUrl.split('/').at(-1),
+      ]),
+    ).toEqual(PRIORITIES.map((priority) => [priority, `shop-${priority}`, `shop-${priority}-dlq`]));
+    const high = target.queues[0];
+    if (!high) throw new Error('no high pair');
+    await target.sqs.send(new SendMessageCommand({ QueueUrl: high.deadLetterQueueUrl, MessageBody: '{}' }));
+    expect(await drain(target.sqs, high.deadLetterQueueUrl)).toHaveLength(1);
+    target.sqs.destroy();
+  });
+
+  it('says clearly when the stack does not exist', async () => {
+    await expect(
+      deployedTarget({ stack: 'no-such-stack', region: 'us-east-1', endpoint: moto.endpoint }),
+    ).rejects.toThrow(/cannot read stack no-such-stack in us-east-1/);
+  });
+});
