@@ -209,6 +209,23 @@ describe('On call, on the local stack', () => {
     }
   });
 
+  it('draws a progress bar on a terminal while it redrives', async () => {
+    await deadLetteredAfterOutage('ORDER-PROGRESS-1');
+    let stderr = '';
+    const code = await runCli(['node', 'payhook', 'dlq', 'redrive', '--error', 'retries_exhausted'], {
+      stdout: () => undefined,
+      stderr: (text) => {
+        stderr += text;
+      },
+      env: { PAYHOOK_DATA_DIR: dataDir },
+      interactive: true,
+    });
+    expect(code).toBe(0);
+    // Redrawn in place as messages move, and full at the end (other tests' leftovers may be moved too).
+    expect(stderr).toMatch(/\r\[#*-*\] 1\/\d+/);
+    expect(stderr).toMatch(/\[#{30}\] (\d+)\/\1\n$/);
+  });
+
   it('refuses to purge without --confirm, and fails clearly for an unknown message or stack', async () => {
     expect((await cli('dlq', 'purge')).stderr).toMatch(/add --confirm/);
     const unknown = await cli('dlq', 'show', 'no-such-message');
