@@ -226,6 +226,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         queueUrl: queues.queues[priority],
         deadLetterQueueUrl: queues.deadLetterQueues[priority],
         maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
+        inProgressRetrySeconds: PRIORITY_QUEUES[priority].consumerTimeoutSeconds + 5,
         log: consumerLog,
         // Called only once the stack runs, by which time the reconciler's dependencies below exist.
         confirmClaim: (gateway: GatewayName, paymentKey: string) =>

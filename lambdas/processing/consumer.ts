@@ -39,7 +39,11 @@ export interface ConsumerDependencies {
   readonly log: StructuredLog;
   /** Seconds before a failed record comes back, by receive count. @default backOffSeconds */
   readonly retryDelay?: (receiveCount: number) => number;
-  /** Seconds before an in-flight duplicate is tried again. @default 5 */
+  /**
+   * Seconds before a record that met an in-progress idempotency record is tried again. It should outlast the
+   * consumer's timeout: an in-progress record orphaned by a failed write expires only then, and retrying sooner burns
+   * receives until SQS moves the message to the DLQ with no reason. @default 5
+   */
   readonly inProgressRetrySeconds?: number;
   /**
    * Asks the gateway, at once, to confirm an unverified claim of money (Flutterwave `verif-hash`), through the

@@ -97,6 +97,7 @@ export function consumerDependenciesFromEnv(env: Environment, log: StructuredLog
     queueUrl: requireEnv(env, CONSUMER_ENV.queueUrl),
     deadLetterQueueUrl: requireEnv(env, CONSUMER_ENV.deadLetterQueueUrl),
     maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
+    inProgressRetrySeconds: PRIORITY_QUEUES[priority].consumerTimeoutSeconds + 5,
     log,
     ...confirmationFromEnv(env, log),
   };

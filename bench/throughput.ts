@@ -1,0 +1,304 @@
+/**
+ * Local end-to-end throughput and latency: the local stack started in this process (DynamoDB in memory, port 0),
+ * driven over HTTP with signed webhooks, each a fresh payment, at a fixed concurrency. Measures sustained webhooks per
+ * second answered 200, and the latency from each 200 answer to the payment's `payment.succeeded` event being published
+ * (published after the payment record is written). The reference is a trivial HTTP server in the same process that
+ * reads the body and answers `{"received":true}`, driven by the same client with the same bodies.
+ */
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { freshCopy } from '../events/fresh-copy.js';
+import { DEFAULT_SAMPLES, DEV_SECRETS_FILE, devSecret, readSample, SIGNERS } from '../events/index.js';
+import { GATEWAYS, type GatewayName } from '../lambdas/domain/webhook-event.js';
+import { ADAPTERS } from '../lambdas/gateways/registry.js';
+import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
+import { readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
+import { startLocalStack } from '../local/stack.js';
+
+export interface ThroughputOptions {
+  /** Webhooks sent (timed), spread evenly over the seven gateways' main success samples. */
+  readonly webhooks: number;
+  readonly concurrency: number;
+  /** Pollers per queue in the local stack (its default is 2). */
+  readonly workersPerQueue: number;
+  /** How long to wait for every payment to be applied once the last webhook is answered. */
+  readonly drainTimeoutMs: number;
+}
+
+export interface Percentiles {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface ThroughputResults {
+  readonly options: ThroughputOptions;
+  readonly sent: number;
+  readonly answered200: number;
+  readonly otherStatuses: Readonly<Record<string, number>>;
+  /** Webhooks answered 200 per second, first request sent to last answer received. */
+  readonly acceptedPerSecond: number;
+  /** The reference: the trivial HTTP server, same client, same bodies, same concurrency. */
+  readonly referencePerSecond: number;
+  readonly ratio: number;
+  /** Request round trip (send to 200), milliseconds. */
+  readonly requestLatencyMs: Percentiles;
+  readonly referenceRequestLatencyMs: Percentiles;
+  /** Webhooks whose payment reached `succeeded` (its event published) within the drain timeout. */
+  readonly applied: number;
+  /** Payments applied per second, first request sent to last event published. */
+  readonly appliedPerSecond: number;
+  /** From the 200 answer to the `payment.succeeded` event being published, milliseconds. */
+  readonly acceptedToAppliedMs: Percentiles | null;
+  /** Webhooks sent one at a time after the load run, the queues empty. */
+  readonly idleWebhooks: number;
+  readonly idleApplied: number;
+  /** Accepted to applied for those: the latency of one webhook without a backlog, milliseconds. */
+  readonly idleAcceptedToAppliedMs: Percentiles | null;
+  /** Structured log lines the handlers wrote to stdout during the timed run (dropped, not printed). */
+  readonly logLinesDropped: number;
+}
+
+interface Prepared {
+  readonly gateway: GatewayName;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The event ids payhook derives for it (computed with the same adapter, to find its published event). */
+  readonly eventIds: readonly string[];
+}
+
+interface Sent {
+  readonly prepared: Prepared;
+  readonly status: number;
+  readonly startedAt: number;
+  /** Epoch milliseconds (fractional) when the answer was read. */
+  readonly answeredAt: number;
+}
+
+/** Webhooks sent one at a time after the load run (10 per gateway), and the pause between them. */
+const IDLE_WEBHOOKS = 70;
+const IDLE_GAP_MS = 50;
+
+const now = () => performance.timeOrigin + performance.now();
+
+function percentiles(values: readonly number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  return { p50: pick(0.5), p95: pick(0.95), p99: pick(0.99), max: sorted.at(-1) ?? 0 };
+}
+
+function prepare(count: number, seedPrefix: string): Prepared[] {
+  const settings = parseGatewaySettings(undefined);
+  const prepared: Prepared[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const gateway = GATEWAYS[i % GATEWAYS.length] as GatewayName;
+    const copy = freshCopy(gateway, readSample(gateway, DEFAULT_SAMPLES[gateway]), `${seedPrefix}-${i}`);
+    const signed = SIGNERS[gateway](copy.payload, {
+      secret: devSecret(gateway),
+      ...(copy.eventId !== undefined && { eventId: copy.eventId }),
+    });
+    const headers = Object.fromEntries(
+      Object.entries(signed.headers).map(([name, value]) => [name.toLowerCase(), value]),
+    );
+    const batch = ADAPTERS[gateway].normalise(
+      { headers, body: Buffer.from(signed.body), receivedAt: new Date(), requestId: 'bench' },
+      settings[gateway],
+    );
+    prepared.push({
+      gateway,
+      body: signed.body,
+      headers: signed.headers,
+      eventIds: batch.events.map((event) => event.eventId),
+    });
+  }
+  return prepared;
+}
+
+async function drive(url: (p: Prepared) => string, requests: readonly Prepared[], concurrency: number) {
+  const sent: Sent[] = [];
+  let next = 0;
+  const startedAt = now();
+  const worker = async () => {
+    for (;;) {
+      const index = next;
+      next += 1;
+      const prepared = requests[index];
+      if (prepared === undefined) return;
+      const start = now();
+      const response = await fetch(url(prepared), {
+        method: 'POST',
+        headers: prepared.headers,
+        body: prepared.body,
+      });
+      await response.text();
+      sent.push({ prepared, status: response.status, startedAt: start, answeredAt: now() });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const finishedAt = now();
+  return { sent, startedAt, finishedAt };
+}
+
+/** When each wanted event id's `payment.succeeded` was published (epoch ms), polling the local events file. */
+async function waitUntilApplied(
+  eventsFile: string,
+  wanted: ReadonlySet<string>,
+  timeoutMs: number,
+): Promise<Map<string, number>> {
+  const appliedAt = new Map<string, number>();
+  const deadline = now() + timeoutMs;
+  while (now() < deadline) {
+    for (const record of await readPublishedEvents(eventsFile)) {
+      const id = record.detail.sourceEventId;
+      if (record.detail.to === 'succeeded' && wanted.has(id) && !appliedAt.has(id)) {
+        appliedAt.set(id, Date.parse(record.publishedAt));
+      }
+    }
+    if (appliedAt.size >= wanted.size) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return appliedAt;
+}
+
+/** Latency from each 200 answer to the last of its events published; webhooks not (yet) applied are left out. */
+function acceptedToApplied(sent: readonly Sent[], appliedAt: ReadonlyMap<string, number>) {
+  const latencies: number[] = [];
+  let lastApplied = 0;
+  for (const s of sent) {
+    if (s.status !== 200) continue;
+    const times = s.prepared.eventIds.map((id) => appliedAt.get(id));
+    if (times.some((time) => time === undefined)) continue;
+    const applied = Math.max(...(times as number[]));
+    lastApplied = Math.max(lastApplied, applied);
+    latencies.push(applied - s.answeredAt);
+  }
+  return { latencies, lastApplied };
+}
+
+function startEchoServer(): Promise<Server> {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      Buffer.concat(chunks);
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{"received":true}');
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** Runs `fn` with the process's stdout writes counted and dropped (the handlers' structured log lines). */
+async function withStdoutDropped<T>(fn: () => Promise<T>): Promise<{ value: T; dropped: number }> {
+  const original = process.stdout.write.bind(process.stdout);
+  let dropped = 0;
+  process.stdout.write = ((..._args: unknown[]) => {
+    dropped += 1;
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { value: await fn(), dropped };
+  } finally {
+    process.stdout.write = original;
+  }
+}
+
+export async function measureThroughput(
+  options: ThroughputOptions,
+  log: (line: string) => void = () => undefined,
+): Promise<ThroughputResults> {
+  const warmup = prepare(GATEWAYS.length * 5, 'bench-warmup');
+  const requests = prepare(options.webhooks, `bench-${Date.now()}`);
+  const idleRequests = prepare(IDLE_WEBHOOKS, `bench-idle-${Date.now()}`);
+
+  // Reference first: a trivial server, same client, same bodies.
+  const echo = await startEchoServer();
+  const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+  await drive(() => `${echoUrl}/`, warmup, options.concurrency);
+  const reference = await drive(() => `${echoUrl}/`, requests, options.concurrency);
+  await new Promise<void>((resolve) => echo.close(() => resolve()));
+  echo.closeAllConnections();
+  const referencePerSecond = reference.sent.length / ((reference.finishedAt - reference.startedAt) / 1000);
+  log(`throughput reference: ${referencePerSecond.toFixed(0)} requests/s`);
+
+  const { value, dropped } = await withStdoutDropped(async () => {
+    const stack = await startLocalStack({
+      dataDir: mkdtempSync(join(tmpdir(), 'payhook-bench-stack-')),
+      inMemory: true,
+      port: 0,
+      secretsFile: DEV_SECRETS_FILE,
+      workersPerQueue: options.workersPerQueue,
+      pollWaitSeconds: 1,
+      reconcileIntervalSeconds: 0,
+    });
+    try {
+      const eventsFile = stack.info.eventsFile;
+      const webhookUrl = (p: Prepared) => `${stack.url}/webhooks/${p.gateway}`;
+      // Warm-up (not timed): every gateway's path, the tables and queues, the connection pool.
+      await drive(webhookUrl, warmup, options.concurrency);
+      const warmIds = new Set(warmup.flatMap((p) => p.eventIds));
+      const warmDeadline = Date.now() + 30_000;
+      while (Date.now() < warmDeadline) {
+        const published = await readPublishedEvents(eventsFile);
+        if (published.filter((record) => warmIds.has(record.detail.sourceEventId)).length >= warmIds.size)
+          break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+
+      const run = await drive(webhookUrl, requests, options.concurrency);
+      const wanted = new Set(run.sent.filter((s) => s.status === 200).flatMap((s) => s.prepared.eventIds));
+      const appliedAt = await waitUntilApplied(eventsFile, wanted, options.drainTimeoutMs);
+
+      // Unloaded: one webhook at a time, the queues empty, so nothing waits behind a backlog.
+      const idleRun: Sent[] = [];
+      for (const prepared of idleRequests) {
+        idleRun.push(...(await drive(webhookUrl, [prepared], 1)).sent);
+        await new Promise((resolve) => setTimeout(resolve, IDLE_GAP_MS));
+      }
+      const idleWanted = new Set(idleRun.filter((s) => s.status === 200).flatMap((s) => s.prepared.eventIds));
+      const idleAppliedAt = await waitUntilApplied(eventsFile, idleWanted, 30_000);
+      return { run, appliedAt, idleRun, idleAppliedAt };
+    } finally {
+      await stack.stop({ drainTimeoutMs: 5000 });
+    }
+  });
+  const { run, appliedAt, idleRun, idleAppliedAt } = value;
+
+  const ok = run.sent.filter((s) => s.status === 200);
+  const otherStatuses: Record<string, number> = {};
+  for (const s of run.sent) {
+    if (s.status !== 200) otherStatuses[String(s.status)] = (otherStatuses[String(s.status)] ?? 0) + 1;
+  }
+  const acceptedPerSecond = ok.length / ((run.finishedAt - run.startedAt) / 1000);
+  const { latencies, lastApplied } = acceptedToApplied(run.sent, appliedAt);
+  const idle = acceptedToApplied(idleRun, idleAppliedAt);
+  const results: ThroughputResults = {
+    options,
+    sent: run.sent.length,
+    answered200: ok.length,
+    otherStatuses,
+    acceptedPerSecond,
+    referencePerSecond,
+    ratio: acceptedPerSecond / referencePerSecond,
+    requestLatencyMs: percentiles(ok.map((s) => s.answeredAt - s.startedAt)),
+    referenceRequestLatencyMs: percentiles(reference.sent.map((s) => s.answeredAt - s.startedAt)),
+    applied: latencies.length,
+    appliedPerSecond: latencies.length / ((lastApplied - run.startedAt) / 1000),
+    acceptedToAppliedMs: latencies.length > 0 ? percentiles(latencies) : null,
+    idleWebhooks: idleRun.length,
+    idleApplied: idle.latencies.length,
+    idleAcceptedToAppliedMs: idle.latencies.length > 0 ? percentiles(idle.latencies) : null,
+    logLinesDropped: dropped,
+  };
+  log(
+    `throughput payhook: ${acceptedPerSecond.toFixed(0)} webhooks/s answered 200 (${ok.length}/${run.sent.length}), ` +
+      `${results.applied} applied, accepted->applied p50 ${results.acceptedToAppliedMs?.p50.toFixed(0)} ms, ` +
+      `unloaded p50 ${results.idleAcceptedToAppliedMs?.p50.toFixed(0)} ms`,
+  );
+  return results;
+}

@@ -1,0 +1,57 @@
+import { parseArgs } from 'node:util';
+import { FAULT_PROFILES, type FaultProfileName } from './faults.js';
+import { formatReport, passed } from './report.js';
+import { DEFAULT_COUNT, DEFAULT_SEED, runSoak } from './soak.js';
+
+/** `npm run soak -- [--count N] [--seed S] [--faults none|ci|full] [--verbose]`: exits 1 unless nothing is lost or doubled. */
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: String(DEFAULT_COUNT) },
+    seed: { type: 'string', default: String(DEFAULT_SEED) },
+    faults: { type: 'string', default: 'full' },
+    concurrency: { type: 'string', default: '16' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+
+const count = Number(values.count);
+const seed = Number(values.seed);
+const concurrency = Number(values.concurrency);
+if (!Number.isInteger(count) || count < 1 || !Number.isInteger(seed) || !Number.isInteger(concurrency)) {
+  process.stderr.write(
+    'usage: soak/run.ts [--count N] [--seed S] [--faults none|ci|full] [--concurrency C]\n',
+  );
+  process.exit(2);
+}
+if (!Object.hasOwn(FAULT_PROFILES, values.faults)) {
+  process.stderr.write(`--faults must be one of ${Object.keys(FAULT_PROFILES).join(', ')}\n`);
+  process.exit(2);
+}
+
+// The handlers' structured logs go to stdout; keep the soak's output readable unless asked.
+const write = process.stdout.write.bind(process.stdout);
+const writeError = process.stderr.write.bind(process.stderr);
+if (!values.verbose) {
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  console.log = () => undefined;
+  console.info = () => undefined;
+  console.warn = () => undefined;
+  console.error = () => undefined;
+}
+const progress = (line: string) => writeError(`${line}\n`);
+
+try {
+  const result = await runSoak({
+    count,
+    seed,
+    concurrency,
+    faults: values.faults as FaultProfileName,
+    progress,
+  });
+  write(`${formatReport(result)}\n`);
+  process.exit(passed(result) ? 0 : 1);
+} catch (error) {
+  writeError(`soak failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+}

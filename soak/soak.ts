@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEV_SECRETS_FILE } from '../events/index.js';
+import { startLocalStack } from '../local/stack.js';
+import { check, drain } from './checks.js';
+import { FAULT_PROFILES, type FaultProfileName, startFaultyBackend } from './faults.js';
+import { buildPlan } from './generator.js';
+import { mulberry32 } from './prng.js';
+import type { SoakResult } from './report.js';
+import { deliverAll, emptyStats } from './sender.js';
+
+export const DEFAULT_COUNT = 2000;
+export const DEFAULT_SEED = 20261120;
+
+export interface SoakOptions {
+  readonly count?: number;
+  readonly seed?: number;
+  readonly faults?: FaultProfileName;
+  /** Webhooks in flight at once. @default 16 */
+  readonly concurrency?: number;
+  /** Longest wait for the queues to drain after each phase. @default 180 s */
+  readonly drainTimeoutMs?: number;
+  /** Progress lines (and the stack's own reports). */
+  readonly progress?: (line: string) => void;
+}
+
+/**
+ * One soak: plan (and model) from the seed, the emulators behind the fault proxy, the local stack in-process on a
+ * free port and in memory, each phase sent and drained, then the stack's state compared with the model.
+ */
+export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
+  const count = options.count ?? DEFAULT_COUNT;
+  const seed = options.seed ?? DEFAULT_SEED;
+  const profileName = options.faults ?? 'full';
+  const profile = FAULT_PROFILES[profileName];
+  const progress = options.progress ?? (() => undefined);
+  const started = Date.now();
+  const random = mulberry32(seed);
+  const plan = buildPlan({ count, seed }, random.fork());
+  const faultRandom = random.fork();
+  const outageRandom = random.fork();
+
+  const backend = await startFaultyBackend(profile, faultRandom);
+  const dataDir = mkdtempSync(join(tmpdir(), 'payhook-soak-'));
+  try {
+    const stack = await startLocalStack({
+      dataDir,
+      inMemory: true,
+      port: 0,
+      secretsFile: DEV_SECRETS_FILE,
+      externalEndpoint: backend.endpoint,
+      workersPerQueue: 2,
+      pollWaitSeconds: 1,
+      reconcileIntervalSeconds: 0,
+      report: progress,
+    });
+    try {
+      backend.setMainQueues(Object.values(stack.queues.queues));
+      backend.setTables(stack.tables);
+      backend.enable(true);
+      const stats = emptyStats();
+      const sender = {
+        url: stack.url,
+        maxAttempts: 10,
+        beforeSend: () => {
+          if (outageRandom.chance(profile.outageChance)) backend.outage(profile.outageMs);
+        },
+      };
+      for (const [index, deliveries] of plan.phases.entries()) {
+        const phaseStart = Date.now();
+        await deliverAll(deliveries, options.concurrency ?? 16, sender, stats);
+        progress(
+          `phase ${index + 1}: ${deliveries.length} webhooks sent in ${Date.now() - phaseStart} ms; draining`,
+        );
+        await drain(stack.url, options.drainTimeoutMs ?? 180_000);
+        progress(`phase ${index + 1}: drained after ${Date.now() - phaseStart} ms`);
+      }
+      backend.enable(false);
+      const result = await check({
+        url: stack.url,
+        plan,
+        eventsFile: stack.info.eventsFile,
+        sqsEndpoint: backend.direct.sqs,
+        deadLetterQueues: stack.queues.deadLetterQueues,
+      });
+      const lifecycles: Record<string, number> = {};
+      for (const { lifecycle } of plan.payments) lifecycles[lifecycle] = (lifecycles[lifecycle] ?? 0) + 1;
+      return {
+        count,
+        seed,
+        faultProfile: profileName,
+        seconds: (Date.now() - started) / 1000,
+        lifecycles,
+        delivery: stats,
+        faults: { ...backend.counts },
+        check: result,
+      };
+    } finally {
+      await stack.stop({ drainTimeoutMs: 5000 });
+    }
+  } finally {
+    await backend.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
