@@ -240,7 +240,9 @@ export function createConsumer(deps: ConsumerDependencies) {
     } catch (error) {
       const failure = classifyFailure(error);
       if (failure.inProgress) {
-        await backOff(record, deps.inProgressRetrySeconds ?? IN_PROGRESS_RETRY_SECONDS);
+        const seconds = deps.inProgressRetrySeconds ?? IN_PROGRESS_RETRY_SECONDS;
+        deps.log.info('event in progress elsewhere; retrying later', { ...context, retryInSeconds: seconds });
+        await backOff(record, seconds);
         throw error;
       }
       if (failure.permanent || receiveCount >= deps.maxReceiveCount) {
