@@ -207,7 +207,12 @@ export function createConsumer(deps: ConsumerDependencies) {
 
   async function handleRecord(record: SQSRecord): Promise<void> {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-    const context = { messageId: record.messageId, receiveCount };
+    // The event id, read from the attribute ingest sets, so failure lines can be followed back to the webhook.
+    const context = {
+      messageId: record.messageId,
+      receiveCount,
+      eventId: record.messageAttributes?.[MESSAGE_ATTRIBUTES.eventId]?.stringValue,
+    };
     try {
       const event = parseQueueMessage(record.body);
       const run = apply.get(event.gateway);
