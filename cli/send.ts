@@ -9,13 +9,13 @@ import { DEFAULT_SAMPLES, listSamples, type SignedWebhook } from '../events/inde
 import { formatMajor } from '../lambdas/domain/money.js';
 import { paymentKeyOf } from '../lambdas/domain/payment.js';
 import { GATEWAYS, type GatewayName, type WebhookEvent } from '../lambdas/domain/webhook-event.js';
-import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { dataDirFromEnv } from '../local/contract.js';
 import { CliError, type CliIo } from './io.js';
 import { connectToLocalStack, type HttpAnswer, PayhookClient, RequestFailedError } from './local-client.js';
 import {
   gatewayArgument,
   identify,
+  normaliseSigned,
   sampleArgument,
   settingsFromEnv,
   signWithDevSecret,
@@ -189,15 +189,7 @@ function normalisedEvents(
   webhook: SignedWebhook,
   env: Readonly<Record<string, string | undefined>>,
 ): WebhookEvent[] {
-  const headers = Object.fromEntries(
-    Object.entries(webhook.headers).map(([name, value]) => [name.toLowerCase(), value]),
-  );
-  return [
-    ...ADAPTERS[gateway].normalise(
-      { headers, body: Buffer.from(webhook.body, 'utf8'), receivedAt: new Date(), requestId: 'payhook-cli' },
-      settingsFromEnv(gateway, env),
-    ).events,
-  ];
+  return normaliseSigned(gateway, webhook, settingsFromEnv(gateway, env));
 }
 
 /**

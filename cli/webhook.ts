@@ -14,7 +14,12 @@ import {
   type SignedWebhook,
 } from '../events/index.js';
 import { paymentKeyOf } from '../lambdas/domain/payment.js';
-import { GATEWAYS, type GatewayName, isGatewayName } from '../lambdas/domain/webhook-event.js';
+import {
+  GATEWAYS,
+  type GatewayName,
+  isGatewayName,
+  type WebhookEvent,
+} from '../lambdas/domain/webhook-event.js';
 import { textAt } from '../lambdas/gateways/payload.js';
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { type GatewaySettings, parseGatewaySettings } from '../lambdas/gateways/settings.js';
@@ -79,6 +84,23 @@ export function signWithDevSecret(gateway: GatewayName, payload: string, eventId
   return SIGNERS[gateway](payload, eventId === undefined ? { secret } : { secret, eventId });
 }
 
+/** The events payhook will make of a signed webhook, read locally with the gateway's own adapter. */
+export function normaliseSigned(
+  gateway: GatewayName,
+  webhook: SignedWebhook,
+  settings: GatewaySettings,
+): WebhookEvent[] {
+  const headers = Object.fromEntries(
+    Object.entries(webhook.headers).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  return [
+    ...ADAPTERS[gateway].normalise(
+      { headers, body: Buffer.from(webhook.body, 'utf8'), receivedAt: new Date(), requestId: 'payhook-cli' },
+      settings,
+    ).events,
+  ];
+}
+
 /** What payhook will make of a webhook: per event, its dedupe id and the payment key `payments show` takes. */
 export interface WebhookIdentity {
   readonly eventId: string;
@@ -108,14 +130,7 @@ export function identify(
   webhook: SignedWebhook,
   settings: GatewaySettings,
 ): WebhookIdentity[] {
-  const headers = Object.fromEntries(
-    Object.entries(webhook.headers).map(([name, value]) => [name.toLowerCase(), value]),
-  );
-  const { events } = ADAPTERS[gateway].normalise(
-    { headers, body: Buffer.from(webhook.body, 'utf8'), receivedAt: new Date(), requestId: 'payhook-cli' },
-    settings,
-  );
-  return events.map((event) => ({
+  return normaliseSigned(gateway, webhook, settings).map((event) => ({
     eventId: event.eventId,
     eventType: event.eventType,
     paymentKey: paymentKeyOf(event),

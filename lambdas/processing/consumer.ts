@@ -20,6 +20,7 @@ import {
   GATEWAYS,
   type GatewayName,
   type WebhookEventJson,
+  webhookEventFromJson,
   webhookEventToJson,
 } from '../domain/webhook-event.js';
 import { type ApplyDependencies, type ApplyResult, applyEvent } from './apply-event.js';
@@ -147,8 +148,8 @@ export function createConsumer(deps: ConsumerDependencies) {
     apply.set(
       gateway,
       makeIdempotent(
-        async (input: IdempotentInput) =>
-          applyEvent(parseQueueMessage(JSON.stringify(input.event)), deps.apply),
+        // The message was checked by parseQueueMessage before it got here; only the money needs turning back into bigints.
+        async (input: IdempotentInput) => applyEvent(webhookEventFromJson(input.event), deps.apply),
         { persistenceStore: deps.idempotencyStore, config },
       ),
     );
@@ -217,10 +218,11 @@ export function createConsumer(deps: ConsumerDependencies) {
       const event = parseQueueMessage(record.body);
       const run = apply.get(event.gateway);
       if (!run) throw new InvalidMessageError(`no consumer for gateway ${event.gateway}`, 'unknown_gateway');
+      const json = webhookEventToJson(event);
       const result = await run({
         idempotencyKey: `${event.gateway}#${event.eventId}`,
-        money: webhookEventToJson(event).money ?? null,
-        event: webhookEventToJson(event),
+        money: json.money ?? null,
+        event: json,
       });
       if (event.needsConfirmation && result.paymentKey && deps.confirmClaim) {
         // A failed check leaves the payment authorised and in the pending index: the next reconciler run asks again.

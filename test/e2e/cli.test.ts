@@ -6,26 +6,14 @@ import { runCli } from '../../cli/program.js';
 import { DEV_SECRETS_FILE } from '../../events/index.js';
 import type { PaymentView } from '../../local/contract.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { runPayhook } from '../support/cli.js';
 
 // The newcomer's path from the README, against the real local stack: `payhook send`, then `payhook payments show`,
 // with nothing but the shared data dir to find the stack.
 const dataDir = mkdtempSync(join(tmpdir(), 'payhook-cli-e2e-'));
 let stack: LocalStack;
 
-async function cli(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['node', 'payhook', ...args], {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: { PAYHOOK_DATA_DIR: dataDir },
-  });
-  return { code, stdout, stderr };
-}
+const cli = (...args: string[]) => runPayhook(dataDir, ...args);
 
 async function showJson(gateway: string, identifier: string, status: string): Promise<PaymentView> {
   const deadline = Date.now() + 15_000;

@@ -13,6 +13,7 @@ import { moneyFromMinor } from '../../lambdas/domain/money.js';
 import { webhookEventToJson } from '../../lambdas/domain/webhook-event.js';
 import type { PaymentView, QueuesView } from '../../local/contract.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { runPayhook } from '../support/cli.js';
 
 // The on-call path on the local stack: a poison event in the DLQ, explained, and redriven once its cause is fixed.
 const dataDir = mkdtempSync(join(tmpdir(), 'payhook-oncall-e2e-'));
@@ -33,20 +34,7 @@ afterAll(async () => {
   await stack?.stop({ drainTimeoutMs: 5000 });
 });
 
-async function cli(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['node', 'payhook', ...args], {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: { PAYHOOK_DATA_DIR: dataDir },
-  });
-  return { code, stdout, stderr };
-}
+const cli = (...args: string[]) => runPayhook(dataDir, ...args);
 
 async function deadLetterCount(): Promise<number> {
   const { queues } = (await (await fetch(`${stack.url}/local/queues`)).json()) as QueuesView;
