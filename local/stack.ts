@@ -215,25 +215,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   const dedupeWindows = dedupeWindowsFromEnv({ PAYHOOK_DEDUPE_WINDOWS: options.dedupeWindows });
   const consumerLog: StructuredLog = createLogger('payhook-consumer');
-  const consumers = Object.fromEntries(
-    PRIORITIES.map((priority) => [
-      priority,
-      createConsumer({
-        apply: { store, publisher, now: () => new Date(), keepPayload: false },
-        idempotencyStore,
-        dedupeWindows,
-        sqs,
-        queueUrl: queues.queues[priority],
-        deadLetterQueueUrl: queues.deadLetterQueues[priority],
-        maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
-        inProgressRetrySeconds: PRIORITY_QUEUES[priority].consumerTimeoutSeconds + 5,
-        log: consumerLog,
-        // Called only once the stack runs, by which time the reconciler's dependencies below exist.
-        confirmClaim: (gateway: GatewayName, paymentKey: string) =>
-          confirmPayment(reconcileDeps, gateway, paymentKey, `confirm-${randomUUID()}`),
-      }),
-    ]),
-  ) as Record<Priority, ReturnType<typeof createConsumer>>;
+  // One consumer per poller, as Lambda gives each concurrent invocation its own execution environment.
+  const consumerFor = (priority: Priority) =>
+    createConsumer({
+      apply: { store, publisher, now: () => new Date(), keepPayload: false },
+      idempotencyStore,
+      dedupeWindows,
+      sqs,
+      queueUrl: queues.queues[priority],
+      deadLetterQueueUrl: queues.deadLetterQueues[priority],
+      maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
+      inProgressRetrySeconds: PRIORITY_QUEUES[priority].consumerTimeoutSeconds + 5,
+      log: consumerLog,
+      // Called only once the stack runs, by which time the reconciler's dependencies below exist.
+      confirmClaim: (gateway: GatewayName, paymentKey: string) =>
+        confirmPayment(reconcileDeps, gateway, paymentKey, `confirm-${randomUUID()}`),
+    });
 
   const sandbox = await startGatewaySandbox();
   stoppers.push(() => sandbox.stop());
@@ -276,11 +273,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const definition = PRIORITY_QUEUES[priority];
     const workers = Math.max(1, Math.min(definition.maxConcurrency, options.workersPerQueue ?? 2));
     for (let worker = 0; worker < workers; worker += 1) {
+      const consumer = consumerFor(priority);
       pollers.push(
         (async () => {
           while (polling) {
             try {
-              await pollOnce(sqs, queues.queues[priority], consumers[priority], {
+              await pollOnce(sqs, queues.queues[priority], consumer, {
                 batchSize: definition.batchSize,
                 batchingWindowSeconds: definition.maxBatchingWindowSeconds,
                 waitSeconds: options.pollWaitSeconds ?? 1,

@@ -154,7 +154,6 @@ export function createConsumer(deps: ConsumerDependencies) {
       ),
     );
   }
-  const processor = new BatchProcessor(EventType.SQS);
 
   async function deadLetter(record: SQSRecord, failure: Failure, receiveCount: number): Promise<void> {
     const original = originalAttributes(record);
@@ -275,6 +274,8 @@ export function createConsumer(deps: ConsumerDependencies) {
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     for (const config of configs.values()) config.registerLambdaContext(context);
-    return processPartialResponse(event, handleRecord, processor, { context });
+    // A processor per invocation: it keeps the batch's successes and failures on itself, so one shared by concurrent
+    // invocations (the local stack's pollers) would report another batch's failures and delete failed records.
+    return processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context });
   };
 }

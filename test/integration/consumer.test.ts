@@ -9,6 +9,7 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
 import { DEDUPE_WINDOW_SECONDS, MESSAGE_ATTRIBUTES, type Priority } from '../../lambdas/definitions.js';
@@ -417,6 +418,47 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     );
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: failingRecord?.messageId }]);
     expect((await publisher.published()).map((item) => item.reference).sort()).toEqual([...good].sort());
+    await drain(sqs.client, pipeline.queues.high);
+  });
+
+  it('keeps concurrent invocations of one consumer apart: each batch reports only its own failures', async () => {
+    // Lambda runs one invocation per environment, but the local stack runs several pollers over one consumer; a
+    // shared batch processor would hand one batch's failures to another, and a failed record would be deleted.
+    const { send, consumer, publisher } = harness();
+    const failing = [uniqueReference(), uniqueReference()];
+    for (const reference of failing) publisher.failFor(reference);
+    const references = [
+      uniqueReference(),
+      failing[0],
+      uniqueReference(),
+      uniqueReference(),
+      failing[1],
+      uniqueReference(),
+    ];
+    await send(...references.map((reference) => event('payment.succeeded', reference ?? '')));
+    const records: SQSRecord[] = [];
+    while (records.length < references.length) {
+      const { Messages = [] } = await sqs.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: pipeline.queues.high,
+          MaxNumberOfMessages: 10,
+          AttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      records.push(...Messages.map((message) => toLambdaRecord(message, queueArnOf(pipeline.queues.high))));
+    }
+    const batches = [records.slice(0, 2), records.slice(2, 4), records.slice(4)];
+    const responses = await Promise.all(
+      batches.map((batch, index) =>
+        consumer({ Records: batch }, lambdaContext('payhook-consumer-test', 30, `batch-${index}`)),
+      ),
+    );
+    const failedIn = (batch: SQSRecord[]) =>
+      batch
+        .filter((record) => failing.includes(JSON.parse(record.body).reference))
+        .map((record) => ({ itemIdentifier: record.messageId }));
+    expect(responses.map((response) => response.batchItemFailures)).toEqual(batches.map(failedIn));
     await drain(sqs.client, pipeline.queues.high);
   });
 
