@@ -18,6 +18,7 @@ import {
   PRIORITY_QUEUES,
   type Priority,
 } from '../lambdas/definitions.js';
+import type { PaymentEventPublisher } from '../lambdas/domain/payment-event.js';
 import { type GatewayName, isGatewayName } from '../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
@@ -81,6 +82,25 @@ export interface LocalStackOptions {
   readonly reconcileIntervalSeconds?: number;
   /** Seconds a payment stays pending before the reconciler asks about it. @default 600 */
   readonly reconcileGraceSeconds?: number;
+  /** Seams for the soak (injected faults) and the benchmark (counting); the real parts run inside them. */
+  readonly hooks?: LocalStackHooks;
+}
+
+export type ConsumerHandler = ReturnType<typeof createConsumer>;
+export type IngestHandler = ReturnType<typeof createIngestHandler>;
+
+export interface LocalStackHooks {
+  /**
+   * Each AWS client the stack builds, before its first call (to add SDK middleware): `ingest` carries ingest's queue
+   * sends, `pipeline` the pollers', consumers' and reconciler's calls and the stack's own set-up.
+   */
+  readonly awsClient?: (client: SQSClient | DynamoDBClient, role: 'ingest' | 'pipeline') => void;
+  /** Wraps the domain-event publisher (the stand-in for EventBridge). */
+  readonly publisher?: (inner: PaymentEventPublisher) => PaymentEventPublisher;
+  /** Wraps each poller's consumer, as the Lambda runtime would invoke it. */
+  readonly consumer?: (priority: Priority, handler: ConsumerHandler) => ConsumerHandler;
+  /** Wraps the ingest handler behind the HTTP server. */
+  readonly ingest?: (handler: IngestHandler) => IngestHandler;
 }
 
 export interface LocalStack {
@@ -180,6 +200,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     region: REGION,
     ...(credentials && { credentials }),
   });
+  options.hooks?.awsClient?.(ingestSqs, 'ingest');
+  options.hooks?.awsClient?.(sqs, 'pipeline');
+  options.hooks?.awsClient?.(dynamo, 'pipeline');
   stoppers.unshift(async () => {
     ingestSqs.destroy();
     sqs.destroy();
@@ -198,8 +221,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     historyRetentionDays: 400,
   });
   const secretStore = new FileSecretStore(options.secretsFile);
-  const publisher = new FilePaymentEventPublisher(eventsFile);
-  const ingest = createIngestHandler(
+  const filePublisher = new FilePaymentEventPublisher(eventsFile);
+  const publisher = options.hooks?.publisher?.(filePublisher) ?? filePublisher;
+  const realIngest = createIngestHandler(
     {
       adapters: ADAPTERS,
       settings: parseGatewaySettings(options.gatewaySettings),
@@ -209,6 +233,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
     createLogger('payhook-ingest'),
   );
+  const ingest = options.hooks?.ingest?.(realIngest) ?? realIngest;
   const idempotencyStore = new DynamoDBPersistenceLayer({
     tableName: tables.idempotency,
     awsSdkV3Client: dynamo,
@@ -216,8 +241,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dedupeWindows = dedupeWindowsFromEnv({ PAYHOOK_DEDUPE_WINDOWS: options.dedupeWindows });
   const consumerLog: StructuredLog = createLogger('payhook-consumer');
   // One consumer per poller, as Lambda gives each concurrent invocation its own execution environment.
-  const consumerFor = (priority: Priority) =>
-    createConsumer({
+  const consumerFor = (priority: Priority): ConsumerHandler => {
+    const consumer = createConsumer({
       apply: { store, publisher, now: () => new Date(), keepPayload: false },
       idempotencyStore,
       dedupeWindows,
@@ -231,6 +256,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       confirmClaim: (gateway: GatewayName, paymentKey: string) =>
         confirmPayment(reconcileDeps, gateway, paymentKey, `confirm-${randomUUID()}`),
     });
+    return options.hooks?.consumer?.(priority, consumer) ?? consumer;
+  };
 
   const sandbox = await startGatewaySandbox();
   stoppers.push(() => sandbox.stop());

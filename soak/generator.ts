@@ -50,13 +50,18 @@ export interface Plan {
 }
 
 export interface PlanOptions {
-  readonly count: number;
+  /** Webhooks to plan (every copy, duplicate and forgery counted; the gateway's retries on 5xx come on top). */
+  readonly webhooks: number;
   readonly seed: number;
 }
 
-function lifecycleFor(random: Random, payment: SoakPayment, index: number, count: number): Lifecycle {
-  // At least two poison messages however small the run (the first and the middle payment).
-  if (index === 0 || index === Math.floor(count / 2) || random.chance(0.01)) return 'poison';
+/** HTTP requests one delivery makes when nothing answers 5xx. */
+export function webhooksIn(delivery: Delivery): number {
+  return delivery.sequentialCopies + delivery.concurrentCopies + (delivery.forged ? 1 : 0);
+}
+
+function lifecycleFor(random: Random, payment: SoakPayment, mustPoison: boolean): Lifecycle {
+  if (mustPoison || random.chance(0.01)) return 'poison';
   const roll = random.next();
   if (roll < 0.3) return 'pending-then-succeeded';
   if (roll < 0.4) return 'succeeded-then-pending';
@@ -70,6 +75,10 @@ export function buildPlan(options: PlanOptions, random: Random): Plan {
   const phases: Delivery[][] = [[], []];
   const poison: { delivery: Delivery; priority: 'high' | 'normal' }[] = [];
 
+  let plannedWebhooks = 0;
+  const tally = (planned: Delivery) => {
+    plannedWebhooks += webhooksIn(planned);
+  };
   const delivery = (payment: SoakPayment, event: GatewayEvent, isPoison = false): Delivery => {
     const roll = random.next();
     return {
@@ -83,15 +92,21 @@ export function buildPlan(options: PlanOptions, random: Random): Plan {
     };
   };
 
-  for (let index = 0; index < options.count; index += 1) {
+  let halfwayPoisoned = false;
+  for (let index = 0; plannedWebhooks < options.webhooks; index += 1) {
     const gateway = SOAK_GATEWAYS[index % SOAK_GATEWAYS.length] ?? 'paystack';
     const payment = makePayment(gateway, index, run, random.int(100, 500_000) * 10);
-    const lifecycle = lifecycleFor(random, payment, index, options.count);
+    // At least two poison messages however small the run: the first payment and the first past halfway.
+    const mustPoison = index === 0 || (!halfwayPoisoned && plannedWebhooks >= options.webhooks / 2);
+    if (mustPoison && index > 0) halfwayPoisoned = true;
+    const lifecycle = lifecycleFor(random, payment, mustPoison);
     const model = emptyModel();
     const succeeded = buildEvent(payment, 'succeeded');
     const pending = buildEvent(payment, 'pending');
     const phase = (which: 0 | 1, event: GatewayEvent, refundMinor = 0) => {
-      phases[which]?.push(delivery(payment, event));
+      const next = delivery(payment, event);
+      phases[which]?.push(next);
+      tally(next);
       applyToModel(model, payment, event, refundMinor);
     };
     switch (lifecycle) {
@@ -124,6 +139,7 @@ export function buildPlan(options: PlanOptions, random: Random): Plan {
           true,
         );
         phases[1]?.push(replay);
+        tally(replay);
         poison.push({ delivery: replay, priority: succeeded.priority });
         break;
       }

@@ -3,7 +3,8 @@ import type { FaultCounts } from './faults.js';
 import type { DeliveryStats } from './sender.js';
 
 export interface SoakResult {
-  readonly count: number;
+  readonly payments: number;
+  readonly webhooksPlanned: number;
   readonly seed: number;
   readonly faultProfile: string;
   readonly seconds: number;
@@ -27,7 +28,7 @@ export function passed(result: SoakResult): boolean {
 export function formatReport(result: SoakResult, maxProblems = 30): string {
   const { delivery, check, faults } = result;
   const rows: [string, string | number][] = [
-    ['payments', result.count],
+    ['payments', result.payments],
     ['webhooks sent (HTTP requests, retries included)', delivery.requests],
     ['accepted (2xx)', delivery.accepted],
     ['rejected (4xx; forged copies refused)', `${delivery.rejected} (${delivery.forgedRefused})`],
@@ -41,11 +42,11 @@ export function formatReport(result: SoakResult, maxProblems = 30): string {
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   const lines = [
-    `payhook soak: ${result.count} payments, seed ${result.seed}, faults "${result.faultProfile}", ${result.seconds.toFixed(1)} s`,
+    `payhook soak: ${result.webhooksPlanned} webhooks planned over ${result.payments} payments, seed ${result.seed}, faults "${result.faultProfile}", ${result.seconds.toFixed(1)} s`,
     `lifecycles: ${Object.entries(result.lifecycles)
       .map(([name, n]) => `${name} ${n}`)
       .join(', ')}`,
-    `faults injected: ${faults.outages} ingest outages (${faults.sqsOutageRefusals} SendMessage refused), ${faults.sqsLostResponses} SendMessage responses lost, ${faults.dynamoFailures} DynamoDB writes refused, ${faults.dynamoLostResponses} DynamoDB write responses lost`,
+    `faults injected: ${faults.outages} ingest outages (${faults.sqsOutageRefusals} SendMessage refused), ${faults.sqsLostResponses} SendMessage responses lost, ${faults.dynamoFailures} DynamoDB writes throttled, ${faults.dynamoLostResponses} DynamoDB write responses lost, ${faults.publishFailures} EventBridge publishes failed, ${faults.consumerCrashes} consumer crashes mid-batch`,
     '',
     ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
   ];

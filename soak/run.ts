@@ -1,12 +1,15 @@
 import { parseArgs } from 'node:util';
 import { FAULT_PROFILES, type FaultProfileName } from './faults.js';
 import { formatReport, passed } from './report.js';
-import { DEFAULT_COUNT, DEFAULT_SEED, runSoak } from './soak.js';
+import { DEFAULT_SEED, DEFAULT_WEBHOOKS, runSoak } from './soak.js';
 
-/** `npm run soak -- [--count N] [--seed S] [--faults none|ci|full] [--verbose]`: exits 1 unless nothing is lost or doubled. */
+/**
+ * `npm run soak -- [--webhooks N] [--seed S] [--faults none|ci|full] [--concurrency C] [--verbose]`: exits 1 unless
+ * nothing is lost or doubled.
+ */
 const { values } = parseArgs({
   options: {
-    count: { type: 'string', default: String(DEFAULT_COUNT) },
+    webhooks: { type: 'string', default: String(DEFAULT_WEBHOOKS) },
     seed: { type: 'string', default: String(DEFAULT_SEED) },
     faults: { type: 'string', default: 'full' },
     concurrency: { type: 'string', default: '16' },
@@ -14,12 +17,17 @@ const { values } = parseArgs({
   },
 });
 
-const count = Number(values.count);
+const webhooks = Number(values.webhooks);
 const seed = Number(values.seed);
 const concurrency = Number(values.concurrency);
-if (!Number.isInteger(count) || count < 1 || !Number.isInteger(seed) || !Number.isInteger(concurrency)) {
+if (
+  !Number.isInteger(webhooks) ||
+  webhooks < 1 ||
+  !Number.isInteger(seed) ||
+  !Number.isInteger(concurrency)
+) {
   process.stderr.write(
-    'usage: soak/run.ts [--count N] [--seed S] [--faults none|ci|full] [--concurrency C]\n',
+    'usage: soak/run.ts [--webhooks N] [--seed S] [--faults none|ci|full] [--concurrency C]\n',
   );
   process.exit(2);
 }
@@ -43,7 +51,7 @@ const progress = (line: string) => writeError(`${line}\n`);
 
 try {
   const result = await runSoak({
-    count,
+    webhooks,
     seed,
     concurrency,
     faults: values.faults as FaultProfileName,

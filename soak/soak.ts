@@ -10,11 +10,13 @@ import { mulberry32 } from './prng.js';
 import type { SoakResult } from './report.js';
 import { deliverAll, emptyStats } from './sender.js';
 
-export const DEFAULT_COUNT = 2000;
+/** Webhooks planned by default (copies, duplicates and forgeries; the gateway's retries on 5xx come on top). */
+export const DEFAULT_WEBHOOKS = 10_000;
 export const DEFAULT_SEED = 20261120;
 
 export interface SoakOptions {
-  readonly count?: number;
+  /** @default DEFAULT_WEBHOOKS */
+  readonly webhooks?: number;
   readonly seed?: number;
   readonly faults?: FaultProfileName;
   /** Webhooks in flight at once. @default 16 */
@@ -30,14 +32,14 @@ export interface SoakOptions {
  * free port and in memory, each phase sent and drained, then the stack's state compared with the model.
  */
 export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
-  const count = options.count ?? DEFAULT_COUNT;
+  const webhooks = options.webhooks ?? DEFAULT_WEBHOOKS;
   const seed = options.seed ?? DEFAULT_SEED;
   const profileName = options.faults ?? 'full';
   const profile = FAULT_PROFILES[profileName];
   const progress = options.progress ?? (() => undefined);
   const started = Date.now();
   const random = mulberry32(seed);
-  const plan = buildPlan({ count, seed }, random.fork());
+  const plan = buildPlan({ webhooks, seed }, random.fork());
   const faultRandom = random.fork();
   const outageRandom = random.fork();
 
@@ -54,9 +56,10 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
       pollWaitSeconds: 1,
       reconcileIntervalSeconds: 0,
       report: progress,
+      hooks: backend.hooks,
     });
     try {
-      backend.setMainQueues(Object.values(stack.queues.queues));
+      backend.setMainQueues(stack.queues.queues);
       backend.setTables(stack.tables);
       backend.enable(true);
       const stats = emptyStats();
@@ -87,7 +90,8 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
       const lifecycles: Record<string, number> = {};
       for (const { lifecycle } of plan.payments) lifecycles[lifecycle] = (lifecycles[lifecycle] ?? 0) + 1;
       return {
-        count,
+        payments: plan.payments.length,
+        webhooksPlanned: webhooks,
         seed,
         faultProfile: profileName,
         seconds: (Date.now() - started) / 1000,

@@ -41,9 +41,10 @@ export interface ConsumerDependencies {
   /** Seconds before a failed record comes back, by receive count. @default backOffSeconds */
   readonly retryDelay?: (receiveCount: number) => number;
   /**
-   * Seconds before a record that met an in-progress idempotency record is tried again. It should outlast the
-   * consumer's timeout: an in-progress record orphaned by a failed write expires only then, and retrying sooner burns
-   * receives until SQS moves the message to the DLQ with no reason. @default 5
+   * The longest a record that met an in-progress idempotency record waits before it is tried again (the first waits
+   * are shorter: see `inProgressDelaySeconds`). It should outlast the consumer's timeout: an in-progress record orphaned by a
+   * failed write expires only then, and retrying sooner burns receives until SQS moves the message to the DLQ with
+   * no reason. @default 5
    */
   readonly inProgressRetrySeconds?: number;
   /**
@@ -107,6 +108,16 @@ export function backOffSeconds(receiveCount: number, random: () => number = Math
 }
 
 const IN_PROGRESS_RETRY_SECONDS = 5;
+
+/**
+ * How long a record that met an in-progress idempotency record waits: briefly at first, since it is usually a
+ * concurrent duplicate whose twin finishes within seconds; then doubling up to `expirySeconds`, since the in-progress
+ * record may be an orphan (a crashed invocation, a write whose answer was lost) that only expires with the consumer's
+ * timeout.
+ */
+export function inProgressDelaySeconds(receiveCount: number, expirySeconds: number): number {
+  return Math.min(expirySeconds, IN_PROGRESS_RETRY_SECONDS * 2 ** Math.max(0, receiveCount - 1));
+}
 const MAX_ATTRIBUTE_TEXT = 256;
 
 function stringAttribute(value: string): MessageAttributeValue {
@@ -246,7 +257,10 @@ export function createConsumer(deps: ConsumerDependencies) {
     } catch (error) {
       const failure = classifyFailure(error);
       if (failure.inProgress) {
-        const seconds = deps.inProgressRetrySeconds ?? IN_PROGRESS_RETRY_SECONDS;
+        const seconds = inProgressDelaySeconds(
+          receiveCount,
+          deps.inProgressRetrySeconds ?? IN_PROGRESS_RETRY_SECONDS,
+        );
         deps.log.info('event in progress elsewhere; retrying later', { ...context, retryInSeconds: seconds });
         await backOff(record, seconds);
         throw error;

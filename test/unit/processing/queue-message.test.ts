@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { PRIORITIES, PRIORITY_QUEUES } from '../../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../../lambdas/domain/money.js';
 import { ImpossibleEventError } from '../../../lambdas/domain/payment.js';
 import { type WebhookEvent, webhookEventToJson } from '../../../lambdas/domain/webhook-event.js';
-import { backOffSeconds, classifyFailure } from '../../../lambdas/processing/consumer.js';
+import {
+  backOffSeconds,
+  classifyFailure,
+  inProgressDelaySeconds,
+} from '../../../lambdas/processing/consumer.js';
 import { InvalidMessageError, parseQueueMessage } from '../../../lambdas/processing/queue-message.js';
 
 const EVENT: WebhookEvent = {
@@ -90,5 +95,23 @@ describe('backOffSeconds', () => {
     expect(backOffSeconds(1, () => 0)).toBe(8);
     expect(backOffSeconds(1, () => 1)).toBe(12);
     expect(backOffSeconds(20, () => 0.5)).toBe(900);
+  });
+});
+
+describe('inProgressDelaySeconds', () => {
+  it('waits briefly at first (a concurrent twin), then doubling up to the in-progress expiry', () => {
+    expect([1, 2, 3, 4, 5].map((count) => inProgressDelaySeconds(count, 35))).toEqual([5, 10, 20, 35, 35]);
+    expect(inProgressDelaySeconds(1, 0)).toBe(0);
+  });
+
+  it('lets an orphaned in-progress record expire before a queue runs out of receives', () => {
+    for (const priority of PRIORITIES) {
+      const { maxReceiveCount, consumerTimeoutSeconds } = PRIORITY_QUEUES[priority];
+      const expiry = consumerTimeoutSeconds + 5;
+      let waited = 0;
+      for (let receive = 1; receive < maxReceiveCount; receive += 1)
+        waited += inProgressDelaySeconds(receive, expiry);
+      expect(waited, priority).toBeGreaterThan(consumerTimeoutSeconds);
+    }
   });
 });
