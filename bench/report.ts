@@ -1,7 +1,10 @@
 /** Turns one run's results into `bench/results.json` and `BENCHMARKS.md`. */
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { BundleResults } from './bundles.js';
+import { PRICES } from './cost.js';
 import type { CpuResults, CpuRow } from './cpu.js';
+import type { FuzzResults } from './fuzz.js';
+import type { PriorityResults } from './priority.js';
 import type { Percentiles, ThroughputResults } from './throughput.js';
 
 export interface Machine {
@@ -21,6 +24,8 @@ export interface BenchResults {
   readonly cpu?: CpuResults;
   readonly bundles?: BundleResults;
   readonly throughput?: ThroughputResults;
+  readonly priority?: PriorityResults;
+  readonly fuzz?: FuzzResults;
   /** Sections that were skipped or failed, with the reason. */
   readonly notRun: Readonly<Record<string, string>>;
 }
@@ -78,9 +83,10 @@ export function markdown(results: BenchResults): string {
     'not from AWS: the CPU figures carry over roughly (Lambda arm64 CPUs differ), the init and throughput figures are',
     'stand-ins only.',
     '',
-    'Run it with `npm run bench` (`npx tsx bench/run.ts`); it rewrites this file and `bench/results.json`. Options:',
-    '`--only cpu,bundles,throughput`, `--iterations 20000`, `--rounds 5`, `--init-runs 5`, `--webhooks 2000`,',
-    '`--concurrency 32`, `--workers 2`. The whole run takes about a minute on 2 cores.',
+    'Run it with `npm run bench` (`npx tsx bench/run.ts`); it rewrites this section and `bench/results.json` (the soak',
+    "section below is `npm run soak`'s). Options: `--only cpu,bundles,throughput,priority,fuzz`, `--iterations 20000`,",
+    '`--rounds 5`, `--init-runs 5`, `--webhooks 10000`, `--concurrency 32`, `--workers 2`, `--backlog 10000`,',
+    '`--fuzz-runs 10000`. The whole run takes about ten minutes on 2 cores.',
     '',
     `Machine: ${machine.cores} × ${machine.model}, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}.`,
     `Run: ${machine.date}, ${results.durationSeconds.toFixed(0)} s, 1-minute load average ${machine.loadAverageAtStart} at the start`,
@@ -143,8 +149,8 @@ export function markdown(results: BenchResults): string {
       '',
       `The local stack (\`startLocalStack\`) in this process: dynalite in memory, fauxqs, the real ingest handler over`,
       `HTTP, ${t.options.workersPerQueue} poller(s) per queue into the real consumers. The client, in the same process,`,
-      `sends **${t.sent.toLocaleString('en')} webhooks** (the default, kept small so the run stays short; \`--webhooks\``,
-      `changes it) at concurrency ${t.options.concurrency}, rotating over the seven gateways' main success samples,`,
+      `sends **${t.sent.toLocaleString('en')} webhooks** (\`--webhooks\` changes it) at concurrency`,
+      `${t.options.concurrency}, rotating over the seven gateways' main success samples,`,
       'each a fresh payment (`freshCopy`) and signed. 35 warm-up webhooks go first, untimed. Client, emulators, ingest',
       `and consumers share ${results.machine.cores} cores, so these are a floor for what the code does, not a forecast`,
       "of AWS. The handlers' structured log lines are written but dropped (not printed).",
@@ -191,19 +197,131 @@ export function markdown(results: BenchResults): string {
     );
   }
 
+  if (throughput) lines.push(...costSection(throughput));
+  if (results.priority) lines.push(...prioritySection(results.priority));
+  if (results.fuzz) lines.push(...fuzzSection(results.fuzz));
+
   lines.push(
-    '## Not measured yet',
+    '## Not measured',
     '',
-    '- AWS calls per webhook (SQS, DynamoDB, Secrets Manager, EventBridge) counted from a run, and the cost per',
-    '  million webhooks computed from those counts.',
-    '- The priority latency test: high-priority latency while the normal and low queues hold a backlog.',
-    '- The 10,000-webhook run (this run sends the number above; `--webhooks 10000` does it, but it was not run here).',
-    '- The fuzzing volume (how many arbitrary requests the property tests throw at ingest, and at what rate).',
-    '- Anything on real AWS: Lambda cold starts, API Gateway and SQS latency.',
+    '- Anything on real AWS: Lambda cold starts, API Gateway, SQS and DynamoDB latency, the event source',
+    "  mapping's scaling. The figures above come from emulators on one machine.",
+    '- Secrets Manager calls: ingest caches each secret per function instance (Powertools parameters), so they',
+    '  cost per instance and hour, not per webhook; the local stack reads the secrets file instead.',
   );
   for (const [section, reason] of Object.entries(results.notRun)) {
     lines.push(`- \`${section}\` was not run in this run: ${reason}`);
   }
   lines.push('');
   return lines.join('\n');
+}
+
+const dollars = (value: number) => `$${value.toFixed(2)}`;
+const units = (value: number) => (value >= 10 ? value.toFixed(1) : value.toFixed(3));
+
+function costSection(t: ThroughputResults): string[] {
+  const { usage, cost } = t;
+  const sqs = Object.entries(usage.sqsRequests)
+    .map(([operation, count]) => `${operation} ${(count / cost.webhooks).toFixed(3)}`)
+    .join(', ');
+  const dynamo = Object.entries(usage.dynamoCalls)
+    .map(([operation, count]) => `${operation} ${(count / cost.webhooks).toFixed(2)}`)
+    .join(', ');
+  return [
+    '## 4. AWS calls per webhook, and what a million cost',
+    '',
+    `Counted during the ${cost.webhooks.toLocaleString('en')}-webhook run of section 3, from the first timed webhook`,
+    'until the queues were empty again, by SDK middleware on the same clients the handlers use (`bench/aws-usage.ts`)',
+    "and by the local stack's hooks for what has no AWS client locally (the publisher standing in for EventBridge,",
+    'the handlers as Lambda would invoke them). DynamoDB units are `ReturnConsumedCapacity: TOTAL` as the emulator',
+    "reports them, plus the payments table's index writes and refused conditional writes, which it leaves out.",
+    "Lambda duration is each invocation's wall time here, rounded up to the millisecond: against emulators on a shared",
+    '2-core machine under load, so an estimate, probably high for ingest. Prices: `PRICES` in `bench/cost.ts`.',
+    '',
+    `- SQS requests per webhook (64 KB units, receives that returned messages): ${sqs}; plus`,
+    `  ${usage.emptyReceives} empty receives over the whole run (idle polling: a cost per hour, not per webhook).`,
+    `- DynamoDB calls per webhook: ${dynamo}; ${usage.dynamoFailedConditionalWrites} refused conditional writes.`,
+    `- Lambda: ${usage.ingestInvocations.toLocaleString('en')} ingest invocations (${(usage.ingestBilledMs / Math.max(1, usage.ingestInvocations)).toFixed(1)} ms each),`,
+    `  ${usage.consumerInvocations.toLocaleString('en')} consumer invocations of ${(usage.consumerRecords / Math.max(1, usage.consumerInvocations)).toFixed(1)} records on average`,
+    `  (${(usage.consumerBilledMs / Math.max(1, usage.consumerInvocations)).toFixed(1)} ms each). Logs: ${(t.logBytes / cost.webhooks).toFixed(0)} bytes per webhook.`,
+    '',
+    '| item | per webhook | unit | $ per million webhooks |',
+    '|---|---:|---|---:|',
+    ...cost.lines.map(
+      (line) =>
+        `| ${line.item} | ${units(line.perWebhook)} | ${line.unit} | ${dollars(line.dollarsPerMillionWebhooks)} |`,
+    ),
+    `| **pipeline** | | | **${dollars(cost.pipelineDollars)}** |`,
+    `| + HTTP API ($${PRICES.httpApi.perMillion.toFixed(2)}/M requests) | 1 | request | **${dollars(cost.totalWithHttpApi)}** |`,
+    `| + REST API ($${PRICES.restApi.perMillion.toFixed(2)}/M requests) | 1 | request | **${dollars(cost.totalWithRestApi)}** |`,
+    '',
+    'Every webhook in this run is a first delivery of a new payment that succeeds (one transition, one event): the',
+    'expensive case. A duplicate stops at its idempotency record (one refused conditional write, no payment write, no',
+    'event). Fixed monthly costs come on top: Secrets Manager ($0.40 per secret), alarms, the dashboard and idle',
+    'polling.',
+    '',
+  ];
+}
+
+function prioritySection(p: PriorityResults): string[] {
+  const row = (name: string, value: Percentiles | null, applied: number) =>
+    value
+      ? `| ${name} | ${applied} | ${ms(value.p50)} | ${ms(value.p95)} | ${ms(value.p99)} | ${ms(value.max)} |`
+      : `| ${name} | ${applied} | — | — | — | — |`;
+  const ratioOfMedians =
+    p.idle && p.loaded && p.idle.p50 > 0
+      ? ` (${(p.loaded.p50 / p.idle.p50).toFixed(1)}× the idle median)`
+      : '';
+  return [
+    '## 5. Priority: high-priority latency behind a low-priority backlog',
+    '',
+    `${p.options.probes} high-priority webhooks (main success samples, fresh payments) sent one at a time, 100 ms apart, on`,
+    `the idle local stack; then ${p.options.backlog.toLocaleString('en')} low-priority webhooks (${p.lowSamples.join(', ')}) sent at`,
+    `concurrency ${p.options.concurrency} (${p.backlogAccepted.toLocaleString('en')} accepted), and the same number of high-priority webhooks sent`,
+    `again at once, while ${p.lowQueuedAtStart.toLocaleString('en')} low-priority messages were still queued (${p.lowQueuedAtEnd.toLocaleString('en')} when the last`,
+    `was sent). ${p.options.workersPerQueue} poller(s) per queue. Accepted → applied, milliseconds${ratioOfMedians}:`,
+    '',
+    '| condition | applied | p50 | p95 | p99 | max |',
+    '|---|---:|---:|---:|---:|---:|',
+    row('idle stack', p.idle, p.idleApplied),
+    row(`${p.lowQueuedAtStart.toLocaleString('en')} low-priority queued`, p.loaded, p.loadedApplied),
+    '',
+    'Each priority has its own queue and consumers, so the backlog never sits in front of a payment; what remains is',
+    "the machine's 2 cores shared with the low-priority consumers working through their queue.",
+    '',
+  ];
+}
+
+function fuzzSection(f: FuzzResults): string[] {
+  return [
+    '## 6. Fuzzing the edge',
+    '',
+    `The property tests of \`test/property\` run with **${f.options.runsPerProperty.toLocaleString('en')} cases per property** (the test suite runs 150):`,
+    'arbitrary bodies (JSON, text, bytes), signature-like headers of every scheme, base64 and plain encodings, and',
+    'signature timestamps inside and outside the tolerance, against the real ingest handler and adapters. A property',
+    'fails on an unhandled error, a 5xx, or anything queued without a valid signature.',
+    `${f.passed} passed, ${f.failed} failed, ${f.seconds.toFixed(0)} s. Cases per gateway: ${Object.entries(
+      f.casesPerGateway,
+    )
+      .map(([gateway, cases]) => `${gateway} ${cases.toLocaleString('en')}`)
+      .join(', ')}.`,
+    '',
+    '| property | result | seconds |',
+    '|---|---|---:|',
+    ...f.properties.map(
+      (property) =>
+        `| ${property.name.replace(/\|/g, '\\|')} | ${property.status} | ${(property.durationMs / 1000).toFixed(1)} |`,
+    ),
+    ...f.properties
+      .filter((property) => property.failure)
+      .flatMap((property) => [
+        '',
+        `Failure of "${property.name}":`,
+        '',
+        '```',
+        property.failure ?? '',
+        '```',
+      ]),
+    '',
+  ];
 }

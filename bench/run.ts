@@ -1,20 +1,24 @@
 /**
  * `npm run bench`: runs the benchmarks and writes `BENCHMARKS.md` and `bench/results.json`.
  *
- *   npx tsx bench/run.ts [--only cpu,bundles,throughput] [--iterations 20000] [--rounds 5] [--init-runs 5]
- *                        [--webhooks 2000] [--concurrency 32] [--workers 2]
+ *   npx tsx bench/run.ts [--only cpu,bundles,throughput,priority,fuzz] [--iterations 20000] [--rounds 5]
+ *                        [--init-runs 5] [--webhooks 10000] [--concurrency 32] [--workers 2] [--backlog 10000]
+ *                        [--fuzz-runs 10000]
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeBenchmarksSection } from './benchmarks-file.js';
 import { type BundleResults, measureBundles } from './bundles.js';
 import { type CpuResults, measureCpu } from './cpu.js';
+import { type FuzzResults, measureFuzz } from './fuzz.js';
+import { measurePriority, type PriorityResults } from './priority.js';
 import { type BenchResults, describeMachine, markdown, resultsJson } from './report.js';
 import { measureThroughput, type ThroughputResults } from './throughput.js';
 
-const SECTIONS = ['cpu', 'bundles', 'throughput'] as const;
+const SECTIONS = ['cpu', 'bundles', 'throughput', 'priority', 'fuzz'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,6 +40,8 @@ async function main(): Promise<void> {
       webhooks: { type: 'string' },
       concurrency: { type: 'string' },
       workers: { type: 'string' },
+      backlog: { type: 'string' },
+      'fuzz-runs': { type: 'string' },
     },
   });
   const only = (values.only?.split(',').map((s) => s.trim()) ?? [...SECTIONS]) as Section[];
@@ -52,6 +58,8 @@ async function main(): Promise<void> {
   let cpu: CpuResults | undefined;
   let bundles: BundleResults | undefined;
   let throughput: ThroughputResults | undefined;
+  let priority: PriorityResults | undefined;
+  let fuzz: FuzzResults | undefined;
   for (const section of SECTIONS) {
     if (!only.includes(section)) {
       notRun[section] = 'left out with --only';
@@ -72,16 +80,32 @@ async function main(): Promise<void> {
           { initRuns: positiveInteger('init-runs', values['init-runs'], 5) },
           log,
         );
-      } else {
+      } else if (section === 'throughput') {
         throughput = await measureThroughput(
           {
-            webhooks: positiveInteger('webhooks', values.webhooks, 2_000),
+            webhooks: positiveInteger('webhooks', values.webhooks, 10_000),
             concurrency: positiveInteger('concurrency', values.concurrency, 32),
             workersPerQueue: positiveInteger('workers', values.workers, 2),
-            drainTimeoutMs: 120_000,
+            drainTimeoutMs: 300_000,
           },
           log,
         );
+      } else if (section === 'priority') {
+        priority = await measurePriority(
+          {
+            backlog: positiveInteger('backlog', values.backlog, 10_000),
+            probes: 50,
+            concurrency: positiveInteger('concurrency', values.concurrency, 32),
+            workersPerQueue: positiveInteger('workers', values.workers, 2),
+          },
+          log,
+        );
+      } else {
+        fuzz = measureFuzz(
+          { runsPerProperty: positiveInteger('fuzz-runs', values['fuzz-runs'], 10_000) },
+          log,
+        );
+        if (fuzz.failed > 0) notRun.fuzz = `failed: ${fuzz.failed} propert(ies) failed (see the table)`;
       }
     } catch (error) {
       notRun[section] = `failed: ${(error as Error).message.split('\n')[0]}`;
@@ -95,13 +119,15 @@ async function main(): Promise<void> {
     ...(cpu && { cpu }),
     ...(bundles && { bundles }),
     ...(throughput && { throughput }),
+    ...(priority && { priority }),
+    ...(fuzz && { fuzz }),
     notRun,
   };
   const resultsFile = join(ROOT, 'bench', 'results.json');
   writeFileSync(resultsFile, resultsJson(results));
   // In the repo's JSON style, so `npm run lint` stays clean after a run.
   spawnSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', resultsFile], { cwd: ROOT });
-  writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown(results));
+  writeBenchmarksSection('bench', markdown(results));
   log(`wrote BENCHMARKS.md and bench/results.json in ${results.durationSeconds.toFixed(0)} s`);
   if (Object.values(notRun).some((reason) => reason.startsWith('failed'))) process.exitCode = 1;
 }

@@ -12,12 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freshCopy } from '../events/fresh-copy.js';
-import { DEFAULT_SAMPLES, DEV_SECRETS_FILE, devSecret, readSample, SIGNERS } from '../events/index.js';
+import { DEFAULT_SAMPLES, DEV_SECRETS_FILE, readSample, signWithDevSecret } from '../events/index.js';
 import { GATEWAYS, type GatewayName } from '../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
 import { readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
+import type { QueuesView } from '../local/contract.js';
 import { startLocalStack } from '../local/stack.js';
+import { type AwsUsage, countingHooks, emptyUsage } from './aws-usage.js';
+import { type CostModel, costPerMillion } from './cost.js';
 
 export interface ThroughputOptions {
   /** Webhooks sent (timed), spread evenly over the seven gateways' main success samples. */
@@ -60,11 +63,16 @@ export interface ThroughputResults {
   readonly idleApplied: number;
   /** Accepted to applied for those: the latency of one webhook without a backlog, milliseconds. */
   readonly idleAcceptedToAppliedMs: Percentiles | null;
-  /** Structured log lines the handlers wrote to stdout during the timed run (dropped, not printed). */
+  /** Structured log lines the handlers wrote to stdout during the whole stack run (dropped, not printed). */
   readonly logLinesDropped: number;
+  /** AWS calls counted from the first timed webhook until the last was applied. */
+  readonly usage: AwsUsage;
+  /** Log bytes the handlers wrote over the same window. */
+  readonly logBytes: number;
+  readonly cost: CostModel;
 }
 
-interface Prepared {
+export interface Prepared {
   readonly gateway: GatewayName;
   readonly body: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -72,7 +80,7 @@ interface Prepared {
   readonly eventIds: readonly string[];
 }
 
-interface Sent {
+export interface Sent {
   readonly prepared: Prepared;
   readonly status: number;
   readonly startedAt: number;
@@ -86,22 +94,35 @@ const IDLE_GAP_MS = 50;
 
 const now = () => performance.timeOrigin + performance.now();
 
-function percentiles(values: readonly number[]): Percentiles {
+export function percentiles(values: readonly number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
   const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
   return { p50: pick(0.5), p95: pick(0.95), p99: pick(0.99), max: sorted.at(-1) ?? 0 };
 }
 
-function prepare(count: number, seedPrefix: string): Prepared[] {
+export interface SampleChoice {
+  readonly gateway: GatewayName;
+  readonly sample: string;
+}
+
+/** By default, each gateway's main success sample in turn. */
+const mainSamples = (i: number): SampleChoice => {
+  const gateway = GATEWAYS[i % GATEWAYS.length] as GatewayName;
+  return { gateway, sample: DEFAULT_SAMPLES[gateway] };
+};
+
+/** Signed webhooks, each a fresh copy of a sample (its own event id and payment), with the ids payhook will derive. */
+export function prepare(
+  count: number,
+  seedPrefix: string,
+  choose: (index: number) => SampleChoice = mainSamples,
+): Prepared[] {
   const settings = parseGatewaySettings(undefined);
   const prepared: Prepared[] = [];
   for (let i = 0; i < count; i += 1) {
-    const gateway = GATEWAYS[i % GATEWAYS.length] as GatewayName;
-    const copy = freshCopy(gateway, readSample(gateway, DEFAULT_SAMPLES[gateway]), `${seedPrefix}-${i}`);
-    const signed = SIGNERS[gateway](copy.payload, {
-      secret: devSecret(gateway),
-      ...(copy.eventId !== undefined && { eventId: copy.eventId }),
-    });
+    const { gateway, sample } = choose(i);
+    const copy = freshCopy(gateway, readSample(gateway, sample), `${seedPrefix}-${i}`);
+    const signed = signWithDevSecret(gateway, copy.payload, copy.eventId);
     const headers = Object.fromEntries(
       Object.entries(signed.headers).map(([name, value]) => [name.toLowerCase(), value]),
     );
@@ -119,7 +140,11 @@ function prepare(count: number, seedPrefix: string): Prepared[] {
   return prepared;
 }
 
-async function drive(url: (p: Prepared) => string, requests: readonly Prepared[], concurrency: number) {
+export async function drive(
+  url: (p: Prepared) => string,
+  requests: readonly Prepared[],
+  concurrency: number,
+) {
   const sent: Sent[] = [];
   let next = 0;
   const startedAt = now();
@@ -144,8 +169,22 @@ async function drive(url: (p: Prepared) => string, requests: readonly Prepared[]
   return { sent, startedAt, finishedAt };
 }
 
+/** Sends webhooks one after the other, `gapMs` apart, so none waits behind another. */
+export async function driveOneAtATime(
+  url: (p: Prepared) => string,
+  requests: readonly Prepared[],
+  gapMs: number,
+): Promise<Sent[]> {
+  const sent: Sent[] = [];
+  for (const prepared of requests) {
+    sent.push(...(await drive(url, [prepared], 1)).sent);
+    await new Promise((resolve) => setTimeout(resolve, gapMs));
+  }
+  return sent;
+}
+
 /** When each wanted event id's `payment.succeeded` was published (epoch ms), polling the local events file. */
-async function waitUntilApplied(
+export async function waitUntilApplied(
   eventsFile: string,
   wanted: ReadonlySet<string>,
   timeoutMs: number,
@@ -166,7 +205,7 @@ async function waitUntilApplied(
 }
 
 /** Latency from each 200 answer to the last of its events published; webhooks not (yet) applied are left out. */
-function acceptedToApplied(sent: readonly Sent[], appliedAt: ReadonlyMap<string, number>) {
+export function acceptedToApplied(sent: readonly Sent[], appliedAt: ReadonlyMap<string, number>) {
   const latencies: number[] = [];
   let lastApplied = 0;
   for (const s of sent) {
@@ -178,6 +217,16 @@ function acceptedToApplied(sent: readonly Sent[], appliedAt: ReadonlyMap<string,
     latencies.push(applied - s.answeredAt);
   }
   return { latencies, lastApplied };
+}
+
+/** Until no message is visible or in flight on any main queue (read through the stack's `/local/queues`). */
+export async function waitUntilQueuesEmpty(stackUrl: string, timeoutMs: number): Promise<void> {
+  const deadline = now() + timeoutMs;
+  while (now() < deadline) {
+    const { queues } = (await (await fetch(`${stackUrl}/local/queues`)).json()) as QueuesView;
+    if (queues.every(({ queue }) => queue.visible + queue.inFlight === 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function startEchoServer(): Promise<Server> {
@@ -193,16 +242,19 @@ function startEchoServer(): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-/** Runs `fn` with the process's stdout writes counted and dropped (the handlers' structured log lines). */
-async function withStdoutDropped<T>(fn: () => Promise<T>): Promise<{ value: T; dropped: number }> {
+/** Runs `fn` with the process's stdout writes (the handlers' structured log lines) counted and dropped. */
+export async function withStdoutDropped<T>(
+  fn: (written: { lines: number; bytes: number }) => Promise<T>,
+): Promise<{ value: T; dropped: number }> {
   const original = process.stdout.write.bind(process.stdout);
-  let dropped = 0;
-  process.stdout.write = ((..._args: unknown[]) => {
-    dropped += 1;
+  const written = { lines: 0, bytes: 0 };
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    written.lines += 1;
+    written.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     return true;
   }) as typeof process.stdout.write;
   try {
-    return { value: await fn(), dropped };
+    return { value: await fn(written), dropped: written.lines };
   } finally {
     process.stdout.write = original;
   }
@@ -226,8 +278,16 @@ export async function measureThroughput(
   const referencePerSecond = reference.sent.length / ((reference.finishedAt - reference.startedAt) / 1000);
   log(`throughput reference: ${referencePerSecond.toFixed(0)} requests/s`);
 
-  const { value, dropped } = await withStdoutDropped(async () => {
+  const usage = emptyUsage();
+  let counting = false;
+  let paymentsTable: string | undefined;
+  const { value, dropped } = await withStdoutDropped(async (written) => {
     const stack = await startLocalStack({
+      hooks: countingHooks(
+        usage,
+        () => counting,
+        () => paymentsTable,
+      ),
       dataDir: mkdtempSync(join(tmpdir(), 'payhook-bench-stack-')),
       inMemory: true,
       port: 0,
@@ -236,6 +296,7 @@ export async function measureThroughput(
       pollWaitSeconds: 1,
       reconcileIntervalSeconds: 0,
     });
+    paymentsTable = stack.tables.payments;
     try {
       const eventsFile = stack.info.eventsFile;
       const webhookUrl = (p: Prepared) => `${stack.url}/webhooks/${p.gateway}`;
@@ -250,24 +311,26 @@ export async function measureThroughput(
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
 
+      counting = true;
+      const logBytesBefore = written.bytes;
       const run = await drive(webhookUrl, requests, options.concurrency);
       const wanted = new Set(run.sent.filter((s) => s.status === 200).flatMap((s) => s.prepared.eventIds));
       const appliedAt = await waitUntilApplied(eventsFile, wanted, options.drainTimeoutMs);
+      // The last batches' deletes and idempotency updates follow their publish: count them too.
+      await waitUntilQueuesEmpty(stack.url, 10_000);
+      counting = false;
+      const logBytes = written.bytes - logBytesBefore;
 
       // Unloaded: one webhook at a time, the queues empty, so nothing waits behind a backlog.
-      const idleRun: Sent[] = [];
-      for (const prepared of idleRequests) {
-        idleRun.push(...(await drive(webhookUrl, [prepared], 1)).sent);
-        await new Promise((resolve) => setTimeout(resolve, IDLE_GAP_MS));
-      }
+      const idleRun = await driveOneAtATime(webhookUrl, idleRequests, IDLE_GAP_MS);
       const idleWanted = new Set(idleRun.filter((s) => s.status === 200).flatMap((s) => s.prepared.eventIds));
       const idleAppliedAt = await waitUntilApplied(eventsFile, idleWanted, 30_000);
-      return { run, appliedAt, idleRun, idleAppliedAt };
+      return { run, appliedAt, idleRun, idleAppliedAt, logBytes };
     } finally {
       await stack.stop({ drainTimeoutMs: 5000 });
     }
   });
-  const { run, appliedAt, idleRun, idleAppliedAt } = value;
+  const { run, appliedAt, idleRun, idleAppliedAt, logBytes } = value;
 
   const ok = run.sent.filter((s) => s.status === 200);
   const otherStatuses: Record<string, number> = {};
@@ -294,6 +357,9 @@ export async function measureThroughput(
     idleApplied: idle.latencies.length,
     idleAcceptedToAppliedMs: idle.latencies.length > 0 ? percentiles(idle.latencies) : null,
     logLinesDropped: dropped,
+    usage,
+    logBytes,
+    cost: costPerMillion(usage, run.sent.length, logBytes),
   };
   log(
     `throughput payhook: ${acceptedPerSecond.toFixed(0)} webhooks/s answered 200 (${ok.length}/${run.sent.length}), ` +

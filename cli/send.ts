@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { freshCopy } from '../events/fresh-copy.js';
-import { DEFAULT_SAMPLES, listSamples, type SignedWebhook } from '../events/index.js';
+import { DEFAULT_SAMPLES, listSamples, type SignedWebhook, signWithDevSecret } from '../events/index.js';
 import { formatMajor } from '../lambdas/domain/money.js';
 import { paymentKeyOf } from '../lambdas/domain/payment.js';
 import { GATEWAYS, type GatewayName, type WebhookEvent } from '../lambdas/domain/webhook-event.js';
@@ -18,7 +18,6 @@ import {
   normaliseSigned,
   sampleArgument,
   settingsFromEnv,
-  signWithDevSecret,
   type WebhookIdentity,
 } from './webhook.js';
 

@@ -4,15 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { parse } from 'lossless-json';
-import {
-  DEFAULT_SAMPLES,
-  devSecret,
-  listSamples,
-  readSample,
-  SIGNERS,
-  type SignedWebhook,
-} from '../events/index.js';
+import { DEFAULT_SAMPLES, listSamples, readSample, type SignedWebhook } from '../events/index.js';
 import { paymentKeyOf } from '../lambdas/domain/payment.js';
 import {
   GATEWAYS,
@@ -20,7 +12,6 @@ import {
   isGatewayName,
   type WebhookEvent,
 } from '../lambdas/domain/webhook-event.js';
-import { textAt } from '../lambdas/gateways/payload.js';
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { type GatewaySettings, parseGatewaySettings } from '../lambdas/gateways/settings.js';
 import { CliError } from './io.js';
@@ -56,32 +47,6 @@ export function sampleArgument(gateway: GatewayName, name: string | undefined): 
     throw new CliError(`unknown ${gateway} sample "${name}": expected one of ${known.join(', ')}`);
   }
   return { name, payload: readSample(gateway, name) };
-}
-
-/** OXA Pay signs payout callbacks with the payout API key, every other callback with the merchant key. */
-function isOxapayPayout(payload: string): boolean {
-  try {
-    return textAt(parse(payload), ['type'])?.toLowerCase() === 'payout';
-  } catch {
-    // Not JSON: nothing says payout, and the merchant key is what the receiver will then try.
-    return false;
-  }
-}
-
-/** The development secret the local stack verifies this payload with. */
-export function devSigningSecret(gateway: GatewayName, payload: string): string {
-  return gateway === 'oxapay' && isOxapayPayout(payload)
-    ? devSecret('oxapay', 'payoutSecrets')
-    : devSecret(gateway, 'secrets');
-}
-
-/**
- * Signs `payload` with the development secret, timestamped now for the schemes that sign a time. `eventId` is the
- * header-borne event id (Razorpay, Standard Webhooks); without one the signer derives it from the body.
- */
-export function signWithDevSecret(gateway: GatewayName, payload: string, eventId?: string): SignedWebhook {
-  const secret = devSigningSecret(gateway, payload);
-  return SIGNERS[gateway](payload, eventId === undefined ? { secret } : { secret, eventId });
 }
 
 /** The events payhook will make of a signed webhook, read locally with the gateway's own adapter. */

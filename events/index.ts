@@ -1,13 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'lossless-json';
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
+import { textAt } from '../lambdas/gateways/payload.js';
 import { signAdyen } from './adyen/sign.js';
 import { signFlutterwave } from './flutterwave/sign.js';
 import { signOxapay } from './oxapay/sign.js';
 import { signPaystack } from './paystack/sign.js';
 import { signRazorpay } from './razorpay/sign.js';
-import type { WebhookSigner } from './signing.js';
+import type { SignedWebhook, WebhookSigner } from './signing.js';
 import { signStandard } from './standard/sign.js';
 import { signStripe } from './stripe/sign.js';
 
@@ -61,4 +63,30 @@ export function devSecret(gateway: GatewayName, key: 'secrets' | 'payoutSecrets'
   const value = secrets[gateway]?.[key]?.[0];
   if (value === undefined) throw new Error(`no development ${key} for ${gateway} in ${DEV_SECRETS_FILE}`);
   return value;
+}
+
+/** OXA Pay signs payout callbacks with the payout API key, every other callback with the merchant key. */
+function isOxapayPayout(payload: string): boolean {
+  try {
+    return textAt(parse(payload), ['type'])?.toLowerCase() === 'payout';
+  } catch {
+    // Not JSON: nothing says payout, and the merchant key is what the receiver will then try.
+    return false;
+  }
+}
+
+/** The development secret the local stack verifies this payload with. */
+export function devSigningSecret(gateway: GatewayName, payload: string): string {
+  return gateway === 'oxapay' && isOxapayPayout(payload)
+    ? devSecret('oxapay', 'payoutSecrets')
+    : devSecret(gateway, 'secrets');
+}
+
+/**
+ * Signs `payload` with the development secret, timestamped now for the schemes that sign a time. `eventId` is the
+ * header-borne event id (Razorpay, Standard Webhooks); without one the signer derives it from the body.
+ */
+export function signWithDevSecret(gateway: GatewayName, payload: string, eventId?: string): SignedWebhook {
+  const secret = devSigningSecret(gateway, payload);
+  return SIGNERS[gateway](payload, eventId === undefined ? { secret } : { secret, eventId });
 }

@@ -100,7 +100,11 @@ async function receiveBatch(
 export interface PollResult {
   readonly received: number;
   readonly failed: number;
+  /** The handler outlived `timeoutMs`: the whole batch failed, as a Lambda timeout fails it. */
+  readonly timedOut?: boolean;
 }
+
+class InvocationTimeout extends Error {}
 
 /**
  * One turn of Lambda's SQS event source mapping: receive up to `batchSize` messages, invoke the handler with them,
@@ -118,6 +122,12 @@ export async function pollOnce(
     /** Once a message is in hand, how long to keep collecting towards `batchSize`. @default 0 */
     readonly batchingWindowSeconds?: number;
     readonly context: (requestId: string) => Context;
+    /**
+     * The function's timeout: a handler still running after it fails its whole batch, which comes back after the
+     * queue's visibility timeout (the handler itself cannot be stopped in-process, and finishes in the background).
+     * @default no limit
+     */
+    readonly timeoutMs?: number;
   },
 ): Promise<PollResult> {
   const Messages = await receiveBatch(sqs, queueUrl, options);
@@ -125,11 +135,24 @@ export async function pollOnce(
   const arn = queueArnOf(queueUrl);
   const records = Messages.map((message) => toLambdaRecord(message, arn));
   let failedIds: Set<string>;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const response = await handler({ Records: records }, options.context(randomUUID()));
+    const invocation = handler({ Records: records }, options.context(randomUUID()));
+    const response =
+      options.timeoutMs === undefined
+        ? await invocation
+        : await Promise.race([
+            invocation,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new InvocationTimeout()), options.timeoutMs);
+            }),
+          ]);
     failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
-  } catch {
-    return { received: records.length, failed: records.length };
+  } catch (error) {
+    const timedOut = error instanceof InvocationTimeout;
+    return { received: records.length, failed: records.length, ...(timedOut && { timedOut }) };
+  } finally {
+    clearTimeout(timer);
   }
   const done = records.filter((record) => !failedIds.has(record.messageId));
   if (done.length > 0) {

@@ -305,13 +305,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         (async () => {
           while (polling) {
             try {
-              await pollOnce(sqs, queues.queues[priority], consumer, {
+              const result = await pollOnce(sqs, queues.queues[priority], consumer, {
                 batchSize: definition.batchSize,
                 batchingWindowSeconds: definition.maxBatchingWindowSeconds,
                 waitSeconds: options.pollWaitSeconds ?? 1,
                 context: (id) =>
                   lambdaContext(`payhook-consumer-${priority}`, definition.consumerTimeoutSeconds, id),
+                timeoutMs: definition.consumerTimeoutSeconds * 1000,
               });
+              if (result.timedOut) {
+                report(
+                  `consumer ${priority}#${worker} timed out after ${definition.consumerTimeoutSeconds} s with ${result.received} message(s); they come back after the queue's visibility timeout`,
+                );
+              }
             } catch (error) {
               if (!polling) return;
               report(`poller ${priority}#${worker} failed: ${(error as Error).message}; retrying in 1 s`);

@@ -1,11 +1,13 @@
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { writeBenchmarksSection } from '../bench/benchmarks-file.js';
 import { FAULT_PROFILES, type FaultProfileName } from './faults.js';
-import { formatReport, passed } from './report.js';
+import { formatReport, passed, soakMarkdown } from './report.js';
 import { DEFAULT_SEED, DEFAULT_WEBHOOKS, runSoak } from './soak.js';
 
 /**
- * `npm run soak -- [--webhooks N] [--seed S] [--faults none|ci|full] [--concurrency C] [--verbose]`: exits 1 unless
- * nothing is lost or doubled.
+ * `npm run soak -- [--webhooks N] [--seed S] [--faults none|ci|full] [--concurrency C] [--verbose] [--dry]`: exits 1
+ * unless nothing is lost or doubled; writes the result into BENCHMARKS.md unless `--dry`.
  */
 const { values } = parseArgs({
   options: {
@@ -14,6 +16,7 @@ const { values } = parseArgs({
     faults: { type: 'string', default: 'full' },
     concurrency: { type: 'string', default: '16' },
     verbose: { type: 'boolean', default: false },
+    dry: { type: 'boolean', default: false },
   },
 });
 
@@ -58,6 +61,17 @@ try {
     progress,
   });
   write(`${formatReport(result)}\n`);
+  if (!values.dry) {
+    const [cpu] = cpus();
+    writeBenchmarksSection(
+      'soak',
+      soakMarkdown(
+        result,
+        `${cpus().length} × ${cpu?.model.trim() ?? 'unknown CPU'}, Node ${process.version}`,
+      ),
+    );
+    writeError('wrote the soak section of BENCHMARKS.md\n');
+  }
   process.exit(passed(result) ? 0 : 1);
 } catch (error) {
   writeError(`soak failed: ${(error as Error).stack ?? String(error)}\n`);

@@ -21,7 +21,10 @@ export interface SoakOptions {
   readonly faults?: FaultProfileName;
   /** Webhooks in flight at once. @default 16 */
   readonly concurrency?: number;
-  /** Longest wait for the queues to drain after each phase. @default 180 s */
+  /**
+   * Longest wait for the queues to drain after each phase. Faults stretch it: a record meeting an orphaned
+   * in-progress record waits out the consumer's timeout, throttled writes back off. @default 600 s
+   */
   readonly drainTimeoutMs?: number;
   /** Progress lines (and the stack's own reports). */
   readonly progress?: (line: string) => void;
@@ -76,7 +79,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
         progress(
           `phase ${index + 1}: ${deliveries.length} webhooks sent in ${Date.now() - phaseStart} ms; draining`,
         );
-        await drain(stack.url, options.drainTimeoutMs ?? 180_000);
+        await drain(stack.url, options.drainTimeoutMs ?? 600_000, progress);
         progress(`phase ${index + 1}: drained after ${Date.now() - phaseStart} ms`);
       }
       backend.enable(false);

@@ -11,9 +11,23 @@ import { GATEWAY_CASES, signedSample } from '../support/gateway-cases.js';
 
 const secrets = new FileSecretStore(DEV_SECRETS_FILE);
 
-function handlerWith(queue: RecordingQueue) {
+/**
+ * Cases per property: 150 in the test suite; `npm run bench` runs the same properties with 10,000
+ * (PAYHOOK_FUZZ_RUNS), and so can anyone: `PAYHOOK_FUZZ_RUNS=100000 npx vitest run test/property`.
+ */
+const RUNS = Number(process.env.PAYHOOK_FUZZ_RUNS ?? 150);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('PAYHOOK_FUZZ_RUNS must be a positive integer');
+
+function handlerWith(queue: RecordingQueue, now?: Date) {
   return createIngestHandler(
-    { adapters: ADAPTERS, settings: parseGatewaySettings(undefined), secrets, queue, maxBodyBytes: 262_144 },
+    {
+      adapters: ADAPTERS,
+      settings: parseGatewaySettings(undefined),
+      secrets,
+      queue,
+      maxBodyBytes: 262_144,
+      ...(now && { now: () => now }),
+    },
     recordingLog(),
   );
 }
@@ -64,7 +78,7 @@ describe.each(GATEWAY_CASES)('Property: $gateway ingest', (gatewayCase) => {
           expect(queue.isEmpty).toBe(true);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: RUNS },
     );
   });
 });
@@ -86,7 +100,7 @@ describe.each(GATEWAY_CASES.filter((gatewayCase) => !gatewayCase.batched))(
             expect(queue.events.length + queue.parked.length).toBeGreaterThan(0);
           },
         ),
-        { numRuns: 150 },
+        { numRuns: RUNS },
       );
     });
   },
@@ -136,7 +150,47 @@ describe('Property: adyen signed batches', () => {
           expect(queue.events.length + queue.parked.length).toBe(items.length);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe.each(['stripe', 'standard'] as const)('Property: %s signature timestamps', (gateway) => {
+  // The default tolerance (gateway settings): 300 s either way. The seconds right at the edge are left out.
+  const tolerance = 300;
+  const gatewayCase = GATEWAY_CASES.find((candidate) => candidate.gateway === gateway);
+  if (!gatewayCase) throw new Error(`no gateway case for ${gateway}`);
+  const body = signedSample(gatewayCase).body;
+
+  it('accepts a valid signature made within the tolerance and refuses one made outside it, queueing nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.integer({ min: -(tolerance - 1), max: tolerance - 1 }),
+          fc.integer({ min: tolerance + 1, max: 10 * 365 * 86_400 }),
+          fc.integer({ min: -10 * 365 * 86_400, max: -(tolerance + 1) }),
+        ),
+        async (offsetSeconds) => {
+          const now = new Date('2026-11-24T12:00:00Z');
+          const signed = SIGNERS[gateway](body, {
+            secret: devSecret(gateway),
+            timestamp: new Date(now.getTime() + offsetSeconds * 1000),
+          });
+          const queue = new RecordingQueue();
+          const response = await handlerWith(
+            queue,
+            now,
+          )(apiGatewayEvent(gateway, signed.body, { ...signed.headers }));
+          if (Math.abs(offsetSeconds) < tolerance) {
+            expect(response.statusCode).toBe(200);
+            expect(queue.events.length).toBeGreaterThan(0);
+          } else {
+            expect(response.statusCode).toBe(401);
+            expect(queue.isEmpty).toBe(true);
+          }
+        },
+      ),
+      { numRuns: RUNS },
     );
   });
 });

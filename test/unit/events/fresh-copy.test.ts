@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { signWithDevSecret } from '../../../cli/webhook.js';
 import { freshCopy } from '../../../events/fresh-copy.js';
-import { devSecret, listSamples, readSample } from '../../../events/index.js';
+import { devSecret, listSamples, readSample, signWithDevSecret } from '../../../events/index.js';
 import { moneyToJson } from '../../../lambdas/domain/money.js';
 import { paymentKeyOf } from '../../../lambdas/domain/payment.js';
 import { GATEWAYS, type GatewayName, type WebhookEvent } from '../../../lambdas/domain/webhook-event.js';

@@ -1,0 +1,100 @@
+/**
+ * Cost per million webhooks from counted AWS usage, at the list prices below (us-east-1; the team's sheet is
+ * `../shared/reference/aws-numbers.md`). Change a price here and the next `npm run bench` uses it everywhere.
+ */
+import type { AwsUsage } from './aws-usage.js';
+
+export interface Price {
+  /** US dollars per million units. */
+  readonly perMillion: number;
+  readonly unit: string;
+  readonly source: string;
+}
+
+export const PRICES = {
+  httpApi: { perMillion: 1.0, unit: 'request', source: 'API Gateway pricing page (first 300 M)' },
+  restApi: { perMillion: 3.5, unit: 'request', source: 'AWS private-API whitepaper, table 4 (first 333 M)' },
+  lambdaRequests: { perMillion: 0.2, unit: 'invocation', source: 'How AWS Pricing Works' },
+  lambdaArmGbSeconds: { perMillion: 13.3334, unit: 'GB-second (arm64)', source: 'How AWS Pricing Works' },
+  sqsRequests: { perMillion: 0.4, unit: '64 KB request chunk', source: 'secondary source (standard queue)' },
+  dynamoWriteUnits: {
+    perMillion: 0.625,
+    unit: 'write request unit',
+    source: 'AWS News Blog, on-demand price cut of Nov 2024',
+  },
+  dynamoReadUnits: {
+    perMillion: 0.125,
+    unit: 'read request unit',
+    source: 'AWS News Blog, on-demand price cut of Nov 2024',
+  },
+  eventBridgeEvents: {
+    perMillion: 1.0,
+    unit: 'custom event (64 KB chunk)',
+    source: 'EventBridge list price; not on the team sheet, unconfirmed here',
+  },
+  logsIngestion: {
+    // $0.50 per GB is $0.50 / 1,024 per MB.
+    perMillion: (0.5 / 1024) * 1_000_000,
+    unit: 'MB of log ingested ($0.50/GB)',
+    source: 'secondary source',
+  },
+} as const satisfies Record<string, Price>;
+
+/** Every function is 512 MB (`lib/payhook-function.ts`). */
+export const FUNCTION_MEMORY_GB = 0.5;
+
+export interface CostLine {
+  readonly item: string;
+  /** Units per webhook, in the price's unit. */
+  readonly perWebhook: number;
+  readonly unit: string;
+  readonly dollarsPerMillionWebhooks: number;
+}
+
+export interface CostModel {
+  readonly webhooks: number;
+  readonly lines: readonly CostLine[];
+  /** Everything but the API in front. */
+  readonly pipelineDollars: number;
+  readonly totalWithHttpApi: number;
+  readonly totalWithRestApi: number;
+}
+
+const sum = (counts: Readonly<Record<string, number>>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/** Turns one run's counts into units per webhook and dollars per million webhooks. */
+export function costPerMillion(usage: AwsUsage, webhooks: number, logBytes: number): CostModel {
+  const line = (item: string, units: number, price: Price): CostLine => {
+    const perWebhook = units / webhooks;
+    return { item, perWebhook, unit: price.unit, dollarsPerMillionWebhooks: perWebhook * price.perMillion };
+  };
+  const gbSeconds = ((usage.ingestBilledMs + usage.consumerBilledMs) / 1000) * FUNCTION_MEMORY_GB;
+  const lines = [
+    line(
+      'Lambda invocations (ingest + consumers)',
+      usage.ingestInvocations + usage.consumerInvocations,
+      PRICES.lambdaRequests,
+    ),
+    line('Lambda duration (ingest + consumers, 512 MB arm64)', gbSeconds, PRICES.lambdaArmGbSeconds),
+    line('SQS requests', sum(usage.sqsBilledRequests), PRICES.sqsRequests),
+    line(
+      'DynamoDB writes (tables, indexes, refused conditions)',
+      usage.dynamoWriteUnits + usage.dynamoIndexWriteUnits + usage.dynamoFailedConditionalWriteUnits,
+      PRICES.dynamoWriteUnits,
+    ),
+    line('DynamoDB reads', usage.dynamoReadUnits, PRICES.dynamoReadUnits),
+    line('EventBridge events', usage.eventBridgeBilledEvents, PRICES.eventBridgeEvents),
+    line('CloudWatch Logs ingestion', logBytes / 2 ** 20, PRICES.logsIngestion),
+  ];
+  const pipelineDollars = lines.reduce((total, entry) => total + entry.dollarsPerMillionWebhooks, 0);
+  // Each ingest invocation is one API request: the gateway's POST.
+  const api = (price: Price) =>
+    line('API requests', usage.ingestInvocations, price).dollarsPerMillionWebhooks;
+  return {
+    webhooks,
+    lines,
+    pipelineDollars,
+    totalWithHttpApi: pipelineDollars + api(PRICES.httpApi),
+    totalWithRestApi: pipelineDollars + api(PRICES.restApi),
+  };
+}

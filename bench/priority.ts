@@ -1,0 +1,154 @@
+/**
+ * Priority: does a high-priority webhook (money arrived) still go through quickly while the low-priority queue holds
+ * a large backlog? The local stack is started in this process; high-priority webhooks are sent one at a time, first
+ * on the idle stack, then again right after a burst of low-priority webhooks has been accepted and is still queued.
+ * Accepted → applied is read from the local events file, as in the throughput run.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEV_SECRETS_FILE, listSamples, readSample, signWithDevSecret } from '../events/index.js';
+import { GATEWAYS, type GatewayName } from '../lambdas/domain/webhook-event.js';
+import { ADAPTERS } from '../lambdas/gateways/registry.js';
+import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
+import type { QueuesView } from '../local/contract.js';
+import { startLocalStack } from '../local/stack.js';
+import {
+  acceptedToApplied,
+  drive,
+  driveOneAtATime,
+  type Percentiles,
+  percentiles,
+  prepare,
+  type SampleChoice,
+  waitUntilApplied,
+  withStdoutDropped,
+} from './throughput.js';
+
+export interface PriorityOptions {
+  /** Low-priority webhooks sent as the backlog. */
+  readonly backlog: number;
+  /** High-priority webhooks timed in each condition. */
+  readonly probes: number;
+  readonly concurrency: number;
+  readonly workersPerQueue: number;
+}
+
+export interface PriorityResults {
+  readonly options: PriorityOptions;
+  /** The samples the backlog rotates over (every one normalises to low-priority events only). */
+  readonly lowSamples: readonly string[];
+  readonly backlogAccepted: number;
+  /** Low-priority messages waiting (visible) when the loaded probes started and when they ended. */
+  readonly lowQueuedAtStart: number;
+  readonly lowQueuedAtEnd: number;
+  readonly idle: Percentiles | null;
+  readonly idleApplied: number;
+  readonly loaded: Percentiles | null;
+  readonly loadedApplied: number;
+}
+
+const PROBE_GAP_MS = 100;
+
+/** Samples whose every event is low priority (subscriptions, payouts, contacts...), found with the real adapters. */
+function lowPrioritySamples(): SampleChoice[] {
+  const settings = parseGatewaySettings(undefined);
+  const found: SampleChoice[] = [];
+  for (const gateway of GATEWAYS as readonly GatewayName[]) {
+    for (const sample of listSamples(gateway)) {
+      const signed = signWithDevSecret(gateway, readSample(gateway, sample));
+      const headers = Object.fromEntries(
+        Object.entries(signed.headers).map(([name, value]) => [name.toLowerCase(), value]),
+      );
+      try {
+        const batch = ADAPTERS[gateway].normalise(
+          { headers, body: Buffer.from(signed.body), receivedAt: new Date(), requestId: 'bench' },
+          settings[gateway],
+        );
+        if (batch.events.length > 0 && batch.events.every((event) => event.priority === 'low')) {
+          found.push({ gateway, sample });
+        }
+      } catch {
+        // A sample this adapter refuses is not a candidate.
+      }
+    }
+  }
+  return found;
+}
+
+async function lowQueued(stackUrl: string): Promise<number> {
+  const { queues } = (await (await fetch(`${stackUrl}/local/queues`)).json()) as QueuesView;
+  const low = queues.find((view) => view.priority === 'low');
+  return (low?.queue.visible ?? 0) + (low?.queue.delayed ?? 0);
+}
+
+export async function measurePriority(
+  options: PriorityOptions,
+  log: (line: string) => void = () => undefined,
+): Promise<PriorityResults> {
+  const lowSamples = lowPrioritySamples();
+  if (lowSamples.length === 0) throw new Error('no sample normalises to low-priority events only');
+  const stamp = Date.now();
+  const backlog = prepare(
+    options.backlog,
+    `bench-low-${stamp}`,
+    (i) => lowSamples[i % lowSamples.length] as SampleChoice,
+  );
+  const idleProbes = prepare(options.probes, `bench-high-idle-${stamp}`);
+  const loadedProbes = prepare(options.probes, `bench-high-loaded-${stamp}`);
+  const warmup = prepare(GATEWAYS.length * 3, `bench-priority-warmup-${stamp}`);
+
+  const { value } = await withStdoutDropped(async () => {
+    const stack = await startLocalStack({
+      dataDir: mkdtempSync(join(tmpdir(), 'payhook-bench-priority-')),
+      inMemory: true,
+      port: 0,
+      secretsFile: DEV_SECRETS_FILE,
+      workersPerQueue: options.workersPerQueue,
+      pollWaitSeconds: 1,
+      reconcileIntervalSeconds: 0,
+    });
+    try {
+      const eventsFile = stack.info.eventsFile;
+      const webhookUrl = (p: { gateway: string }) => `${stack.url}/webhooks/${p.gateway}`;
+      const appliedWithin = async (sent: Awaited<ReturnType<typeof driveOneAtATime>>) => {
+        const wanted = new Set(sent.filter((s) => s.status === 200).flatMap((s) => s.prepared.eventIds));
+        return acceptedToApplied(sent, await waitUntilApplied(eventsFile, wanted, 60_000)).latencies;
+      };
+      await drive(webhookUrl, warmup, options.concurrency);
+      await waitUntilApplied(eventsFile, new Set(warmup.flatMap((p) => p.eventIds)), 30_000);
+
+      const idle = await appliedWithin(await driveOneAtATime(webhookUrl, idleProbes, PROBE_GAP_MS));
+      const burst = await drive(webhookUrl, backlog, options.concurrency);
+      const lowQueuedAtStart = await lowQueued(stack.url);
+      const loadedSent = await driveOneAtATime(webhookUrl, loadedProbes, PROBE_GAP_MS);
+      const lowQueuedAtEnd = await lowQueued(stack.url);
+      const loaded = await appliedWithin(loadedSent);
+      return {
+        idle,
+        loaded,
+        backlogAccepted: burst.sent.filter((s) => s.status === 200).length,
+        lowQueuedAtStart,
+        lowQueuedAtEnd,
+      };
+    } finally {
+      await stack.stop({ drainTimeoutMs: 1000 });
+    }
+  });
+  const results: PriorityResults = {
+    options,
+    lowSamples: lowSamples.map(({ gateway, sample }) => `${gateway}/${sample}`),
+    backlogAccepted: value.backlogAccepted,
+    lowQueuedAtStart: value.lowQueuedAtStart,
+    lowQueuedAtEnd: value.lowQueuedAtEnd,
+    idle: value.idle.length > 0 ? percentiles(value.idle) : null,
+    idleApplied: value.idle.length,
+    loaded: value.loaded.length > 0 ? percentiles(value.loaded) : null,
+    loadedApplied: value.loaded.length,
+  };
+  log(
+    `priority: high-priority accepted->applied p50 ${results.idle?.p50.toFixed(0)} ms idle, ` +
+      `${results.loaded?.p50.toFixed(0)} ms with ${results.lowQueuedAtStart} low-priority messages queued`,
+  );
+  return results;
+}

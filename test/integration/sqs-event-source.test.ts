@@ -1,0 +1,62 @@
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaContext } from '../../local/lambda-context.js';
+import { pollOnce } from '../../local/sqs-event-source.js';
+import { createPipelineQueues, type SqsEmulator, startSqsEmulator } from '../support/sqs-emulator.js';
+
+let sqs: SqsEmulator;
+
+beforeAll(async () => {
+  sqs = await startSqsEmulator();
+});
+
+afterAll(async () => {
+  await sqs?.stop();
+});
+
+async function counts(queueUrl: string) {
+  const { Attributes = {} } = await sqs.client.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+  };
+}
+
+describe('local SQS event source (pollOnce) against fauxqs', () => {
+  it('fails the whole batch of a handler that outlives the function timeout, leaving its messages in flight', async () => {
+    const { queues } = await createPipelineQueues(sqs.client, 'event-source-timeout');
+    await sqs.client.send(new SendMessageCommand({ QueueUrl: queues.normal, MessageBody: '{}' }));
+    let finished = false;
+    const slow = async (): Promise<SQSBatchResponse> => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      finished = true;
+      return { batchItemFailures: [] };
+    };
+    const result = await pollOnce(sqs.client, queues.normal, slow, {
+      batchSize: 10,
+      context: (id) => lambdaContext('payhook-consumer-normal', 30, id),
+      timeoutMs: 50,
+    });
+    expect(result).toEqual({ received: 1, failed: 1, timedOut: true });
+    expect(finished).toBe(false);
+    // Not deleted, even once the abandoned handler finishes: it comes back after the visibility timeout.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(finished).toBe(true);
+    expect(await counts(queues.normal)).toEqual({ visible: 0, inFlight: 1 });
+  });
+
+  it('deletes what a handler within its timeout completed', async () => {
+    const { queues } = await createPipelineQueues(sqs.client, 'event-source-in-time');
+    await sqs.client.send(new SendMessageCommand({ QueueUrl: queues.normal, MessageBody: '{}' }));
+    const result = await pollOnce(sqs.client, queues.normal, async () => ({ batchItemFailures: [] }), {
+      batchSize: 10,
+      context: (id) => lambdaContext('payhook-consumer-normal', 30, id),
+      timeoutMs: 5_000,
+    });
+    expect(result).toEqual({ received: 1, failed: 0 });
+    expect(await counts(queues.normal)).toEqual({ visible: 0, inFlight: 0 });
+  });
+});
