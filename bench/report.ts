@@ -86,7 +86,7 @@ export function markdown(results: BenchResults): string {
     'Run it with `npm run bench` (`npx tsx bench/run.ts`); it rewrites this section and `bench/results.json` (the soak',
     "section below is `npm run soak`'s). Options: `--only cpu,bundles,throughput,priority,fuzz`, `--iterations 20000`,",
     '`--rounds 5`, `--init-runs 5`, `--webhooks 10000`, `--concurrency 32`, `--workers 2`, `--backlog 10000`,',
-    '`--fuzz-runs 10000`. The whole run takes about ten minutes on 2 cores.',
+    '`--fuzz-runs 10000`. The whole run takes about three minutes on 2 cores.',
     '',
     `Machine: ${machine.cores} × ${machine.model}, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}.`,
     `Run: ${machine.date}, ${results.durationSeconds.toFixed(0)} s, 1-minute load average ${machine.loadAverageAtStart} at the start`,

@@ -234,17 +234,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     createLogger('payhook-ingest'),
   );
   const ingest = options.hooks?.ingest?.(realIngest) ?? realIngest;
-  const idempotencyStore = new DynamoDBPersistenceLayer({
-    tableName: tables.idempotency,
-    awsSdkV3Client: dynamo,
-  });
   const dedupeWindows = dedupeWindowsFromEnv({ PAYHOOK_DEDUPE_WINDOWS: options.dedupeWindows });
   const consumerLog: StructuredLog = createLogger('payhook-consumer');
   // One consumer per poller, as Lambda gives each concurrent invocation its own execution environment.
   const consumerFor = (priority: Priority): ConsumerHandler => {
     const consumer = createConsumer({
       apply: { store, publisher, now: () => new Date(), keepPayload: false },
-      idempotencyStore,
+      newIdempotencyStore: () =>
+        new DynamoDBPersistenceLayer({ tableName: tables.idempotency, awsSdkV3Client: dynamo }),
       dedupeWindows,
       sqs,
       queueUrl: queues.queues[priority],

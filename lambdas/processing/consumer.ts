@@ -28,8 +28,11 @@ import { InvalidMessageError, parseQueueMessage } from './queue-message.js';
 
 export interface ConsumerDependencies {
   readonly apply: ApplyDependencies;
-  /** Powertools' idempotency store (DynamoDB on AWS and locally). */
-  readonly idempotencyStore: BasePersistenceLayer;
+  /**
+   * Makes a Powertools idempotency store (DynamoDB on AWS and locally). One per gateway: a persistence layer keeps the
+   * configuration of its first use, so gateways sharing one would all get the first gateway's dedupe window.
+   */
+  readonly newIdempotencyStore: () => BasePersistenceLayer;
   /** Dedupe window per gateway, in seconds. */
   readonly dedupeWindows: Readonly<Record<GatewayName, number>>;
   readonly sqs: SQSClient;
@@ -161,7 +164,7 @@ export function createConsumer(deps: ConsumerDependencies) {
       makeIdempotent(
         // The message was checked by parseQueueMessage before it got here; only the money needs turning back into bigints.
         async (input: IdempotentInput) => applyEvent(webhookEventFromJson(input.event), deps.apply),
-        { persistenceStore: deps.idempotencyStore, config },
+        { persistenceStore: deps.newIdempotencyStore(), config },
       ),
     );
   }

@@ -78,6 +78,8 @@ export function consumerDependenciesFromEnv(env: Environment, log: StructuredLog
     );
   }
   const dynamo = createDynamoDbClient();
+  // Read now, so a missing variable fails the cold start rather than the first batch.
+  const idempotencyTable = requireEnv(env, CONSUMER_ENV.idempotencyTable);
   return {
     apply: {
       store: new DynamoPaymentStore(createDocumentClient(dynamo), {
@@ -88,10 +90,8 @@ export function consumerDependenciesFromEnv(env: Environment, log: StructuredLog
       now: () => new Date(),
       keepPayload: booleanEnv(env, CONSUMER_ENV.historyKeepsPayload, false),
     },
-    idempotencyStore: new DynamoDBPersistenceLayer({
-      tableName: requireEnv(env, CONSUMER_ENV.idempotencyTable),
-      awsSdkV3Client: dynamo,
-    }),
+    newIdempotencyStore: () =>
+      new DynamoDBPersistenceLayer({ tableName: idempotencyTable, awsSdkV3Client: dynamo }),
     dedupeWindows: dedupeWindowsFromEnv(env),
     sqs: createSqsClient(env),
     queueUrl: requireEnv(env, CONSUMER_ENV.queueUrl),

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
   PurgeQueueCommand,
@@ -96,10 +97,11 @@ function harness(
   const log = recordingLog();
   const consumer = createConsumer({
     apply: { store, publisher, now: () => new Date(), keepPayload: options.keepPayload ?? false },
-    idempotencyStore: new DynamoDBPersistenceLayer({
-      tableName: tables.idempotency,
-      awsSdkV3Client: dynamo.client,
-    }),
+    newIdempotencyStore: () =>
+      new DynamoDBPersistenceLayer({
+        tableName: tables.idempotency,
+        awsSdkV3Client: dynamo.client,
+      }),
     dedupeWindows: DEDUPE_WINDOW_SECONDS,
     sqs: sqs.client,
     queueUrl: pipeline.queues[priority],
@@ -475,6 +477,53 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     );
     expect(exhausted && attribute(exhausted, MESSAGE_ATTRIBUTES.receiveCount)).toBe('2');
     expect((await drain(sqs.client, pipeline.queues.high)).length).toBe(0);
+  });
+
+  it("keeps each gateway's own dedupe window on its idempotency records", async () => {
+    // Powertools keeps one configuration per persistence layer: one layer shared by the gateways would give every
+    // gateway the first gateway's window.
+    const windowTables = await dynamo.createTables('consumer-windows');
+    const windows = { ...DEDUPE_WINDOW_SECONDS, paystack: 1_000, stripe: 500_000 };
+    const consumer = createConsumer({
+      apply: {
+        store,
+        publisher: new FlakyPublisher(join(eventsDir, `${randomUUID()}.jsonl`)),
+        now: () => new Date(),
+        keepPayload: false,
+      },
+      newIdempotencyStore: () =>
+        new DynamoDBPersistenceLayer({ tableName: windowTables.idempotency, awsSdkV3Client: dynamo.client }),
+      dedupeWindows: windows,
+      sqs: sqs.client,
+      queueUrl: pipeline.queues.high,
+      deadLetterQueueUrl: pipeline.deadLetterQueues.high,
+      maxReceiveCount: 5,
+      log: recordingLog(),
+    });
+    const queue = new SqsEventQueue(sqs.client, {
+      queues: pipeline.queues,
+      parking: pipeline.deadLetterQueues.low,
+    });
+    await queue.enqueue([
+      event('payment.succeeded', uniqueReference()),
+      event('payment.succeeded', uniqueReference(), {
+        gateway: 'stripe',
+        gatewayPaymentId: `pi_${randomUUID()}`,
+      }),
+    ]);
+    const before = Math.floor(Date.now() / 1000);
+    const result = await pollOnce(sqs.client, pipeline.queues.high, consumer, {
+      batchSize: 10,
+      context: (id) => lambdaContext('payhook-consumer-test', 30, id),
+    });
+    expect(result).toEqual({ received: 2, failed: 0 });
+    const { Items = [] } = await dynamo.client.send(new ScanCommand({ TableName: windowTables.idempotency }));
+    const lifetimes = Items.map((item) => Number(item.expiration?.N) - before).sort((a, b) => a - b);
+    expect(lifetimes).toHaveLength(2);
+    expect(lifetimes[0]).toBeGreaterThanOrEqual(1_000);
+    expect(lifetimes[0]).toBeLessThan(1_010);
+    expect(lifetimes[1]).toBeGreaterThanOrEqual(500_000);
+    expect(lifetimes[1]).toBeLessThan(500_010);
   });
 
   it('keeps low-priority events without a payment out of the payments table', async () => {

@@ -240,10 +240,11 @@ describe('readDeadLetters', () => {
         now: () => new Date(),
         keepPayload: false,
       },
-      idempotencyStore: new DynamoDBPersistenceLayer({
-        tableName: tables.idempotency,
-        awsSdkV3Client: dynamo.client,
-      }),
+      newIdempotencyStore: () =>
+        new DynamoDBPersistenceLayer({
+          tableName: tables.idempotency,
+          awsSdkV3Client: dynamo.client,
+        }),
       dedupeWindows: DEDUPE_WINDOW_SECONDS,
       sqs: sqs.client,
       queueUrl: pipe.urls.queues.high,

@@ -69,10 +69,11 @@ describe('events/poison: the same event id with a different amount', () => {
         now: () => new Date(),
         keepPayload: false,
       },
-      idempotencyStore: new DynamoDBPersistenceLayer({
-        tableName: tables.idempotency,
-        awsSdkV3Client: dynamo.client,
-      }),
+      newIdempotencyStore: () =>
+        new DynamoDBPersistenceLayer({
+          tableName: tables.idempotency,
+          awsSdkV3Client: dynamo.client,
+        }),
       dedupeWindows: DEDUPE_WINDOW_SECONDS,
       sqs: sqs.client,
       queueUrl: pipeline.queues.high,
