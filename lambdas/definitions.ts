@@ -223,3 +223,46 @@ export const RECONCILER_ENV = {
   /** A gateway API's base URL (tests, sandboxes): `PAYHOOK_PAYSTACK_API_URL`, ... */
   apiUrl: (gateway: GatewayName) => `PAYHOOK_${gateway.toUpperCase()}_API_URL`,
 } as const;
+
+/**
+ * The custom metrics, as the functions emit them (CloudWatch embedded metric format, through Powertools Metrics) and
+ * as the monitoring construct alarms on them. Dimensions stay few so the bill stays flat: `service` (the function),
+ * `gateway`, and at most one more per metric, named here.
+ */
+export const METRICS_NAMESPACE = 'payhook';
+
+export const METRICS = {
+  /** Ingest: every request, split by outcome (`accepted`, a refusal reason, or a 5xx reason). */
+  webhookRequests: { name: 'WebhookRequests', unit: 'Count', dimension: 'outcome' },
+  /** Ingest: body size of every request. */
+  webhookBodyBytes: { name: 'WebhookBodyBytes', unit: 'Bytes', dimension: 'outcome' },
+  /** Ingest: from receipt to the events durably queued (accepted requests only). */
+  timeToQueue: { name: 'TimeToQueue', unit: 'Milliseconds', dimension: undefined },
+  /** Consumers: what applying each event did (`applied`, `unchanged`, `out_of_order`, `duplicate`, `no_payment`). */
+  eventsProcessed: { name: 'EventsProcessed', unit: 'Count', dimension: 'outcome' },
+  /** Consumers: status changes, by the status reached. */
+  transitions: { name: 'Transitions', unit: 'Count', dimension: 'status' },
+  /** Consumers: failures, by error class (`in_progress`, `retries_exhausted`, `payload_mismatch`, ...). */
+  processingFailures: { name: 'ProcessingFailures', unit: 'Count', dimension: 'errorClass' },
+  /** Consumers: failures put aside for good (dead-lettered), by error class. */
+  deadLettered: { name: 'DeadLettered', unit: 'Count', dimension: 'errorClass' },
+  /** Consumers: how long the message waited in the queue before this attempt. */
+  queueDelay: { name: 'QueueDelay', unit: 'Milliseconds', dimension: undefined },
+  /** Reconciler: pending payments asked about (or expired). */
+  paymentsChecked: { name: 'ReconcilerPaymentsChecked', unit: 'Count', dimension: undefined },
+  /** Reconciler: payments it moved (events queued), by the status they move to: webhooks that never came. */
+  paymentsMoved: { name: 'ReconcilerPaymentsMoved', unit: 'Count', dimension: 'status' },
+  /** Reconciler: payments still pending after the check. */
+  paymentsStillPending: { name: 'ReconcilerStillPending', unit: 'Count', dimension: undefined },
+  /** Reconciler: the gateway's verify API failed, by kind (`unavailable`, `malformed`, ...). */
+  gatewayApiErrors: { name: 'ReconcilerGatewayApiErrors', unit: 'Count', dimension: 'reason' },
+} as const satisfies Record<
+  string,
+  {
+    readonly name: string;
+    readonly unit: 'Count' | 'Bytes' | 'Milliseconds';
+    readonly dimension: 'outcome' | 'status' | 'errorClass' | 'reason' | undefined;
+  }
+>;
+
+export type MetricDefinition = (typeof METRICS)[keyof typeof METRICS];

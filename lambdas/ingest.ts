@@ -3,13 +3,17 @@
  * exact body, normalises the event and queues it by priority; answers 2xx only once it is queued.
  */
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { EmfMetrics } from './common/metrics.js';
 import { createLogger } from './common/powertools.js';
 import { createIngestHandler } from './intake/api-gateway.js';
 import { intakeDependenciesFromEnv } from './intake/dependencies.js';
 
 // Built once per container: clients, secrets cache and settings outlive the request.
 const logger = createLogger('payhook-ingest');
-const ingest = createIngestHandler(intakeDependenciesFromEnv(process.env), logger);
+const ingest = createIngestHandler(
+  { ...intakeDependenciesFromEnv(process.env), metrics: new EmfMetrics('payhook-ingest') },
+  logger,
+);
 
 export const handler = async (event: APIGatewayProxyEventV2, context?: Context) => {
   // Adds the function name, request id and cold-start flag to the request's log line.

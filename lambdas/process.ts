@@ -3,13 +3,17 @@
  * announces the status change; failed records are retried with back-off or dead-lettered with their reason.
  */
 import type { Context, SQSEvent } from 'aws-lambda';
+import { EmfMetrics } from './common/metrics.js';
 import { createLogger } from './common/powertools.js';
 import { createConsumer } from './processing/consumer.js';
 import { consumerDependenciesFromEnv } from './processing/dependencies.js';
 
 // Built once per container: clients, the idempotency store and configuration outlive the invocation.
 const logger = createLogger('payhook-consumer');
-const consume = createConsumer(consumerDependenciesFromEnv(process.env, logger));
+const consume = createConsumer({
+  ...consumerDependenciesFromEnv(process.env, logger),
+  metrics: new EmfMetrics('payhook-consumer'),
+});
 
 export const handler = async (event: SQSEvent, context: Context) => {
   logger.addContext(context);

@@ -11,6 +11,7 @@ import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
 import { createDocumentClient, INGEST_CLIENT_SETTINGS } from '../lambdas/common/aws-clients.js';
 import type { StructuredLog } from '../lambdas/common/log.js';
+import { EmfMetrics } from '../lambdas/common/metrics.js';
 import { createLogger } from '../lambdas/common/powertools.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
@@ -230,6 +231,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       secrets: secretStore,
       queue: new SqsEventQueue(ingestSqs, { queues: queues.queues, parking: queues.deadLetterQueues.low }),
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      // Printed as EMF lines on stdout, exactly what CloudWatch would turn into metrics on AWS.
+      metrics: new EmfMetrics('payhook-ingest'),
     },
     createLogger('payhook-ingest'),
   );
@@ -249,6 +252,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
       inProgressRetrySeconds: PRIORITY_QUEUES[priority].consumerTimeoutSeconds + 5,
       log: consumerLog,
+      metrics: new EmfMetrics(`payhook-consumer-${priority}`),
       // Called only once the stack runs, by which time the reconciler's dependencies below exist.
       confirmClaim: (gateway: GatewayName, paymentKey: string) =>
         confirmPayment(reconcileDeps, gateway, paymentKey, `confirm-${randomUUID()}`),
@@ -276,6 +280,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     settings: reconcileSettings,
     now: () => new Date(),
     log: reconcileLog,
+    metrics: new EmfMetrics('payhook-reconciler'),
   };
   const reconcileNow = (graceSeconds?: number): Promise<ReconcileReport> => {
     // One run at a time, as on AWS (the schedule does not overlap runs that finish within its interval).

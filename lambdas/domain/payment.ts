@@ -142,6 +142,8 @@ export interface Decision {
   readonly transition?: AppliedEvent;
   /** Why nothing moved, for the history and the logs. */
   readonly note?: string;
+  /** Nothing moved because the payment is already past the status this event describes (it arrived late). */
+  readonly outOfOrder?: boolean;
 }
 
 function targetOf(event: WebhookEvent, payment: Payment | undefined): PaymentStatus | undefined {
@@ -209,7 +211,10 @@ export function decide(payment: Payment | undefined, event: WebhookEvent, now: D
 
   const from = payment?.status ?? null;
   if (from !== null && !canMove(from, target)) {
-    return { note: `${from} does not move to ${target}; kept in the history only` };
+    return {
+      note: `${from} does not move to ${target}; kept in the history only`,
+      ...(from !== target && { outOfOrder: true }),
+    };
   }
   const transition: AppliedEvent = { eventId: event.eventId, from, to: target };
   const isPaymentKind = event.kind.startsWith('payment.');

@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { StructuredLog } from '../common/log.js';
+import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
+import { METRICS } from '../definitions.js';
 import type { WebhookRequest } from '../gateways/types.js';
 import {
   encodedBodyBytes,
@@ -85,9 +87,25 @@ function logResult(
   }
 }
 
+/** One request's metrics: its outcome (`accepted`, or the refusal or failure reason), its size, its time to queue. */
+function recordMetrics(
+  metrics: MetricsRecorder,
+  gateway: string,
+  bodyBytes: number,
+  result: IntakeResult,
+  elapsedMs: number,
+): void {
+  const outcome = result.outcome === 'accepted' ? 'accepted' : result.reason;
+  metrics.add(METRICS.webhookRequests, gateway, 1, outcome);
+  metrics.add(METRICS.webhookBodyBytes, gateway, bodyBytes, outcome);
+  if (result.outcome === 'accepted') metrics.add(METRICS.timeToQueue, gateway, elapsedMs);
+  metrics.flush();
+}
+
 /** Builds the Lambda handler for `POST /webhooks/{gateway}` (API Gateway HTTP API, payload format 2.0). */
 export function createIngestHandler(deps: IntakeDependencies, log: StructuredLog) {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const started = performance.now();
     const receivedAt = deps.now?.() ?? new Date();
     const gateway = gatewayFromEvent(event);
     const requestId = event.requestContext?.requestId ?? 'unknown';
@@ -113,6 +131,7 @@ export function createIngestHandler(deps: IntakeDependencies, log: StructuredLog
       result = await receiveWebhook(gateway, requestFromEvent(event, receivedAt), deps);
     }
     logResult(log, gateway, requestId, encodedBytes, result);
+    recordMetrics(deps.metrics ?? NO_METRICS, gateway, encodedBytes, result, performance.now() - started);
     return resultToResponse(result);
   };
 }

@@ -1,3 +1,4 @@
+import type { MetricsRecorder } from '../common/metrics.js';
 import { InvalidAmountError } from '../domain/money.js';
 import { type GatewayName, isGatewayName, type WebhookEvent } from '../domain/webhook-event.js';
 import type { SettingsByGateway } from '../gateways/settings.js';
@@ -61,6 +62,8 @@ export interface IntakeDependencies {
   readonly queue: EventQueue;
   readonly maxBodyBytes: number;
   readonly now?: () => Date;
+  /** Requests by gateway and outcome, body sizes, time to queue. @default NO_METRICS */
+  readonly metrics?: MetricsRecorder;
 }
 
 function refuse(

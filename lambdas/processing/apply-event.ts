@@ -22,6 +22,8 @@ export interface ApplyResult {
   readonly paymentKey?: string;
   readonly transition?: AppliedEvent;
   readonly note?: string;
+  /** Unchanged because the event arrived after a later status (kept in the history only). */
+  readonly outOfOrder?: boolean;
 }
 
 /** Racing writers on one payment retry this often before the record is failed (and retried later by SQS). */
@@ -67,6 +69,7 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
   let transition: AppliedEvent | undefined;
   let payment: Payment | undefined;
   let note: string | undefined;
+  let outOfOrder = false;
   for (let attempt = 1; ; attempt += 1) {
     const current = paymentKey === undefined ? undefined : await deps.store.get(event.gateway, paymentKey);
     const applied = current?.recentEvents.find((recent) => recent.eventId === event.eventId);
@@ -79,6 +82,7 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
     const decision = decide(current, event, deps.now());
     if (!decision.next) {
       note = decision.note;
+      outOfOrder = decision.outOfOrder === true;
       payment = current;
       break;
     }
@@ -114,5 +118,6 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
     paymentKey: key,
     ...(transition && { transition }),
     ...(note !== undefined && { note }),
+    ...(outOfOrder && { outOfOrder }),
   };
 }

@@ -14,7 +14,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { StructuredLog } from '../common/log.js';
-import { MESSAGE_ATTRIBUTES } from '../definitions.js';
+import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
+import { MESSAGE_ATTRIBUTES, METRICS } from '../definitions.js';
 import { ImpossibleEventError } from '../domain/payment.js';
 import {
   GATEWAYS,
@@ -55,6 +56,8 @@ export interface ConsumerDependencies {
    * reconciler's path. @default - no confirmation at once; the scheduled reconciler still confirms
    */
   readonly confirmClaim?: (gateway: GatewayName, paymentKey: string) => Promise<void>;
+  /** Outcomes, transitions, failures and queue delay per gateway. @default NO_METRICS */
+  readonly metrics?: MetricsRecorder;
 }
 
 /** How a failed record is treated: put aside at once (permanent) or retried later (transient). */
@@ -64,6 +67,8 @@ export interface Failure {
   readonly permanent: boolean;
   /** In-flight duplicates are retried soon and never dead-lettered by the consumer. */
   readonly inProgress: boolean;
+  /** What the metrics count it as: the error class, or for a transient failure the error's name (its cause). */
+  readonly metricClass: string;
 }
 
 function rootCause(error: unknown): unknown {
@@ -78,7 +83,8 @@ export function classifyFailure(error: unknown): Failure {
   const cause = rootCause(error);
   const message = cause instanceof Error ? cause.message : String(cause);
   if (cause instanceof InvalidMessageError) {
-    return { errorClass: cause.errorClass, message, permanent: true, inProgress: false };
+    const errorClass = cause.errorClass;
+    return { errorClass, message, permanent: true, inProgress: false, metricClass: errorClass };
   }
   if (cause instanceof IdempotencyValidationError) {
     return {
@@ -87,13 +93,26 @@ export function classifyFailure(error: unknown): Failure {
         'this event id was already processed with a different amount or currency; refusing to apply it',
       permanent: true,
       inProgress: false,
+      metricClass: 'payload_mismatch',
     };
   }
   if (cause instanceof ImpossibleEventError) {
-    return { errorClass: 'impossible_event', message, permanent: true, inProgress: false };
+    return {
+      errorClass: 'impossible_event',
+      message,
+      permanent: true,
+      inProgress: false,
+      metricClass: 'impossible_event',
+    };
   }
   if (cause instanceof IdempotencyAlreadyInProgressError) {
-    return { errorClass: 'in_progress', message, permanent: false, inProgress: true };
+    return {
+      errorClass: 'in_progress',
+      message,
+      permanent: false,
+      inProgress: true,
+      metricClass: 'in_progress',
+    };
   }
   const name = cause instanceof Error ? cause.name : 'Error';
   return {
@@ -101,6 +120,7 @@ export function classifyFailure(error: unknown): Failure {
     message: `${name}: ${message}`,
     permanent: false,
     inProgress: false,
+    metricClass: name,
   };
 }
 
@@ -148,6 +168,9 @@ interface IdempotentInput {
  * with their reason.
  */
 export function createConsumer(deps: ConsumerDependencies) {
+  const metrics = deps.metrics ?? NO_METRICS;
+  // Inputs whose function ran in this container; an input Powertools answered from its store is a duplicate.
+  const executed = new WeakSet<IdempotentInput>();
   const configs = new Map<GatewayName, IdempotencyConfig>();
   const apply = new Map<GatewayName, (input: IdempotentInput) => Promise<ApplyResult>>();
   for (const gateway of GATEWAYS) {
@@ -163,7 +186,10 @@ export function createConsumer(deps: ConsumerDependencies) {
       gateway,
       makeIdempotent(
         // The message was checked by parseQueueMessage before it got here; only the money needs turning back into bigints.
-        async (input: IdempotentInput) => applyEvent(webhookEventFromJson(input.event), deps.apply),
+        async (input: IdempotentInput) => {
+          executed.add(input);
+          return applyEvent(webhookEventFromJson(input.event), deps.apply);
+        },
         { persistenceStore: deps.newIdempotencyStore(), config },
       ),
     );
@@ -227,16 +253,29 @@ export function createConsumer(deps: ConsumerDependencies) {
       receiveCount,
       eventId: record.messageAttributes?.[MESSAGE_ATTRIBUTES.eventId]?.stringValue,
     };
+    const gateway = record.messageAttributes?.[MESSAGE_ATTRIBUTES.gateway]?.stringValue ?? 'unknown';
+    const sentAt = Number(record.attributes.SentTimestamp);
+    if (Number.isFinite(sentAt)) metrics.add(METRICS.queueDelay, gateway, Math.max(0, Date.now() - sentAt));
     try {
       const event = parseQueueMessage(record.body);
       const run = apply.get(event.gateway);
       if (!run) throw new InvalidMessageError(`no consumer for gateway ${event.gateway}`, 'unknown_gateway');
       const json = webhookEventToJson(event);
-      const result = await run({
+      const input: IdempotentInput = {
         idempotencyKey: `${event.gateway}#${event.eventId}`,
         money: json.money ?? null,
         event: json,
-      });
+      };
+      const result = await run(input);
+      const duplicate = !executed.has(input);
+      metrics.add(
+        METRICS.eventsProcessed,
+        event.gateway,
+        1,
+        duplicate ? 'duplicate' : result.outOfOrder ? 'out_of_order' : result.outcome,
+      );
+      if (!duplicate && result.transition)
+        metrics.add(METRICS.transitions, event.gateway, 1, result.transition.to);
       if (event.needsConfirmation && result.paymentKey && deps.confirmClaim) {
         // A failed check leaves the payment authorised and in the pending index: the next reconciler run asks again.
         await deps.confirmClaim(event.gateway, result.paymentKey).catch((error: unknown) =>
@@ -259,6 +298,7 @@ export function createConsumer(deps: ConsumerDependencies) {
       });
     } catch (error) {
       const failure = classifyFailure(error);
+      metrics.add(METRICS.processingFailures, gateway, 1, failure.metricClass);
       if (failure.inProgress) {
         const seconds = inProgressDelaySeconds(
           receiveCount,
@@ -272,6 +312,7 @@ export function createConsumer(deps: ConsumerDependencies) {
         // Dead-lettered with its reason, so no DLQ message lacks one; the record then counts as handled. If the
         // send fails, the record fails too and SQS's own redrive remains the safety net.
         await deadLetter(record, failure, receiveCount);
+        metrics.add(METRICS.deadLettered, gateway, 1, failure.errorClass);
         deps.log.error('event dead-lettered', {
           ...context,
           errorClass: failure.errorClass,
@@ -293,6 +334,12 @@ export function createConsumer(deps: ConsumerDependencies) {
     for (const config of configs.values()) config.registerLambdaContext(context);
     // A processor per invocation: it keeps the batch's successes and failures on itself, so one shared by concurrent
     // invocations (the local stack's pollers) would report another batch's failures and delete failed records.
-    return processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context });
+    try {
+      return await processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
+        context,
+      });
+    } finally {
+      metrics.flush();
+    }
   };
 }

@@ -1,4 +1,6 @@
 import type { StructuredLog } from '../common/log.js';
+import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
+import { METRICS } from '../definitions.js';
 import { type Payment, sameMoney } from '../domain/payment.js';
 import {
   defaultPriority,
@@ -53,6 +55,8 @@ export interface ReconcileDependencies {
   readonly settings: ReconcileSettings;
   readonly now: () => Date;
   readonly log: StructuredLog;
+  /** Payments checked, moved (by status), still pending, and gateway API errors, per gateway. @default NO_METRICS */
+  readonly metrics?: MetricsRecorder;
 }
 
 export interface ReconcileReport {
@@ -161,14 +165,23 @@ export async function checkPayment(
 ): Promise<Tally> {
   const { runId, now } = context;
   const gateway = payment.gateway;
+  const metrics = deps.metrics ?? NO_METRICS;
+  metrics.add(METRICS.paymentsChecked, gateway, 1);
   const enqueue = async (kind: EventKind, detail: { gatewayStatus: string; result?: VerifyResult }) => {
     await deps.queue.enqueue([reconcilerEvent(payment, kind, detail, now, runId)]);
     tally.queued[kind] = (tally.queued[kind] ?? 0) + 1;
+    // payment.succeeded -> succeeded: the status the queued event moves the payment to.
+    metrics.add(METRICS.paymentsMoved, gateway, 1, kind.slice(kind.indexOf('.') + 1));
   };
   const count = (kind: string) => {
     const forGateway = tally.errors[gateway] ?? {};
     forGateway[kind] = (forGateway[kind] ?? 0) + 1;
     tally.errors[gateway] = forGateway;
+    metrics.add(METRICS.gatewayApiErrors, gateway, 1, kind);
+  };
+  const stillPending = () => {
+    tally.stillPending += 1;
+    metrics.add(METRICS.paymentsStillPending, gateway, 1);
   };
   const expiresAt =
     payment.expiresAt ??
@@ -177,7 +190,7 @@ export async function checkPayment(
     ).toISOString();
   const expireOrWait = async () => {
     if (expiresAt <= now.toISOString()) await enqueue('payment.expired', { gatewayStatus: 'expired' });
-    else tally.stillPending += 1;
+    else stillPending();
   };
   const verifier = deps.verifiers[gateway];
   if (!verifier) {
@@ -203,7 +216,7 @@ export async function checkPayment(
         gateway,
         paymentKey: payment.paymentKey,
       });
-      tally.stillPending += 1;
+      stillPending();
       return tally;
     }
     if (result.status !== 'pending' && !(payment.awaitingConfirmation && result.status === 'authorized')) {
@@ -222,7 +235,7 @@ export async function checkPayment(
     });
     if (kind === 'unavailable' || kind === 'malformed' || kind === 'unexpected') {
       // The gateway may know it was paid: an outage must not expire a paid order. Ask again next run.
-      tally.stillPending += 1;
+      stillPending();
       return tally;
     }
   }
@@ -264,6 +277,7 @@ export async function reconcile(deps: ReconcileDependencies, runId: string): Pro
     errors: tally.errors,
   };
   deps.log.info('reconciler run', { ...report });
+  deps.metrics?.flush();
   return report;
 }
 
@@ -279,5 +293,9 @@ export async function confirmPayment(
 ): Promise<void> {
   const payment = await deps.store.get(gateway, paymentKey);
   if (!payment?.awaitingConfirmation) return;
-  await checkPayment(deps, payment, { runId, now: deps.now() });
+  try {
+    await checkPayment(deps, payment, { runId, now: deps.now() });
+  } finally {
+    deps.metrics?.flush();
+  }
 }

@@ -13,7 +13,12 @@ import {
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
-import { DEDUPE_WINDOW_SECONDS, MESSAGE_ATTRIBUTES, type Priority } from '../../lambdas/definitions.js';
+import {
+  DEDUPE_WINDOW_SECONDS,
+  MESSAGE_ATTRIBUTES,
+  METRICS,
+  type Priority,
+} from '../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
 import type { PaymentEvent, PaymentEventPublisher } from '../../lambdas/domain/payment-event.js';
 import { paymentEventId } from '../../lambdas/domain/payment-event.js';
@@ -27,6 +32,7 @@ import { pollOnce, queueArnOf, toLambdaRecord } from '../../local/sqs-event-sour
 import type { TableNames } from '../../local/tables.js';
 import { recordingLog } from '../support/api-gateway.js';
 import { type DynamoEmulator, startDynamoEmulator } from '../support/dynamodb-emulator.js';
+import { RecordingMetrics } from '../support/fakes.js';
 import {
   attribute,
   createPipelineQueues,
@@ -95,7 +101,9 @@ function harness(
 ) {
   const publisher = new FlakyPublisher(join(eventsDir, `${randomUUID()}.jsonl`));
   const log = recordingLog();
+  const metrics = new RecordingMetrics();
   const consumer = createConsumer({
+    metrics,
     apply: { store, publisher, now: () => new Date(), keepPayload: options.keepPayload ?? false },
     newIdempotencyStore: () =>
       new DynamoDBPersistenceLayer({
@@ -119,6 +127,7 @@ function harness(
   return {
     publisher,
     log,
+    metrics,
     consumer,
     send: (...events: WebhookEvent[]) => queue.enqueue(events),
     /** Plays the event source mapping until the queue is empty (bounded), returning each poll's result. */
@@ -462,6 +471,30 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
         .map((record) => ({ itemIdentifier: record.messageId }));
     expect(responses.map((response) => response.batchItemFailures)).toEqual(batches.map(failedIn));
     await drain(sqs.client, pipeline.queues.high);
+  });
+
+  it('counts outcomes (applied, duplicate, out of order), transitions, failures and queue delay per gateway', async () => {
+    const { send, drainQueue, publisher, metrics } = harness();
+    const reference = uniqueReference();
+    const succeeded = event('payment.succeeded', reference);
+    await send(succeeded);
+    await drainQueue();
+    await send(succeeded, event('payment.pending', reference, { priority: 'high' }));
+    await drainQueue();
+    publisher.failNext(1);
+    await send(event('payment.succeeded', uniqueReference()));
+    await drainQueue();
+    expect(metrics.total(METRICS.eventsProcessed, 'applied')).toBe(2);
+    expect(metrics.total(METRICS.eventsProcessed, 'duplicate')).toBe(1);
+    expect(metrics.total(METRICS.eventsProcessed, 'out_of_order')).toBe(1);
+    expect(metrics.total(METRICS.transitions, 'succeeded')).toBe(2);
+    expect(metrics.total(METRICS.transitions)).toBe(2);
+    expect(metrics.total(METRICS.processingFailures, 'InternalException')).toBe(1);
+    // One delay per delivery (five records, one of them delivered twice), every one measured from the send.
+    const delays = metrics.added.filter((entry) => entry.name === METRICS.queueDelay.name);
+    expect(delays).toHaveLength(5);
+    expect(delays.every((entry) => entry.gateway === 'paystack' && entry.value >= 0)).toBe(true);
+    expect(metrics.flushes).toBeGreaterThanOrEqual(3);
   });
 
   it('dead-letters a transient failure itself on the last allowed receive, with retries_exhausted', async () => {

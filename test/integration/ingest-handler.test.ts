@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_SECRETS_FILE, devSecret, readSample } from '../../events/index.js';
-import { MESSAGE_ATTRIBUTES, PRIORITIES } from '../../lambdas/definitions.js';
+import { MESSAGE_ATTRIBUTES, METRICS, PRIORITIES } from '../../lambdas/definitions.js';
 import { type WebhookEventJson, webhookEventFromJson } from '../../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../../lambdas/gateways/settings.js';
@@ -13,6 +13,7 @@ import type { IntakeDependencies } from '../../lambdas/intake/receive-webhook.js
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
 import { FileSecretStore } from '../../lambdas/secrets/gateway-secrets.js';
 import { apiGatewayEvent, recordingLog } from '../support/api-gateway.js';
+import { RecordingMetrics } from '../support/fakes.js';
 import { GATEWAY_CASES, signedSample, signerOf } from '../support/gateway-cases.js';
 import {
   attribute,
@@ -258,6 +259,45 @@ describe('Ingest handler against SQS (fauxqs)', () => {
       const disabled = await handler(apiGatewayEvent('paystack', signed.body, { ...signed.headers }));
       expect([disabled.statusCode, errorOf(disabled)]).toEqual([404, 'gateway_disabled']);
       await expectNothingQueued();
+    });
+
+    it('counts every request by gateway and outcome (accepted, refusal or failure reason), with size and time to queue', async () => {
+      const metrics = new RecordingMetrics();
+      const signed = signedSample(paystack);
+      const missing = `${pipeline.queues.high}-does-not-exist`;
+      const handler = createIngestHandler(dependencies({ metrics }), recordingLog());
+      await handler(apiGatewayEvent('paystack', signed.body, { ...signed.headers }));
+      await handler(
+        apiGatewayEvent('paystack', signed.body, {
+          ...signed.headers,
+          'x-paystack-signature': 'f'.repeat(128),
+        }),
+      );
+      await handler(apiGatewayEvent('paypal', signed.body, { ...signed.headers }));
+      await createIngestHandler(
+        dependencies({
+          metrics,
+          queue: new SqsEventQueue(sqs.client, {
+            queues: { high: missing, normal: missing, low: missing },
+            parking: missing,
+          }),
+        }),
+        recordingLog(),
+      )(apiGatewayEvent('paystack', signed.body, { ...signed.headers }));
+      expect(
+        metrics.added
+          .filter((entry) => entry.name === METRICS.webhookRequests.name)
+          .map(({ gateway, detail, value }) => [gateway, detail, value]),
+      ).toEqual([
+        ['paystack', 'accepted', 1],
+        ['paystack', 'invalid_signature', 1],
+        ['paypal', 'unknown_gateway', 1],
+        ['paystack', 'queue_unavailable', 1],
+      ]);
+      expect(metrics.total(METRICS.webhookBodyBytes)).toBe(4 * Buffer.byteLength(signed.body));
+      // Time to queue only for what was queued.
+      expect(metrics.added.filter((entry) => entry.name === METRICS.timeToQueue.name)).toHaveLength(1);
+      expect(metrics.flushes).toBe(4);
     });
 
     it('answers 413 for a body over the limit, before and after base64 decoding, and queues nothing', async () => {

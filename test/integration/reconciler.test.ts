@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
+import { METRICS } from '../../lambdas/definitions.js';
 import { moneyFromMajor } from '../../lambdas/domain/money.js';
 import { parseRegistration } from '../../lambdas/domain/registration.js';
 import type { GatewayName } from '../../lambdas/domain/webhook-event.js';
 import {
+  checkPayment,
   DEFAULT_RECONCILE_SETTINGS,
   type ReconcileDependencies,
   reconcile,
@@ -19,7 +21,7 @@ import {
 import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';
 import { recordingLog } from '../support/api-gateway.js';
 import { type DynamoEmulator, startDynamoEmulator } from '../support/dynamodb-emulator.js';
-import { RecordingQueue } from '../support/fakes.js';
+import { RecordingMetrics, RecordingQueue } from '../support/fakes.js';
 
 let dynamo: DynamoEmulator;
 let store: DynamoPaymentStore;
@@ -109,6 +111,50 @@ describe('Reconciler against DynamoDB (dynalite)', () => {
     });
     expect(event?.money?.amountMinor).toBe(250000n);
     expect(report.queued['payment.succeeded']).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts payments checked, moved (by status), still pending and gateway API errors per gateway', async () => {
+    const start = new Date('2039-01-01T10:00:00Z');
+    const paid = await registered('paystack', start);
+    const waiting = await registered('paystack', start);
+    const unreachable = await registered('flutterwave', start);
+    const paystack = scriptedVerifier('paystack', (reference) =>
+      reference === paid
+        ? { status: 'succeeded', gatewayStatus: 'success', money: moneyFromMajor('2500.00', 'NGN') }
+        : { status: 'pending', gatewayStatus: 'ongoing' },
+    );
+    const flutterwave = scriptedVerifier('flutterwave', () => new VerifyUnavailableError('HTTP 503'));
+    const metrics = new RecordingMetrics();
+    const run = deps(
+      { verifiers: { paystack: paystack.verifier, flutterwave: flutterwave.verifier }, metrics },
+      new Date(start.getTime() + HOUR),
+    );
+    for (const [gateway, reference] of [
+      ['paystack', paid],
+      ['paystack', waiting],
+      ['flutterwave', unreachable],
+    ] as const) {
+      const payment = await store.find(gateway, reference);
+      if (!payment) throw new Error(`no payment ${reference}`);
+      await checkPayment(run, payment, { runId: 'run-metrics', now: run.now() });
+    }
+    const byGateway = (name: string) =>
+      metrics.added
+        .filter((entry) => entry.name === name)
+        .map(({ gateway, detail, value }) => [gateway, detail ?? null, value]);
+    expect(byGateway(METRICS.paymentsChecked.name)).toEqual([
+      ['paystack', null, 1],
+      ['paystack', null, 1],
+      ['flutterwave', null, 1],
+    ]);
+    expect(byGateway(METRICS.paymentsMoved.name)).toEqual([['paystack', 'succeeded', 1]]);
+    expect(byGateway(METRICS.paymentsStillPending.name)).toEqual([
+      ['paystack', null, 1],
+      ['flutterwave', null, 1],
+    ]);
+    expect(byGateway(METRICS.gatewayApiErrors.name)).toEqual([['flutterwave', 'unavailable', 1]]);
+    await reconcile(run, 'run-metrics-flush');
+    expect(metrics.flushes).toBe(1);
   });
 
   it('leaves payments inside the grace period alone', async () => {

@@ -1,3 +1,5 @@
+import type { MetricsRecorder } from '../../lambdas/common/metrics.js';
+import type { MetricDefinition } from '../../lambdas/definitions.js';
 import type { GatewayName, WebhookEvent } from '../../lambdas/domain/webhook-event.js';
 import type { EventQueue, UnparseableWebhook } from '../../lambdas/intake/event-queue.js';
 import type { FetchedSecret, SecretStore } from '../../lambdas/secrets/gateway-secrets.js';
@@ -36,5 +38,23 @@ export class ScriptedSecretStore implements SecretStore {
     const refresh = options?.refresh === true;
     this.calls.push({ gateway, refresh });
     return this.answer(refresh);
+  }
+}
+
+/** Records metrics as the handlers add them: `[metric name, gateway, detail, value]`, flushed or not. */
+export class RecordingMetrics implements MetricsRecorder {
+  readonly added: { name: string; gateway: string; detail?: string; value: number }[] = [];
+  flushes = 0;
+  add(metric: MetricDefinition, gateway: string, value: number, detail?: string): void {
+    this.added.push({ name: metric.name, gateway, value, ...(detail !== undefined && { detail }) });
+  }
+  flush(): void {
+    this.flushes += 1;
+  }
+  /** Sum of a metric's values, optionally for one detail (outcome, status, error class...). */
+  total(metric: MetricDefinition, detail?: string): number {
+    return this.added
+      .filter((entry) => entry.name === metric.name && (detail === undefined || entry.detail === detail))
+      .reduce((sum, entry) => sum + entry.value, 0);
   }
 }

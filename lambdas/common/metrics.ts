@@ -1,0 +1,74 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, type MetricDefinition } from '../definitions.js';
+import { isGatewayName } from '../domain/webhook-event.js';
+
+/**
+ * The metrics the handlers' core code records. `EmfMetrics` writes them as CloudWatch embedded metric format lines
+ * (Powertools Metrics); tests pass a recorder, so names and dimensions can be asserted.
+ */
+export interface MetricsRecorder {
+  /**
+   * Adds `value` to `metric` for `gateway`; `detail` fills the metric's one extra dimension (outcome, status, error
+   * class or reason) where it has one. Counts are summed until the next flush; sizes and times are kept one by one.
+   */
+  add(metric: MetricDefinition, gateway: string, value: number, detail?: string): void;
+  /** Writes everything added since the last flush. */
+  flush(): void;
+}
+
+/** A gateway dimension that only ever holds a gateway's name: a path segment chosen by a caller must not mint metrics. */
+export function gatewayDimension(gateway: string): string {
+  return isGatewayName(gateway) ? gateway : 'unknown';
+}
+
+interface Group {
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly counts: Map<MetricDefinition, number>;
+  readonly values: [MetricDefinition, number][];
+}
+
+/** A recorder that does nothing: for callers that have no metrics to give (tests of other concerns, tools). */
+export const NO_METRICS: MetricsRecorder = { add: () => undefined, flush: () => undefined };
+
+/**
+ * Powertools Metrics, grouped by dimension set: one EMF line per distinct set of dimension values at each flush (a
+ * request, a batch, a reconciler run), with `service` (the function) added by Powertools. Namespace and service come
+ * from the standard Powertools variables the CDK stack sets, with payhook's defaults.
+ */
+export class EmfMetrics implements MetricsRecorder {
+  readonly #metrics: Metrics;
+  readonly #groups = new Map<string, Group>();
+
+  constructor(serviceName: string, env: NodeJS.ProcessEnv = process.env) {
+    this.#metrics = new Metrics({
+      namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+      serviceName: env.POWERTOOLS_SERVICE_NAME ?? serviceName,
+    });
+  }
+
+  add(metric: MetricDefinition, gateway: string, value: number, detail?: string): void {
+    const dimensions: Record<string, string> = { gateway: gatewayDimension(gateway) };
+    if (metric.dimension) dimensions[metric.dimension] = (detail ?? 'none').slice(0, 64);
+    const key = JSON.stringify(dimensions);
+    let group = this.#groups.get(key);
+    if (!group) {
+      group = { dimensions, counts: new Map(), values: [] };
+      this.#groups.set(key, group);
+    }
+    if (metric.unit === 'Count') group.counts.set(metric, (group.counts.get(metric) ?? 0) + value);
+    else group.values.push([metric, value]);
+  }
+
+  flush(): void {
+    for (const group of this.#groups.values()) {
+      for (const [name, value] of Object.entries(group.dimensions)) this.#metrics.addDimension(name, value);
+      for (const [metric, total] of group.counts)
+        this.#metrics.addMetric(metric.name, MetricUnit.Count, total);
+      for (const [metric, value] of group.values) {
+        this.#metrics.addMetric(metric.name, MetricUnit[metric.unit], value);
+      }
+      this.#metrics.publishStoredMetrics();
+    }
+    this.#groups.clear();
+  }
+}

@@ -1,0 +1,99 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EmfMetrics, gatewayDimension } from '../../../lambdas/common/metrics.js';
+import { METRICS, METRICS_NAMESPACE } from '../../../lambdas/definitions.js';
+
+/** The EMF lines Powertools writes to stdout during `fn`. */
+function emfLines(fn: () => void): Record<string, unknown>[] {
+  const lines: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  try {
+    fn();
+  } finally {
+    spy.mockRestore();
+  }
+  return lines
+    .join('')
+    .split('\n')
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+interface EmfBlob {
+  readonly Namespace: string;
+  readonly Dimensions: string[][];
+  readonly Metrics: { Name: string; Unit: string }[];
+}
+
+const blobOf = (line: Record<string, unknown>) =>
+  (line._aws as { CloudWatchMetrics: EmfBlob[] }).CloudWatchMetrics[0] as EmfBlob;
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('EmfMetrics (Powertools Metrics, embedded metric format)', () => {
+  it("writes one line per dimension set, with the service, gateway and the metric's one extra dimension", () => {
+    const metrics = new EmfMetrics('payhook-ingest', {});
+    const lines = emfLines(() => {
+      metrics.add(METRICS.webhookRequests, 'stripe', 1, 'accepted');
+      metrics.add(METRICS.webhookRequests, 'stripe', 1, 'accepted');
+      metrics.add(METRICS.webhookBodyBytes, 'stripe', 700, 'accepted');
+      metrics.add(METRICS.webhookRequests, 'stripe', 1, 'invalid_signature');
+      metrics.add(METRICS.timeToQueue, 'stripe', 12.5);
+      metrics.flush();
+    });
+    expect(lines).toHaveLength(3);
+    const [accepted, refused, timing] = lines as [
+      Record<string, unknown>,
+      Record<string, unknown>,
+      Record<string, unknown>,
+    ];
+    expect(blobOf(accepted).Namespace).toBe(METRICS_NAMESPACE);
+    expect(blobOf(accepted).Dimensions).toEqual([['service', 'gateway', 'outcome']]);
+    expect(blobOf(accepted).Metrics).toEqual([
+      { Name: 'WebhookRequests', Unit: 'Count' },
+      { Name: 'WebhookBodyBytes', Unit: 'Bytes' },
+    ]);
+    expect(accepted).toMatchObject({
+      service: 'payhook-ingest',
+      gateway: 'stripe',
+      outcome: 'accepted',
+      WebhookRequests: 2,
+      WebhookBodyBytes: 700,
+    });
+    expect(refused).toMatchObject({ outcome: 'invalid_signature', WebhookRequests: 1 });
+    expect(blobOf(timing).Dimensions).toEqual([['service', 'gateway']]);
+    expect(timing).toMatchObject({ gateway: 'stripe', TimeToQueue: 12.5 });
+  });
+
+  it('writes nothing when nothing was added, and starts again after each flush', () => {
+    const metrics = new EmfMetrics('payhook-consumer-high', {});
+    expect(emfLines(() => metrics.flush())).toEqual([]);
+    metrics.add(METRICS.eventsProcessed, 'paystack', 1, 'applied');
+    expect(emfLines(() => metrics.flush())).toHaveLength(1);
+    expect(emfLines(() => metrics.flush())).toEqual([]);
+  });
+
+  it('takes namespace and service from the Powertools variables the stack sets', () => {
+    const metrics = new EmfMetrics('fallback', {
+      POWERTOOLS_METRICS_NAMESPACE: 'acme-payhook',
+      POWERTOOLS_SERVICE_NAME: 'payhook-consumer-low',
+    });
+    const [line] = emfLines(() => {
+      metrics.add(METRICS.queueDelay, 'adyen', 40);
+      metrics.add(METRICS.queueDelay, 'adyen', 60);
+      metrics.flush();
+    });
+    expect(line && blobOf(line).Namespace).toBe('acme-payhook');
+    expect(line).toMatchObject({ service: 'payhook-consumer-low', QueueDelay: [40, 60] });
+  });
+
+  it('never uses a caller-chosen path segment as a gateway dimension', () => {
+    expect(gatewayDimension('razorpay')).toBe('razorpay');
+    expect(gatewayDimension('../../etc')).toBe('unknown');
+    expect(gatewayDimension('x'.repeat(500))).toBe('unknown');
+  });
+});
