@@ -252,6 +252,8 @@ export const METRICS = {
   paymentsChecked: { name: 'ReconcilerPaymentsChecked', unit: 'Count', dimension: undefined },
   /** Reconciler: payments it moved (events queued), by the status they move to: webhooks that never came. */
   paymentsMoved: { name: 'ReconcilerPaymentsMoved', unit: 'Count', dimension: 'status' },
+  /** Reconciler: payments it settled (moved to succeeded or failed) that no webhook had: lost webhooks. */
+  paymentsSettled: { name: 'ReconcilerPaymentsSettled', unit: 'Count', dimension: undefined },
   /** Reconciler: payments still pending after the check. */
   paymentsStillPending: { name: 'ReconcilerStillPending', unit: 'Count', dimension: undefined },
   /** Reconciler: the gateway's verify API failed, by kind (`unavailable`, `malformed`, ...). */

@@ -44,6 +44,17 @@ export interface PayhookConfig {
   readonly reconcileGraceSeconds?: number;
   /** Seconds after which a pending payment without a registered expiry expires. @default 86400 */
   readonly pendingExpirySeconds?: number;
+  /**
+   * Alarm when one gateway's invalid signatures exceed `threshold` within `minutes` (a wrong secret after a rotation).
+   * @default { threshold: 10, minutes: 5 }
+   */
+  readonly signatureFailureAlarm?: { readonly threshold: number; readonly minutes: number };
+  /** Alarm when a gateway sends no accepted webhook for this many minutes (1-1440), per gateway. @default - none */
+  readonly quietMinutes?: Readonly<Partial<Record<GatewayName, number>>>;
+  /** Alarm when the high-priority queue's p95 delay exceeds this many seconds. @default 60 */
+  readonly highQueueDelaySeconds?: number;
+  /** Alarm when the reconciler settles more payments than this in an hour (webhooks that never came). @default 0 */
+  readonly lostWebhooksPerHour?: number;
 }
 
 const KEYS = [
@@ -66,6 +77,10 @@ const KEYS = [
   'reconcileIntervalMinutes',
   'reconcileGraceSeconds',
   'pendingExpirySeconds',
+  'signatureFailureAlarm',
+  'quietMinutes',
+  'highQueueDelaySeconds',
+  'lostWebhooksPerHour',
 ] as const;
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -146,6 +161,7 @@ export function parsePayhookConfig(raw: unknown): PayhookConfig {
     'reconcileIntervalMinutes',
     'reconcileGraceSeconds',
     'pendingExpirySeconds',
+    'highQueueDelaySeconds',
   ] as const) {
     if (value[key] !== undefined) positiveInteger(key, value[key]);
   }
@@ -174,6 +190,23 @@ export function parsePayhookConfig(raw: unknown): PayhookConfig {
         fail('oldestMessageAgeSeconds', `unknown priority "${priority}"`);
       positiveInteger(`oldestMessageAgeSeconds.${priority}`, seconds);
     }
+  }
+  if (value.signatureFailureAlarm !== undefined) {
+    const alarm = value.signatureFailureAlarm;
+    if (!isObject(alarm)) fail('signatureFailureAlarm', 'expected { "threshold": n, "minutes": n }');
+    positiveInteger('signatureFailureAlarm.threshold', alarm.threshold);
+    positiveInteger('signatureFailureAlarm.minutes', alarm.minutes);
+    if ((alarm.minutes as number) > 1440) fail('signatureFailureAlarm.minutes', 'at most 1440 (one day)');
+  }
+  if (value.quietMinutes !== undefined) {
+    gatewayMap('quietMinutes', value.quietMinutes, (key, minutes) => {
+      positiveInteger(key, minutes);
+      if ((minutes as number) > 1440) fail(key, 'at most 1440 (one day)');
+    });
+  }
+  if (value.lostWebhooksPerHour !== undefined) {
+    if (!Number.isSafeInteger(value.lostWebhooksPerHour) || (value.lostWebhooksPerHour as number) < 0)
+      fail('lostWebhooksPerHour', 'expected a whole number, 0 or more');
   }
   return value as PayhookConfig;
 }

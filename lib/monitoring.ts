@@ -3,8 +3,10 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { PRIORITIES, type Priority } from '../lambdas/definitions.js';
+import { METRICS, PRIORITIES, type Priority } from '../lambdas/definitions.js';
+import type { GatewayName } from '../lambdas/domain/webhook-event.js';
 import type { PayhookFunction } from './payhook-function.js';
+import { combined, payhookMetric, SERVICES } from './payhook-metrics.js';
 import type { PriorityPipeline } from './priority-pipeline.js';
 import type { WebhookApi } from './webhook-api.js';
 
@@ -22,7 +24,22 @@ export interface MonitoringProps {
   readonly dashboardName?: string;
   /** More functions to watch for errors and throttles, by name (the reconciler, registration). @default - none */
   readonly otherFunctions?: Readonly<Record<string, PayhookFunction>>;
+  /** The gateways with a route: each gets a signature-failure alarm and a row on the dashboard. @default - none */
+  readonly gateways?: readonly GatewayName[];
+  /**
+   * Invalid signatures from one gateway above `threshold` within `minutes`: the typical wrong secret after a rotation,
+   * which otherwise turns every webhook into a 401 until the gateway gives up. @default { threshold: 10, minutes: 5 }
+   */
+  readonly signatureFailures?: { readonly threshold: number; readonly minutes: number };
+  /** Minutes without an accepted webhook after which a gateway's quiet alarm fires, per gateway. @default - none */
+  readonly quietMinutes?: Readonly<Partial<Record<GatewayName, number>>>;
+  /** p95 delay (seconds) of messages on the high-priority queue above which to alarm. @default 60 */
+  readonly highQueueDelaySeconds?: number;
+  /** Payments the reconciler settled (succeeded or failed) in an hour above which to alarm. @default 0 */
+  readonly lostWebhooksPerHour?: number;
 }
+
+const DEFAULT_SIGNATURE_FAILURES = { threshold: 10, minutes: 5 };
 
 const DEFAULT_OLDEST_AGE: Readonly<Record<Priority, number>> = { high: 300, normal: 900, low: 3600 };
 
@@ -107,6 +124,8 @@ export class Monitoring extends Construct {
       0,
       'payhook webhook API answered 5xx: gateways retry these, then disable the endpoint',
     );
+    const gateways = props.gateways ?? [];
+    const webhookAlarms = this.webhookAlarms(alarm, gateways, props);
     this.alarms = alarms;
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -182,6 +201,185 @@ export class Monitoring extends Construct {
         width: 8,
       }),
     );
+    this.addGatewayWidgets(gateways, webhookAlarms);
     this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24 }));
+  }
+
+  /**
+   * Alarms on payhook's own metrics: what a gateway sees before it gives up on the endpoint (invalid signatures,
+   * silence), a high-priority backlog, and payments only the reconciler could settle (lost webhooks).
+   */
+  private webhookAlarms(
+    alarm: (
+      id: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      description: string,
+    ) => cloudwatch.Alarm,
+    gateways: readonly GatewayName[],
+    props: MonitoringProps,
+  ): {
+    readonly signature: Map<GatewayName, cloudwatch.Alarm>;
+    readonly quiet: Map<GatewayName, cloudwatch.Alarm>;
+  } {
+    const signature = new Map<GatewayName, cloudwatch.Alarm>();
+    const quiet = new Map<GatewayName, cloudwatch.Alarm>();
+    const failures = props.signatureFailures ?? DEFAULT_SIGNATURE_FAILURES;
+    for (const gateway of gateways) {
+      signature.set(
+        gateway,
+        alarm(
+          `${gateway}-signature-failures`,
+          payhookMetric(
+            METRICS.webhookRequests,
+            { service: SERVICES.ingest, gateway, detail: 'invalid_signature' },
+            { statistic: 'Sum', period: Duration.minutes(failures.minutes) },
+          ),
+          failures.threshold,
+          `payhook: more than ${failures.threshold} invalid ${gateway} signatures in ${failures.minutes} min: ` +
+            'a wrong or rotated secret? Every one is a 401 the gateway retries, then gives up on. ' +
+            `Run \`payhook rejects list --gateway ${gateway}\``,
+        ),
+      );
+      const minutes = props.quietMinutes?.[gateway];
+      if (minutes === undefined) continue;
+      // Whole hours past the first hour, so the alarm's evaluation range stays within CloudWatch's one day.
+      const periodMinutes = minutes <= 60 ? minutes : 60;
+      const periods = Math.ceil(minutes / periodMinutes);
+      const silent = new cloudwatch.Alarm(this, `${gateway}-quiet`, {
+        metric: payhookMetric(
+          METRICS.webhookRequests,
+          { service: SERVICES.ingest, gateway, detail: 'accepted' },
+          { statistic: 'Sum', period: Duration.minutes(periodMinutes) },
+        ),
+        threshold: 1,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        // No datapoint is exactly the silence this alarm is for.
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        alarmDescription: `payhook: no accepted ${gateway} webhook for ${minutes} min: endpoint disabled at the gateway, DNS, or a route problem?`,
+      });
+      if (props.alarmTopic) {
+        silent.addAlarmAction(new SnsAction(props.alarmTopic));
+        silent.addOkAction(new SnsAction(props.alarmTopic));
+      }
+      quiet.set(gateway, silent);
+    }
+    if (gateways.length > 0) {
+      const delaySeconds = props.highQueueDelaySeconds ?? 60;
+      alarm(
+        'high-queue-delay',
+        combined(
+          'MAX',
+          gateways.map((gateway) =>
+            payhookMetric(
+              METRICS.queueDelay,
+              { service: SERVICES.consumer('high'), gateway },
+              { statistic: 'p95', period: Duration.minutes(5) },
+            ),
+          ),
+          'high-priority queue delay p95 (ms), worst gateway',
+          Duration.minutes(5),
+        ),
+        delaySeconds * 1000,
+        `payhook: high-priority events wait over ${delaySeconds} s (p95) before processing: money-arrived events are late`,
+      );
+      const perHour = props.lostWebhooksPerHour ?? 0;
+      alarm(
+        'lost-webhooks',
+        combined(
+          'SUM',
+          gateways.map((gateway) =>
+            payhookMetric(
+              METRICS.paymentsSettled,
+              { service: SERVICES.reconciler, gateway },
+              { statistic: 'Sum', period: Duration.hours(1) },
+            ),
+          ),
+          'payments settled by the reconciler (lost webhooks)',
+          Duration.hours(1),
+        ),
+        perHour,
+        `payhook: the reconciler settled more than ${perHour} payment(s) in an hour that no webhook had: ` +
+          'webhooks are being lost (endpoint disabled at a gateway? refused requests?)',
+      );
+    }
+    return { signature, quiet };
+  }
+
+  /** One row per concern: what each gateway sends and how it is answered, queue delay, and the reconciler's finds. */
+  private addGatewayWidgets(
+    gateways: readonly GatewayName[],
+    alarms: {
+      readonly signature: Map<GatewayName, cloudwatch.Alarm>;
+      readonly quiet: Map<GatewayName, cloudwatch.Alarm>;
+    },
+  ): void {
+    if (gateways.length === 0) return;
+    const fiveMinutes = Duration.minutes(5);
+    const requests = (detail: string) =>
+      gateways.map((gateway) =>
+        payhookMetric(
+          METRICS.webhookRequests,
+          { service: SERVICES.ingest, gateway, detail },
+          { statistic: 'Sum', period: fiveMinutes, label: gateway },
+        ),
+      );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Accepted webhooks by gateway',
+        left: requests('accepted'),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Invalid signatures by gateway',
+        left: requests('invalid_signature'),
+        width: 8,
+      }),
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Gateway alarms (signatures, silence)',
+        alarms: [...alarms.signature.values(), ...alarms.quiet.values()],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Queue delay p95 (ms), worst gateway',
+        left: PRIORITIES.map((priority) =>
+          combined(
+            'MAX',
+            gateways.map((gateway) =>
+              payhookMetric(
+                METRICS.queueDelay,
+                { service: SERVICES.consumer(priority), gateway },
+                { statistic: 'p95', period: fiveMinutes },
+              ),
+            ),
+            priority,
+            fiveMinutes,
+          ),
+        ),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Reconciler: payments moved by status (lost webhooks found)',
+        left: ['succeeded', 'failed', 'expired', 'authorized'].map((status) =>
+          combined(
+            'SUM',
+            gateways.map((gateway) =>
+              payhookMetric(
+                METRICS.paymentsMoved,
+                { service: SERVICES.reconciler, gateway, detail: status },
+                { statistic: 'Sum', period: Duration.hours(1) },
+              ),
+            ),
+            status,
+            Duration.hours(1),
+          ),
+        ),
+        width: 12,
+      }),
+    );
   }
 }

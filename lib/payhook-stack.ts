@@ -101,6 +101,13 @@ export class PayhookStack extends Stack {
         alarmTopic: sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn),
       }),
       ...(config.oldestMessageAgeSeconds && { oldestMessageAgeSeconds: config.oldestMessageAgeSeconds }),
+      gateways,
+      ...(config.signatureFailureAlarm && { signatureFailures: config.signatureFailureAlarm }),
+      ...(config.quietMinutes && { quietMinutes: config.quietMinutes }),
+      ...(config.highQueueDelaySeconds !== undefined && {
+        highQueueDelaySeconds: config.highQueueDelaySeconds,
+      }),
+      ...(config.lostWebhooksPerHour !== undefined && { lostWebhooksPerHour: config.lostWebhooksPerHour }),
     });
 
     // Outputs are what a team pastes into gateway dashboards and what the on-call CLI reads (`--stack NAME`).

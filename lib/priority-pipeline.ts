@@ -14,6 +14,7 @@ import {
 } from '../lambdas/definitions.js';
 import type { GatewaySecrets } from './gateway-secrets.js';
 import { PayhookFunction } from './payhook-function.js';
+import { SERVICES } from './payhook-metrics.js';
 import type { PaymentEvents } from './payment-events.js';
 import type { PaymentStore } from './payment-store.js';
 
@@ -72,7 +73,7 @@ export class PriorityPipeline extends Construct {
       });
       const consumer = new PayhookFunction(this, `${priority}-consumer`, {
         entry: 'lambdas/process.ts',
-        serviceName: `payhook-consumer-${priority}`,
+        serviceName: SERVICES.consumer(priority),
         timeout: Duration.seconds(definition.consumerTimeoutSeconds),
         description: `payhook: applies ${priority}-priority gateway events to payments`,
         ...(props.logRetention && { logRetention: props.logRetention }),

@@ -16,6 +16,7 @@ import {
 } from '../lambdas/definitions.js';
 import type { GatewaySecrets } from './gateway-secrets.js';
 import { PayhookFunction } from './payhook-function.js';
+import { SERVICES } from './payhook-metrics.js';
 import type { PaymentStore } from './payment-store.js';
 import type { PriorityPipeline } from './priority-pipeline.js';
 import type { WebhookApi } from './webhook-api.js';
@@ -51,7 +52,7 @@ export class Reconciliation extends Construct {
 
     this.reconciler = new PayhookFunction(this, 'Reconciler', {
       entry: 'lambdas/reconcile.ts',
-      serviceName: 'payhook-reconciler',
+      serviceName: SERVICES.reconciler,
       timeout: Duration.minutes(5),
       description: 'payhook: asks the gateways about payments still pending',
       ...(props.logRetention && { logRetention: props.logRetention }),

@@ -9,6 +9,7 @@ import { INGEST_ENV, INGEST_TIMEOUT_SECONDS, PRIORITIES } from '../lambdas/defin
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
 import type { GatewaySecrets } from './gateway-secrets.js';
 import { PayhookFunction } from './payhook-function.js';
+import { SERVICES } from './payhook-metrics.js';
 import type { PriorityPipeline } from './priority-pipeline.js';
 
 export interface Throttle {
@@ -72,7 +73,7 @@ export class WebhookApi extends Construct {
 
     this.ingest = new PayhookFunction(this, 'Ingest', {
       entry: 'lambdas/ingest.ts',
-      serviceName: 'payhook-ingest',
+      serviceName: SERVICES.ingest,
       // Inside the strictest gateway deadline (Razorpay: 5 s): a slow dependency becomes a 503 the gateway retries.
       timeout: Duration.seconds(INGEST_TIMEOUT_SECONDS),
       description: 'payhook: verifies, normalises and queues gateway webhooks',

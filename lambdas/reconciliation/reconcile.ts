@@ -172,6 +172,8 @@ export async function checkPayment(
     tally.queued[kind] = (tally.queued[kind] ?? 0) + 1;
     // payment.succeeded -> succeeded: the status the queued event moves the payment to.
     metrics.add(METRICS.paymentsMoved, gateway, 1, kind.slice(kind.indexOf('.') + 1));
+    if (kind === 'payment.succeeded' || kind === 'payment.failed')
+      metrics.add(METRICS.paymentsSettled, gateway, 1);
   };
   const count = (kind: string) => {
     const forGateway = tally.errors[gateway] ?? {};

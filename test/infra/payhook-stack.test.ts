@@ -251,6 +251,7 @@ describe('Construct: PayhookFunction', () => {
           Variables: expect.objectContaining({
             POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^payhook-/),
             POWERTOOLS_LOG_LEVEL: 'INFO',
+            POWERTOOLS_METRICS_NAMESPACE: 'payhook',
             NODE_OPTIONS: '--enable-source-maps',
           }),
         },
@@ -352,8 +353,97 @@ describe('Construct: Monitoring', () => {
     expect(named('Errors')).toHaveLength(6);
     expect(named('Throttles')).toHaveLength(6);
     expect(named('5xx')).toHaveLength(1);
-    expect(alarms).toHaveLength(3 + 3 + 6 + 6 + 1);
+    // Plus payhook's own: one signature-failure alarm per gateway, high-queue delay, lost webhooks.
+    expect(named('WebhookRequests')).toHaveLength(7);
+    expect(alarms).toHaveLength(3 + 3 + 6 + 6 + 1 + 7 + 2);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('alarms per gateway on invalid signatures, on the metric ingest emits (namespace, name and dimensions)', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map((alarm) => alarm.Properties)
+      .filter((alarm) => alarm.MetricName === 'WebhookRequests');
+    expect(
+      alarms
+        .map((alarm) => alarm.Dimensions.find((d: { Name: string }) => d.Name === 'gateway').Value)
+        .sort(),
+    ).toEqual([...GATEWAYS].sort());
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({
+        Namespace: 'payhook',
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 10,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+      expect(alarm.Dimensions).toEqual(
+        expect.arrayContaining([
+          { Name: 'service', Value: 'payhook-ingest' },
+          { Name: 'outcome', Value: 'invalid_signature' },
+        ]),
+      );
+      expect(alarm.AlarmDescription).toContain('payhook rejects list');
+    }
+  });
+
+  it('alarms on high-queue delay and on payments only the reconciler settled, over every enabled gateway', () => {
+    const { template: custom } = synthesise({
+      gateways: ['stripe', 'paystack'],
+      highQueueDelaySeconds: 30,
+      lostWebhooksPerHour: 2,
+    });
+    const alarms = Object.values(custom.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm.Properties,
+    );
+    const withMetric = (name: string) =>
+      alarms.find((alarm) =>
+        (alarm.Metrics ?? []).some(
+          (query: { MetricStat?: { Metric: { MetricName: string } } }) =>
+            query.MetricStat?.Metric.MetricName === name,
+        ),
+      );
+    const delay = withMetric('QueueDelay');
+    expect(delay).toMatchObject({ Threshold: 30_000, ComparisonOperator: 'GreaterThanThreshold' });
+    const delayQueries = delay.Metrics.filter((query: { MetricStat?: unknown }) => query.MetricStat);
+    expect(delayQueries).toHaveLength(2);
+    for (const query of delayQueries) {
+      expect(query.MetricStat).toMatchObject({ Stat: 'p95', Period: 300 });
+      expect(query.MetricStat.Metric.Dimensions).toEqual(
+        expect.arrayContaining([{ Name: 'service', Value: 'payhook-consumer-high' }]),
+      );
+    }
+    const lost = withMetric('ReconcilerPaymentsSettled');
+    expect(lost).toMatchObject({ Threshold: 2 });
+    const gatewaysOf = lost.Metrics.filter((query: { MetricStat?: unknown }) => query.MetricStat).map(
+      (query: { MetricStat: { Metric: { Dimensions: { Name: string; Value: string }[] } } }) =>
+        query.MetricStat.Metric.Dimensions.find((d) => d.Name === 'gateway')?.Value,
+    );
+    expect(gatewaysOf.sort()).toEqual(['paystack', 'stripe']);
+  });
+
+  it('alarms on a quiet gateway only where configured, treating no data as silence', () => {
+    const { template: custom } = synthesise({ quietMinutes: { stripe: 30, razorpay: 180 } });
+    const quiet = Object.values(custom.findResources('AWS::CloudWatch::Alarm'))
+      .map((alarm) => alarm.Properties)
+      .filter((alarm) => alarm.ComparisonOperator === 'LessThanThreshold');
+    const byGateway = Object.fromEntries(
+      quiet.map((alarm) => [
+        alarm.Dimensions.find((d: { Name: string }) => d.Name === 'gateway').Value,
+        alarm,
+      ]),
+    );
+    expect(Object.keys(byGateway).sort()).toEqual(['razorpay', 'stripe']);
+    expect(byGateway.stripe).toMatchObject({
+      MetricName: 'WebhookRequests',
+      Period: 1800,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+    expect(byGateway.razorpay).toMatchObject({ Period: 3600, EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+    expect(byGateway.razorpay.Dimensions).toEqual(
+      expect.arrayContaining([{ Name: 'outcome', Value: 'accepted' }]),
+    );
   });
 
   it('notifies the configured SNS topic, on alarm and back to OK', () => {
@@ -439,6 +529,21 @@ describe('Configuration', () => {
     ['a bad throttle', { throttle: { rateLimit: 0, burstLimit: 1 } }, /payhook.throttle.rateLimit/],
     ['an impossible log retention', { logRetentionDays: 10 }, /payhook.logRetentionDays: expected one of/],
     ['a topic that is not an ARN', { alarmTopicArn: 'on-call' }, /payhook.alarmTopicArn/],
+    [
+      'a quiet period over a day',
+      { quietMinutes: { stripe: 2000 } },
+      /payhook.quietMinutes.stripe: at most 1440/,
+    ],
+    [
+      'a quiet period for an unknown gateway',
+      { quietMinutes: { paypal: 60 } },
+      /payhook.quietMinutes: unknown gateway/,
+    ],
+    [
+      'a signature alarm without minutes',
+      { signatureFailureAlarm: { threshold: 5 } },
+      /signatureFailureAlarm.minutes/,
+    ],
   ])('refuses %s at synth, naming the key', (_name, raw, message) => {
     expect(() => parsePayhookConfig(raw)).toThrow(InvalidConfigError);
     expect(() => parsePayhookConfig(raw)).toThrow(message);

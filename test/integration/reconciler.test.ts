@@ -148,6 +148,7 @@ describe('Reconciler against DynamoDB (dynalite)', () => {
       ['flutterwave', null, 1],
     ]);
     expect(byGateway(METRICS.paymentsMoved.name)).toEqual([['paystack', 'succeeded', 1]]);
+    expect(byGateway(METRICS.paymentsSettled.name)).toEqual([['paystack', null, 1]]);
     expect(byGateway(METRICS.paymentsStillPending.name)).toEqual([
       ['paystack', null, 1],
       ['flutterwave', null, 1],

@@ -1,0 +1,54 @@
+import type { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { METRICS_NAMESPACE, type MetricDefinition } from '../lambdas/definitions.js';
+
+/**
+ * payhook's custom metrics as CloudWatch metrics, with exactly the dimensions the functions emit (`lambdas/common/
+ * metrics.ts`): `service` (the function's POWERTOOLS_SERVICE_NAME), `gateway`, and the metric's one extra dimension.
+ */
+export function payhookMetric(
+  definition: MetricDefinition,
+  dimensions: { readonly service: string; readonly gateway: string; readonly detail?: string },
+  options: { readonly statistic: string; readonly period: Duration; readonly label?: string },
+): cloudwatch.Metric {
+  const dimensionsMap: Record<string, string> = { service: dimensions.service, gateway: dimensions.gateway };
+  if (definition.dimension) {
+    if (dimensions.detail === undefined)
+      throw new Error(`${definition.name} needs its ${definition.dimension}`);
+    dimensionsMap[definition.dimension] = dimensions.detail;
+  }
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: definition.name,
+    dimensionsMap,
+    statistic: options.statistic,
+    period: options.period,
+    ...(options.label && { label: options.label }),
+  });
+}
+
+/**
+ * One expression over several metrics (`SUM` or `MAX`). Their ids come from the label, so several expressions can
+ * share one graph.
+ */
+export function combined(
+  fn: 'SUM' | 'MAX',
+  metrics: readonly cloudwatch.IMetric[],
+  label: string,
+  period: Duration,
+): cloudwatch.MathExpression {
+  const prefix = `m${label.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20)}`;
+  const usingMetrics = Object.fromEntries(metrics.map((metric, index) => [`${prefix}${index}`, metric]));
+  return new cloudwatch.MathExpression({
+    expression: `${fn}([${Object.keys(usingMetrics).join(',')}])`,
+    usingMetrics,
+    label,
+    period,
+  });
+}
+
+export const SERVICES = {
+  ingest: 'payhook-ingest',
+  consumer: (priority: string) => `payhook-consumer-${priority}`,
+  reconciler: 'payhook-reconciler',
+} as const;
