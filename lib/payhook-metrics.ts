@@ -37,7 +37,10 @@ export function combined(
   label: string,
   period: Duration,
 ): cloudwatch.MathExpression {
-  const prefix = `m${label.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20)}`;
+  const prefix = `m${label
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .slice(0, 20)}`;
   const usingMetrics = Object.fromEntries(metrics.map((metric, index) => [`${prefix}${index}`, metric]));
   return new cloudwatch.MathExpression({
     expression: `${fn}([${Object.keys(usingMetrics).join(',')}])`,
