@@ -8,6 +8,7 @@ import { registerDlq } from './dlq.js';
 import { CliError, type CliIo } from './io.js';
 import { registerPayments } from './payments.js';
 import { registerReconcile } from './reconcile.js';
+import { registerRejects } from './rejects.js';
 import { registerSend } from './send.js';
 import { registerStatus } from './status.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo): Command {
   registerReconcile(program, io);
   registerDlq(program, io);
   registerStatus(program, io);
+  registerRejects(program, io);
   return program;
 }
 

@@ -115,6 +115,28 @@ export const INGEST_ENV = {
   maxBodyBytes: 'PAYHOOK_MAX_BODY_BYTES',
   /** `false` refuses test-mode events (for production deployments); default `true`. */
   acceptTestMode: 'PAYHOOK_ACCEPT_TEST_MODE',
+  /** The refused-requests table; unset, refused requests are only logged. */
+  rejectsTable: 'PAYHOOK_REJECTS_TABLE',
+  /** Days a refused request is kept; default {@link REJECTS_TABLE}.defaultTtlDays. */
+  rejectsTtlDays: 'PAYHOOK_REJECTS_TTL_DAYS',
+  /** Refused requests recorded per gateway per minute by one function instance; default {@link REJECTS_TABLE}. */
+  rejectsPerMinute: 'PAYHOOK_REJECTS_PER_MINUTE',
+} as const;
+
+/**
+ * Refused webhooks kept for diagnosis: who was refused, why and when, with a hash and the size of the body and the
+ * names of the headers; never the secret, a signature value or the body. One partition per gateway (`unknown` for
+ * names that are not a gateway), newest last; items expire after the TTL.
+ */
+export const REJECTS_TABLE = {
+  baseName: 'payhook-rejects',
+  partitionKey: 'gateway',
+  /** `<ISO time>#<request id>` */
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  defaultTtlDays: 7,
+  /** Per gateway and function instance: a flood of forged requests cannot run up the bill. */
+  defaultPerMinute: 60,
 } as const;
 
 /** 256 KiB: larger than any payment webhook seen in the gateways' docs, small enough for one SQS message. */

@@ -11,7 +11,7 @@ import { intakeDependenciesFromEnv } from './intake/dependencies.js';
 // Built once per container: clients, secrets cache and settings outlive the request.
 const logger = createLogger('payhook-ingest');
 const ingest = createIngestHandler(
-  { ...intakeDependenciesFromEnv(process.env), metrics: new EmfMetrics('payhook-ingest') },
+  { ...intakeDependenciesFromEnv(process.env, logger), metrics: new EmfMetrics('payhook-ingest') },
   logger,
 );
 

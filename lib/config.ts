@@ -32,7 +32,10 @@ export interface PayhookConfig {
   readonly historyKeepsPayload?: boolean;
   /** Dedupe window per gateway in seconds. @default - see the README */
   readonly dedupeWindows?: Readonly<Partial<Record<GatewayName, number>>>;
-  /** `false` deletes the tables with the stack (test deployments). @default true */
+  /**
+   * `false` deletes the payment and idempotency tables with the stack (test deployments). The refused-requests table
+   * is diagnostic and always deleted with the stack. @default true
+   */
   readonly retainData?: boolean;
   /** A custom domain for the webhook URL: `{ "domainName": "hooks.example.com", "certificateArn": "arn:..." }`. */
   readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
@@ -55,6 +58,13 @@ export interface PayhookConfig {
   readonly highQueueDelaySeconds?: number;
   /** Alarm when the reconciler settles more payments than this in an hour (webhooks that never came). @default 0 */
   readonly lostWebhooksPerHour?: number;
+  /** Days a refused webhook request is kept for diagnosis (`payhook rejects list`). @default 7 */
+  readonly rejectsTtlDays?: number;
+  /**
+   * Refused requests recorded per gateway per minute by one ingest instance; past it they are only logged, so a flood
+   * of forged requests cannot run up the bill. @default 60
+   */
+  readonly rejectsPerMinute?: number;
 }
 
 const KEYS = [
@@ -81,6 +91,8 @@ const KEYS = [
   'quietMinutes',
   'highQueueDelaySeconds',
   'lostWebhooksPerHour',
+  'rejectsTtlDays',
+  'rejectsPerMinute',
 ] as const;
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -162,6 +174,8 @@ export function parsePayhookConfig(raw: unknown): PayhookConfig {
     'reconcileGraceSeconds',
     'pendingExpirySeconds',
     'highQueueDelaySeconds',
+    'rejectsTtlDays',
+    'rejectsPerMinute',
   ] as const) {
     if (value[key] !== undefined) positiveInteger(key, value[key]);
   }

@@ -13,6 +13,7 @@ import { PaymentEvents } from './payment-events.js';
 import { PaymentStore } from './payment-store.js';
 import { PriorityPipeline } from './priority-pipeline.js';
 import { Reconciliation } from './reconciliation.js';
+import { RefusedRequests } from './refused-requests.js';
 import { WebhookApi } from './webhook-api.js';
 
 export interface PayhookStackProps extends StackProps {
@@ -20,13 +21,17 @@ export interface PayhookStackProps extends StackProps {
   readonly config?: PayhookConfig;
 }
 
-/** The whole payhook pipeline: webhook API, priority queues and consumers, payment store, event bus, monitoring. */
+/**
+ * The whole payhook pipeline: webhook API, priority queues and consumers, payment store, refused-requests table, event
+ * bus, monitoring.
+ */
 export class PayhookStack extends Stack {
   public readonly store: PaymentStore;
   public readonly events: PaymentEvents;
   public readonly pipeline: PriorityPipeline;
   public readonly secrets: GatewaySecrets;
   public readonly webhookApi: WebhookApi;
+  public readonly refusedRequests: RefusedRequests;
   public readonly monitoring: Monitoring;
   public readonly reconciliation: Reconciliation;
 
@@ -80,6 +85,12 @@ export class PayhookStack extends Stack {
         },
       }),
     });
+    // Diagnostic records with a TTL of days: deleted with the stack whatever `retainData` says (see RefusedRequests).
+    this.refusedRequests = new RefusedRequests(this, 'RefusedRequests', {
+      ...(config.rejectsTtlDays !== undefined && { ttlDays: config.rejectsTtlDays }),
+      ...(config.rejectsPerMinute !== undefined && { perMinute: config.rejectsPerMinute }),
+    });
+    this.refusedRequests.grantRecord(this.webhookApi.ingest);
     this.reconciliation = new Reconciliation(this, 'Reconciliation', {
       store: this.store,
       pipeline: this.pipeline,
@@ -132,6 +143,10 @@ export class PayhookStack extends Stack {
     }
     new CfnOutput(this, 'PaymentsTableName', { value: this.store.paymentsTable.tableName });
     new CfnOutput(this, 'IdempotencyTableName', { value: this.store.idempotencyTable.tableName });
+    new CfnOutput(this, 'RejectsTableName', {
+      value: this.refusedRequests.table.tableName,
+      description: `Refused webhook requests, kept ${this.refusedRequests.ttlDays} days for diagnosis (payhook rejects list)`,
+    });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
     if (this.webhookApi.domainName) {
       new CfnOutput(this, 'CustomDomainTarget', {

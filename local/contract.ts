@@ -28,6 +28,8 @@ export interface StackInfo {
       Record<string, { readonly queueUrl: string; readonly deadLetterQueueUrl: string }>
     >;
   };
+  /** Where `payhook rejects list` reaches the local DynamoDB, and the refused-requests table. */
+  readonly dynamodb?: { readonly endpoint: string; readonly rejectsTable: string };
 }
 
 export const STACK_INFO_FILE = 'stack.json';

@@ -24,6 +24,7 @@ import { type GatewayName, isGatewayName } from '../lambdas/domain/webhook-event
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
 import { createIngestHandler } from '../lambdas/intake/api-gateway.js';
+import { RefusedRequestRecorder } from '../lambdas/intake/refused-requests.js';
 import { SqsEventQueue } from '../lambdas/intake/sqs-event-queue.js';
 import { createConsumer } from '../lambdas/processing/consumer.js';
 import { dedupeWindowsFromEnv } from '../lambdas/processing/dependencies.js';
@@ -39,6 +40,7 @@ import { handleRegistration } from '../lambdas/reconciliation/registration-http.
 import { VERIFIERS } from '../lambdas/reconciliation/verifiers/index.js';
 import { FileSecretStore } from '../lambdas/secrets/gateway-secrets.js';
 import { DynamoPaymentStore } from '../lambdas/store/dynamodb-payment-store.js';
+import { DynamoRefusedRequestStore } from '../lambdas/store/dynamodb-refused-requests.js';
 import { readStackInfo, type StackInfo, stackInfoPath } from './contract.js';
 import {
   type GatewaySandbox,
@@ -222,6 +224,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     historyRetentionDays: 400,
   });
   const secretStore = new FileSecretStore(options.secretsFile);
+  const ingestLog = createLogger('payhook-ingest');
   const filePublisher = new FilePaymentEventPublisher(eventsFile);
   const publisher = options.hooks?.publisher?.(filePublisher) ?? filePublisher;
   const realIngest = createIngestHandler(
@@ -233,8 +236,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       // Printed as EMF lines on stdout, exactly what CloudWatch would turn into metrics on AWS.
       metrics: new EmfMetrics('payhook-ingest'),
+      refusals: new RefusedRequestRecorder(
+        new DynamoRefusedRequestStore(createDocumentClient(dynamo), { tableName: tables.rejects }),
+        ingestLog,
+      ),
     },
-    createLogger('payhook-ingest'),
+    ingestLog,
   );
   const ingest = options.hooks?.ingest?.(realIngest) ?? realIngest;
   const dedupeWindows = dedupeWindowsFromEnv({ PAYHOOK_DEDUPE_WINDOWS: options.dedupeWindows });
@@ -431,6 +438,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ]),
       ),
     },
+    dynamodb: { endpoint: endpoints.dynamodb, rejectsTable: tables.rejects },
   };
   writeFileSync(stackInfoPath(options.dataDir), `${JSON.stringify(info, null, 2)}\n`);
   state = 'ready';

@@ -4,17 +4,19 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import { IDEMPOTENCY_TABLE, PAYMENTS_TABLE, tableName } from '../lambdas/definitions.js';
+import { IDEMPOTENCY_TABLE, PAYMENTS_TABLE, REJECTS_TABLE, tableName } from '../lambdas/definitions.js';
 
 export interface TableNames {
   readonly payments: string;
   readonly idempotency: string;
+  readonly rejects: string;
 }
 
 export function tableNames(prefix?: string): TableNames {
   return {
     payments: tableName(PAYMENTS_TABLE.baseName, prefix),
     idempotency: tableName(IDEMPOTENCY_TABLE.baseName, prefix),
+    rejects: tableName(REJECTS_TABLE.baseName, prefix),
   };
 }
 
@@ -72,12 +74,29 @@ export function idempotencyTableInput(name: string): CreateTableCommandInput {
   };
 }
 
+/** The refused-requests table, as the CDK stack creates it. */
+export function rejectsTableInput(name: string): CreateTableCommandInput {
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [string(REJECTS_TABLE.partitionKey), string(REJECTS_TABLE.sortKey)],
+    KeySchema: [
+      { AttributeName: REJECTS_TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: REJECTS_TABLE.sortKey, KeyType: 'RANGE' },
+    ],
+  };
+}
+
 /**
- * Creates both tables if they do not exist yet (an existing table, e.g. from an earlier run on persistent data, is
+ * Creates the tables if they do not exist yet (an existing table, e.g. from an earlier run on persistent data, is
  * kept). TTL is not switched on: the emulators lack UpdateTimeToLive, and items only carry the attribute.
  */
 export async function createTables(client: DynamoDBClient, names: TableNames): Promise<void> {
-  for (const input of [paymentsTableInput(names.payments), idempotencyTableInput(names.idempotency)]) {
+  for (const input of [
+    paymentsTableInput(names.payments),
+    idempotencyTableInput(names.idempotency),
+    rejectsTableInput(names.rejects),
+  ]) {
     try {
       await client.send(new CreateTableCommand(input));
     } catch (error) {

@@ -54,8 +54,14 @@ export function outputKeys(priority: Priority): { readonly queue: string; readon
   return { queue: `QueueUrl${priority}`, deadLetter: `DeadLetterQueueUrl${priority}` };
 }
 
-/** A deployed payhook stack, its queue URLs read from the stack's CloudFormation outputs. */
-export async function deployedTarget(options: DeployedStackOptions): Promise<OncallTarget> {
+/** What a deployed stack's outputs say, and the client settings (region, endpoint) that reached it. */
+export interface StackOutputs {
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly config: { readonly region?: string; readonly endpoint?: string };
+}
+
+/** Reads a deployed stack's CloudFormation outputs (`--stack`, `--region`, `--profile`). */
+export async function readStackOutputs(options: DeployedStackOptions): Promise<StackOutputs> {
   // The SDK's default credential chain honours AWS_PROFILE; setting it here is what `--profile` means.
   if (options.profile) process.env.AWS_PROFILE = options.profile;
   const config = {
@@ -82,6 +88,12 @@ export async function deployedTarget(options: DeployedStackOptions): Promise<Onc
   } finally {
     cloudformation.destroy();
   }
+  return { outputs, config };
+}
+
+/** A deployed payhook stack, its queue URLs read from the stack's CloudFormation outputs. */
+export async function deployedTarget(options: DeployedStackOptions): Promise<OncallTarget> {
+  const { outputs, config } = await readStackOutputs(options);
   const queues = PRIORITIES.map((priority) => {
     const keys = outputKeys(priority);
     const queueUrl = outputs[keys.queue];

@@ -40,6 +40,17 @@ export function createSecretsManagerClient(): SecretsManagerClient {
   return new SecretsManagerClient({ ...INGEST_CLIENT_SETTINGS });
 }
 
+/**
+ * DynamoDB for ingest's record of refused requests: best effort, so one short attempt; a slow table must not delay
+ * the gateway's answer by more than half a second.
+ */
+export function createRefusalsDynamoDbClient(): DynamoDBClient {
+  return new DynamoDBClient({
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 300, requestTimeout: 500, throwOnRequestTimeout: true },
+  });
+}
+
 /** DynamoDB for the consumers: the SDK reads `AWS_ENDPOINT_URL[_DYNAMODB]` itself, so emulators need no branch. */
 export function createDynamoDbClient(): DynamoDBClient {
   return new DynamoDBClient({ maxAttempts: 4 });

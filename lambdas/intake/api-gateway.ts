@@ -9,6 +9,7 @@ import {
   type IntakeResult,
   receiveWebhook,
 } from './receive-webhook.js';
+import { describeRefusal } from './refused-requests.js';
 
 const ROUTE = /^\/webhooks\/([^/]+)\/?$/;
 
@@ -131,6 +132,9 @@ export function createIngestHandler(deps: IntakeDependencies, log: StructuredLog
       result = await receiveWebhook(gateway, requestFromEvent(event, receivedAt), deps);
     }
     logResult(log, gateway, requestId, encodedBytes, result);
+    if (result.outcome === 'refused' && deps.refusals) {
+      await deps.refusals.record(describeRefusal(event, gateway, result, receivedAt));
+    }
     recordMetrics(deps.metrics ?? NO_METRICS, gateway, encodedBytes, result, performance.now() - started);
     return resultToResponse(result);
   };

@@ -1,4 +1,9 @@
-import { createSecretsManagerClient, createSqsClient } from '../common/aws-clients.js';
+import {
+  createDocumentClient,
+  createRefusalsDynamoDbClient,
+  createSecretsManagerClient,
+  createSqsClient,
+} from '../common/aws-clients.js';
 import {
   booleanEnv,
   type Environment,
@@ -8,13 +13,22 @@ import {
   requireEnv,
   stringMapEnv,
 } from '../common/config.js';
-import { DEFAULT_MAX_BODY_BYTES, INGEST_ENV, PRIORITIES, type Priority } from '../definitions.js';
+import type { StructuredLog } from '../common/log.js';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  INGEST_ENV,
+  PRIORITIES,
+  type Priority,
+  REJECTS_TABLE,
+} from '../definitions.js';
 import { isGatewayName } from '../domain/webhook-event.js';
 import { ADAPTERS } from '../gateways/registry.js';
 import { parseGatewaySettings } from '../gateways/settings.js';
 import { FileSecretStore, type SecretStore } from '../secrets/gateway-secrets.js';
 import { SecretsManagerStore } from '../secrets/secrets-manager-store.js';
+import { DynamoRefusedRequestStore } from '../store/dynamodb-refused-requests.js';
 import type { IntakeDependencies } from './receive-webhook.js';
+import { RefusedRequestRecorder } from './refused-requests.js';
 import { SqsEventQueue } from './sqs-event-queue.js';
 
 /**
@@ -38,8 +52,24 @@ export function secretStoreFromEnv(env: Environment): SecretStore {
   );
 }
 
+/** The refused-requests recorder, when the stack gives ingest a table for them. */
+function refusalsFromEnv(env: Environment, log: StructuredLog): RefusedRequestRecorder | undefined {
+  const tableName = optionalEnv(env, INGEST_ENV.rejectsTable);
+  if (!tableName) return undefined;
+  const store = new DynamoRefusedRequestStore(createDocumentClient(createRefusalsDynamoDbClient()), {
+    tableName,
+    ttlDays: positiveIntegerEnv(env, INGEST_ENV.rejectsTtlDays, REJECTS_TABLE.defaultTtlDays),
+  });
+  return new RefusedRequestRecorder(
+    store,
+    log,
+    positiveIntegerEnv(env, INGEST_ENV.rejectsPerMinute, REJECTS_TABLE.defaultPerMinute),
+  );
+}
+
 /** Everything ingest needs, built once per container from the environment. */
-export function intakeDependenciesFromEnv(env: Environment): IntakeDependencies {
+export function intakeDependenciesFromEnv(env: Environment, log: StructuredLog): IntakeDependencies {
+  const refusals = refusalsFromEnv(env, log);
   const queues = Object.fromEntries(
     PRIORITIES.map((priority) => [priority, requireEnv(env, INGEST_ENV.queueUrl(priority))]),
   ) as Record<Priority, string>;
@@ -54,5 +84,6 @@ export function intakeDependenciesFromEnv(env: Environment): IntakeDependencies 
       parking: requireEnv(env, INGEST_ENV.deadLetterQueueUrl('low')),
     }),
     maxBodyBytes: positiveIntegerEnv(env, INGEST_ENV.maxBodyBytes, DEFAULT_MAX_BODY_BYTES),
+    ...(refusals && { refusals }),
   };
 }

@@ -10,6 +10,7 @@ import {
 } from '../gateways/types.js';
 import type { SecretStore } from '../secrets/gateway-secrets.js';
 import { type EventQueue, unparseableWebhook } from './event-queue.js';
+import type { RefusedRequestRecorder } from './refused-requests.js';
 
 /**
  * A secret fetched longer ago than this is refetched once when a signature fails, so a rotation takes effect at
@@ -64,6 +65,8 @@ export interface IntakeDependencies {
   readonly now?: () => Date;
   /** Requests by gateway and outcome, body sizes, time to queue. @default NO_METRICS */
   readonly metrics?: MetricsRecorder;
+  /** Keeps refused requests for diagnosis (`payhook rejects list`). @default - only logged */
+  readonly refusals?: RefusedRequestRecorder;
 }
 
 function refuse(

@@ -214,6 +214,55 @@ describe('On call, on the local stack', () => {
     expect(stderr).toMatch(/\[#{30}\] (\d+)\/\1\n$/);
   });
 
+  it('lists refused webhooks grouped by reason with rejects list, filtered, as text and JSON, never with a signature', async () => {
+    const body = JSON.stringify({ id: 'evt_forged', type: 'payment_intent.succeeded', data: { object: {} } });
+    const forged = `t=${Math.floor(Date.now() / 1000)},v1=${'b'.repeat(64)}`;
+    const post = (gateway: string, headers: Record<string, string>) =>
+      fetch(`${stack.url}/webhooks/${gateway}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+    expect((await post('stripe', { 'stripe-signature': forged })).status).toBe(401);
+    expect((await post('stripe', { 'stripe-signature': forged })).status).toBe(401);
+    expect((await post('stripe', {})).status).toBe(401);
+    expect((await post('paypal', {})).status).toBe(404);
+
+    const text = await cli('rejects', 'list', '--since', '10m');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('4 refused request(s)');
+    expect(text.stdout).toMatch(/invalid_signature: 2 \(stripe 2\)/);
+    expect(text.stdout).toMatch(/missing_signature: 1 \(stripe 1\)/);
+    expect(text.stdout).toMatch(/unknown_gateway: 1 \(unknown 1\)/);
+    expect(text.stdout).toContain('unknown (paypal)');
+    expect(text.stdout).toContain('stripe-signature');
+    expect(text.stdout).not.toContain('b'.repeat(16));
+    expect(text.stdout).not.toContain('evt_forged');
+
+    const json = await cli(
+      'rejects',
+      'list',
+      '--gateway',
+      'stripe',
+      '--reason',
+      'invalid_signature',
+      '--json',
+    );
+    expect(json.code, json.stderr).toBe(0);
+    const parsed = JSON.parse(json.stdout) as {
+      total: number;
+      reasons: { reason: string; count: number; requests: { requestId: string; bodySha256: string }[] }[];
+    };
+    expect(parsed.total).toBe(2);
+    expect(parsed.reasons.map((group) => [group.reason, group.count])).toEqual([['invalid_signature', 2]]);
+    expect(parsed.reasons[0]?.requests[0]?.bodySha256).toMatch(/^[0-9a-f]{64}$/);
+
+    const none = await cli('rejects', 'list', '--gateway', 'paystack');
+    expect(none.stdout).toContain('0 refused request(s)');
+    const bad = await cli('rejects', 'list', '--gateway', 'paypal');
+    expect(bad.code).not.toBe(0);
+  });
+
   it('refuses to purge without --confirm, and fails clearly for an unknown message or stack', async () => {
     expect((await cli('dlq', 'purge')).stderr).toMatch(/add --confirm/);
     const unknown = await cli('dlq', 'show', 'no-such-message');

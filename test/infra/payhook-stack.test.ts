@@ -1,11 +1,12 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { PRIORITIES, PRIORITY_QUEUES } from '../../lambdas/definitions.js';
+import { INGEST_ENV, PRIORITIES, PRIORITY_QUEUES, REJECTS_TABLE } from '../../lambdas/definitions.js';
 import { GATEWAYS } from '../../lambdas/domain/webhook-event.js';
-import { InvalidConfigError, parsePayhookConfig } from '../../lib/config.js';
+import { InvalidConfigError, type PayhookConfig, parsePayhookConfig } from '../../lib/config.js';
 import { PayhookStack } from '../../lib/payhook-stack.js';
+import { RefusedRequests } from '../../lib/refused-requests.js';
 import { actionsOf, synthesise } from './support.js';
 
 const { stack, template } = synthesise();
@@ -13,6 +14,15 @@ const { stack, template } = synthesise();
 const INGEST = 'payhook: verifies, normalises and queues gateway webhooks';
 const consumerDescription = (priority: string) =>
   `payhook: applies ${priority}-priority gateway events to payments`;
+
+/** The logical id of the refused-requests table. */
+function rejectsTable(): string {
+  const [id, ...others] = Object.keys(template.findResources('AWS::DynamoDB::GlobalTable')).filter(
+    (logicalId) => logicalId.startsWith('RefusedRequests'),
+  );
+  if (!id || others.length > 0) throw new Error('expected exactly one refused-requests table');
+  return id;
+}
 
 function roleOf(functionDescription: string): string {
   const fn = Object.values(template.findResources('AWS::Lambda::Function')).find(
@@ -153,9 +163,10 @@ describe('Construct: WebhookApi', () => {
     });
   });
 
-  it('gives ingest exactly: send to the three queues and the low DLQ, read its secrets, write its logs', () => {
+  it('gives ingest exactly: send to the three queues and the low DLQ, read its secrets, record refusals, write its logs', () => {
     const role = roleOf(INGEST);
     expect(actionsOf(template, role)).toEqual([
+      'dynamodb:PutItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       'secretsmanager:DescribeSecret',
@@ -179,6 +190,11 @@ describe('Construct: WebhookApi', () => {
       .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
       .flatMap((statement) => [statement.Resource].flat());
     expect(secretTargets).toHaveLength(GATEWAYS.length);
+    // PutItem on the refused-requests table itself: no other table, no index.
+    const putTargets = statements
+      .filter((statement) => [statement.Action].flat().includes('dynamodb:PutItem'))
+      .flatMap((statement) => [statement.Resource].flat());
+    expect(putTargets).toEqual([{ 'Fn::GetAtt': [rejectsTable(), 'Arn'] }]);
   });
 
   it('runs ingest inside the 5 s gateway deadline, configured with the enabled gateways and their secrets', () => {
@@ -311,11 +327,71 @@ describe('Construct: PaymentStore', () => {
   });
 
   it('deletes the tables with the stack only when asked to', () => {
-    const disposable = synthesise({ retainData: false }, 'test-env').template;
-    const policies = Object.values(disposable.findResources('AWS::DynamoDB::GlobalTable')).map(
-      (table) => table.DeletionPolicy,
+    const policies = (config: PayhookConfig) =>
+      Object.entries(synthesise(config, 'test-env').template.findResources('AWS::DynamoDB::GlobalTable'))
+        .filter(([logicalId]) => logicalId.startsWith('PaymentStore'))
+        .map(([, table]) => table.DeletionPolicy);
+    expect(policies({})).toEqual(['Retain', 'Retain']);
+    expect(policies({ retainData: false })).toEqual(['Delete', 'Delete']);
+  });
+});
+
+describe('Construct: RefusedRequests', () => {
+  it('keeps refused requests by gateway, newest last, with TTL, PITR and encryption, deleted with the stack', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({
+        KeySchema: [
+          { AttributeName: REJECTS_TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: REJECTS_TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: Match.arrayWith([
+          { AttributeName: REJECTS_TABLE.partitionKey, AttributeType: 'S' },
+          { AttributeName: REJECTS_TABLE.sortKey, AttributeType: 'S' },
+        ]),
+        BillingMode: 'PAY_PER_REQUEST',
+        TimeToLiveSpecification: { AttributeName: REJECTS_TABLE.ttlAttribute, Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+        Replicas: [
+          Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }),
+        ],
+      }),
+    });
+    expect(template.toJSON().Resources[rejectsTable()].Properties.GlobalSecondaryIndexes).toBeUndefined();
+  });
+
+  it('tells ingest the table, the TTL and the per-minute cap, defaults or configured', () => {
+    const variables = (config: PayhookConfig) =>
+      synthesise(config).template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: INGEST,
+        Environment: {
+          Variables: Match.objectLike({
+            [INGEST_ENV.rejectsTable]: { Ref: rejectsTable() },
+            [INGEST_ENV.rejectsTtlDays]: String(config.rejectsTtlDays ?? REJECTS_TABLE.defaultTtlDays),
+            [INGEST_ENV.rejectsPerMinute]: String(config.rejectsPerMinute ?? REJECTS_TABLE.defaultPerMinute),
+          }),
+        },
+      });
+    variables({});
+    variables({ rejectsTtlDays: 30, rejectsPerMinute: 10 });
+  });
+
+  it('gives no other function access to the table', () => {
+    const table = rejectsTable();
+    const readers = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes(table))
+      .flatMap((policy) => (policy.Properties.Roles as { Ref: string }[]).map((role) => role.Ref));
+    expect(readers).toEqual([roleOf(INGEST)]);
+  });
+
+  it('refuses a TTL or cap that is not a positive whole number', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    expect(() => new RefusedRequests(new Stack(app, 'ttl'), 'RefusedRequests', { ttlDays: 0 })).toThrow(
+      /ttlDays must be a positive whole number, got 0/,
     );
-    expect(policies).toEqual(['Delete', 'Delete']);
+    expect(() => new RefusedRequests(new Stack(app, 'cap'), 'RefusedRequests', { perMinute: 1.5 })).toThrow(
+      /perMinute must be a positive whole number, got 1.5/,
+    );
   });
 });
 
@@ -473,6 +549,10 @@ describe('Stack', () => {
     for (const name of ['WebhookBaseUrl', 'PaymentsTableName', 'IdempotencyTableName', 'EventBusName']) {
       template.hasOutput(name, {});
     }
+    template.hasOutput('RejectsTableName', {
+      Value: { Ref: rejectsTable() },
+      Description: Match.stringLikeRegexp('kept 7 days'),
+    });
   });
 
   it('serves a custom domain when configured, and says where to point it', () => {
@@ -544,6 +624,13 @@ describe('Configuration', () => {
       { signatureFailureAlarm: { threshold: 5 } },
       /signatureFailureAlarm.minutes/,
     ],
+    [
+      'a zero refused-request TTL',
+      { rejectsTtlDays: 0 },
+      /payhook.rejectsTtlDays: expected a positive whole/,
+    ],
+    ['a fractional refused-request TTL', { rejectsTtlDays: 1.5 }, /payhook.rejectsTtlDays/],
+    ['a refused-request cap as text', { rejectsPerMinute: '60' }, /payhook.rejectsPerMinute/],
   ])('refuses %s at synth, naming the key', (_name, raw, message) => {
     expect(() => parsePayhookConfig(raw)).toThrow(InvalidConfigError);
     expect(() => parsePayhookConfig(raw)).toThrow(message);

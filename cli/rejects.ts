@@ -1,0 +1,179 @@
+/**
+ * `payhook rejects list`: the webhooks ingest refused (bad signatures, unknown gateways, oversized bodies, ...), grouped
+ * by reason, from the refused-requests table of the local stack or of a deployed stack (`--stack`).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type Command, InvalidArgumentError } from 'commander';
+import { createDocumentClient } from '../lambdas/common/aws-clients.js';
+import { GATEWAYS } from '../lambdas/domain/webhook-event.js';
+import type { RefusedRequest } from '../lambdas/intake/refused-requests.js';
+import { DynamoRefusedRequestStore } from '../lambdas/store/dynamodb-refused-requests.js';
+import { dataDirFromEnv, readStackInfo } from '../local/contract.js';
+import { CliError, type CliIo } from './io.js';
+import { parseDuration, type TargetOptions } from './oncall/options.js';
+import { readStackOutputs } from './oncall/target.js';
+
+/** The CloudFormation output that names the table (see `lib/payhook-stack.ts`). */
+export const REJECTS_TABLE_OUTPUT = 'RejectsTableName';
+
+interface ListOptions extends TargetOptions {
+  readonly gateway?: string;
+  readonly reason?: string;
+  readonly since: Date;
+  readonly json?: boolean;
+}
+
+interface RejectsSource {
+  readonly label: string;
+  readonly store: DynamoRefusedRequestStore;
+  close(): void;
+}
+
+async function sourceOf(io: CliIo, options: TargetOptions): Promise<RejectsSource> {
+  if (options.stack) {
+    const env = io.env ?? process.env;
+    const { outputs, config } = await readStackOutputs({
+      stack: options.stack,
+      ...(options.region && { region: options.region }),
+      ...(options.profile && { profile: options.profile }),
+      ...(env.PAYHOOK_AWS_ENDPOINT_URL && { endpoint: env.PAYHOOK_AWS_ENDPOINT_URL }),
+    });
+    const tableName = outputs[REJECTS_TABLE_OUTPUT];
+    if (!tableName) {
+      throw new CliError(
+        `stack ${options.stack} has no ${REJECTS_TABLE_OUTPUT} output: deploy a newer payhook`,
+      );
+    }
+    const client = new DynamoDBClient(config);
+    return {
+      label: `stack ${options.stack}`,
+      store: new DynamoRefusedRequestStore(createDocumentClient(client), { tableName }),
+      close: () => client.destroy(),
+    };
+  }
+  const dataDir = dataDirFromEnv(io.env ?? process.env);
+  const info = readStackInfo(dataDir);
+  if (!info?.dynamodb) {
+    throw new CliError(
+      `no local payhook stack is running for data dir ${dataDir}: start it with \`npm start\`, or name a deployed one with --stack`,
+    );
+  }
+  const client = new DynamoDBClient({
+    endpoint: info.dynamodb.endpoint,
+    region: 'us-east-1',
+    // The emulator takes any credentials; these keep the SDK from looking for real ones.
+    credentials: { accessKeyId: 'payhook-local', secretAccessKey: 'payhook-local' },
+  });
+  return {
+    label: `local stack at ${info.url}`,
+    store: new DynamoRefusedRequestStore(createDocumentClient(client), {
+      tableName: info.dynamodb.rejectsTable,
+    }),
+    close: () => client.destroy(),
+  };
+}
+
+/** Refused requests by reason, most frequent first; each group newest first. */
+export function groupByReason(refused: readonly RefusedRequest[]): [string, RefusedRequest[]][] {
+  const groups = new Map<string, RefusedRequest[]>();
+  for (const entry of refused) groups.set(entry.reason, [...(groups.get(entry.reason) ?? []), entry]);
+  return [...groups.entries()]
+    .map(([reason, entries]): [string, RefusedRequest[]] => [
+      reason,
+      [...entries].sort((a, b) => b.at.localeCompare(a.at)),
+    ])
+    .sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
+}
+
+/** Lines shown per reason before "... and N more". */
+const SHOWN_PER_REASON = 20;
+
+async function list(io: CliIo, options: ListOptions): Promise<void> {
+  const source = await sourceOf(io, options);
+  try {
+    const found = (
+      await source.store.list({ since: options.since, ...(options.gateway && { gateway: options.gateway }) })
+    ).filter((entry) => options.reason === undefined || entry.reason === options.reason);
+    const groups = groupByReason(found);
+    if (options.json) {
+      io.stdout(
+        `${JSON.stringify(
+          {
+            target: source.label,
+            since: options.since.toISOString(),
+            total: found.length,
+            reasons: groups.map(([reason, entries]) => ({
+              reason,
+              count: entries.length,
+              requests: entries,
+            })),
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      return;
+    }
+    io.stdout(`${source.label}: ${found.length} refused request(s) since ${options.since.toISOString()}\n`);
+    for (const [reason, entries] of groups) {
+      const byGateway = new Map<string, number>();
+      for (const entry of entries) byGateway.set(entry.gateway, (byGateway.get(entry.gateway) ?? 0) + 1);
+      const gateways = [...byGateway.entries()].map(([gateway, count]) => `${gateway} ${count}`).join(', ');
+      io.stdout(`\n${reason}: ${entries.length} (${gateways})\n`);
+      for (const entry of entries.slice(0, SHOWN_PER_REASON)) {
+        const gateway = entry.requestedGateway
+          ? `${entry.gateway} (${entry.requestedGateway})`
+          : entry.gateway;
+        io.stdout(
+          `  ${entry.at}  ${gateway}  ${entry.status}  request ${entry.requestId}  from ${entry.sourceIp ?? '-'}  ` +
+            `body ${entry.bodyBytes} B sha256 ${entry.bodySha256.slice(0, 16)}  headers ${entry.headerNames.join(',') || '-'}\n`,
+        );
+      }
+      if (entries.length > SHOWN_PER_REASON) {
+        io.stdout(`  ... and ${entries.length - SHOWN_PER_REASON} more (--json shows all)\n`);
+      }
+    }
+  } finally {
+    source.close();
+  }
+}
+
+function parseSince(text: string): Date {
+  if (/^\d+[smhd]$/.test(text.trim())) return parseDuration(text);
+  const at = new Date(text);
+  if (Number.isNaN(at.getTime()))
+    throw new InvalidArgumentError('a duration such as 30m, 2h or 7d, or an ISO time');
+  return at;
+}
+
+function parseGateway(text: string): string {
+  if (text !== 'unknown' && !(GATEWAYS as readonly string[]).includes(text)) {
+    throw new InvalidArgumentError(`one of ${GATEWAYS.join(', ')}, unknown`);
+  }
+  return text;
+}
+
+/** Adds `rejects` to the program. */
+export function registerRejects(program: Command, io: CliIo): void {
+  const rejects = program.command('rejects').summary('webhooks ingest refused, kept for diagnosis');
+  rejects
+    .command('list')
+    .summary('refused webhooks, grouped by reason')
+    .description(
+      'Refused webhooks (bad or missing signatures, unknown gateways, oversized or empty bodies, ...), grouped by reason: ' +
+        'time, gateway, status, request id, source IP, body size and hash, header names. Never a secret, a signature or a body.',
+    )
+    .option('--gateway <gateway>', 'one gateway (or "unknown" for routes that named none)', parseGateway)
+    .option('--reason <reason>', 'one refusal reason, e.g. invalid_signature')
+    .option(
+      '--since <when>',
+      'a duration such as 30m, 2h, 7d, or an ISO time',
+      parseSince,
+      parseDuration('24h'),
+    )
+    .option('--json', 'print JSON')
+    .option('--stack <name>', 'a deployed payhook stack (default: the local stack)')
+    .option('--region <region>', "the deployed stack's region")
+    .option('--profile <profile>', 'the AWS profile to use')
+    .action((options: ListOptions) => list(io, options));
+}

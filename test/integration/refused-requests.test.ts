@@ -1,0 +1,75 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEV_SECRETS_FILE } from '../../events/index.js';
+import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
+import { ADAPTERS } from '../../lambdas/gateways/registry.js';
+import { parseGatewaySettings } from '../../lambdas/gateways/settings.js';
+import { createIngestHandler } from '../../lambdas/intake/api-gateway.js';
+import { RefusedRequestRecorder } from '../../lambdas/intake/refused-requests.js';
+import { FileSecretStore } from '../../lambdas/secrets/gateway-secrets.js';
+import { DynamoRefusedRequestStore } from '../../lambdas/store/dynamodb-refused-requests.js';
+import type { TableNames } from '../../local/tables.js';
+import { apiGatewayEvent, recordingLog } from '../support/api-gateway.js';
+import { type DynamoEmulator, startDynamoEmulator } from '../support/dynamodb-emulator.js';
+import { RecordingQueue } from '../support/fakes.js';
+import { GATEWAY_CASES, signedSample } from '../support/gateway-cases.js';
+
+let dynamo: DynamoEmulator;
+let tables: TableNames;
+let store: DynamoRefusedRequestStore;
+
+beforeAll(async () => {
+  dynamo = await startDynamoEmulator();
+  tables = await dynamo.createTables('refusals-test');
+  store = new DynamoRefusedRequestStore(createDocumentClient(dynamo.client), { tableName: tables.rejects });
+});
+
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+const stripe = GATEWAY_CASES.find((gatewayCase) => gatewayCase.gateway === 'stripe');
+
+describe('Refused requests kept in DynamoDB (dynalite)', () => {
+  it('records a refused webhook without its signature or body, and nothing for an accepted one', async () => {
+    if (!stripe) throw new Error('stripe case missing');
+    const queue = new RecordingQueue();
+    const handler = createIngestHandler(
+      {
+        adapters: ADAPTERS,
+        settings: parseGatewaySettings(undefined),
+        secrets: new FileSecretStore(DEV_SECRETS_FILE),
+        queue,
+        maxBodyBytes: 262_144,
+        refusals: new RefusedRequestRecorder(store, recordingLog()),
+      },
+      recordingLog(),
+    );
+    const signed = signedSample(stripe);
+    const forgedSignature = `t=${Math.floor(Date.now() / 1000)},v1=${'a'.repeat(64)}`;
+    const since = new Date(Date.now() - 1000);
+    const refused = await handler(
+      apiGatewayEvent('stripe', signed.body, { ...signed.headers, 'stripe-signature': forgedSignature }),
+    );
+    const accepted = await handler(apiGatewayEvent('stripe', signed.body, { ...signed.headers }));
+    const unknown = await handler(apiGatewayEvent('paypal', signed.body, { ...signed.headers }));
+    expect([refused.statusCode, accepted.statusCode, unknown.statusCode]).toEqual([401, 200, 404]);
+
+    const stored = await store.list({ since });
+    expect(stored.map((entry) => [entry.gateway, entry.reason, entry.status])).toEqual([
+      ['stripe', 'invalid_signature', 401],
+      ['unknown', 'unknown_gateway', 404],
+    ]);
+    expect(stored[1]?.requestedGateway).toBe('paypal');
+    expect(await store.list({ since, gateway: 'stripe' })).toHaveLength(1);
+    expect(await store.list({ since: new Date(Date.now() + 60_000) })).toEqual([]);
+
+    const { Items = [] } = await dynamo.client.send(new ScanCommand({ TableName: tables.rejects }));
+    const raw = JSON.stringify(Items);
+    expect(raw).not.toContain('a'.repeat(64));
+    expect(raw).not.toContain(signed.body.slice(0, 40));
+    // Kept for the default 7 days, then DynamoDB's TTL removes it.
+    const expiresAt = Number(Items[0]?.expiresAt?.N);
+    expect(expiresAt - Math.floor(Date.parse(String(Items[0]?.at?.S)) / 1000)).toBe(7 * 86_400);
+  });
+});
