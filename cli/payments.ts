@@ -54,15 +54,17 @@ export function formatPayment(gateway: GatewayName, view: PaymentView): string {
   if (view.expected !== null) fields.push(['expected', money(view.expected)]);
   if (view.refunded !== null) fields.push(['refunded', money(view.refunded)]);
   if (view.pendingSince !== null) fields.push(['pending since', view.pendingSince]);
-  const history = columns(
-    view.history.map((entry) => [
+  // The request id is ingest's (API Gateway's): the key to that webhook's log lines, from ingest to consumer.
+  const history = columns([
+    ['received', 'event type', 'event id', 'change', 'request id'],
+    ...view.history.map((entry) => [
       entry.receivedAt,
       entry.eventType,
       entry.eventId,
       transitionOrNote(entry),
       entry.requestId,
     ]),
-  );
+  ]);
   const count = view.history.length;
   return [
     `${ADAPTERS[gateway].displayName} payment ${view.paymentKey}`,

@@ -17,6 +17,7 @@ import type { StructuredLog } from '../common/log.js';
 import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
 import { MESSAGE_ATTRIBUTES, METRICS } from '../definitions.js';
 import { ImpossibleEventError } from '../domain/payment.js';
+import { paymentEventId } from '../domain/payment-event.js';
 import {
   GATEWAYS,
   type GatewayName,
@@ -248,16 +249,27 @@ export function createConsumer(deps: ConsumerDependencies) {
   async function handleRecord(record: SQSRecord): Promise<void> {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
     // The event id, read from the attribute ingest sets, so failure lines can be followed back to the webhook.
-    const context = {
+    const gateway = record.messageAttributes?.[MESSAGE_ATTRIBUTES.gateway]?.stringValue ?? 'unknown';
+    // Gateway, event id, reference and ingest's request id on every line, so one search follows a webhook from
+    // ingest to its payment event; read from the message attributes until the body is parsed.
+    let context: Record<string, unknown> = {
       messageId: record.messageId,
       receiveCount,
+      gateway,
       eventId: record.messageAttributes?.[MESSAGE_ATTRIBUTES.eventId]?.stringValue,
+      requestId: record.messageAttributes?.[MESSAGE_ATTRIBUTES.requestId]?.stringValue,
     };
-    const gateway = record.messageAttributes?.[MESSAGE_ATTRIBUTES.gateway]?.stringValue ?? 'unknown';
     const sentAt = Number(record.attributes.SentTimestamp);
     if (Number.isFinite(sentAt)) metrics.add(METRICS.queueDelay, gateway, Math.max(0, Date.now() - sentAt));
     try {
       const event = parseQueueMessage(record.body);
+      context = {
+        ...context,
+        gateway: event.gateway,
+        eventId: event.eventId,
+        ...(event.reference !== undefined && { reference: event.reference }),
+        requestId: event.requestId,
+      };
       const run = apply.get(event.gateway);
       if (!run) throw new InvalidMessageError(`no consumer for gateway ${event.gateway}`, 'unknown_gateway');
       const json = webhookEventToJson(event);
@@ -281,20 +293,19 @@ export function createConsumer(deps: ConsumerDependencies) {
         await deps.confirmClaim(event.gateway, result.paymentKey).catch((error: unknown) =>
           deps.log.warn('could not confirm the claim at once; the reconciler will', {
             ...context,
-            gateway: event.gateway,
-            eventId: event.eventId,
             error: (error as Error).message,
           }),
         );
       }
       deps.log.info('event processed', {
         ...context,
-        gateway: event.gateway,
-        eventId: event.eventId,
-        reference: event.reference,
-        requestId: event.requestId,
-        outcome: result.outcome,
-        ...(result.transition && { from: result.transition.from, to: result.transition.to }),
+        outcome: duplicate ? 'duplicate' : result.outcome,
+        ...(result.transition && {
+          from: result.transition.from,
+          to: result.transition.to,
+          // The id the payment event was published with: the last link from webhook to downstream consumers.
+          paymentEventId: paymentEventId(event.gateway, event.eventId, result.transition.to),
+        }),
       });
     } catch (error) {
       const failure = classifyFailure(error);

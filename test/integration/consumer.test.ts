@@ -559,6 +559,28 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     expect(lifetimes[1]).toBeLessThan(500_010);
   });
 
+  it('follows one webhook in the logs: every line carries gateway, event id, reference and request id', async () => {
+    const { send, drainQueue, publisher, log } = harness();
+    const reference = uniqueReference();
+    const succeeded = event('payment.succeeded', reference);
+    publisher.failNext(1);
+    await send(succeeded);
+    await drainQueue();
+    const lines = log.lines.filter((line) => line.fields.eventId === succeeded.eventId);
+    expect(lines.map((line) => line.message)).toEqual(['event failed; will retry', 'event processed']);
+    for (const line of lines) {
+      expect(line.fields).toMatchObject({
+        gateway: 'paystack',
+        eventId: succeeded.eventId,
+        reference,
+        requestId: succeeded.requestId,
+      });
+    }
+    // The processed line names the payment event it published: the link to downstream consumers.
+    const [published] = await publisher.published();
+    expect(lines[1]?.fields.paymentEventId).toBe(published?.id);
+  });
+
   it('keeps low-priority events without a payment out of the payments table', async () => {
     const { send, drainQueue, publisher, log } = harness('low');
     const { reference: _reference, ...subscription } = event('other', 'unused', {

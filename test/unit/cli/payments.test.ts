@@ -84,6 +84,7 @@ describe('payhook payments show', () => {
         '  updated     2026-11-21T08:00:03.000Z',
         '  refunded    1000.00 NGN',
         'history (3 events):',
+        '  received                  event type        event id                      change                           request id',
         '  2026-11-20T10:15:20.000Z  charge.success    charge.success:302961         (new) -> succeeded               req-aaa',
         '  2026-11-20T10:16:00.000Z  charge.success    charge.success:302961:replay  already succeeded                req-bbb',
         '  2026-11-21T08:00:03.000Z  refund.processed  refund.processed:RFD-1001-1   succeeded -> partially_refunded  req-ccc',
