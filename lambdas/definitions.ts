@@ -256,8 +256,8 @@ export const METRICS_NAMESPACE = 'payhook';
 export const METRICS = {
   /** Ingest: every request, split by outcome (`accepted`, a refusal reason, or a 5xx reason). */
   webhookRequests: { name: 'WebhookRequests', unit: 'Count', dimension: 'outcome' },
-  /** Ingest: body size of every request. */
-  webhookBodyBytes: { name: 'WebhookBodyBytes', unit: 'Bytes', dimension: 'outcome' },
+  /** Ingest: body size of every request (per gateway only: each dimension value is a metric CloudWatch bills monthly). */
+  webhookBodyBytes: { name: 'WebhookBodyBytes', unit: 'Bytes', dimension: undefined },
   /** Ingest: from receipt to the events durably queued (accepted requests only). */
   timeToQueue: { name: 'TimeToQueue', unit: 'Milliseconds', dimension: undefined },
   /** Consumers: what applying each event did (`applied`, `unchanged`, `out_of_order`, `duplicate`, `no_payment`). */

@@ -98,7 +98,7 @@ function recordMetrics(
 ): void {
   const outcome = result.outcome === 'accepted' ? 'accepted' : result.reason;
   metrics.add(METRICS.webhookRequests, gateway, 1, outcome);
-  metrics.add(METRICS.webhookBodyBytes, gateway, bodyBytes, outcome);
+  metrics.add(METRICS.webhookBodyBytes, gateway, bodyBytes);
   if (result.outcome === 'accepted') metrics.add(METRICS.timeToQueue, gateway, elapsedMs);
   metrics.flush();
 }

@@ -40,33 +40,34 @@ describe('EmfMetrics (Powertools Metrics, embedded metric format)', () => {
     const lines = emfLines(() => {
       metrics.add(METRICS.webhookRequests, 'stripe', 1, 'accepted');
       metrics.add(METRICS.webhookRequests, 'stripe', 1, 'accepted');
-      metrics.add(METRICS.webhookBodyBytes, 'stripe', 700, 'accepted');
+      metrics.add(METRICS.webhookBodyBytes, 'stripe', 700);
       metrics.add(METRICS.webhookRequests, 'stripe', 1, 'invalid_signature');
       metrics.add(METRICS.timeToQueue, 'stripe', 12.5);
       metrics.flush();
     });
     expect(lines).toHaveLength(3);
-    const [accepted, refused, timing] = lines as [
+    const [accepted, sizes, refused] = lines as [
       Record<string, unknown>,
       Record<string, unknown>,
       Record<string, unknown>,
     ];
     expect(blobOf(accepted).Namespace).toBe(METRICS_NAMESPACE);
     expect(blobOf(accepted).Dimensions).toEqual([['service', 'gateway', 'outcome']]);
-    expect(blobOf(accepted).Metrics).toEqual([
-      { Name: 'WebhookRequests', Unit: 'Count' },
-      { Name: 'WebhookBodyBytes', Unit: 'Bytes' },
-    ]);
+    expect(blobOf(accepted).Metrics).toEqual([{ Name: 'WebhookRequests', Unit: 'Count' }]);
     expect(accepted).toMatchObject({
       service: 'payhook-ingest',
       gateway: 'stripe',
       outcome: 'accepted',
       WebhookRequests: 2,
-      WebhookBodyBytes: 700,
     });
+    // Sizes and times share the gateway-only dimension set: one line.
+    expect(blobOf(sizes).Dimensions).toEqual([['service', 'gateway']]);
+    expect(blobOf(sizes).Metrics).toEqual([
+      { Name: 'WebhookBodyBytes', Unit: 'Bytes' },
+      { Name: 'TimeToQueue', Unit: 'Milliseconds' },
+    ]);
+    expect(sizes).toMatchObject({ gateway: 'stripe', WebhookBodyBytes: 700, TimeToQueue: 12.5 });
     expect(refused).toMatchObject({ outcome: 'invalid_signature', WebhookRequests: 1 });
-    expect(blobOf(timing).Dimensions).toEqual([['service', 'gateway']]);
-    expect(timing).toMatchObject({ gateway: 'stripe', TimeToQueue: 12.5 });
   });
 
   it('writes nothing when nothing was added, and starts again after each flush', () => {
