@@ -79,13 +79,48 @@ const ITEM_CALLS = new Set([
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 
 type AttributeValue = Record<string, unknown>;
-type Item = Record<string, AttributeValue>;
+type Item = Record<string, unknown>;
 
-/** DynamoDB's item size: attribute names plus values (strings and binary by length, numbers about 1 byte per 2 digits). */
-export function itemBytes(item: Item | undefined): number {
+const TYPES = new Set(['S', 'N', 'B', 'BOOL', 'NULL', 'SS', 'NS', 'BS', 'L', 'M']);
+
+/** `{ S: 'x' }` rather than `'x'`: the low-level client's shape, not the document client's plain values. */
+function isAttributeValue(value: unknown): value is AttributeValue {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array)
+    return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && TYPES.has(keys[0] as string);
+}
+
+/** A plain value's size as DynamoDB counts it once marshalled (the document client's items reach us unmarshalled). */
+function plainBytes(value: unknown): number {
+  if (value === null || value === undefined || typeof value === 'boolean') return 1;
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number' || typeof value === 'bigint') {
+    return Math.ceil(String(value).replace(/^-|\./g, '').length / 2) + 1;
+  }
+  if (value instanceof Uint8Array) return value.length;
+  if (value instanceof Set) return [...value].reduce<number>((sum, element) => sum + plainBytes(element), 0);
+  if (Array.isArray(value))
+    return 3 + value.reduce<number>((sum, element) => sum + 1 + plainBytes(element), 0);
+  return (
+    3 +
+    Object.entries(value as Record<string, unknown>).reduce(
+      (sum, [name, element]) => sum + 1 + Buffer.byteLength(name) + plainBytes(element),
+      0,
+    )
+  );
+}
+
+/**
+ * DynamoDB's item size: attribute names plus values (strings and binary by length, numbers about 1 byte per 2
+ * digits), whether the item is marshalled (`{ S: 'x' }`) or plain, as the document client passes it.
+ */
+export function itemBytes(item: Record<string, unknown> | undefined): number {
   if (!item) return 0;
   let bytes = 0;
-  for (const [name, value] of Object.entries(item)) bytes += Buffer.byteLength(name) + valueBytes(value);
+  for (const [name, value] of Object.entries(item)) {
+    bytes += Buffer.byteLength(name) + (isAttributeValue(value) ? valueBytes(value) : plainBytes(value));
+  }
   return bytes;
 }
 
@@ -113,7 +148,7 @@ function valueBytes(value: AttributeValue): number {
     case 'M':
       return (
         3 +
-        Object.entries(inner as Item).reduce(
+        Object.entries(inner as Record<string, AttributeValue>).reduce(
           (sum, [name, element]) => sum + 1 + Buffer.byteLength(name) + valueBytes(element),
           0,
         )
@@ -243,8 +278,8 @@ export function countCalls(
         throw error;
       }
     },
-    // After the document client's marshalling (initialize step) and before serialisation: inputs and outputs are
-    // plain DynamoDB/SQS shapes here.
+    // Before serialisation. The document client's commands may still hold plain values here (its marshalling runs
+    // just before the serializer), so item sizes accept both shapes.
     { step: 'serialize', priority: 'high', name: 'payhookBenchCallCounter' },
   );
 }

@@ -91,9 +91,11 @@ const SHOWN_PER_REASON = 20;
 async function list(io: CliIo, options: ListOptions): Promise<void> {
   const source = await sourceOf(io, options);
   try {
-    const found = (
-      await source.store.list({ since: options.since, ...(options.gateway && { gateway: options.gateway }) })
-    ).filter((entry) => options.reason === undefined || entry.reason === options.reason);
+    const { items: found, truncated } = await source.store.list({
+      since: options.since,
+      ...(options.gateway && { gateway: options.gateway }),
+      ...(options.reason && { reason: options.reason }),
+    });
     const groups = groupByReason(found);
     if (options.json) {
       io.stdout(
@@ -102,6 +104,7 @@ async function list(io: CliIo, options: ListOptions): Promise<void> {
             target: source.label,
             since: options.since.toISOString(),
             total: found.length,
+            truncated,
             reasons: groups.map(([reason, entries]) => ({
               reason,
               count: entries.length,
@@ -115,6 +118,11 @@ async function list(io: CliIo, options: ListOptions): Promise<void> {
       return;
     }
     io.stdout(`${source.label}: ${found.length} refused request(s) since ${options.since.toISOString()}\n`);
+    if (truncated.length > 0) {
+      io.stdout(
+        `(only the newest 1000 per gateway for ${truncated.join(', ')}: narrow with --since or --reason for older ones)\n`,
+      );
+    }
     for (const [reason, entries] of groups) {
       const byGateway = new Map<string, number>();
       for (const entry of entries) byGateway.set(entry.gateway, (byGateway.get(entry.gateway) ?? 0) + 1);

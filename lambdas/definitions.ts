@@ -274,7 +274,10 @@ export const METRICS = {
   paymentsChecked: { name: 'ReconcilerPaymentsChecked', unit: 'Count', dimension: undefined },
   /** Reconciler: payments it moved (events queued), by the status they move to: webhooks that never came. */
   paymentsMoved: { name: 'ReconcilerPaymentsMoved', unit: 'Count', dimension: 'status' },
-  /** Reconciler: payments it settled (moved to succeeded or failed) that no webhook had: lost webhooks. */
+  /**
+   * Reconciler: payments it found paid that no webhook had told us about: lost webhooks. Not confirmations of an
+   * unverified claim (a webhook came), nor failures (some gateways send no failure webhook at all).
+   */
   paymentsSettled: { name: 'ReconcilerPaymentsSettled', unit: 'Count', dimension: undefined },
   /** Reconciler: payments still pending after the check. */
   paymentsStillPending: { name: 'ReconcilerStillPending', unit: 'Count', dimension: undefined },

@@ -56,7 +56,7 @@ export interface PayhookConfig {
   readonly quietMinutes?: Readonly<Partial<Record<GatewayName, number>>>;
   /** Alarm when the high-priority queue's p95 delay exceeds this many seconds. @default 60 */
   readonly highQueueDelaySeconds?: number;
-  /** Alarm when the reconciler settles more payments than this in an hour (webhooks that never came). @default 0 */
+  /** Alarm when the reconciler finds more payments paid than this in an hour that no webhook announced. @default 0 */
   readonly lostWebhooksPerHour?: number;
   /** Days a refused webhook request is kept for diagnosis (`payhook rejects list`). @default 7 */
   readonly rejectsTtlDays?: number;

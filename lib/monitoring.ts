@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { METRICS, PRIORITIES, type Priority } from '../lambdas/definitions.js';
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
 import type { PayhookFunction } from './payhook-function.js';
-import { combined, payhookMetric, SERVICES } from './payhook-metrics.js';
+import { combined, metricsNamespace, payhookMetric, SERVICES } from './payhook-metrics.js';
 import type { PriorityPipeline } from './priority-pipeline.js';
 import type { WebhookApi } from './webhook-api.js';
 
@@ -35,7 +35,7 @@ export interface MonitoringProps {
   readonly quietMinutes?: Readonly<Partial<Record<GatewayName, number>>>;
   /** p95 delay (seconds) of messages on the high-priority queue above which to alarm. @default 60 */
   readonly highQueueDelaySeconds?: number;
-  /** Payments the reconciler settled (succeeded or failed) in an hour above which to alarm. @default 0 */
+  /** Payments the reconciler found paid with no webhook, in an hour, above which to alarm. @default 0 */
   readonly lostWebhooksPerHour?: number;
 }
 
@@ -222,6 +222,7 @@ export class Monitoring extends Construct {
     readonly signature: Map<GatewayName, cloudwatch.Alarm>;
     readonly quiet: Map<GatewayName, cloudwatch.Alarm>;
   } {
+    const namespace = metricsNamespace(Stack.of(this).stackName);
     const signature = new Map<GatewayName, cloudwatch.Alarm>();
     const quiet = new Map<GatewayName, cloudwatch.Alarm>();
     const failures = props.signatureFailures ?? DEFAULT_SIGNATURE_FAILURES;
@@ -231,6 +232,7 @@ export class Monitoring extends Construct {
         alarm(
           `${gateway}-signature-failures`,
           payhookMetric(
+            namespace,
             METRICS.webhookRequests,
             { service: SERVICES.ingest, gateway, detail: 'invalid_signature' },
             { statistic: 'Sum', period: Duration.minutes(failures.minutes) },
@@ -243,11 +245,13 @@ export class Monitoring extends Construct {
       );
       const minutes = props.quietMinutes?.[gateway];
       if (minutes === undefined) continue;
-      // Whole hours past the first hour, so the alarm's evaluation range stays within CloudWatch's one day.
-      const periodMinutes = minutes <= 60 ? minutes : 60;
-      const periods = Math.ceil(minutes / periodMinutes);
+      // Periods of at most an hour, all of which must be silent: their sum is the quiet time asked for (rounded up
+      // to whole minutes per period), within CloudWatch's one-day evaluation range.
+      const periods = Math.ceil(minutes / 60);
+      const periodMinutes = Math.ceil(minutes / periods);
       const silent = new cloudwatch.Alarm(this, `${gateway}-quiet`, {
         metric: payhookMetric(
+          namespace,
           METRICS.webhookRequests,
           { service: SERVICES.ingest, gateway, detail: 'accepted' },
           { statistic: 'Sum', period: Duration.minutes(periodMinutes) },
@@ -274,6 +278,7 @@ export class Monitoring extends Construct {
           'MAX',
           gateways.map((gateway) =>
             payhookMetric(
+              namespace,
               METRICS.queueDelay,
               { service: SERVICES.consumer('high'), gateway },
               { statistic: 'p95', period: Duration.minutes(5) },
@@ -292,16 +297,17 @@ export class Monitoring extends Construct {
           'SUM',
           gateways.map((gateway) =>
             payhookMetric(
+              namespace,
               METRICS.paymentsSettled,
               { service: SERVICES.reconciler, gateway },
               { statistic: 'Sum', period: Duration.hours(1) },
             ),
           ),
-          'payments settled by the reconciler (lost webhooks)',
+          'payments found paid by the reconciler (lost webhooks)',
           Duration.hours(1),
         ),
         perHour,
-        `payhook: the reconciler settled more than ${perHour} payment(s) in an hour that no webhook had: ` +
+        `payhook: the reconciler found more than ${perHour} payment(s) paid in an hour that no webhook had announced: ` +
           'webhooks are being lost (endpoint disabled at a gateway? refused requests?)',
       );
     }
@@ -317,10 +323,12 @@ export class Monitoring extends Construct {
     },
   ): void {
     if (gateways.length === 0) return;
+    const namespace = metricsNamespace(Stack.of(this).stackName);
     const fiveMinutes = Duration.minutes(5);
     const requests = (detail: string) =>
       gateways.map((gateway) =>
         payhookMetric(
+          namespace,
           METRICS.webhookRequests,
           { service: SERVICES.ingest, gateway, detail },
           { statistic: 'Sum', period: fiveMinutes, label: gateway },
@@ -351,6 +359,7 @@ export class Monitoring extends Construct {
             'MAX',
             gateways.map((gateway) =>
               payhookMetric(
+                namespace,
                 METRICS.queueDelay,
                 { service: SERVICES.consumer(priority), gateway },
                 { statistic: 'p95', period: fiveMinutes },
@@ -369,6 +378,7 @@ export class Monitoring extends Construct {
             'SUM',
             gateways.map((gateway) =>
               payhookMetric(
+                namespace,
                 METRICS.paymentsMoved,
                 { service: SERVICES.reconciler, gateway, detail: status },
                 { statistic: 'Sum', period: Duration.hours(1) },

@@ -1,10 +1,10 @@
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../lambdas/definitions.js';
+import { metricsNamespace } from './payhook-metrics.js';
 
 export interface PayhookFunctionProps {
   /** The handler module, e.g. `lambdas/ingest.ts` (its `handler` export). */
@@ -55,7 +55,7 @@ export class PayhookFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
         // Custom metrics (embedded metric format, written to stdout) land in this CloudWatch namespace.
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(Stack.of(this).stackName),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

@@ -6,7 +6,16 @@ import { METRICS_NAMESPACE, type MetricDefinition } from '../lambdas/definitions
  * payhook's custom metrics as CloudWatch metrics, with exactly the dimensions the functions emit (`lambdas/common/
  * metrics.ts`): `service` (the function's POWERTOOLS_SERVICE_NAME), `gateway`, and the metric's one extra dimension.
  */
+/**
+ * The CloudWatch namespace of one deployment's metrics: `payhook/<stack>`, so two deployments in one account (staging
+ * and production) never share a metric, and neither's alarms hear the other's traffic.
+ */
+export function metricsNamespace(stackName: string): string {
+  return `${METRICS_NAMESPACE}/${stackName}`;
+}
+
 export function payhookMetric(
+  namespace: string,
   definition: MetricDefinition,
   dimensions: { readonly service: string; readonly gateway: string; readonly detail?: string },
   options: { readonly statistic: string; readonly period: Duration; readonly label?: string },
@@ -18,7 +27,7 @@ export function payhookMetric(
     dimensionsMap[definition.dimension] = dimensions.detail;
   }
   return new cloudwatch.Metric({
-    namespace: METRICS_NAMESPACE,
+    namespace,
     metricName: definition.name,
     dimensionsMap,
     statistic: options.statistic,

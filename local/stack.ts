@@ -309,7 +309,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const definition = PRIORITY_QUEUES[priority];
     const workers = Math.max(1, Math.min(definition.maxConcurrency, options.workersPerQueue ?? 2));
     for (let worker = 0; worker < workers; worker += 1) {
-      const consumer = consumerFor(priority);
+      let consumer = consumerFor(priority);
       pollers.push(
         (async () => {
           while (polling) {
@@ -323,6 +323,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
                 timeoutMs: definition.consumerTimeoutSeconds * 1000,
               });
               if (result.timedOut) {
+                // Lambda would stop that environment; here the abandoned invocation runs on in the background, so
+                // the poller takes a fresh consumer (a new environment) rather than share state with it.
+                consumer = consumerFor(priority);
                 report(
                   `consumer ${priority}#${worker} timed out after ${definition.consumerTimeoutSeconds} s with ${result.received} message(s); they come back after the queue's visibility timeout`,
                 );

@@ -41,8 +41,8 @@ export function createSecretsManagerClient(): SecretsManagerClient {
 }
 
 /**
- * DynamoDB for ingest's record of refused requests: best effort, so one short attempt; a slow table must not delay
- * the gateway's answer by more than half a second.
+ * DynamoDB for ingest's record of refused requests: best effort, so one short attempt; a slow table delays the
+ * gateway's answer by at most the connection and request timeouts (0.8 s).
  */
 export function createRefusalsDynamoDbClient(): DynamoDBClient {
   return new DynamoDBClient({

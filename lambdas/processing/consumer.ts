@@ -80,6 +80,20 @@ function rootCause(error: unknown): unknown {
   return current;
 }
 
+/**
+ * A transient failure's class for the metrics: a short fixed list, since each value is a metric CloudWatch bills
+ * monthly. The error's own name stays in the log line and the DLQ message.
+ */
+export function transientClass(errorName: string): string {
+  if (/Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|TooManyRequests|SlowDown/.test(errorName)) {
+    return 'throttled';
+  }
+  if (/Timeout|TimedOut|ECONNRESET|ECONNREFUSED|NetworkingError/i.test(errorName)) return 'network';
+  if (/Internal|ServiceUnavailable|ServerError|Unavailable/.test(errorName)) return 'aws_5xx';
+  if (errorName.startsWith('Idempotency')) return 'idempotency_store';
+  return 'other';
+}
+
 export function classifyFailure(error: unknown): Failure {
   const cause = rootCause(error);
   const message = cause instanceof Error ? cause.message : String(cause);
@@ -121,7 +135,7 @@ export function classifyFailure(error: unknown): Failure {
     message: `${name}: ${message}`,
     permanent: false,
     inProgress: false,
-    metricClass: name,
+    metricClass: transientClass(name),
   };
 }
 
@@ -300,12 +314,14 @@ export function createConsumer(deps: ConsumerDependencies) {
       deps.log.info('event processed', {
         ...context,
         outcome: duplicate ? 'duplicate' : result.outcome,
-        ...(result.transition && {
-          from: result.transition.from,
-          to: result.transition.to,
-          // The id the payment event was published with: the last link from webhook to downstream consumers.
-          paymentEventId: paymentEventId(event.gateway, event.eventId, result.transition.to),
-        }),
+        // A duplicate published nothing: its cached transition would make a search find two publishers.
+        ...(!duplicate &&
+          result.transition && {
+            from: result.transition.from,
+            to: result.transition.to,
+            // The id the payment event was published with: the last link from webhook to downstream consumers.
+            paymentEventId: paymentEventId(event.gateway, event.eventId, result.transition.to),
+          }),
       });
     } catch (error) {
       const failure = classifyFailure(error);
@@ -346,8 +362,11 @@ export function createConsumer(deps: ConsumerDependencies) {
     // A processor per invocation: it keeps the batch's successes and failures on itself, so one shared by concurrent
     // invocations (the local stack's pollers) would report another batch's failures and delete failed records.
     try {
+      // A batch whose every record failed is reported record by record like any other, not thrown: each failure
+      // here is already handled (backed off or dead-lettered), and a throw would count as a function error.
       return await processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
         context,
+        throwOnFullBatchFailure: false,
       });
     } finally {
       metrics.flush();

@@ -172,8 +172,10 @@ export async function checkPayment(
     tally.queued[kind] = (tally.queued[kind] ?? 0) + 1;
     // payment.succeeded -> succeeded: the status the queued event moves the payment to.
     metrics.add(METRICS.paymentsMoved, gateway, 1, kind.slice(kind.indexOf('.') + 1));
-    if (kind === 'payment.succeeded' || kind === 'payment.failed')
+    // Money found that no webhook announced; a confirmed claim had its webhook, and failures are often never sent.
+    if (kind === 'payment.succeeded' && !payment.awaitingConfirmation) {
       metrics.add(METRICS.paymentsSettled, gateway, 1);
+    }
   };
   const count = (kind: string) => {
     const forGateway = tally.errors[gateway] ?? {};
@@ -251,6 +253,15 @@ export async function checkPayment(
  * across gateways, within the run's budget, each checked with {@link checkPayment}.
  */
 export async function reconcile(deps: ReconcileDependencies, runId: string): Promise<ReconcileReport> {
+  try {
+    return await reconcileRun(deps, runId);
+  } finally {
+    // Written even when the run fails part-way, so its counts are not carried into the next run.
+    deps.metrics?.flush();
+  }
+}
+
+async function reconcileRun(deps: ReconcileDependencies, runId: string): Promise<ReconcileReport> {
   const now = deps.now();
   const before = new Date(now.getTime() - deps.settings.graceSeconds * 1000).toISOString();
   const tally: Tally = { queued: {}, errors: {}, stillPending: 0 };
@@ -279,7 +290,6 @@ export async function reconcile(deps: ReconcileDependencies, runId: string): Pro
     errors: tally.errors,
   };
   deps.log.info('reconciler run', { ...report });
-  deps.metrics?.flush();
   return report;
 }
 

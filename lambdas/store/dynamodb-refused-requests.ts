@@ -6,9 +6,18 @@ import type { RefusedRequest, RefusedRequestStore } from '../intake/refused-requ
 export interface RefusedRequestQuery {
   /** One gateway (or `unknown`); every partition when absent. */
   readonly gateway?: string;
+  /** One refusal reason; filtered in DynamoDB, before the limit. */
+  readonly reason?: string;
   readonly since: Date;
-  /** Most items read per gateway. @default 1000 */
+  /** Most items returned per gateway, newest first. @default 1000 */
   readonly limitPerGateway?: number;
+}
+
+export interface RefusedRequestPage {
+  /** Newest first within each gateway. */
+  readonly items: RefusedRequest[];
+  /** Gateways with more matching items than the limit (their oldest were left out). */
+  readonly truncated: string[];
 }
 
 /** The refused-requests table: one partition per gateway, sorted by time; items expire after the TTL. */
@@ -33,36 +42,53 @@ export class DynamoRefusedRequestStore implements RefusedRequestStore {
     );
   }
 
-  /** Refused requests since `since`, oldest first within each gateway. */
-  async list(query: RefusedRequestQuery): Promise<RefusedRequest[]> {
+  /**
+   * Refused requests since `since`, newest first within each gateway, at most `limitPerGateway` each: during a flood
+   * the newest are the ones on-call needs, and `truncated` says where older ones were left out.
+   */
+  async list(query: RefusedRequestQuery): Promise<RefusedRequestPage> {
     const partitions = query.gateway ? [query.gateway] : [...GATEWAYS, 'unknown'];
     const limit = query.limitPerGateway ?? 1000;
-    const found: RefusedRequest[] = [];
+    const items: RefusedRequest[] = [];
+    const truncated: string[] = [];
     for (const gateway of partitions) {
       let startKey: Record<string, unknown> | undefined;
-      let read = 0;
+      let kept = 0;
       do {
         const page = await this.client.send(
           new QueryCommand({
             TableName: this.options.tableName,
             KeyConditionExpression: '#gateway = :gateway AND #sk >= :since',
+            ...(query.reason !== undefined && { FilterExpression: '#reason = :reason' }),
             ExpressionAttributeNames: {
               '#gateway': REJECTS_TABLE.partitionKey,
               '#sk': REJECTS_TABLE.sortKey,
+              ...(query.reason !== undefined && { '#reason': 'reason' }),
             },
-            ExpressionAttributeValues: { ':gateway': gateway, ':since': query.since.toISOString() },
-            Limit: Math.min(limit - read, 500),
+            ExpressionAttributeValues: {
+              ':gateway': gateway,
+              ':since': query.since.toISOString(),
+              ...(query.reason !== undefined && { ':reason': query.reason }),
+            },
+            ScanIndexForward: false,
             ...(startKey && { ExclusiveStartKey: startKey }),
           }),
         );
-        for (const item of page.Items ?? []) {
+        const pageItems = page.Items ?? [];
+        const taken = pageItems.slice(0, limit - kept);
+        for (const item of taken) {
           const { [REJECTS_TABLE.sortKey]: _sk, [REJECTS_TABLE.ttlAttribute]: _ttl, ...refused } = item;
-          found.push(refused as RefusedRequest);
+          items.push(refused as RefusedRequest);
         }
-        read += page.Items?.length ?? 0;
+        kept += taken.length;
+        if (kept >= limit) {
+          // Items left on this page, or another page to read: older ones were left out (or may have been).
+          if (taken.length < pageItems.length || page.LastEvaluatedKey) truncated.push(gateway);
+          break;
+        }
         startKey = page.LastEvaluatedKey;
-      } while (startKey && read < limit);
+      } while (startKey);
     }
-    return found;
+    return { items, truncated };
   }
 }

@@ -267,7 +267,7 @@ describe('Construct: PayhookFunction', () => {
           Variables: expect.objectContaining({
             POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^payhook-/),
             POWERTOOLS_LOG_LEVEL: 'INFO',
-            POWERTOOLS_METRICS_NAMESPACE: 'payhook',
+            POWERTOOLS_METRICS_NAMESPACE: 'payhook/shop-prod',
             NODE_OPTIONS: '--enable-source-maps',
           }),
         },
@@ -446,7 +446,8 @@ describe('Construct: Monitoring', () => {
     ).toEqual([...GATEWAYS].sort());
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({
-        Namespace: 'payhook',
+        // Per deployment: a staging stack in the same account never feeds production's alarms.
+        Namespace: 'payhook/shop-prod',
         Statistic: 'Sum',
         Period: 300,
         Threshold: 10,
@@ -498,7 +499,7 @@ describe('Construct: Monitoring', () => {
   });
 
   it('alarms on a quiet gateway only where configured, treating no data as silence', () => {
-    const { template: custom } = synthesise({ quietMinutes: { stripe: 30, razorpay: 180 } });
+    const { template: custom } = synthesise({ quietMinutes: { stripe: 30, razorpay: 180, paystack: 90 } });
     const quiet = Object.values(custom.findResources('AWS::CloudWatch::Alarm'))
       .map((alarm) => alarm.Properties)
       .filter((alarm) => alarm.ComparisonOperator === 'LessThanThreshold');
@@ -508,7 +509,9 @@ describe('Construct: Monitoring', () => {
         alarm,
       ]),
     );
-    expect(Object.keys(byGateway).sort()).toEqual(['razorpay', 'stripe']);
+    expect(Object.keys(byGateway).sort()).toEqual(['paystack', 'razorpay', 'stripe']);
+    // 90 minutes of silence: two 45-minute periods, not two whole hours.
+    expect(byGateway.paystack).toMatchObject({ Period: 2700, EvaluationPeriods: 2, DatapointsToAlarm: 2 });
     expect(byGateway.stripe).toMatchObject({
       MetricName: 'WebhookRequests',
       Period: 1800,

@@ -489,7 +489,7 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     expect(metrics.total(METRICS.eventsProcessed, 'out_of_order')).toBe(1);
     expect(metrics.total(METRICS.transitions, 'succeeded')).toBe(2);
     expect(metrics.total(METRICS.transitions)).toBe(2);
-    expect(metrics.total(METRICS.processingFailures, 'InternalException')).toBe(1);
+    expect(metrics.total(METRICS.processingFailures, 'aws_5xx')).toBe(1);
     // One delay per delivery (five records, one of them delivered twice), every one measured from the send.
     const delays = metrics.added.filter((entry) => entry.name === METRICS.queueDelay.name);
     expect(delays).toHaveLength(5);

@@ -55,14 +55,18 @@ describe('Refused requests kept in DynamoDB (dynalite)', () => {
     const unknown = await handler(apiGatewayEvent('paypal', signed.body, { ...signed.headers }));
     expect([refused.statusCode, accepted.statusCode, unknown.statusCode]).toEqual([401, 200, 404]);
 
-    const stored = await store.list({ since });
+    const { items: stored, truncated } = await store.list({ since });
+    expect(truncated).toEqual([]);
     expect(stored.map((entry) => [entry.gateway, entry.reason, entry.status])).toEqual([
       ['stripe', 'invalid_signature', 401],
       ['unknown', 'unknown_gateway', 404],
     ]);
     expect(stored[1]?.requestedGateway).toBe('paypal');
-    expect(await store.list({ since, gateway: 'stripe' })).toHaveLength(1);
-    expect(await store.list({ since: new Date(Date.now() + 60_000) })).toEqual([]);
+    expect((await store.list({ since, gateway: 'stripe' })).items).toHaveLength(1);
+    expect(
+      (await store.list({ since, reason: 'unknown_gateway' })).items.map((entry) => entry.gateway),
+    ).toEqual(['unknown']);
+    expect((await store.list({ since: new Date(Date.now() + 60_000) })).items).toEqual([]);
 
     const { Items = [] } = await dynamo.client.send(new ScanCommand({ TableName: tables.rejects }));
     const raw = JSON.stringify(Items);
@@ -71,5 +75,27 @@ describe('Refused requests kept in DynamoDB (dynalite)', () => {
     // Kept for the default 7 days, then DynamoDB's TTL removes it.
     const expiresAt = Number(Items[0]?.expiresAt?.N);
     expect(expiresAt - Math.floor(Date.parse(String(Items[0]?.at?.S)) / 1000)).toBe(7 * 86_400);
+  });
+
+  it('lists the newest first and says when older ones were left out by the limit', async () => {
+    const base = Date.parse('2030-05-01T00:00:00Z');
+    for (let minute = 0; minute < 5; minute += 1) {
+      await store.put({
+        gateway: 'paystack',
+        reason: 'missing_signature',
+        status: 401,
+        at: new Date(base + minute * 60_000).toISOString(),
+        requestId: `req-${minute}`,
+        bodySha256: '0'.repeat(64),
+        bodyBytes: 10,
+        headerNames: ['content-type'],
+      });
+    }
+    const page = await store.list({ since: new Date(base), gateway: 'paystack', limitPerGateway: 3 });
+    expect(page.items.map((entry) => entry.requestId)).toEqual(['req-4', 'req-3', 'req-2']);
+    expect(page.truncated).toEqual(['paystack']);
+    const all = await store.list({ since: new Date(base), gateway: 'paystack', limitPerGateway: 5 });
+    expect(all.items).toHaveLength(5);
+    expect(all.truncated).toEqual([]);
   });
 });

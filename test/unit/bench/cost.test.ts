@@ -103,3 +103,19 @@ describe('writeBenchmarksSection', () => {
     expect(readFileSync(file, 'utf8')).not.toContain('old hand-written');
   });
 });
+
+describe('itemBytes on plain values (as the document client passes them)', () => {
+  it('counts a plain item as its marshalled form would', () => {
+    const plain = { pk: 'abc', n: 12345, ok: true, none: null, m: { a: 'xy' }, l: ['x', 'yz'] };
+    const marshalled = {
+      pk: { S: 'abc' },
+      n: { N: '12345' },
+      ok: { BOOL: true },
+      none: { NULL: true },
+      m: { M: { a: { S: 'xy' } } },
+      l: { L: [{ S: 'x' }, { S: 'yz' }] },
+    };
+    expect(itemBytes(plain)).toBe(itemBytes(marshalled));
+    expect(itemBytes({ blob: 'x'.repeat(2500) })).toBe(2504);
+  });
+});

@@ -7,6 +7,7 @@ import {
   backOffSeconds,
   classifyFailure,
   inProgressDelaySeconds,
+  transientClass,
 } from '../../../lambdas/processing/consumer.js';
 import { InvalidMessageError, parseQueueMessage } from '../../../lambdas/processing/queue-message.js';
 
@@ -113,5 +114,21 @@ describe('inProgressDelaySeconds', () => {
         waited += inProgressDelaySeconds(receive, expiry);
       expect(waited, priority).toBeGreaterThan(consumerTimeoutSeconds);
     }
+  });
+});
+
+describe('transientClass', () => {
+  it('folds error names into a short fixed list for the metrics', () => {
+    expect(
+      [
+        'ProvisionedThroughputExceededException',
+        'ThrottlingException',
+        'TimeoutError',
+        'InternalException',
+        'ServiceUnavailable',
+        'IdempotencyPersistenceLayerError',
+        'TypeError',
+      ].map(transientClass),
+    ).toEqual(['throttled', 'throttled', 'network', 'aws_5xx', 'aws_5xx', 'idempotency_store', 'other']);
   });
 });
