@@ -166,6 +166,8 @@ export const MESSAGE_ATTRIBUTES = {
   firstFailedAt: 'firstFailedAt',
   receiveCount: 'receiveCount',
   originalAttributes: 'originalAttributes',
+  /** How many times the consumer sent the message back because its event was still in progress elsewhere. */
+  inProgressRequeues: 'inProgressRequeues',
 } as const;
 
 /** The payments table: payment items and their history items, plus the indexes the reconciler and CLI use. */

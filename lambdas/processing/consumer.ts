@@ -148,6 +148,13 @@ export function backOffSeconds(receiveCount: number, random: () => number = Math
 const IN_PROGRESS_RETRY_SECONDS = 5;
 
 /**
+ * Times a record whose receives are running out while its event is in progress elsewhere is sent back to its queue
+ * with fresh receives, before it is dead-lettered as `in_progress_exhausted`. Each waits out the in-progress expiry,
+ * so three cover an owner that crashed, and more would only hide a stuck one.
+ */
+export const MAX_IN_PROGRESS_REQUEUES = 3;
+
+/**
  * How long a record that met an in-progress idempotency record waits: briefly at first, since it is usually a
  * concurrent duplicate whose twin finishes within seconds; then doubling up to `expirySeconds`, since the in-progress
  * record may be an orphan (a crashed invocation, a write whose answer was lost) that only expires with the consumer's
@@ -242,6 +249,27 @@ export function createConsumer(deps: ConsumerDependencies) {
     );
   }
 
+  /**
+   * Sends the record back to its own queue, delayed, with its attributes and a requeue count: the copy starts with
+   * fresh receives, and the original is then deleted as handled. Safe because applying is idempotent.
+   */
+  async function requeue(record: SQSRecord, seconds: number, requeues: number): Promise<void> {
+    const attributes: Record<string, MessageAttributeValue> = {};
+    for (const [name, attribute] of Object.entries(record.messageAttributes ?? {})) {
+      if (attribute.stringValue === undefined || name === MESSAGE_ATTRIBUTES.inProgressRequeues) continue;
+      attributes[name] = { DataType: attribute.dataType || 'String', StringValue: attribute.stringValue };
+    }
+    attributes[MESSAGE_ATTRIBUTES.inProgressRequeues] = { DataType: 'Number', StringValue: String(requeues) };
+    await deps.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: deps.queueUrl,
+        MessageBody: record.body,
+        DelaySeconds: Math.min(900, Math.max(0, seconds)),
+        MessageAttributes: attributes,
+      }),
+    );
+  }
+
   async function backOff(record: SQSRecord, seconds: number): Promise<void> {
     try {
       await deps.sqs.send(
@@ -331,9 +359,44 @@ export function createConsumer(deps: ConsumerDependencies) {
           receiveCount,
           deps.inProgressRetrySeconds ?? IN_PROGRESS_RETRY_SECONDS,
         );
-        deps.log.info('event in progress elsewhere; retrying later', { ...context, retryInSeconds: seconds });
-        await backOff(record, seconds);
-        throw error;
+        if (receiveCount < deps.maxReceiveCount - 1) {
+          deps.log.info('event in progress elsewhere; retrying later', {
+            ...context,
+            retryInSeconds: seconds,
+          });
+          await backOff(record, seconds);
+          throw error;
+        }
+        // Its receives are running out (crashes and throttling burn them too): SQS would move it to the DLQ with no
+        // reason while its event is still merely in progress. Send it back with fresh receives, a few times.
+        const requeues = Number(
+          record.messageAttributes?.[MESSAGE_ATTRIBUTES.inProgressRequeues]?.stringValue ?? 0,
+        );
+        if (requeues < MAX_IN_PROGRESS_REQUEUES) {
+          const expiry = deps.inProgressRetrySeconds ?? IN_PROGRESS_RETRY_SECONDS;
+          await requeue(record, expiry, requeues + 1);
+          deps.log.warn('event in progress elsewhere; requeued with fresh receives', {
+            ...context,
+            requeues: requeues + 1,
+            retryInSeconds: expiry,
+          });
+          return;
+        }
+        const stuck: Failure = {
+          ...failure,
+          errorClass: 'in_progress_exhausted',
+          message: `still in progress elsewhere after ${requeues} requeues: another invocation holds it; redrive once it is done`,
+          permanent: true,
+          metricClass: 'in_progress_exhausted',
+        };
+        await deadLetter(record, stuck, receiveCount);
+        metrics.add(METRICS.deadLettered, gateway, 1, stuck.errorClass);
+        deps.log.error('event dead-lettered', {
+          ...context,
+          errorClass: stuck.errorClass,
+          errorMessage: stuck.message,
+        });
+        return;
       }
       if (failure.permanent || receiveCount >= deps.maxReceiveCount) {
         // Dead-lettered with its reason, so no DLQ message lacks one; the record then counts as handled. If the

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JSONValue } from '@aws-lambda-powertools/commons/types';
+import {
+  IdempotencyItemAlreadyExistsError,
+  IdempotencyRecordStatus,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
@@ -579,6 +585,96 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     // The processed line names the payment event it published: the link to downstream consumers.
     const [published] = await publisher.published();
     expect(lines[1]?.fields.paymentEventId).toBe(published?.id);
+  });
+
+  describe('an event held in progress elsewhere while its receives run out', () => {
+    /** A real DynamoDB persistence layer whose first `times` claims meet an in-progress record of someone else. */
+    class HeldElsewhere extends DynamoDBPersistenceLayer {
+      constructor(private times: number) {
+        super({ tableName: tables.idempotency, awsSdkV3Client: dynamo.client });
+      }
+      override async saveInProgress(data: JSONValue, remainingTimeInMillis?: number): Promise<void> {
+        if (this.times > 0) {
+          this.times -= 1;
+          throw new IdempotencyItemAlreadyExistsError(
+            'held by another invocation',
+            new IdempotencyRecord({
+              idempotencyKey: 'held',
+              status: IdempotencyRecordStatus.INPROGRESS,
+              expiryTimestamp: Math.floor(Date.now() / 1000) + 3600,
+              inProgressExpiryTimestamp: Date.now() + 60_000,
+            }),
+          );
+        }
+        return super.saveInProgress(data, remainingTimeInMillis);
+      }
+      // The other invocation's record carries no payload hash to validate against: take it as it is.
+      override processExistingRecord(record: IdempotencyRecord, data: JSONValue): IdempotencyRecord {
+        return record.idempotencyKey === 'held' ? record : super.processExistingRecord(record, data);
+      }
+    }
+
+    function heldHarness(times: number) {
+      const publisher = new FlakyPublisher(join(eventsDir, `${randomUUID()}.jsonl`));
+      const log = recordingLog();
+      const held = new HeldElsewhere(times);
+      const consumer = createConsumer({
+        apply: { store, publisher, now: () => new Date(), keepPayload: false },
+        newIdempotencyStore: () => held,
+        dedupeWindows: DEDUPE_WINDOW_SECONDS,
+        sqs: sqs.client,
+        queueUrl: pipeline.queues.normal,
+        deadLetterQueueUrl: pipeline.deadLetterQueues.normal,
+        maxReceiveCount: 2,
+        log,
+        retryDelay: () => 0,
+        inProgressRetrySeconds: 0,
+      });
+      const drainNormal = async () => {
+        for (let poll = 0; poll < 20; poll += 1) {
+          const result = await pollOnce(sqs.client, pipeline.queues.normal, consumer, {
+            batchSize: 10,
+            context: (id) => lambdaContext('payhook-consumer-test', 30, id),
+          });
+          if (result.received === 0) return;
+        }
+      };
+      return { publisher, log, drainNormal };
+    }
+
+    const pending = (reference: string) => event('payment.pending', reference, { priority: 'normal' });
+    const queue = () =>
+      new SqsEventQueue(sqs.client, { queues: pipeline.queues, parking: pipeline.deadLetterQueues.low });
+
+    it('sends it back with fresh receives instead of letting SQS dead-letter it without a reason, and applies it once', async () => {
+      const { publisher, log, drainNormal } = heldHarness(3);
+      const reference = uniqueReference();
+      await queue().enqueue([pending(reference)]);
+      await drainNormal();
+      expect(
+        log.lines.filter(
+          (line) => line.message === 'event in progress elsewhere; requeued with fresh receives',
+        ),
+      ).not.toHaveLength(0);
+      expect((await publisher.published()).map((published) => published.reference)).toEqual([reference]);
+      expect((await drain(sqs.client, pipeline.deadLetterQueues.normal)).length).toBe(0);
+      expect((await store.get('paystack', reference))?.status).toBe('pending');
+    });
+
+    it('dead-letters it as in_progress_exhausted, with its reason, once the requeues are spent', async () => {
+      const { publisher, drainNormal } = heldHarness(100);
+      await queue().enqueue([pending(uniqueReference())]);
+      await drainNormal();
+      const letters = await drain(sqs.client, pipeline.deadLetterQueues.normal);
+      expect(letters.map((letter) => attribute(letter, MESSAGE_ATTRIBUTES.errorClass))).toEqual([
+        'in_progress_exhausted',
+      ]);
+      expect(letters[0] && attribute(letters[0], MESSAGE_ATTRIBUTES.errorMessage)).toMatch(
+        /after 3 requeues/,
+      );
+      expect(await publisher.published()).toEqual([]);
+      expect((await drain(sqs.client, pipeline.queues.normal)).length).toBe(0);
+    });
   });
 
   it('keeps low-priority events without a payment out of the payments table', async () => {
