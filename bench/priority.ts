@@ -1,18 +1,8 @@
-/**
- * Priority: does a high-priority webhook (money arrived) still go through quickly while the low-priority queue holds
- * a large backlog? The local stack is started in this process; high-priority webhooks are sent one at a time, first
- * on the idle stack, then again right after a burst of low-priority webhooks has been accepted and is still queued.
- * Accepted → applied is read from the local events file, as in the throughput run.
- */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DEV_SECRETS_FILE, listSamples, readSample, signWithDevSecret } from '../events/index.js';
+import { listSamples, readSample, signWithDevSecret } from '../events/index.js';
 import { GATEWAYS, type GatewayName } from '../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
 import type { QueuesView } from '../local/contract.js';
-import { startLocalStack } from '../local/stack.js';
 import {
   acceptedToApplied,
   drive,
@@ -21,6 +11,7 @@ import {
   percentiles,
   prepare,
   type SampleChoice,
+  startBenchStack,
   waitUntilApplied,
   withStdoutDropped,
 } from './throughput.js';
@@ -99,15 +90,7 @@ export async function measurePriority(
   const warmup = prepare(GATEWAYS.length * 3, `bench-priority-warmup-${stamp}`);
 
   const { value } = await withStdoutDropped(async () => {
-    const stack = await startLocalStack({
-      dataDir: mkdtempSync(join(tmpdir(), 'payhook-bench-priority-')),
-      inMemory: true,
-      port: 0,
-      secretsFile: DEV_SECRETS_FILE,
-      workersPerQueue: options.workersPerQueue,
-      pollWaitSeconds: 1,
-      reconcileIntervalSeconds: 0,
-    });
+    const stack = await startBenchStack('priority', options.workersPerQueue);
     try {
       const eventsFile = stack.info.eventsFile;
       const webhookUrl = (p: { gateway: string }) => `${stack.url}/webhooks/${p.gateway}`;

@@ -18,7 +18,7 @@ import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
 import { readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
 import type { QueuesView } from '../local/contract.js';
-import { startLocalStack } from '../local/stack.js';
+import { type LocalStack, type LocalStackHooks, startLocalStack } from '../local/stack.js';
 import { type AwsUsage, countingHooks, emptyUsage } from './aws-usage.js';
 import { type CostModel, costPerMillion } from './cost.js';
 
@@ -169,6 +169,24 @@ export async function drive(
   return { sent, startedAt, finishedAt };
 }
 
+/** The local stack as the benchmarks run it: in memory, on a free port, no reconciler timer. */
+export function startBenchStack(
+  name: string,
+  workersPerQueue: number,
+  hooks?: LocalStackHooks,
+): Promise<LocalStack> {
+  return startLocalStack({
+    dataDir: mkdtempSync(join(tmpdir(), `payhook-bench-${name}-`)),
+    inMemory: true,
+    port: 0,
+    secretsFile: DEV_SECRETS_FILE,
+    workersPerQueue,
+    pollWaitSeconds: 1,
+    reconcileIntervalSeconds: 0,
+    ...(hooks && { hooks }),
+  });
+}
+
 /** Sends webhooks one after the other, `gapMs` apart, so none waits behind another. */
 export async function driveOneAtATime(
   url: (p: Prepared) => string,
@@ -282,20 +300,15 @@ export async function measureThroughput(
   let counting = false;
   let paymentsTable: string | undefined;
   const { value, dropped } = await withStdoutDropped(async (written) => {
-    const stack = await startLocalStack({
-      hooks: countingHooks(
+    const stack = await startBenchStack(
+      'stack',
+      options.workersPerQueue,
+      countingHooks(
         usage,
         () => counting,
         () => paymentsTable,
       ),
-      dataDir: mkdtempSync(join(tmpdir(), 'payhook-bench-stack-')),
-      inMemory: true,
-      port: 0,
-      secretsFile: DEV_SECRETS_FILE,
-      workersPerQueue: options.workersPerQueue,
-      pollWaitSeconds: 1,
-      reconcileIntervalSeconds: 0,
-    });
+    );
     paymentsTable = stack.tables.payments;
     try {
       const eventsFile = stack.info.eventsFile;

@@ -92,6 +92,14 @@ export function queueName(priority: Priority, kind: 'main' | 'deadLetter' = 'mai
   return prefix ? `${prefix}-${base}` : base;
 }
 
+/**
+ * How long an in-progress idempotency record left by a crashed consumer can last: Powertools dates its expiry from
+ * the invocation's remaining time, so the consumer's timeout, plus a margin for the clock.
+ */
+export function inProgressExpirySeconds(priority: Priority): number {
+  return PRIORITY_QUEUES[priority].consumerTimeoutSeconds + 5;
+}
+
 export function isPriority(value: unknown): value is Priority {
   return typeof value === 'string' && (PRIORITIES as readonly string[]).includes(value);
 }

@@ -15,6 +15,7 @@ import { EmfMetrics } from '../lambdas/common/metrics.js';
 import { createLogger } from '../lambdas/common/powertools.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
+  inProgressExpirySeconds,
   PRIORITIES,
   PRIORITY_QUEUES,
   type Priority,
@@ -257,7 +258,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       queueUrl: queues.queues[priority],
       deadLetterQueueUrl: queues.deadLetterQueues[priority],
       maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
-      inProgressRetrySeconds: PRIORITY_QUEUES[priority].consumerTimeoutSeconds + 5,
+      inProgressRetrySeconds: inProgressExpirySeconds(priority),
       log: consumerLog,
       metrics: new EmfMetrics(`payhook-consumer-${priority}`),
       // Called only once the stack runs, by which time the reconciler's dependencies below exist.

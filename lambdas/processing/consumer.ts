@@ -94,41 +94,25 @@ export function transientClass(errorName: string): string {
   return 'other';
 }
 
+/** A failure payhook named itself: the metrics count it by that name. */
+function named(errorClass: string, message: string, kind: 'permanent' | 'in_progress'): Failure {
+  const permanent = kind === 'permanent';
+  return { errorClass, message, permanent, inProgress: !permanent, metricClass: errorClass };
+}
+
 export function classifyFailure(error: unknown): Failure {
   const cause = rootCause(error);
   const message = cause instanceof Error ? cause.message : String(cause);
-  if (cause instanceof InvalidMessageError) {
-    const errorClass = cause.errorClass;
-    return { errorClass, message, permanent: true, inProgress: false, metricClass: errorClass };
-  }
+  if (cause instanceof InvalidMessageError) return named(cause.errorClass, message, 'permanent');
   if (cause instanceof IdempotencyValidationError) {
-    return {
-      errorClass: 'payload_mismatch',
-      message:
-        'this event id was already processed with a different amount or currency; refusing to apply it',
-      permanent: true,
-      inProgress: false,
-      metricClass: 'payload_mismatch',
-    };
+    return named(
+      'payload_mismatch',
+      'this event id was already processed with a different amount or currency; refusing to apply it',
+      'permanent',
+    );
   }
-  if (cause instanceof ImpossibleEventError) {
-    return {
-      errorClass: 'impossible_event',
-      message,
-      permanent: true,
-      inProgress: false,
-      metricClass: 'impossible_event',
-    };
-  }
-  if (cause instanceof IdempotencyAlreadyInProgressError) {
-    return {
-      errorClass: 'in_progress',
-      message,
-      permanent: false,
-      inProgress: true,
-      metricClass: 'in_progress',
-    };
-  }
+  if (cause instanceof ImpossibleEventError) return named('impossible_event', message, 'permanent');
+  if (cause instanceof IdempotencyAlreadyInProgressError) return named('in_progress', message, 'in_progress');
   const name = cause instanceof Error ? cause.name : 'Error';
   return {
     errorClass: 'retries_exhausted',

@@ -13,6 +13,7 @@ import {
   CONSUMER_ENV,
   DEDUPE_WINDOW_SECONDS,
   INGEST_ENV,
+  inProgressExpirySeconds,
   isPriority,
   PRIORITY_QUEUES,
 } from '../definitions.js';
@@ -97,7 +98,7 @@ export function consumerDependenciesFromEnv(env: Environment, log: StructuredLog
     queueUrl: requireEnv(env, CONSUMER_ENV.queueUrl),
     deadLetterQueueUrl: requireEnv(env, CONSUMER_ENV.deadLetterQueueUrl),
     maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
-    inProgressRetrySeconds: PRIORITY_QUEUES[priority].consumerTimeoutSeconds + 5,
+    inProgressRetrySeconds: inProgressExpirySeconds(priority),
     log,
     ...confirmationFromEnv(env, log),
   };

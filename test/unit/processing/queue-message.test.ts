@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PRIORITIES, PRIORITY_QUEUES } from '../../../lambdas/definitions.js';
+import { inProgressExpirySeconds, PRIORITIES, PRIORITY_QUEUES } from '../../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../../lambdas/domain/money.js';
 import { ImpossibleEventError } from '../../../lambdas/domain/payment.js';
 import { type WebhookEvent, webhookEventToJson } from '../../../lambdas/domain/webhook-event.js';
@@ -108,7 +108,7 @@ describe('inProgressDelaySeconds', () => {
   it('lets an orphaned in-progress record expire before a queue runs out of receives', () => {
     for (const priority of PRIORITIES) {
       const { maxReceiveCount, consumerTimeoutSeconds } = PRIORITY_QUEUES[priority];
-      const expiry = consumerTimeoutSeconds + 5;
+      const expiry = inProgressExpirySeconds(priority);
       let waited = 0;
       for (let receive = 1; receive < maxReceiveCount; receive += 1)
         waited += inProgressDelaySeconds(receive, expiry);
