@@ -260,7 +260,7 @@ export function measureCpu(options: CpuOptions, log: (line: string) => void = ()
   consumer.push(
     row(
       'decide',
-      'decide(no record yet, payment.succeeded): the status machine alone',
+      'decide(no record yet, payment.succeeded): the fold of facts and derived status alone',
       'JSON.parse of the queue message',
       messageBytes,
       decideRounds,

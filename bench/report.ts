@@ -255,7 +255,7 @@ function costSection(t: ThroughputResults): string[] {
     `| + HTTP API ($${PRICES.httpApi.perMillion.toFixed(2)}/M requests) | 1 | request | **${dollars(cost.totalWithHttpApi)}** |`,
     `| + REST API ($${PRICES.restApi.perMillion.toFixed(2)}/M requests) | 1 | request | **${dollars(cost.totalWithRestApi)}** |`,
     '',
-    'Every webhook in this run is a first delivery of a new payment that succeeds (one transition, one event): the',
+    'Every webhook in this run is a first delivery of a new payment that succeeds (one money-in fact, one event): the',
     'expensive case. A duplicate stops at its idempotency record (one refused conditional write, no payment write, no',
     'event). Fixed monthly costs come on top: Secrets Manager ($0.40 per secret), alarms, the dashboard and idle',
     'polling.',

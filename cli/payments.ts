@@ -1,16 +1,25 @@
 /**
- * `payhook payments show <gateway> <identifier>`: one payment as the running local stack has it, with its history,
- * read from the local-only `GET /local/payments/:gateway/:identifier` route.
+ * `payhook payments show <gateway> <identifier>`: one payment with its facts and history, as the running local stack
+ * has it (read from the local-only `GET /local/payments/:gateway/:identifier` route), or as a deployed stack has it
+ * (`--stack`: read from its payments table and rendered by the same view).
  */
 import type { Command } from 'commander';
 import { GATEWAYS, type GatewayName } from '../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
-import { dataDirFromEnv, type HistoryView, type MoneyView, type PaymentView } from '../local/contract.js';
+import {
+  dataDirFromEnv,
+  type FactView,
+  type HistoryView,
+  type MoneyView,
+  type PaymentView,
+} from '../local/contract.js';
+import { deployedPaymentView } from './deployed-payments.js';
 import { CliError, type CliIo } from './io.js';
 import { connectToLocalStack } from './local-client.js';
+import type { TargetOptions } from './oncall/options.js';
 import { gatewayArgument } from './webhook.js';
 
-interface ShowOptions {
+interface ShowOptions extends TargetOptions {
   readonly json?: boolean;
 }
 
@@ -18,9 +27,48 @@ function money(view: MoneyView | null): string {
   return view === null ? '-' : `${view.amount} ${view.currency}`;
 }
 
-function transitionOrNote(entry: HistoryView): string {
-  if (entry.transition !== null) return `${entry.transition.from ?? '(new)'} -> ${entry.transition.to}`;
-  return entry.note ?? '-';
+/**
+ * What one event did: the status change (`pending -> succeeded`, or `succeeded (unchanged)` when it added facts
+ * without moving the status), then each fact it announced (`money_in pi_1 received`), then why nothing moved.
+ */
+export function changeOf(entry: HistoryView): string {
+  const parts: string[] = [];
+  const { transition } = entry;
+  if (transition !== null) {
+    parts.push(
+      transition.from === transition.to
+        ? `${transition.to} (unchanged)`
+        : `${transition.from ?? '(new)'} -> ${transition.to}`,
+    );
+  }
+  // `?? []`: a local stack started from an older payhook sends no facts; it still prints.
+  for (const fact of entry.announced ?? []) parts.push(`${fact.type} ${fact.id} ${fact.state}`);
+  if (entry.note) parts.push(entry.note);
+  return parts.length > 0 ? parts.join('; ') : '-';
+}
+
+/** The lists of facts, in the order they are shown, each with its heading. */
+const FACT_SECTIONS = [
+  ['money in', 'moneyIn'],
+  ['refunds', 'refunds'],
+  ['disputes', 'disputes'],
+  ['attempts', 'attempts'],
+] as const satisfies readonly (readonly [string, keyof PaymentView])[];
+
+/** One section per non-empty list of facts: a heading with the count, then id, amount, state and event ids. */
+export function formatFacts(view: PaymentView): string[] {
+  const lines: string[] = [];
+  for (const [heading, key] of FACT_SECTIONS) {
+    const facts: readonly FactView[] = view[key] ?? [];
+    if (facts.length === 0) continue;
+    lines.push(`${heading} (${facts.length}):`);
+    const table = columns([
+      ['id', 'amount', 'state', 'event ids'],
+      ...facts.map((fact) => [fact.id, money(fact.amount), fact.state, fact.eventIds.join(', ') || '-']),
+    ]);
+    lines.push(...table.map((line) => `  ${line}`));
+  }
+  return lines;
 }
 
 /** Rows of cells as left-aligned columns two spaces apart (the last column is not padded). */
@@ -39,7 +87,10 @@ function columns(rows: readonly (readonly string[])[]): string[] {
   );
 }
 
-/** The readable form: the payment's fields, then one line per history entry, oldest first as the route sends them. */
+/**
+ * The readable form: the payment's fields, then a section per non-empty list of facts (money in, refunds, disputes,
+ * attempts), then one line per history entry, oldest first as the route sends them.
+ */
 export function formatPayment(gateway: GatewayName, view: PaymentView): string {
   const fields: [string, string][] = [
     ['status', view.status],
@@ -53,22 +104,26 @@ export function formatPayment(gateway: GatewayName, view: PaymentView): string {
   // Shown only when they say something, to keep the common case short.
   if (view.expected !== null) fields.push(['expected', money(view.expected)]);
   if (view.refunded !== null) fields.push(['refunded', money(view.refunded)]);
+  // The running total a gateway reported (Stripe `amount_refunded`): the refunded total is at least this.
+  if ((view.refundedFloor ?? null) !== null) fields.push(['refunded floor', money(view.refundedFloor)]);
   if (view.pendingSince !== null) fields.push(['pending since', view.pendingSince]);
   // The request id is ingest's (API Gateway's): the key to that webhook's log lines, from ingest to consumer.
+  // The change comes last: it is the one cell that can be long, and a wrapped last cell keeps the columns straight.
   const history = columns([
-    ['received', 'event type', 'event id', 'change', 'request id'],
+    ['received', 'event type', 'event id', 'request id', 'change'],
     ...view.history.map((entry) => [
       entry.receivedAt,
       entry.eventType,
       entry.eventId,
-      transitionOrNote(entry),
       entry.requestId,
+      changeOf(entry),
     ]),
   ]);
   const count = view.history.length;
   return [
     `${ADAPTERS[gateway].displayName} payment ${view.paymentKey}`,
     ...columns(fields).map((line) => `  ${line}`),
+    ...formatFacts(view),
     `history (${count} ${count === 1 ? 'event' : 'events'}):`,
     ...history.map((line) => `  ${line}`),
     '',
@@ -77,6 +132,22 @@ export function formatPayment(gateway: GatewayName, view: PaymentView): string {
 
 async function show(io: CliIo, gatewayName: string, identifier: string, options: ShowOptions): Promise<void> {
   const gateway = gatewayArgument(gatewayName);
+  if (options.stack) {
+    const env = io.env ?? process.env;
+    const view = await deployedPaymentView(
+      {
+        stack: options.stack,
+        ...(options.region && { region: options.region }),
+        ...(options.profile && { profile: options.profile }),
+        ...(env.PAYHOOK_AWS_ENDPOINT_URL && { endpoint: env.PAYHOOK_AWS_ENDPOINT_URL }),
+      },
+      gateway,
+      identifier,
+    );
+    // The same text the local route sends (`local/http-server.ts`), so scripts read either alike.
+    io.stdout(options.json === true ? `${JSON.stringify(view, null, 2)}\n` : formatPayment(gateway, view));
+    return;
+  }
   const dataDir = dataDirFromEnv(io.env ?? process.env);
   const client = await connectToLocalStack(dataDir);
   const lookup = await client.payment(gateway, identifier);
@@ -126,22 +197,32 @@ async function track(io: CliIo, gateway: string, reference: string, options: Tra
 export function registerPayments(program: Command, io: CliIo): void {
   const payments = program
     .command('payments')
-    .description('Read payments from the running local stack')
-    .summary('read payments from the running local stack');
+    .description(
+      'Read payments from the running local stack or a deployed one, and register expected payments',
+    )
+    .summary('read payments from the local stack or a deployed one');
   payments
     .command('show')
-    .summary('show one payment and its history')
+    .summary('show one payment, its facts and its history')
     .description(
-      'Show one payment of the running local stack: status, amount, identifiers, mode and times, then one line ' +
-        'per event in its history: time received, event type, event id, status change (or why nothing changed) ' +
-        'and request id.',
+      'Show one payment of the running local stack (or of a deployed stack with --stack): status, amount, ' +
+        'identifiers, mode and times; then its facts, a section per kind that has any (money in, refunds, ' +
+        'disputes, attempts: the gateway id, amount, state and the event ids that told us); then one line per ' +
+        'event in its history: time received, event type, event id, request id, and what it changed (the status ' +
+        'change and the facts it announced, or why nothing changed).',
     )
     .argument('<gateway>', `one of ${GATEWAYS.join(', ')}`)
     .argument(
       '<identifier>',
       "the merchant's reference or the gateway's payment id (what `payhook send` prints as `payment`)",
     )
-    .option('--json', 'print the payment exactly as the local route returns it (one JSON object)')
+    .option(
+      '--json',
+      'print the payment as one JSON object: exactly what the local route returns (with --stack, the same shape)',
+    )
+    .option('--stack <name>', 'a deployed payhook stack: read its payments table (default: the local stack)')
+    .option('--region <region>', "the deployed stack's region")
+    .option('--profile <profile>', 'the AWS profile to use')
     .action((gateway: string, identifier: string, options: ShowOptions) =>
       show(io, gateway, identifier, options),
     );

@@ -7,6 +7,7 @@ import { createDocumentClient, createDynamoDbClient } from './common/aws-clients
 import { requireEnv } from './common/config.js';
 import { createLogger } from './common/powertools.js';
 import { CONSUMER_ENV } from './definitions.js';
+import { createEventBridgeClient, EventBridgePublisher } from './publishing/eventbridge-publisher.js';
 import { handleRegistration } from './reconciliation/registration-http.js';
 import { DynamoPaymentStore } from './store/dynamodb-payment-store.js';
 
@@ -15,12 +16,17 @@ const store = new DynamoPaymentStore(createDocumentClient(createDynamoDbClient()
   tableName: requireEnv(process.env, CONSUMER_ENV.paymentsTable),
   historyRetentionDays: 400,
 });
+// A registration that meets money which differs from it announces the mismatch, as the consumers would.
+const publisher = new EventBridgePublisher(
+  createEventBridgeClient(),
+  requireEnv(process.env, CONSUMER_ENV.eventBusName),
+);
 
 export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   const body = event.isBase64Encoded
     ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
     : (event.body ?? '');
-  const answer = await handleRegistration(body, store, new Date());
+  const answer = await handleRegistration(body, store, publisher, new Date());
   logger.info('payment registration', { status: answer.status, requestId: event.requestContext?.requestId });
   return {
     statusCode: answer.status,

@@ -96,6 +96,7 @@ export class PayhookStack extends Stack {
       pipeline: this.pipeline,
       secrets: this.secrets,
       webhookApi: this.webhookApi,
+      events: this.events,
       logRetention,
       ...(config.reconcileIntervalMinutes !== undefined && {
         interval: Duration.minutes(config.reconcileIntervalMinutes),

@@ -17,6 +17,7 @@ import {
 import type { GatewaySecrets } from './gateway-secrets.js';
 import { PayhookFunction } from './payhook-function.js';
 import { SERVICES } from './payhook-metrics.js';
+import type { PaymentEvents } from './payment-events.js';
 import type { PaymentStore } from './payment-store.js';
 import type { PriorityPipeline } from './priority-pipeline.js';
 import type { WebhookApi } from './webhook-api.js';
@@ -26,6 +27,8 @@ export interface ReconciliationProps {
   readonly pipeline: PriorityPipeline;
   readonly secrets: GatewaySecrets;
   readonly webhookApi: WebhookApi;
+  /** Where a registration that meets mismatched money announces it. */
+  readonly events: PaymentEvents;
   /** How often the reconciler runs. @default Duration.minutes(5) */
   readonly interval?: Duration;
   /** Seconds a payment stays pending before it is asked about. @default 600 */
@@ -103,6 +106,8 @@ export class Reconciliation extends Construct {
     });
     const register = this.register.function;
     register.addEnvironment(CONSUMER_ENV.paymentsTable, table.tableName);
+    register.addEnvironment(CONSUMER_ENV.eventBusName, props.events.bus.eventBusName);
+    props.events.grantPublish(register);
     iam.Grant.addToPrincipal({
       grantee: register,
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],

@@ -61,17 +61,34 @@ export interface PaymentView {
   readonly reference: string | null;
   readonly gatewayPaymentId: string | null;
   readonly status: string;
-  /** The paid amount once there is one, else the latest amount seen; `null` when no event carried one. */
+  /** The total money in (major units); `null` while none has arrived (or it came without an amount). */
   readonly amount: string | null;
   readonly currency: string | null;
   readonly money: MoneyView | null;
   readonly expected: MoneyView | null;
+  /** The refunded total: the refunds known and any running total a gateway reported, capped at the money in. */
   readonly refunded: MoneyView | null;
+  /** The largest running refunded total a gateway reported (Stripe `amount_refunded`), if any. */
+  readonly refundedFloor: MoneyView | null;
+  /** One entry per capture or deposit, refund, dispute and attempt, keyed by the gateway's own id. */
+  readonly moneyIn: readonly FactView[];
+  readonly refunds: readonly FactView[];
+  readonly disputes: readonly FactView[];
+  readonly attempts: readonly FactView[];
   readonly mode: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly pendingSince: string | null;
   readonly history: readonly HistoryView[];
+}
+
+/** One fact of a payment: the gateway's id, its money, its state and the event ids that told us. */
+export interface FactView {
+  readonly id: string;
+  readonly amount: MoneyView | null;
+  /** money in: `received`; refunds: `pending`, `succeeded`, `failed`, `reversed`; disputes: `opened`, `won`, `lost`. */
+  readonly state: string;
+  readonly eventIds: readonly string[];
 }
 
 export interface HistoryView {
@@ -84,6 +101,8 @@ export interface HistoryView {
   readonly money: MoneyView | null;
   /** `null` when the event changed nothing but the history. */
   readonly transition: { readonly from: string | null; readonly to: string } | null;
+  /** The facts this event announced (each published once as a payment event). */
+  readonly announced: readonly { readonly type: string; readonly id: string; readonly state: string }[];
   readonly note: string | null;
 }
 

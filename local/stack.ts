@@ -346,7 +346,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     {
       webhook: ingest,
       state: () => state,
-      registration: (body) => handleRegistration(body, store, new Date()),
+      registration: (body) => handleRegistration(body, store, publisher, new Date()),
       local: async (method, segments, query, body) => {
         const [resource, gateway, identifier] = segments;
         if (method === 'POST') {

@@ -1,7 +1,13 @@
 import { formatMajor, type Money } from '../lambdas/domain/money.js';
-import type { Payment } from '../lambdas/domain/payment.js';
+import {
+  disputeState,
+  type Payment,
+  paidTotal,
+  refundedTotalMinor,
+  refundState,
+} from '../lambdas/domain/payment.js';
 import type { HistoryEntry } from '../lambdas/processing/ports.js';
-import type { HistoryView, MoneyView, PaymentView } from './contract.js';
+import type { FactView, HistoryView, MoneyView, PaymentView } from './contract.js';
 
 export function moneyView(money: Money | undefined): MoneyView | null {
   if (!money) return null;
@@ -23,14 +29,24 @@ function historyView(entry: HistoryEntry): HistoryView {
     requestId: entry.requestId,
     money: moneyView(entry.money),
     transition: entry.transition ? { from: entry.transition.from, to: entry.transition.to } : null,
+    announced: (entry.announced ?? []).map((fact) => ({ type: fact.type, id: fact.id, state: fact.state })),
     note: entry.note ?? null,
   };
 }
 
+function factView(
+  fact: { readonly id: string; readonly money?: Money; readonly eventIds: readonly string[] },
+  state: string,
+): FactView {
+  return { id: fact.id, amount: moneyView(fact.money), state, eventIds: [...fact.eventIds] };
+}
+
 /** A payment and its history as the local routes (and `payhook payments show --json`) print them. */
 export function paymentView(payment: Payment, history: readonly HistoryEntry[]): PaymentView {
-  const money = moneyView(payment.paid ?? payment.amount);
-  const refundCurrency = payment.paid ?? payment.amount;
+  const paid = paidTotal(payment);
+  const money = moneyView(paid);
+  const refundedMinor = refundedTotalMinor(payment);
+  const currency = paid ?? payment.moneyIn.find((fact) => fact.money)?.money;
   return {
     gateway: payment.gateway,
     paymentKey: payment.paymentKey,
@@ -41,10 +57,12 @@ export function paymentView(payment: Payment, history: readonly HistoryEntry[]):
     currency: money?.currency ?? null,
     money,
     expected: moneyView(payment.expected),
-    refunded:
-      payment.refundedMinor > 0n && refundCurrency
-        ? moneyView({ ...refundCurrency, amountMinor: payment.refundedMinor })
-        : null,
+    refunded: refundedMinor > 0n && currency ? moneyView({ ...currency, amountMinor: refundedMinor }) : null,
+    refundedFloor: moneyView(payment.refundedFloor),
+    moneyIn: payment.moneyIn.map((fact) => factView(fact, 'received')),
+    refunds: payment.refunds.map((fact) => factView(fact, refundState(fact))),
+    disputes: payment.disputes.map((fact) => factView(fact, disputeState(fact))),
+    attempts: payment.attempts.map((fact) => factView(fact, fact.states.join(','))),
     mode: payment.mode,
     createdAt: payment.createdAt,
     updatedAt: payment.updatedAt,

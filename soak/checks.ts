@@ -1,25 +1,39 @@
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { MESSAGE_ATTRIBUTES } from '../lambdas/definitions.js';
 import { readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
-import type { PaymentView, QueuesView } from '../local/contract.js';
-import type { Plan } from './generator.js';
+import type { FactView, PaymentView, QueuesView } from '../local/contract.js';
+import type { Plan, PlannedPayment } from './generator.js';
+import type { ModelFact } from './model.js';
 
 /** What the stack says, compared with the model. Every list names what went wrong, for the report. */
 export interface CheckResult {
-  /** Expected transitions whose domain event was published (once or more). */
+  /** Expected fact announcements (payment events) published, once or more. */
   readonly applied: number;
+  /** Fact announcements the model expects, whatever the order (the name predates the record of facts). */
   readonly expectedTransitions: number;
-  /** Expected domain events never published, and valid events missing from their payment's history. */
+  /** Expected announcements never published, valid events missing from their history, payments not found. */
   readonly lost: number;
-  /** Extra copies of a domain-event id, and domain events or transitions the model does not have. */
+  /**
+   * Announcements outside the model (and its possible exceptions), a fact announced by two events, an event twice
+   * in a history.
+   */
   readonly doubled: number;
   /**
-   * Extra copies of an expected domain event, with its own id: publishing is at least once (a consumer that published
-   * and then could not record completion publishes again on retry, with the same id, which downstream dedupes).
-   * Counted and named, not a failure; a second id for one transition is.
+   * Extra copies of an announcement, with its own id: publishing is at least once (a consumer that published and
+   * then could not record completion publishes again on retry, with the same id, which downstream dedupes).
+   * Counted and named, not a failure; a second id for one fact is.
    */
   readonly republished: number;
   readonly republishedEvents: readonly string[];
+  /**
+   * The documented order-dependent announcements that were published (an attempt seen before the money, a running
+   * refunded total seen before the refunds it counts), by fact type; each matched an id the model allowed for.
+   */
+  readonly exceptions: number;
+  readonly exceptionsByType: Readonly<Record<string, number>>;
+  /** Payments whose record (status, totals, facts with their states, amounts and event ids) equals the model's. */
+  readonly recordsMatched: number;
+  readonly paymentsChecked: number;
   readonly deadLettered: number;
   /** Extra copies of a poison message in its DLQ (it was queued twice); not a problem. */
   readonly duplicateDeadLetters: number;
@@ -115,6 +129,76 @@ export interface CheckInputs {
   readonly deadLetterQueues: Readonly<Record<string, string>>;
 }
 
+/** A fact as the view prints it, in the model's terms. */
+function factOf(view: FactView): ModelFact {
+  return {
+    id: view.id,
+    amountMinor: view.amount?.amountMinor ?? null,
+    state: view.state,
+    eventIds: [...view.eventIds],
+  };
+}
+
+function factText(fact: ModelFact): string {
+  return `${fact.id} ${fact.state} ${fact.amountMinor ?? 'no amount'} [${fact.eventIds.join(' ')}]`;
+}
+
+/**
+ * How a payment's record differs from the model: status, money in, refunded total, the running total, and every
+ * fact (id, state, amount, the event ids that told it). Empty when they agree.
+ */
+export function compareRecord(planned: PlannedPayment, view: PaymentView): string[] {
+  const { payment, model } = planned;
+  const where = `${payment.gateway} ${payment.key} (${planned.lifecycle}, ${planned.spread})`;
+  const problems: string[] = [];
+  const same = (what: string, actual: string | null, expected: string | null) => {
+    if (actual !== expected)
+      problems.push(`${what}: ${where} is ${actual ?? 'none'}, model says ${expected ?? 'none'}`);
+  };
+  same('status', view.status, model.status);
+  // Every lifecycle has an event naming the merchant's reference (Stripe: the PaymentIntent's or charge's metadata).
+  same('reference', view.reference, payment.reference);
+  same('paid', view.money?.amountMinor ?? null, model.paidMinor);
+  same('refunded', view.refunded?.amountMinor ?? null, model.refundedMinor);
+  same('running refunded total', view.refundedFloor?.amountMinor ?? null, model.floorMinor);
+  const lists = [
+    ['money in', view.moneyIn, model.moneyIn],
+    ['refunds', view.refunds, model.refunds],
+    ['disputes', view.disputes, model.disputes],
+    ['attempts', view.attempts, model.attempts],
+  ] as const;
+  for (const [what, actual, expected] of lists) {
+    const actualText = actual.map((fact) => factText(factOf(fact))).join('; ');
+    const expectedText = expected.map(factText).join('; ');
+    if (actualText !== expectedText) {
+      problems.push(`${what}: ${where} has {${actualText}}, model says {${expectedText}}`);
+    }
+  }
+  return problems;
+}
+
+/** What one payment's history says it announced: fact keys, each with the events that announced it. */
+export function announcedInHistory(view: PaymentView): Map<string, string[]> {
+  const announced = new Map<string, string[]>();
+  for (const item of view.history) {
+    for (const fact of item.announced) {
+      const key = `${fact.type}/${fact.id}/${fact.state}`;
+      announced.set(key, [...(announced.get(key) ?? []), item.eventId]);
+    }
+  }
+  return announced;
+}
+
+/**
+ * Facts a payment's history says were announced by two different events: each fact is announced once ever (the
+ * record keeps what it announced), when it first appears.
+ */
+export function announcedTwice(view: PaymentView): string[] {
+  return [...announcedInHistory(view)]
+    .filter(([, events]) => events.length > 1)
+    .map(([key, events]) => `${key} by ${events.join(', ')}`);
+}
+
 export async function check(inputs: CheckInputs): Promise<CheckResult> {
   const { url, plan } = inputs;
   const problems: string[] = [];
@@ -123,7 +207,7 @@ export async function check(inputs: CheckInputs): Promise<CheckResult> {
   let republished = 0;
   const republishedEvents: string[] = [];
 
-  // Domain events: the file the local publisher appends to (`/local/events` serves at most its last 1,000).
+  // Payment events: the file the local publisher appends to (`/local/events` serves at most its last 1,000).
   const published = await readPublishedEvents(inputs.eventsFile);
   const tail = await getJson<{ events: unknown[] }>(`${url}/local/events?limit=1000`);
   if ((tail.body?.events.length ?? -1) !== Math.min(1000, published.length)) {
@@ -137,37 +221,51 @@ export async function check(inputs: CheckInputs): Promise<CheckResult> {
     publishedById.set(id, (publishedById.get(id) ?? 0) + 1);
   }
   const expectedIds = new Set<string>();
+  const exceptionIds = new Map<string, string>();
   let applied = 0;
-  let expectedTransitions = 0;
+  let expected = 0;
   for (const { payment, model } of plan.payments) {
-    for (const transition of model.transitions) {
-      expectedTransitions += 1;
-      expectedIds.add(transition.domainEventId);
-      const copies = publishedById.get(transition.domainEventId) ?? 0;
+    for (const announcement of model.possibleExceptions)
+      exceptionIds.set(announcement.id, announcement.fact.type);
+    for (const announcement of model.announcements) {
+      expected += 1;
+      expectedIds.add(announcement.id);
+      const { type, id, state } = announcement.fact;
+      const copies = publishedById.get(announcement.id) ?? 0;
       if (copies === 0) {
         lost += 1;
-        problems.push(
-          `lost: ${payment.gateway} ${payment.key} ${transition.from ?? 'new'} -> ${transition.to} (${transition.sourceEventId}) never announced`,
-        );
+        problems.push(`lost: ${payment.gateway} ${payment.key} ${type} ${id} ${state} never announced`);
       } else {
         applied += 1;
         if (copies > 1) {
           republished += copies - 1;
           republishedEvents.push(
-            `${payment.gateway} ${payment.key} -> ${transition.to} (${transition.sourceEventId}): ${copies} copies of ${transition.domainEventId}`,
+            `${payment.gateway} ${payment.key} ${type} ${id} ${state}: ${copies} copies of ${announcement.id}`,
           );
         }
       }
     }
   }
+  let exceptions = 0;
+  const exceptionsByType: Record<string, number> = {};
   for (const [id, copies] of publishedById) {
-    if (!expectedIds.has(id)) {
-      doubled += copies;
-      problems.push(`doubled: domain event ${id} is not in the model (${copies} published)`);
+    if (expectedIds.has(id)) continue;
+    const type = exceptionIds.get(id);
+    if (type !== undefined) {
+      exceptions += 1;
+      exceptionsByType[type] = (exceptionsByType[type] ?? 0) + 1;
+      if (copies > 1) {
+        republished += copies - 1;
+        republishedEvents.push(`order-dependent ${type} announcement: ${copies} copies of ${id}`);
+      }
+      continue;
     }
+    doubled += copies;
+    problems.push(`doubled: payment event ${id} is not in the model (${copies} published)`);
   }
 
-  // Each payment: status, and its history (one item per valid event; transitions exactly as modelled).
+  // Each payment: its record equals the model's, its history has every valid event once, no fact announced twice.
+  let recordsMatched = 0;
   let next = 0;
   const worker = async () => {
     for (;;) {
@@ -184,11 +282,9 @@ export async function check(inputs: CheckInputs): Promise<CheckResult> {
         problems.push(`lost: ${payment.gateway} ${payment.key}: no payment (${found.status})`);
         continue;
       }
-      if (view.status !== model.status) {
-        problems.push(
-          `status: ${payment.gateway} ${payment.key} (${planned.lifecycle}) is ${view.status}, model says ${model.status}`,
-        );
-      }
+      const differences = compareRecord(planned, view);
+      if (differences.length === 0) recordsMatched += 1;
+      problems.push(...differences);
       const historyIds = view.history.map((item) => item.eventId);
       for (const id of model.historyEventIds) {
         if (!historyIds.includes(id)) {
@@ -196,16 +292,21 @@ export async function check(inputs: CheckInputs): Promise<CheckResult> {
           problems.push(`lost: ${payment.gateway} ${payment.key}: event ${id} not in the history`);
         }
       }
-      const transitions = view.history.filter((item) => item.transition !== null).length;
-      if (transitions > model.transitions.length) {
-        doubled += transitions - model.transitions.length;
-        problems.push(
-          `doubled: ${payment.gateway} ${payment.key} has ${transitions} transitions, model ${model.transitions.length}`,
-        );
+      for (const id of new Set(historyIds)) {
+        if (!model.historyEventIds.has(id)) {
+          doubled += 1;
+          problems.push(
+            `doubled: ${payment.gateway} ${payment.key}: event ${id} in the history was never sent`,
+          );
+        }
       }
       if (historyIds.length !== new Set(historyIds).size) {
         doubled += historyIds.length - new Set(historyIds).size;
         problems.push(`doubled: ${payment.gateway} ${payment.key}: an event appears twice in the history`);
+      }
+      for (const twice of announcedTwice(view)) {
+        doubled += 1;
+        problems.push(`doubled: ${payment.gateway} ${payment.key}: ${twice}`);
       }
     }
   };
@@ -245,11 +346,15 @@ export async function check(inputs: CheckInputs): Promise<CheckResult> {
 
   return {
     applied,
-    expectedTransitions,
+    expectedTransitions: expected,
     lost,
     doubled,
     republished,
     republishedEvents,
+    exceptions,
+    exceptionsByType,
+    recordsMatched,
+    paymentsChecked: plan.payments.length,
     deadLettered: deadLetters.length,
     duplicateDeadLetters,
     expectedDeadLetters: plan.poison.length,

@@ -1,17 +1,20 @@
+import { createHash } from 'node:crypto';
 import { devSecret, SIGNERS, type SignedWebhook } from '../events/index.js';
 
 /**
- * The soak's side of the gateways: for one payment and one lifecycle step, the exact webhook body a gateway would
- * send, the event id payhook derives from it (the dedupe key, which the model needs for the domain-event ids) and the
- * queue it lands on. Bodies are built from the shapes of the samples in `events/<gateway>/`, with only the fields
- * payhook reads.
+ * The soak's side of the gateways: for one payment and one thing that happened at the gateway, the exact webhook
+ * body the gateway would send, the event id payhook derives from it (the dedupe key), the queue it lands on, and
+ * what the gateway told by it (the fact, in its own ids and states, and any running refunded total). Bodies follow
+ * the shapes of the samples in `events/<gateway>/`, with only the fields payhook reads.
+ *
+ * What an event tells (`Told`) is written here from each gateway's documented meaning of its events, not from
+ * payhook's adapters: the model (soak/model.ts) builds the expected record from it.
  */
-export const SOAK_GATEWAYS = ['paystack', 'stripe', 'flutterwave', 'razorpay'] as const;
+export const SOAK_GATEWAYS = ['paystack', 'stripe', 'flutterwave', 'razorpay', 'oxapay'] as const;
 export type SoakGateway = (typeof SOAK_GATEWAYS)[number];
+export type SoakPriority = 'high' | 'normal' | 'low';
 
-/** `pending` is Razorpay's `payment.authorized` (its only pre-capture event); `refund` exists where samples do. */
-export type Step = 'pending' | 'succeeded' | 'refund';
-
+/** Gateways whose refund and dispute events the soak plays. */
 export const REFUNDABLE: ReadonlySet<SoakGateway> = new Set(['paystack', 'stripe', 'razorpay']);
 
 export interface SoakPayment {
@@ -19,22 +22,69 @@ export interface SoakPayment {
   readonly index: number;
   /** The merchant's reference. */
   readonly reference: string;
-  /** The gateway's id of the payment (Stripe PaymentIntent, Razorpay order, Paystack/Flutterwave transaction). */
+  /**
+   * The gateway's id of the payment: Stripe PaymentIntent, Razorpay order, Paystack/Flutterwave transaction, OXA Pay
+   * static-address track id.
+   */
   readonly gatewayId: string;
-  /** What `/local/payments/<gateway>/<key>` finds it by. */
+  /** What `/local/payments/<gateway>/<key>` finds it by, and what announcement ids are derived from. */
   readonly key: string;
+  /** The amount asked for (each OXA Pay deposit has its own). */
   readonly amountMinor: number;
   readonly currency: string;
+  /** Run id and index, for the ids of refunds, disputes and events. */
+  readonly tag: string;
+}
+
+export type FactType = 'money_in' | 'refund' | 'dispute' | 'attempt';
+
+/** One fact in one state, as the gateway tells it, in its own ids. */
+export interface Told {
+  readonly type: FactType;
+  readonly id: string;
+  /** money in: received; refund: pending, succeeded, failed; dispute: opened, won, lost; attempt: authorized, ... */
+  readonly state: string;
+  readonly amountMinor: number;
+}
+
+/** What one gateway event says about its payment. */
+export interface Truth {
+  readonly fact?: Told;
+  /**
+   * A running total of refunds the payload carries and payhook reads as a floor (Stripe charge.refunded
+   * `amount_refunded`; Razorpay's payment `amount_refunded` is sent but not read).
+   */
+  readonly refundedMinor?: number;
+}
+
+/**
+ * One thing that happened at the gateway, from which its webhook is rendered. `type` is the gateway's event type;
+ * `status` the object's status where the gateway's event says it in the body.
+ */
+export interface EventSpec {
+  readonly type: string;
+  readonly about: 'pending' | 'attempt' | 'money_in' | 'refund' | 'refund_total' | 'dispute' | 'noise';
+  /** The gateway's own id of the thing: capture/deposit, attempt, refund, dispute. */
+  readonly id?: string;
+  readonly status?: string;
+  readonly amountMinor?: number;
+  /** The running refunded total the gateway would put in this payload (see {@link Truth.refundedMinor}). */
+  readonly refundedMinor?: number;
+  /** Sequence number within the payment: makes the gateway's event ids unique and stable. */
+  readonly seq: number;
 }
 
 export interface GatewayEvent {
-  readonly step: Step;
-  /** payhook's event id (`WebhookEvent.eventId`), from which the domain-event id is derived. */
+  readonly spec: EventSpec;
+  /** For the report and problem lines: the gateway's event type (and status). */
+  readonly step: string;
+  /** payhook's event id (`WebhookEvent.eventId`): what history items are keyed by. */
   readonly sourceEventId: string;
-  readonly priority: 'high' | 'normal';
+  readonly priority: SoakPriority;
   readonly payload: string;
   /** For header-borne event ids (Razorpay). */
   readonly headerEventId?: string;
+  readonly truth: Truth;
 }
 
 const CURRENCY: Readonly<Record<SoakGateway, string>> = {
@@ -42,7 +92,11 @@ const CURRENCY: Readonly<Record<SoakGateway, string>> = {
   stripe: 'USD',
   flutterwave: 'NGN',
   razorpay: 'INR',
+  oxapay: 'USDT',
 };
+
+/** Minor units per major unit, for the gateways that send major units. */
+const MINOR_DIGITS: Readonly<Record<string, number>> = { NGN: 2, USDT: 6 };
 
 export function makePayment(
   gateway: SoakGateway,
@@ -51,89 +105,270 @@ export function makePayment(
   amountMinor: number,
 ): SoakPayment {
   const reference = `SOAK-${run}-${index}`;
-  const numericId = String(7_000_000_000 + index);
+  const tag = `${run}x${index}`;
   const gatewayId =
     gateway === 'stripe'
-      ? `pi_soak${run}x${index}`
+      ? `pi_soak${tag}`
       : gateway === 'razorpay'
-        ? `order_soak${run}x${index}`
-        : numericId;
+        ? `order_soak${tag}`
+        : gateway === 'oxapay'
+          ? String(500_000_000 + index)
+          : String(7_000_000_000 + index);
   const key = gateway === 'stripe' || gateway === 'razorpay' ? gatewayId : reference;
-  return { gateway, index, reference, gatewayId, key, amountMinor, currency: CURRENCY[gateway] };
+  return { gateway, index, reference, gatewayId, key, amountMinor, currency: CURRENCY[gateway], tag };
 }
 
-const at = (offsetSeconds: number) => new Date(Date.UTC(2026, 10, 20, 10) + offsetSeconds * 1000);
+/** Ids of the things a payment's lifecycle creates, in each gateway's format. */
+export const ids = {
+  refund(payment: SoakPayment, n: number): string {
+    switch (payment.gateway) {
+      case 'stripe':
+        return `re_soak${payment.tag}r${n}`;
+      case 'razorpay':
+        return `rfnd_soak${payment.tag}r${n}`;
+      default:
+        return `RFD-${payment.reference}-${n}`;
+    }
+  },
+  dispute(payment: SoakPayment, n: number): string {
+    switch (payment.gateway) {
+      case 'stripe':
+        return `dp_soak${payment.tag}d${n}`;
+      case 'razorpay':
+        return `disp_soak${payment.tag}d${n}`;
+      default:
+        return String(9_000_000_000 + payment.index * 10 + n);
+    }
+  },
+  /** The capture (Stripe: the PaymentIntent; Razorpay: the payment; Paystack, Flutterwave: the transaction). */
+  capture(payment: SoakPayment): string {
+    return payment.gateway === 'razorpay' ? `pay_soak${payment.tag}` : payment.gatewayId;
+  },
+  /** A failed attempt before the one that pays: its own payment (Razorpay) or transaction (Flutterwave). */
+  failedAttempt(payment: SoakPayment): string {
+    if (payment.gateway === 'razorpay') return `pay_soak${payment.tag}f`;
+    if (payment.gateway === 'flutterwave') return String(6_000_000_000 + payment.index);
+    return payment.gatewayId;
+  },
+  /** An OXA Pay deposit's transaction hash. */
+  deposit(payment: SoakPayment, n: number): string {
+    return createHash('sha256').update(`soak-deposit-${payment.tag}-${n}`).digest('hex');
+  },
+};
 
-/** `amountMinor` overrides the payment's amount (poison: the same event id, another amount). */
+const at = (offsetSeconds: number) => new Date(Date.UTC(2026, 10, 20, 10) + offsetSeconds * 1000);
+const unix = (offsetSeconds: number) => Math.floor(at(offsetSeconds).getTime() / 1000);
+
+/** Major-unit decimal text from minor units, exactly (no float): `123456` NGN is `1234.56`. */
+function majorText(minor: number, digits: number): string {
+  const text = String(minor).padStart(digits + 1, '0');
+  return `${text.slice(0, text.length - digits)}.${text.slice(text.length - digits)}`;
+}
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`soak: event spec without ${what}`);
+  return value;
+}
+
+/**
+ * The webhook for one spec. `amountMinor` overrides the amount the event carries (poison: the same event id, another
+ * amount).
+ */
 export function buildEvent(
   payment: SoakPayment,
-  step: Step,
-  options: { readonly amountMinor?: number; readonly refundMinor?: number } = {},
+  spec: EventSpec,
+  options: { readonly amountMinor?: number } = {},
 ): GatewayEvent {
-  const amount = options.amountMinor ?? payment.amountMinor;
-  const refund = options.refundMinor ?? 0;
-  const { reference, gatewayId, currency, index } = payment;
+  const amount = options.amountMinor ?? spec.amountMinor ?? payment.amountMinor;
   switch (payment.gateway) {
-    case 'paystack': {
-      if (step === 'refund') {
-        const refundReference = `RFD-${reference}`;
-        return {
-          step,
-          sourceEventId: `refund.processed:${refundReference}`,
-          priority: 'normal',
-          payload: JSON.stringify({
-            event: 'refund.processed',
-            data: {
-              status: 'processed',
-              transaction_reference: reference,
-              refund_reference: refundReference,
-              amount: String(refund),
-              currency,
-              domain: 'test',
-            },
-          }),
-        };
-      }
-      const type = step === 'pending' ? 'paymentrequest.pending' : 'charge.success';
+    case 'paystack':
+      return paystackEvent(payment, spec, amount);
+    case 'stripe':
+      return stripeEvent(payment, spec, amount);
+    case 'flutterwave':
+      return flutterwaveEvent(payment, spec, amount);
+    case 'razorpay':
+      return razorpayEvent(payment, spec, amount);
+    case 'oxapay':
+      return oxapayEvent(payment, spec, amount);
+  }
+}
+
+const REFUND_STATE: Readonly<Record<string, string>> = {
+  pending: 'pending',
+  processing: 'pending',
+  processed: 'succeeded',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  canceled: 'failed',
+};
+
+function paystackEvent(payment: SoakPayment, spec: EventSpec, amount: number): GatewayEvent {
+  const { reference, gatewayId, currency, index } = payment;
+  const base = { spec, step: spec.type };
+  switch (spec.about) {
+    case 'pending':
+    case 'money_in': {
+      const pending = spec.about === 'pending';
       // A payment request has its own id; the charge is the transaction.
-      const id = step === 'pending' ? String(8_000_000_000 + index) : gatewayId;
+      const id = pending ? String(8_000_000_000 + index) : gatewayId;
       return {
-        step,
-        sourceEventId: `${type}:${id}`,
-        priority: step === 'pending' ? 'normal' : 'high',
+        ...base,
+        sourceEventId: `${spec.type}:${id}`,
+        priority: pending ? 'normal' : 'high',
         payload: JSON.stringify({
-          event: type,
+          event: spec.type,
           data: {
             id: Number(id),
             domain: 'test',
-            status: step === 'pending' ? 'pending' : 'success',
+            status: pending ? 'pending' : 'success',
             reference,
             amount,
             currency,
-            ...(step === 'succeeded' ? { paid_at: at(index).toISOString() } : {}),
+            ...(pending ? {} : { paid_at: at(index).toISOString() }),
             created_at: at(index - 30).toISOString(),
           },
         }),
+        truth: pending
+          ? {}
+          : { fact: { type: 'money_in', id: gatewayId, state: 'received', amountMinor: amount } },
       };
     }
-    case 'stripe': {
-      const eventId = `evt_soak${index}${step}${gatewayId.slice(7)}`;
-      const created = Math.floor(at(index).getTime() / 1000);
-      const object =
-        step === 'refund'
+    case 'refund': {
+      const refundReference = need(spec.id, 'refund id');
+      const status = need(spec.status, 'status');
+      return {
+        ...base,
+        // Paystack sends no event id: payhook's is `<event>:<refund_reference>` for a refund without an id.
+        sourceEventId: `${spec.type}:${refundReference}`,
+        priority: 'normal',
+        payload: JSON.stringify({
+          event: spec.type,
+          data: {
+            status,
+            transaction_reference: reference,
+            refund_reference: refundReference,
+            amount: String(amount),
+            currency,
+            domain: 'test',
+          },
+        }),
+        truth: {
+          fact: {
+            type: 'refund',
+            id: refundReference,
+            state: REFUND_STATE[status] ?? '?',
+            amountMinor: amount,
+          },
+        },
+      };
+    }
+    case 'dispute': {
+      const disputeId = need(spec.id, 'dispute id');
+      const resolution =
+        spec.status === 'lost' ? 'merchant-accepted' : spec.status === 'won' ? 'declined' : null;
+      const payload = JSON.stringify({
+        event: spec.type,
+        data: {
+          id: Number(disputeId),
+          refund_amount: amount,
+          currency,
+          status: resolution === null ? 'awaiting-merchant-feedback' : 'resolved',
+          resolution,
+          domain: 'test',
+          transaction: {
+            id: Number(gatewayId),
+            domain: 'test',
+            status: 'success',
+            reference,
+            amount: payment.amountMinor,
+            currency,
+          },
+          category: 'chargeback',
+          created_at: at(index + 600 + spec.seq).toISOString(),
+        },
+      });
+      // A reminder can recur for one dispute: its event id carries a digest of the body.
+      const digest = createHash('sha256').update(payload).digest('hex').slice(0, 16);
+      // A reminder is history only: it changes nothing about the dispute.
+      const state =
+        spec.type === 'charge.dispute.create'
+          ? 'opened'
+          : spec.type === 'charge.dispute.resolve'
+            ? spec.status
+            : undefined;
+      return {
+        ...base,
+        step: resolution ? `${spec.type}/${resolution}` : spec.type,
+        sourceEventId:
+          spec.type === 'charge.dispute.remind'
+            ? `${spec.type}:${disputeId}:${digest}`
+            : `${spec.type}:${disputeId}`,
+        priority: 'high',
+        payload,
+        // A Paystack dispute names no amount of its own (refund_amount is what the customer would get back): its
+        // money is its transaction's.
+        truth:
+          state === 'opened' || state === 'won' || state === 'lost'
+            ? { fact: { type: 'dispute', id: disputeId, state, amountMinor: payment.amountMinor } }
+            : {},
+      };
+    }
+    default:
+      throw new Error(`paystack: no ${spec.about} event in the soak`);
+  }
+}
+
+function stripeEvent(payment: SoakPayment, spec: EventSpec, amount: number): GatewayEvent {
+  const { reference, gatewayId, currency, index } = payment;
+  const eventId = `evt_soak${payment.tag}e${spec.seq}`;
+  const chargeId = `ch_${gatewayId.slice(3)}`;
+  let object: Record<string, unknown>;
+  let truth: Truth = {};
+  let priority: SoakPriority = 'normal';
+  let step = spec.type;
+  switch (spec.about) {
+    case 'pending':
+    case 'attempt': {
+      const status = need(spec.status, 'status');
+      object = {
+        id: gatewayId,
+        object: 'payment_intent',
+        amount,
+        amount_capturable: status === 'requires_capture' ? amount : 0,
+        amount_received: 0,
+        capture_method: 'automatic',
+        currency: currency.toLowerCase(),
+        livemode: false,
+        metadata: { reference },
+        status,
+      };
+      const state =
+        spec.type === 'payment_intent.amount_capturable_updated'
+          ? 'authorized'
+          : spec.type === 'payment_intent.payment_failed'
+            ? 'failed'
+            : spec.type === 'payment_intent.canceled'
+              ? 'expired'
+              : undefined;
+      if (state) truth = { fact: { type: 'attempt', id: gatewayId, state, amountMinor: amount } };
+      break;
+    }
+    case 'money_in':
+      object =
+        spec.type === 'charge.succeeded'
           ? {
-              id: `ch_${gatewayId.slice(3)}`,
+              id: chargeId,
               object: 'charge',
               amount,
               amount_captured: amount,
-              amount_refunded: refund,
+              amount_refunded: 0,
               captured: true,
               currency: currency.toLowerCase(),
               livemode: false,
               metadata: { reference },
               paid: true,
               payment_intent: gatewayId,
-              refunded: refund >= amount,
               status: 'succeeded',
             }
           : {
@@ -141,101 +376,289 @@ export function buildEvent(
               object: 'payment_intent',
               amount,
               amount_capturable: 0,
-              amount_received: step === 'succeeded' ? amount : 0,
+              amount_received: amount,
               capture_method: 'automatic',
               currency: currency.toLowerCase(),
               livemode: false,
               metadata: { reference },
-              status: step === 'succeeded' ? 'succeeded' : 'processing',
+              status: 'succeeded',
             };
-      const type =
-        step === 'refund'
-          ? 'charge.refunded'
-          : step === 'succeeded'
-            ? 'payment_intent.succeeded'
-            : 'payment_intent.processing';
-      return {
-        step,
-        sourceEventId: eventId,
-        priority: step === 'succeeded' ? 'high' : 'normal',
-        payload: JSON.stringify({
-          id: eventId,
-          object: 'event',
-          api_version: '2024-06-20',
-          created,
-          data: { object },
-          livemode: false,
-          pending_webhooks: 1,
-          type,
-        }),
-      };
-    }
-    case 'flutterwave': {
-      if (step === 'refund') throw new Error('flutterwave has no refund events');
-      const status = step === 'succeeded' ? 'successful' : 'pending';
-      const major = (amount / 100).toFixed(2);
-      // Amounts in major units, written as JSON number text (`1234.50`), as Flutterwave sends them.
-      const payload = `{"event":"charge.completed","data":{"id":${gatewayId},"tx_ref":"${reference}","flw_ref":"FLW-SOAK-${index}","amount":${major},"currency":"${currency}","charged_amount":${major},"status":"${status}","payment_type":"card","created_at":"${at(index).toISOString()}"},"event.type":"CARD_TRANSACTION"}`;
-      return {
-        step,
-        sourceEventId: `charge.completed:${gatewayId}:${status}`,
-        priority: step === 'succeeded' ? 'high' : 'normal',
-        payload,
-      };
-    }
-    case 'razorpay': {
-      const paymentId = `pay_soak${gatewayId.slice(10)}`;
-      const headerEventId = `evt_soak${index}${step}${gatewayId.slice(10)}`;
-      const paymentEntity = {
-        id: paymentId,
-        entity: 'payment',
+      // A charge and its PaymentIntent are one capture: Stripe's PaymentIntent is what was paid.
+      truth = { fact: { type: 'money_in', id: gatewayId, state: 'received', amountMinor: amount } };
+      priority = 'high';
+      break;
+    case 'refund': {
+      const status = need(spec.status, 'status');
+      const refundId = need(spec.id, 'refund id');
+      object = {
+        id: refundId,
+        object: 'refund',
         amount,
-        currency,
-        status: step === 'pending' ? 'authorized' : 'captured',
-        order_id: gatewayId,
-        captured: step !== 'pending',
-        amount_refunded: refund,
-        notes: { reference },
-        created_at: Math.floor(at(index).getTime() / 1000),
+        charge: chargeId,
+        currency: currency.toLowerCase(),
+        metadata: {},
+        payment_intent: gatewayId,
+        status,
       };
-      const type =
-        step === 'refund'
-          ? 'refund.processed'
-          : step === 'succeeded'
-            ? 'payment.captured'
-            : 'payment.authorized';
-      const payload = {
-        entity: 'event',
-        account_id: 'acc_PayhookSoak01',
-        event: type,
-        contains: step === 'refund' ? ['refund', 'payment'] : ['payment'],
-        payload:
-          step === 'refund'
-            ? {
-                refund: {
-                  entity: {
-                    id: `rfnd_soak${gatewayId.slice(10)}`,
-                    entity: 'refund',
-                    amount: refund,
-                    currency,
-                    payment_id: paymentId,
-                    status: 'processed',
-                  },
-                },
-                payment: { entity: paymentEntity },
-              }
-            : { payment: { entity: paymentEntity } },
-        created_at: Math.floor(at(index + 5).getTime() / 1000),
+      step = `${spec.type}/${status}`;
+      truth = {
+        fact: { type: 'refund', id: refundId, state: REFUND_STATE[status] ?? '?', amountMinor: amount },
       };
-      return {
-        step,
-        sourceEventId: headerEventId,
-        priority: step === 'succeeded' ? 'high' : 'normal',
-        payload: JSON.stringify(payload),
-        headerEventId,
-      };
+      break;
     }
+    case 'refund_total': {
+      // charge.refunded names no refund: its amount_refunded is the charge's running total.
+      const total = amount;
+      object = {
+        id: chargeId,
+        object: 'charge',
+        amount: payment.amountMinor,
+        amount_captured: payment.amountMinor,
+        amount_refunded: total,
+        captured: true,
+        currency: currency.toLowerCase(),
+        livemode: false,
+        metadata: { reference },
+        paid: true,
+        payment_intent: gatewayId,
+        refunded: total >= payment.amountMinor,
+        status: 'succeeded',
+      };
+      truth = { refundedMinor: total };
+      break;
+    }
+    case 'dispute': {
+      const status = need(spec.status, 'status');
+      const disputeId = need(spec.id, 'dispute id');
+      object = {
+        id: disputeId,
+        object: 'dispute',
+        amount,
+        charge: chargeId,
+        currency: currency.toLowerCase(),
+        livemode: false,
+        metadata: {},
+        payment_intent: gatewayId,
+        reason: 'fraudulent',
+        status,
+      };
+      step = `${spec.type}/${status}`;
+      const state =
+        spec.type === 'charge.dispute.created'
+          ? 'opened'
+          : spec.type === 'charge.dispute.closed' && (status === 'won' || status === 'lost')
+            ? status
+            : undefined;
+      if (state) truth = { fact: { type: 'dispute', id: disputeId, state, amountMinor: amount } };
+      priority = 'high';
+      break;
+    }
+    case 'noise':
+      // An event payhook has no meaning for (charge.updated: a description changed): history only, low priority.
+      object = {
+        id: chargeId,
+        object: 'charge',
+        amount: payment.amountMinor,
+        captured: true,
+        currency: currency.toLowerCase(),
+        livemode: false,
+        metadata: { reference },
+        payment_intent: gatewayId,
+        status: 'succeeded',
+        description: `updated ${spec.seq}`,
+      };
+      priority = 'low';
+      break;
   }
+  return {
+    spec,
+    step,
+    sourceEventId: eventId,
+    priority,
+    payload: JSON.stringify({
+      id: eventId,
+      object: 'event',
+      api_version: '2024-06-20',
+      created: unix(index + spec.seq),
+      data: { object },
+      livemode: false,
+      pending_webhooks: 1,
+      type: spec.type,
+    }),
+    truth,
+  };
+}
+
+function flutterwaveEvent(payment: SoakPayment, spec: EventSpec, amount: number): GatewayEvent {
+  const { reference, currency, index } = payment;
+  const status = need(spec.status, 'status');
+  const id = need(spec.id, 'transaction id');
+  const major = majorText(amount, MINOR_DIGITS[currency] ?? 2);
+  // Amounts in major units, written as JSON number text (`1234.50`), as Flutterwave sends them.
+  const payload = `{"event":"charge.completed","data":{"id":${id},"tx_ref":"${reference}","flw_ref":"FLW-SOAK-${index}-${spec.seq}","amount":${major},"currency":"${currency}","charged_amount":${major},"status":"${status}","payment_type":"card","created_at":"${at(index + spec.seq).toISOString()}"},"event.type":"CARD_TRANSACTION"}`;
+  const truth: Truth =
+    status === 'successful'
+      ? { fact: { type: 'money_in', id, state: 'received', amountMinor: amount } }
+      : status === 'failed'
+        ? { fact: { type: 'attempt', id, state: 'failed', amountMinor: amount } }
+        : {};
+  return {
+    spec,
+    step: `charge.completed/${status}`,
+    sourceEventId: `charge.completed:${id}:${status}`,
+    priority: status === 'successful' ? 'high' : 'normal',
+    payload,
+    truth,
+  };
+}
+
+function razorpayEvent(payment: SoakPayment, spec: EventSpec, amount: number): GatewayEvent {
+  const { reference, gatewayId, currency, index } = payment;
+  const headerEventId = `evt_soak${payment.tag}e${spec.seq}`;
+  const paymentId =
+    spec.about === 'attempt' || spec.about === 'money_in'
+      ? need(spec.id, 'payment id')
+      : ids.capture(payment);
+  const paymentStatus =
+    spec.type === 'payment.authorized'
+      ? 'authorized'
+      : spec.type === 'payment.failed'
+        ? 'failed'
+        : 'captured';
+  const paymentAmount = spec.about === 'attempt' || spec.about === 'money_in' ? amount : payment.amountMinor;
+  const paymentEntity = {
+    id: paymentId,
+    entity: 'payment',
+    amount: paymentAmount,
+    currency,
+    status: paymentStatus,
+    order_id: gatewayId,
+    captured: paymentStatus === 'captured',
+    amount_refunded: spec.refundedMinor ?? 0,
+    notes: { reference },
+    created_at: unix(index),
+  };
+  let payload: Record<string, unknown>;
+  let truth: Truth = {};
+  let priority: SoakPriority = 'normal';
+  switch (spec.about) {
+    case 'attempt':
+      payload = { payment: { entity: paymentEntity } };
+      truth = {
+        fact: {
+          type: 'attempt',
+          id: paymentId,
+          state: paymentStatus === 'authorized' ? 'authorized' : 'failed',
+          amountMinor: amount,
+        },
+      };
+      break;
+    case 'money_in':
+      payload =
+        spec.type === 'order.paid'
+          ? {
+              payment: { entity: paymentEntity },
+              order: {
+                entity: {
+                  id: gatewayId,
+                  entity: 'order',
+                  amount,
+                  amount_paid: amount,
+                  amount_due: 0,
+                  currency,
+                  receipt: reference,
+                  status: 'paid',
+                },
+              },
+            }
+          : { payment: { entity: paymentEntity } };
+      // payment.captured and order.paid are about one payment: one capture.
+      truth = { fact: { type: 'money_in', id: paymentId, state: 'received', amountMinor: amount } };
+      priority = 'high';
+      break;
+    case 'refund': {
+      const status = need(spec.status, 'status');
+      const refundId = need(spec.id, 'refund id');
+      payload = {
+        refund: {
+          entity: { id: refundId, entity: 'refund', amount, currency, payment_id: paymentId, status },
+        },
+        payment: { entity: paymentEntity },
+      };
+      // The payment's amount_refunded counts refunds still under way, and every refund has its own id: payhook
+      // takes no running total from it (the payload carries it all the same).
+      truth = {
+        fact: { type: 'refund', id: refundId, state: REFUND_STATE[status] ?? '?', amountMinor: amount },
+      };
+      break;
+    }
+    case 'dispute': {
+      const disputeId = need(spec.id, 'dispute id');
+      const status = need(spec.status, 'status');
+      payload = {
+        payment: { entity: paymentEntity },
+        dispute: {
+          entity: {
+            id: disputeId,
+            entity: 'dispute',
+            payment_id: paymentId,
+            amount,
+            currency,
+            status,
+            phase: 'chargeback',
+            created_at: unix(index + 600),
+          },
+        },
+      };
+      const state =
+        spec.type === 'payment.dispute.created'
+          ? 'opened'
+          : spec.type === 'payment.dispute.won'
+            ? 'won'
+            : spec.type === 'payment.dispute.lost'
+              ? 'lost'
+              : undefined;
+      if (state) truth = { fact: { type: 'dispute', id: disputeId, state, amountMinor: amount } };
+      priority = 'high';
+      break;
+    }
+    default:
+      throw new Error(`razorpay: no ${spec.about} event in the soak`);
+  }
+  return {
+    spec,
+    step: spec.type,
+    sourceEventId: headerEventId,
+    priority,
+    payload: JSON.stringify({
+      entity: 'event',
+      account_id: 'acc_PayhookSoak01',
+      event: spec.type,
+      contains: Object.keys(payload),
+      payload,
+      created_at: unix(index + spec.seq),
+    }),
+    headerEventId,
+    truth,
+  };
+}
+
+function oxapayEvent(payment: SoakPayment, spec: EventSpec, amount: number): GatewayEvent {
+  const { reference, gatewayId, currency, index } = payment;
+  const hash = need(spec.id, 'transaction hash');
+  const status = need(spec.status, 'status');
+  const major = majorText(amount, MINOR_DIGITS[currency] ?? 6);
+  // Static address: one address (one track id) takes many deposits, each its own transaction.
+  const payload = `{"track_id":"${gatewayId}","type":"static_address","status":"${status}","amount":${major},"value":${major},"sent_value":${major},"currency":"${currency}","order_id":"${reference}","description":"soak deposit","date":${unix(index + spec.seq)},"fee_paid_by_payer":0,"under_paid_coverage":0,"txs":[{"tx_hash":"${hash}","status":"${status === 'Paid' ? 'confirmed' : 'confirming'}"}]}`;
+  const paid = status === 'Paid';
+  return {
+    spec,
+    step: `static_address/${status}`,
+    sourceEventId: `${gatewayId}:${status.toLowerCase()}:${hash}`,
+    priority: paid ? 'high' : 'normal',
+    payload,
+    truth: paid ? { fact: { type: 'money_in', id: hash, state: 'received', amountMinor: amount } } : {},
+  };
 }
 
 /** Signs once: every (re)delivery of this webhook sends these exact bytes and headers, as a gateway's retry does. */

@@ -1,26 +1,38 @@
 import {
   buildEvent,
+  type EventSpec,
   type GatewayEvent,
+  ids,
   makePayment,
   REFUNDABLE,
   SOAK_GATEWAYS,
   type SoakPayment,
 } from './gateways.js';
-import { applyToModel, emptyModel, type PaymentModel } from './model.js';
+import { modelPayment, type PaymentModel } from './model.js';
 import type { Random } from './prng.js';
 
 /**
- * The soak plan: payments with a lifecycle, cut into phases. Within a phase each payment has at most one valid
- * event (plus its duplicates), and the soak drains the queues between phases, so the order the stack applies a
- * payment's events in is known, whatever the queue priorities do: that is what lets the model predict statuses and
- * transitions exactly. Out-of-order delivery is a lifecycle whose `succeeded` phase comes before its `pending` one.
+ * The soak plan: payments with whole lifecycles (pending, attempts, money in or several deposits, refunds announced
+ * by one to three event types, disputes opened then won or lost, chargebacks after refunds, noise), cut into phases.
+ *
+ * The record is a set of facts and must not depend on arrival order, so most payments send ALL their events in one
+ * phase, in random order among every other payment's, with duplicates, some held back by a random delay, some sent
+ * in a burst (all at once, racing for the record). Others are staged (the gateway's early events in the first phase,
+ * the rest in the second) or sent refunds-first (refunds and disputes a phase before the money they are about).
+ * Poison needs an order: the original is applied in the first phase, the replay (same event id, another amount) comes
+ * in the second. The queues are drained between phases.
  */
 export type Lifecycle =
-  | 'succeeded'
-  | 'pending-then-succeeded'
-  | 'succeeded-then-pending'
-  | 'succeeded-then-refund'
+  | 'unpaid'
+  | 'paid'
+  | 'deposits'
+  | 'refunded'
+  | 'disputed'
+  | 'refunded+disputed'
   | 'poison';
+
+/** How a payment's events are spread over the phases. */
+export type Spread = 'shuffled' | 'staged' | 'refunds-first' | 'poison';
 
 export interface Delivery {
   readonly payment: SoakPayment;
@@ -33,12 +45,68 @@ export interface Delivery {
   readonly forged: boolean;
   /** The same event id as an already-applied event with another amount: must end in the DLQ (payload_mismatch). */
   readonly poison: boolean;
+  /** Held back this long before the first copy is sent (random delays within a phase). */
+  readonly delayMs: number;
 }
 
 export interface PlannedPayment {
   readonly payment: SoakPayment;
   readonly lifecycle: Lifecycle;
+  readonly spread: Spread;
+  /** Every valid event of the payment, in the gateway's order (not the order sent). */
+  readonly events: readonly GatewayEvent[];
   readonly model: PaymentModel;
+  /** What the gateway itself holds as refunded (its own final running total), for the report's comparison. */
+  readonly gatewayRefundedMinor: number;
+}
+
+/** What the plan holds, for the report. */
+export interface PlanFigures {
+  events: number;
+  deliveries: number;
+  byPriority: Record<string, number>;
+  spreads: Record<string, number>;
+  burstPayments: number;
+  delayedDeliveries: number;
+  duplicateCopies: number;
+  forged: number;
+  pending: number;
+  authorisations: number;
+  failedAttempts: number;
+  unpaid: number;
+  deposits: number;
+  multiDepositPayments: number;
+  /** Money in told by two event types (Stripe charge.succeeded + payment_intent.succeeded, Razorpay order.paid). */
+  moneyInTwice: number;
+  refunds: number;
+  refundsByOutcome: Record<string, number>;
+  paymentsByRefundCount: Record<string, number>;
+  /** Refunds told by 1, 2 or 3 event types. */
+  refundsByEventCount: Record<string, number>;
+  refundEventTypes: Record<string, number>;
+  /** Refunds told only by a running total (Stripe charge.refunded alone). */
+  floorOnlyRefunds: number;
+  /**
+   * Refunds that failed or were reversed after a Stripe charge.refunded running total had counted them: payhook
+   * keeps the largest total as a floor, less the refunds it knows failed.
+   */
+  failedRefundsInTotals: number;
+  fullyRefundedPayments: number;
+  disputes: number;
+  disputesByOutcome: Record<string, number>;
+  chargebacksAfterRefunds: number;
+  refundsBeforePayment: number;
+  noise: number;
+  expectedStatuses: Record<string, number>;
+  /**
+   * Payments whose refunded total, by payhook's rules from the events it was sent, is not what the gateway itself
+   * holds (a refund told only by a running total that a later failed refund is subtracted from, ...): not a soak
+   * failure (the model follows the rules), but where the rules lose information. With a few examples.
+   */
+  refundedUnlikeGateway: number;
+  refundedUnlikeGatewayExamples: string[];
+  expectedAnnouncements: number;
+  possibleExceptions: number;
 }
 
 export interface Plan {
@@ -46,7 +114,8 @@ export interface Plan {
   readonly payments: readonly PlannedPayment[];
   readonly phases: readonly (readonly Delivery[])[];
   /** Poison deliveries and the DLQ (priority) each must end in. */
-  readonly poison: readonly { readonly delivery: Delivery; readonly priority: 'high' | 'normal' }[];
+  readonly poison: readonly { readonly delivery: Delivery; readonly priority: 'high' | 'normal' | 'low' }[];
+  readonly figures: PlanFigures;
 }
 
 export interface PlanOptions {
@@ -60,28 +129,421 @@ export function webhooksIn(delivery: Delivery): number {
   return delivery.sequentialCopies + delivery.concurrentCopies + (delivery.forged ? 1 : 0);
 }
 
-function lifecycleFor(random: Random, payment: SoakPayment, mustPoison: boolean): Lifecycle {
-  if (mustPoison || random.chance(0.01)) return 'poison';
+function bump(record: Record<string, number>, key: string, by = 1): void {
+  record[key] = (record[key] ?? 0) + by;
+}
+
+function shuffle<T>(random: Random, items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i -= 1) {
+    const j = random.int(0, i);
+    const a = items[i];
+    const b = items[j];
+    if (a === undefined || b === undefined) continue;
+    items[i] = b;
+    items[j] = a;
+  }
+  return items;
+}
+
+/** `total` cut into `parts` positive amounts. */
+function split(random: Random, total: number, parts: number): number[] {
+  const amounts: number[] = [];
+  let left = total;
+  for (let part = parts; part > 1; part -= 1) {
+    const share = Math.max(1, Math.min(left - (part - 1), Math.floor(left * (0.2 + 0.5 * random.next()))));
+    amounts.push(share);
+    left -= share;
+  }
+  amounts.push(left);
+  return amounts;
+}
+
+type RefundOutcome = 'succeeded' | 'failed' | 'reversed';
+
+/**
+ * One refund's moments at the gateway that become webhooks, each with its event type and the status it carries.
+ * Both gateways count a refund in their running total (Stripe charge `amount_refunded`, Razorpay payment
+ * `amount_refunded`) from its creation until it fails.
+ */
+interface RefundMoment {
+  readonly type: string;
+  readonly status: string;
+  /** Stripe charge.refunded: announces the running total, not the refund. */
+  readonly total?: true;
+  /** A webhook is sent for it (the endpoint is subscribed to its type). */
+  readonly sent: boolean;
+}
+
+/**
+ * Which refund event types a merchant's endpoint is subscribed to, chosen once per payment (a gateway sends every
+ * subscribed event): Stripe refund.created/refund.updated and charge.refunded (at least one of the two); Razorpay
+ * refund.created or not (refund.processed and refund.failed always); Paystack refund.pending and refund.processing
+ * or not (refund.processed and refund.failed always).
+ */
+interface RefundSubscription {
+  readonly refundEvents: boolean;
+  readonly totals: boolean;
+  readonly created: boolean;
+  readonly processing: boolean;
+}
+
+function refundSubscription(random: Random): RefundSubscription {
   const roll = random.next();
-  if (roll < 0.3) return 'pending-then-succeeded';
-  if (roll < 0.4) return 'succeeded-then-pending';
-  if (roll < 0.6 && REFUNDABLE.has(payment.gateway)) return 'succeeded-then-refund';
-  return 'succeeded';
+  return {
+    refundEvents: roll < 0.75,
+    totals: roll < 0.4 || roll >= 0.75,
+    created: random.chance(0.6),
+    processing: random.chance(0.5),
+  };
+}
+
+function refundMoments(
+  random: Random,
+  gateway: SoakPayment['gateway'],
+  outcome: RefundOutcome,
+  subscribed: RefundSubscription,
+): RefundMoment[] {
+  const final = (sent: boolean): RefundMoment =>
+    outcome === 'failed'
+      ? { type: 'refund.failed', status: 'failed', sent }
+      : { type: 'refund.processed', status: 'processed', sent };
+  switch (gateway) {
+    case 'stripe': {
+      const sent = subscribed.refundEvents;
+      const created = (status: string): RefundMoment => ({ type: 'refund.created', status, sent });
+      const updated = (status: string): RefundMoment => ({ type: 'refund.updated', status, sent });
+      // A card refund is often created already succeeded; else pending, then updated.
+      const [first, ...later] =
+        outcome === 'failed'
+          ? random.pick([[created('pending'), updated('failed')], [created('failed')]])
+          : [
+              ...random.pick([[created('succeeded')], [created('pending'), updated('succeeded')]]),
+              // Reversed: it succeeded, then failed, and the money came back.
+              ...(outcome === 'reversed' ? [updated('failed')] : []),
+            ];
+      if (first === undefined) return [];
+      // charge.refunded comes with the refund's creation, its running total counting it (not for a refund that
+      // failed as it was created).
+      const total: RefundMoment[] =
+        subscribed.totals && first.status !== 'failed'
+          ? [{ type: 'charge.refunded', status: 'succeeded', total: true, sent: true }]
+          : [];
+      return [first, ...total, ...later];
+    }
+    case 'razorpay':
+      return [{ type: 'refund.created', status: 'pending', sent: subscribed.created }, final(true)];
+    default:
+      return [
+        { type: 'refund.pending', status: 'pending', sent: subscribed.created },
+        { type: 'refund.processing', status: 'processing', sent: subscribed.processing },
+        final(true),
+      ];
+  }
+}
+
+interface Drafted {
+  readonly specs: EventSpec[];
+  readonly lifecycle: Exclude<Lifecycle, 'poison'>;
+  /** Money came in (the lifecycle is not `unpaid`). */
+  readonly paid: boolean;
+  /** What the gateway itself holds as refunded at the end: its refunds that succeeded and stayed so. */
+  readonly gatewayRefundedMinor: number;
+}
+
+/** One payment's lifecycle at the gateway: the events it sends, in its own order. */
+function draftLifecycle(
+  random: Random,
+  payment: SoakPayment,
+  figures: PlanFigures,
+  mustPay: boolean,
+): Drafted {
+  const specs: EventSpec[] = [];
+  const add = (spec: Omit<EventSpec, 'seq'>) => specs.push({ ...spec, seq: specs.length });
+  const { gateway } = payment;
+  const unpaid = !mustPay && random.chance(0.08);
+
+  // Before the money: a pending payment, an authorisation, a failed attempt.
+  if (gateway !== 'razorpay' && gateway !== 'oxapay' && random.chance(0.35)) {
+    figures.pending += 1;
+    if (gateway === 'paystack') add({ type: 'paymentrequest.pending', about: 'pending' });
+    if (gateway === 'stripe')
+      add({ type: 'payment_intent.processing', about: 'pending', status: 'processing' });
+    if (gateway === 'flutterwave')
+      add({ type: 'charge.completed', about: 'pending', id: payment.gatewayId, status: 'pending' });
+  }
+  if (gateway === 'stripe' || gateway === 'razorpay' || gateway === 'flutterwave') {
+    if (random.chance(0.15)) {
+      figures.failedAttempts += 1;
+      const id = ids.failedAttempt(payment);
+      if (gateway === 'stripe') {
+        add({
+          type: 'payment_intent.payment_failed',
+          about: 'attempt',
+          id,
+          status: 'requires_payment_method',
+        });
+      }
+      if (gateway === 'razorpay') add({ type: 'payment.failed', about: 'attempt', id });
+      if (gateway === 'flutterwave')
+        add({ type: 'charge.completed', about: 'attempt', id, status: 'failed' });
+    }
+  }
+  if ((gateway === 'razorpay' && random.chance(0.6)) || (gateway === 'stripe' && random.chance(0.1))) {
+    figures.authorisations += 1;
+    if (gateway === 'razorpay')
+      add({ type: 'payment.authorized', about: 'attempt', id: ids.capture(payment) });
+    else {
+      add({
+        type: 'payment_intent.amount_capturable_updated',
+        about: 'attempt',
+        id: payment.gatewayId,
+        status: 'requires_capture',
+      });
+    }
+  }
+  if (unpaid) {
+    figures.unpaid += 1;
+    if (gateway === 'stripe' && random.chance(0.5)) {
+      add({ type: 'payment_intent.canceled', about: 'attempt', id: payment.gatewayId, status: 'canceled' });
+    }
+    if (gateway === 'oxapay') {
+      add({ type: 'static_address', about: 'pending', id: ids.deposit(payment, 0), status: 'Confirming' });
+    }
+    if (specs.length === 0) {
+      // Something must have been said about a payment that never paid: it failed (or is still pending).
+      const id = ids.failedAttempt(payment);
+      if (gateway === 'paystack') add({ type: 'paymentrequest.pending', about: 'pending' });
+      if (gateway === 'stripe') {
+        add({
+          type: 'payment_intent.payment_failed',
+          about: 'attempt',
+          id,
+          status: 'requires_payment_method',
+        });
+      }
+      if (gateway === 'razorpay') add({ type: 'payment.failed', about: 'attempt', id });
+      if (gateway === 'flutterwave')
+        add({ type: 'charge.completed', about: 'attempt', id, status: 'failed' });
+    }
+    return { specs, lifecycle: 'unpaid', paid: false, gatewayRefundedMinor: 0 };
+  }
+
+  // The money: one capture (told by one or two event types), or for OXA Pay one to three deposits.
+  let paid = payment.amountMinor;
+  if (gateway === 'oxapay') {
+    const count = random.pick([1, 1, 2, 3]);
+    figures.deposits += count;
+    if (count > 1) figures.multiDepositPayments += 1;
+    paid = 0;
+    for (let n = 0; n < count; n += 1) {
+      const amountMinor = n === 0 ? payment.amountMinor : random.int(1_000, 5_000_000) * 100;
+      paid += amountMinor;
+      const id = ids.deposit(payment, n);
+      if (random.chance(0.4))
+        add({ type: 'static_address', about: 'pending', id, status: 'Confirming', amountMinor });
+      add({ type: 'static_address', about: 'money_in', id, status: 'Paid', amountMinor });
+    }
+  } else if (gateway === 'flutterwave') {
+    add({ type: 'charge.completed', about: 'money_in', id: payment.gatewayId, status: 'successful' });
+  } else if (gateway === 'paystack') {
+    add({ type: 'charge.success', about: 'money_in', id: payment.gatewayId });
+  } else if (gateway === 'stripe') {
+    const both = random.chance(0.4);
+    if (both) figures.moneyInTwice += 1;
+    const order = random.chance(0.5)
+      ? ['payment_intent.succeeded', 'charge.succeeded']
+      : ['charge.succeeded', 'payment_intent.succeeded'];
+    for (const type of both ? order : [random.pick(order)]) {
+      add({ type, about: 'money_in', id: payment.gatewayId });
+    }
+  } else {
+    add({ type: 'payment.captured', about: 'money_in', id: ids.capture(payment) });
+    if (random.chance(0.5)) {
+      figures.moneyInTwice += 1;
+      add({ type: 'order.paid', about: 'money_in', id: ids.capture(payment) });
+    }
+  }
+
+  if (!REFUNDABLE.has(gateway)) {
+    return {
+      specs,
+      lifecycle: gateway === 'oxapay' && paid !== payment.amountMinor ? 'deposits' : 'paid',
+      paid: true,
+      gatewayRefundedMinor: 0,
+    };
+  }
+
+  // Refunds (0-3, partial, or adding up to the whole payment) and disputes, before or after the refunds.
+  const refundCount = random.pick([0, 0, 0, 0, 1, 1, 1, 2, 2, 3]);
+  const disputeCount = random.chance(0.2) ? (gateway === 'razorpay' && random.chance(0.15) ? 2 : 1) : 0;
+  const disputesFirst = random.chance(0.3);
+  const subscribed = refundSubscription(random);
+  bump(figures.paymentsByRefundCount, String(refundCount));
+  // The gateway's running total of refunds, as its payloads report it.
+  const counted = new Map<string, number>();
+  const runningTotal = () => [...counted.values()].reduce((sum, amount) => sum + amount, 0);
+  let disputed = 0;
+  const disputes = () => {
+    for (let n = 0; n < disputeCount; n += 1) {
+      const left = paid - runningTotal();
+      if (left <= 0) return;
+      disputed += 1;
+      figures.disputes += 1;
+      if (!disputesFirst && refundCount > 0) figures.chargebacksAfterRefunds += 1;
+      const id = ids.dispute(payment, n);
+      const outcome = random.pick(['won', 'won', 'lost', 'lost', 'opened']);
+      bump(figures.disputesByOutcome, outcome);
+      const amountMinor = left;
+      const opened = random.chance(0.9) || outcome === 'opened';
+      const updated = random.chance(0.4);
+      if (gateway === 'stripe') {
+        if (opened)
+          add({
+            type: 'charge.dispute.created',
+            about: 'dispute',
+            id,
+            status: 'needs_response',
+            amountMinor,
+          });
+        if (updated)
+          add({ type: 'charge.dispute.updated', about: 'dispute', id, status: 'under_review', amountMinor });
+        if (outcome !== 'opened')
+          add({ type: 'charge.dispute.closed', about: 'dispute', id, status: outcome, amountMinor });
+      } else if (gateway === 'razorpay') {
+        if (opened)
+          add({ type: 'payment.dispute.created', about: 'dispute', id, status: 'open', amountMinor });
+        if (updated)
+          add({
+            type: 'payment.dispute.under_review',
+            about: 'dispute',
+            id,
+            status: 'under_review',
+            amountMinor,
+          });
+        if (outcome !== 'opened')
+          add({ type: `payment.dispute.${outcome}`, about: 'dispute', id, status: outcome, amountMinor });
+      } else {
+        if (opened)
+          add({ type: 'charge.dispute.create', about: 'dispute', id, status: 'opened', amountMinor });
+        if (updated)
+          add({ type: 'charge.dispute.remind', about: 'dispute', id, status: 'opened', amountMinor });
+        if (outcome !== 'opened')
+          add({ type: 'charge.dispute.resolve', about: 'dispute', id, status: outcome, amountMinor });
+      }
+    }
+  };
+  if (disputesFirst) disputes();
+  const full = random.chance(0.35);
+  const refundTotal = full ? paid : Math.max(refundCount, Math.floor(paid * (0.05 + 0.85 * random.next())));
+  const amounts = refundCount > 0 ? split(random, refundTotal, refundCount) : [];
+  let refundedInFull = full && refundCount > 0;
+  for (const [n, amountMinor] of amounts.entries()) {
+    // Refunds are settled in turn: one is over before the next starts (a dispute takes the rest of the money).
+    const roll = random.next();
+    const outcome: RefundOutcome =
+      roll < 0.1 ? 'failed' : roll < 0.15 && gateway === 'stripe' ? 'reversed' : 'succeeded';
+    if (outcome !== 'succeeded') refundedInFull = false;
+    figures.refunds += 1;
+    bump(figures.refundsByOutcome, outcome);
+    const id = ids.refund(payment, n);
+    // The refund's life at the gateway, whether or not a webhook tells each step: created (and from then counted in
+    // the running total, unless it failed at once), then maybe succeeded, failed or reversed.
+    const moments = refundMoments(random, gateway, outcome, subscribed);
+    const sent = moments.filter((moment) => moment.sent);
+    const told = new Set(sent.map((moment) => moment.type));
+    bump(figures.refundsByEventCount, `${told.size} type${told.size === 1 ? '' : 's'}`);
+    if (sent.length > 0 && sent.every((moment) => moment.total)) figures.floorOnlyRefunds += 1;
+    let inTotals = false;
+    if (moments[0]?.status !== 'failed') counted.set(id, amountMinor);
+    for (const moment of moments) {
+      if (moment.status === 'failed') counted.delete(id);
+      if (!moment.sent) continue;
+      bump(figures.refundEventTypes, `${gateway} ${moment.type}`);
+      if (moment.total && counted.has(id)) inTotals = true;
+      if (moment.total) {
+        const total = runningTotal();
+        add({ type: moment.type, about: 'refund_total', amountMinor: total, refundedMinor: total });
+      } else {
+        add({
+          type: moment.type,
+          about: 'refund',
+          id,
+          status: moment.status,
+          amountMinor,
+          ...(gateway === 'razorpay' && { refundedMinor: runningTotal() }),
+        });
+      }
+    }
+    if (inTotals && outcome !== 'succeeded') figures.failedRefundsInTotals += 1;
+  }
+  if (refundedInFull) figures.fullyRefundedPayments += 1;
+  if (!disputesFirst) disputes();
+  if (gateway === 'stripe' && random.chance(0.15)) {
+    figures.noise += 1;
+    add({ type: 'charge.updated', about: 'noise' });
+  }
+  const refunded = amounts.length > 0;
+  const lifecycle =
+    refunded && disputed > 0
+      ? 'refunded+disputed'
+      : refunded
+        ? 'refunded'
+        : disputed > 0
+          ? 'disputed'
+          : 'paid';
+  return { specs, lifecycle, paid: true, gatewayRefundedMinor: Math.min(paid, runningTotal()) };
+}
+
+export function emptyFigures(): PlanFigures {
+  return {
+    events: 0,
+    deliveries: 0,
+    byPriority: {},
+    spreads: {},
+    burstPayments: 0,
+    delayedDeliveries: 0,
+    duplicateCopies: 0,
+    forged: 0,
+    pending: 0,
+    authorisations: 0,
+    failedAttempts: 0,
+    unpaid: 0,
+    deposits: 0,
+    multiDepositPayments: 0,
+    moneyInTwice: 0,
+    refunds: 0,
+    refundsByOutcome: {},
+    paymentsByRefundCount: {},
+    refundsByEventCount: {},
+    refundEventTypes: {},
+    floorOnlyRefunds: 0,
+    failedRefundsInTotals: 0,
+    fullyRefundedPayments: 0,
+    disputes: 0,
+    disputesByOutcome: {},
+    chargebacksAfterRefunds: 0,
+    refundsBeforePayment: 0,
+    noise: 0,
+    expectedStatuses: {},
+    refundedUnlikeGateway: 0,
+    refundedUnlikeGatewayExamples: [],
+    expectedAnnouncements: 0,
+    possibleExceptions: 0,
+  };
 }
 
 export function buildPlan(options: PlanOptions, random: Random): Plan {
   const run = options.seed.toString(36);
   const payments: PlannedPayment[] = [];
-  const phases: Delivery[][] = [[], []];
-  const poison: { delivery: Delivery; priority: 'high' | 'normal' }[] = [];
+  /** Each phase as units: one delivery, or a burst (a payment's deliveries kept together). */
+  const phases: Delivery[][][] = [[], []];
+  const poison: Plan['poison'][number][] = [];
+  const figures = emptyFigures();
 
   let plannedWebhooks = 0;
-  const tally = (planned: Delivery) => {
-    plannedWebhooks += webhooksIn(planned);
-  };
   const delivery = (payment: SoakPayment, event: GatewayEvent, isPoison = false): Delivery => {
     const roll = random.next();
-    return {
+    const planned: Delivery = {
       payment,
       event,
       // 15% are sent again after the first was answered (2-3 times in all), 10% are sent 2-3 times at once.
@@ -89,73 +551,120 @@ export function buildPlan(options: PlanOptions, random: Random): Plan {
       concurrentCopies: !isPoison && roll >= 0.15 && roll < 0.25 ? random.int(2, 3) : 0,
       forged: random.chance(0.02),
       poison: isPoison,
+      delayMs: random.chance(0.15) ? random.int(10, 250) : 0,
     };
+    plannedWebhooks += webhooksIn(planned);
+    figures.deliveries += 1;
+    figures.duplicateCopies += planned.sequentialCopies - 1 + planned.concurrentCopies;
+    if (planned.forged) figures.forged += 1;
+    if (planned.delayMs > 0) figures.delayedDeliveries += 1;
+    return planned;
+  };
+  /** Queues a payment's deliveries for a phase: one by one among everyone's, or as one burst. */
+  const enqueue = (which: 0 | 1, deliveries: Delivery[], burst: boolean) => {
+    if (deliveries.length === 0) return;
+    const phase = phases[which] ?? [];
+    if (burst) phase.push(shuffle(random, deliveries));
+    else for (const one of deliveries) phase.push([one]);
   };
 
   let halfwayPoisoned = false;
   for (let index = 0; plannedWebhooks < options.webhooks; index += 1) {
     const gateway = SOAK_GATEWAYS[index % SOAK_GATEWAYS.length] ?? 'paystack';
-    const payment = makePayment(gateway, index, run, random.int(100, 500_000) * 10);
+    const payment = makePayment(
+      gateway,
+      index,
+      run,
+      gateway === 'oxapay' ? random.int(1_000, 5_000_000) * 100 : random.int(100, 500_000) * 10,
+    );
     // At least two poison messages however small the run: the first payment and the first past halfway.
     const mustPoison = index === 0 || (!halfwayPoisoned && plannedWebhooks >= options.webhooks / 2);
     if (mustPoison && index > 0) halfwayPoisoned = true;
-    const lifecycle = lifecycleFor(random, payment, mustPoison);
-    const model = emptyModel();
-    const succeeded = buildEvent(payment, 'succeeded');
-    const pending = buildEvent(payment, 'pending');
-    const phase = (which: 0 | 1, event: GatewayEvent, refundMinor = 0) => {
-      const next = delivery(payment, event);
-      phases[which]?.push(next);
-      tally(next);
-      applyToModel(model, payment, event, refundMinor);
-    };
-    switch (lifecycle) {
-      case 'succeeded':
-        phase(0, succeeded);
-        break;
-      case 'pending-then-succeeded':
-        phase(0, pending);
-        phase(1, succeeded);
-        break;
-      case 'succeeded-then-pending':
-        phase(0, succeeded);
-        phase(1, pending);
-        break;
-      case 'succeeded-then-refund': {
-        // Half full refunds, half partial.
-        const refundMinor = random.chance(0.5)
-          ? payment.amountMinor
-          : Math.max(1, Math.floor(payment.amountMinor * random.next()));
-        phase(0, succeeded);
-        phase(1, buildEvent(payment, 'refund', { refundMinor }), refundMinor);
-        break;
-      }
-      case 'poison': {
-        phase(0, succeeded);
-        // The same event id, another amount: never applied, dead-lettered on the event's own priority queue.
-        const replay = delivery(
-          payment,
-          buildEvent(payment, 'succeeded', { amountMinor: payment.amountMinor + 100 }),
-          true,
+    const drafted = draftLifecycle(random, payment, figures, mustPoison);
+    const events = drafted.specs.map((spec) => buildEvent(payment, spec));
+    const poisonable = drafted.paid && (mustPoison || random.chance(0.01));
+    const hasRefunds = events.some(
+      (event) => event.spec.about === 'refund' || event.spec.about === 'refund_total',
+    );
+    let spread: Spread;
+    if (poisonable) spread = 'poison';
+    else if (hasRefunds && random.chance(0.25)) spread = 'refunds-first';
+    else if (events.length > 1 && random.chance(0.25)) spread = 'staged';
+    else spread = 'shuffled';
+    bump(figures.spreads, spread);
+    const burst = random.chance(0.2);
+    if (burst) figures.burstPayments += 1;
+
+    const sends = events.map((event) => delivery(payment, event));
+    if (spread === 'staged') {
+      const cut = random.int(1, events.length - 1);
+      enqueue(0, sends.slice(0, cut), burst);
+      enqueue(1, sends.slice(cut), burst);
+    } else if (spread === 'refunds-first') {
+      figures.refundsBeforePayment += 1;
+      const early = (one: Delivery) => ['refund', 'refund_total', 'dispute'].includes(one.event.spec.about);
+      enqueue(0, sends.filter(early), burst);
+      enqueue(
+        1,
+        sends.filter((one) => !early(one)),
+        burst,
+      );
+    } else {
+      enqueue(0, sends, burst);
+    }
+    if (spread === 'poison') {
+      // The same event id, another amount: never applied, dead-lettered on the event's own priority queue. Usually
+      // the money in; a refund where there is one, half the time.
+      const refunds = events.filter((event) => event.spec.about === 'refund');
+      const moneyIn = events.find((event) => event.spec.about === 'money_in');
+      const target = refunds.length > 0 && (random.chance(0.5) || !moneyIn) ? random.pick(refunds) : moneyIn;
+      if (target === undefined) throw new Error('soak: a poisoned payment without money in');
+      const replay = delivery(
+        payment,
+        buildEvent(payment, target.spec, {
+          amountMinor: (target.spec.amountMinor ?? payment.amountMinor) + 100,
+        }),
+        true,
+      );
+      enqueue(1, [replay], false);
+      poison.push({ delivery: replay, priority: target.priority });
+    }
+
+    const model = modelPayment(payment, events);
+    figures.events += events.length;
+    for (const event of events) bump(figures.byPriority, event.priority);
+    bump(figures.expectedStatuses, model.status);
+    const gatewayRefunded = drafted.gatewayRefundedMinor > 0 ? String(drafted.gatewayRefundedMinor) : null;
+    if (model.refundedMinor !== gatewayRefunded) {
+      figures.refundedUnlikeGateway += 1;
+      if (figures.refundedUnlikeGatewayExamples.length < 3) {
+        figures.refundedUnlikeGatewayExamples.push(
+          `${payment.gateway} ${payment.key}: payhook ${model.refundedMinor ?? 0}, gateway ${gatewayRefunded ?? 0} (${events
+            .filter((event) => event.spec.about === 'refund' || event.spec.about === 'refund_total')
+            .map(
+              (event) => `${event.step}${event.spec.id ? ` ${event.spec.id}` : ''} ${event.spec.amountMinor}`,
+            )
+            .join(', ')})`,
         );
-        phases[1]?.push(replay);
-        tally(replay);
-        poison.push({ delivery: replay, priority: succeeded.priority });
-        break;
       }
     }
-    payments.push({ payment, lifecycle, model });
+    figures.expectedAnnouncements += model.announcements.length;
+    figures.possibleExceptions += model.possibleExceptions.length;
+    payments.push({
+      payment,
+      lifecycle: spread === 'poison' ? 'poison' : drafted.lifecycle,
+      spread,
+      events,
+      model,
+      gatewayRefundedMinor: drafted.gatewayRefundedMinor,
+    });
   }
-  // Shuffle each phase (Fisher-Yates), so gateways and lifecycles interleave.
-  for (const deliveries of phases) {
-    for (let i = deliveries.length - 1; i > 0; i -= 1) {
-      const j = random.int(0, i);
-      const a = deliveries[i];
-      const b = deliveries[j];
-      if (a === undefined || b === undefined) continue;
-      deliveries[i] = b;
-      deliveries[j] = a;
-    }
-  }
-  return { seed: options.seed, payments, phases, poison };
+  // Shuffle each phase (Fisher-Yates), so gateways, lifecycles and a payment's own events interleave.
+  return {
+    seed: options.seed,
+    payments,
+    phases: phases.map((units) => shuffle(random, units).flat()),
+    poison,
+    figures,
+  };
 }

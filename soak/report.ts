@@ -1,5 +1,6 @@
 import type { CheckResult } from './checks.js';
 import type { FaultCounts } from './faults.js';
+import type { PlanFigures } from './generator.js';
 import type { DeliveryStats } from './sender.js';
 
 export interface SoakResult {
@@ -9,6 +10,7 @@ export interface SoakResult {
   readonly faultProfile: string;
   readonly seconds: number;
   readonly lifecycles: Readonly<Record<string, number>>;
+  readonly figures: PlanFigures;
   readonly delivery: DeliveryStats;
   readonly faults: FaultCounts;
   readonly check: CheckResult;
@@ -25,6 +27,29 @@ export function passed(result: SoakResult): boolean {
   );
 }
 
+function counts(record: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.length === 0 ? 'none' : entries.map(([name, n]) => `${name} ${n}`).join(', ');
+}
+
+/** The lifecycle figures of the plan: what the webhooks were about. */
+export function figureLines(figures: PlanFigures): string[] {
+  return [
+    `events: ${figures.events} distinct valid events in ${figures.deliveries} deliveries (${figures.duplicateCopies} duplicate copies, ${figures.forged} forged, ${figures.delayedDeliveries} delayed); by queue: ${counts(figures.byPriority)}`,
+    `spread over phases: ${counts(figures.spreads)}; ${figures.burstPayments} payments sent in a burst`,
+    `before the money: ${figures.pending} pending, ${figures.authorisations} authorisations, ${figures.failedAttempts} failed attempts; ${figures.unpaid} never paid`,
+    `money in: ${figures.moneyInTwice} told by two event types, ${figures.deposits} OXA Pay deposits (${figures.multiDepositPayments} payments with several)`,
+    `refunds: ${figures.refunds} (${counts(figures.refundsByOutcome)}); payments by refund count: ${counts(figures.paymentsByRefundCount)}; ${figures.fullyRefundedPayments} refunded in full; ${figures.floorOnlyRefunds} told only by a running total; ${figures.failedRefundsInTotals} failed or reversed after a running total counted them`,
+    `refunds told by: ${counts(figures.refundsByEventCount)}`,
+    `refund event types: ${counts(figures.refundEventTypes)}`,
+    `disputes: ${figures.disputes} (${counts(figures.disputesByOutcome)}); ${figures.chargebacksAfterRefunds} chargebacks after refunds; ${figures.refundsBeforePayment} payments sent refunds-first (a phase before their money)`,
+    `other events (history only): ${figures.noise}`,
+    `expected statuses: ${counts(figures.expectedStatuses)}`,
+    `refunded total by payhook's rules unlike the gateway's own: ${figures.refundedUnlikeGateway} payments${figures.refundedUnlikeGatewayExamples.map((example) => `\n  e.g. ${example}`).join('')}`,
+    `expected announcements: ${figures.expectedAnnouncements}; order-dependent ones possible: ${figures.possibleExceptions}`,
+  ];
+}
+
 export function formatReport(result: SoakResult, maxProblems = 30): string {
   const { delivery, check, faults } = result;
   const rows: [string, string | number][] = [
@@ -34,7 +59,15 @@ export function formatReport(result: SoakResult, maxProblems = 30): string {
     ['rejected (4xx; forged copies refused)', `${delivery.rejected} (${delivery.forgedRefused})`],
     ['5xx answers retried by the gateway', `${delivery.serverErrors} (${delivery.retried} webhooks)`],
     ['gave up after retries', delivery.gaveUp],
-    ['applied (transitions announced / modelled)', `${check.applied} / ${check.expectedTransitions}`],
+    [
+      'records equal to the model (status, totals, facts)',
+      `${check.recordsMatched} / ${check.paymentsChecked}`,
+    ],
+    ['fact announcements published / modelled', `${check.applied} / ${check.expectedTransitions}`],
+    [
+      'order-dependent announcements (documented exceptions)',
+      `${check.exceptions}${check.exceptions > 0 ? ` (${counts(check.exceptionsByType)})` : ''}`,
+    ],
     ['duplicates absorbed (extra copies accepted)', delivery.duplicatesAccepted],
     [
       'dead-lettered (found / poison sent; copies of a poison queued twice)',
@@ -50,6 +83,7 @@ export function formatReport(result: SoakResult, maxProblems = 30): string {
     `lifecycles: ${Object.entries(result.lifecycles)
       .map(([name, n]) => `${name} ${n}`)
       .join(', ')}`,
+    ...figureLines(result.figures),
     `faults injected: ${faults.outages} ingest outages (${faults.sqsOutageRefusals} SendMessage refused), ${faults.sqsLostResponses} SendMessage responses lost, ${faults.dynamoFailures} DynamoDB writes throttled, ${faults.dynamoLostResponses} DynamoDB write responses lost, ${faults.publishFailures} EventBridge publishes failed, ${faults.consumerCrashes} consumer crashes mid-batch`,
     '',
     ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
@@ -71,18 +105,27 @@ export function soakMarkdown(result: SoakResult, machine: string): string {
     '# Soak: fault injection',
     '',
     '`npm run soak` (`npx tsx soak/run.ts [--webhooks N] [--seed S] [--faults none|ci|full] [--concurrency C]',
-    '[--verbose] [--dry]`) plays the gateways: it sends N seeded, signed webhooks (default 10,000: first deliveries,',
-    'sequential and concurrent duplicates, out-of-order lifecycles, partial and full refunds, poison messages with a',
-    'reused event id and another amount, forged copies) to the local stack and resends on every 5xx as a gateway',
-    'would. Meanwhile faults are injected: ingest queue outages and lost SendMessage responses, DynamoDB throttling and',
-    'lost write responses (payments and idempotency tables) through a proxy in front of the emulators; EventBridge',
-    "publish failures and consumer crashes mid-batch through the stack's hooks. It then checks the stack against the",
-    "generator's own model: every accepted valid event applied, each payment's status, exactly one domain event id",
-    'per transition, every poison message in a DLQ with its reason, nothing else anywhere. It exits non-zero if',
-    'anything is lost or doubled, and rewrites this section unless `--dry`. CI runs 500 webhooks with the `ci`',
-    'profile (no lost DynamoDB responses: their recovery waits for the in-progress expiry). A domain event published',
-    'again with its own id (a consumer published, then could not record completion, and its retry published again)',
-    'is counted apart as re-published: publishing is at least once by design, and downstream dedupes on the id.',
+    '[--verbose] [--dry]`) plays the gateways (Paystack, Stripe, Flutterwave, Razorpay, OXA Pay): it sends N seeded,',
+    'signed webhooks (default 10,000) about whole payment lifecycles: pending, authorisations and failed attempts, money',
+    'in (told by one or two event types; several OXA Pay deposits), zero to three partial refunds each told by one to',
+    'three event types (Stripe refund.created/refund.updated and charge.refunded with its running total, Razorpay',
+    'refund.created/processed, Paystack refund.pending/processing/processed), failed and reversed refunds, disputes',
+    'opened then won or lost, chargebacks after refunds, refunds sent before their payment. Most payments send all',
+    'their events at once in random order, with sequential and concurrent duplicates, random delays and bursts; others',
+    'are staged over two phases. Poison messages (a reused event id with another amount) and forged copies go too, and',
+    'it resends on every 5xx as a gateway would. Meanwhile faults are injected: ingest queue outages and lost',
+    'SendMessage responses, DynamoDB throttling and lost write responses (payments and idempotency tables) through a',
+    'proxy in front of the emulators; EventBridge publish failures and consumer crashes mid-batch through the',
+    "stack's hooks. It then checks the stack against the generator's own model, computed from the set of events sent",
+    "(never their order): each payment's status, money in, refunded total and facts (money in, refunds, disputes,",
+    'attempts: ids, states, amounts, event ids); every valid event once in its history; every fact announcement',
+    'published, none outside the model but the two documented order-dependent ones (an attempt seen before the money,',
+    'a running refunded total seen before the refunds it counts), which are counted apart; every poison message in a',
+    'DLQ with its reason, nothing else anywhere. It exits non-zero if anything is lost, doubled or different, and',
+    'rewrites this section unless `--dry`. CI runs 500 webhooks with the `ci` profile (no lost DynamoDB responses:',
+    'their recovery waits for the in-progress expiry). An announcement published again with its own id (a consumer',
+    'published, then could not record completion, and its retry published again) is counted apart as re-published:',
+    'publishing is at least once by design, and downstream dedupes on the id.',
     '',
     `Latest run: ${new Date().toISOString().slice(0, 10)}, ${machine}.`,
     '',

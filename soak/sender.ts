@@ -91,6 +91,7 @@ export async function deliver(
   stats: DeliveryStats,
 ): Promise<void> {
   const { gateway } = delivery.payment;
+  if (delivery.delayMs > 0) await sleep(delivery.delayMs);
   // Signed when first sent (Stripe's timestamp must be fresh); every copy and retry then sends these bytes.
   const signed = sign(gateway, delivery.event);
   options.beforeSend?.();

@@ -99,6 +99,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
         faultProfile: profileName,
         seconds: (Date.now() - started) / 1000,
         lifecycles,
+        figures: plan.figures,
         delivery: stats,
         faults: { ...backend.counts },
         check: result,

@@ -5,7 +5,7 @@ import {
   moneyFromMinor,
   normaliseCurrency,
 } from './money.js';
-import { type Payment, paymentKeyOf, sameMoney } from './payment.js';
+import { type Announcement, emptyPayment, type Payment, paymentKeyOf, sameMoney, settle } from './payment.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from './webhook-event.js';
 
 /** A payment the merchant's checkout expects: what the reconciler asks the gateway about if no webhook comes. */
@@ -112,58 +112,50 @@ export function parseRegistration(body: unknown): Registration {
 }
 
 /**
- * What a registration does to a payment: a new one starts `pending` with its expectation; an existing one records
- * the expectation and changes nothing else (registering twice is a no-op). If the money already arrived and differs,
- * the payment is flagged, since its status cannot move back.
+ * The id a registration's write is remembered by among the payment's recent events: one per write (the version it
+ * writes), so a later registration that announces something is never mistaken for an earlier one that did not.
+ */
+export function registrationEventId(version: number): string {
+  return `${REGISTRATION_EVENT_PREFIX}${version}`;
+}
+
+export const REGISTRATION_EVENT_PREFIX = 'registration:';
+
+/**
+ * What a registration does to a payment. The expectation is a fact like the others: a new payment starts `pending`
+ * with it; on an existing one it is recorded and the status derived again, so money in that differs from it gives
+ * `amount_mismatch` whichever came first (and announces it). Registering the same again changes nothing.
  */
 export function applyRegistration(
   payment: Payment | undefined,
   registration: Registration,
   now: Date,
-): { readonly next?: Payment; readonly created: boolean } {
+): { readonly next?: Payment; readonly created: boolean; readonly announcements: readonly Announcement[] } {
   const at = now.toISOString();
-  if (!payment) {
-    const paymentKey = paymentKeyOf(registration) ?? registration.reference;
-    return {
-      created: true,
-      next: {
-        gateway: registration.gateway,
-        paymentKey,
-        reference: registration.reference,
-        ...(registration.gatewayPaymentId !== undefined && {
-          gatewayPaymentId: registration.gatewayPaymentId,
-        }),
-        status: 'pending',
-        version: 1,
-        mode: 'unknown',
-        expected: registration.expected,
-        refundedMinor: 0n,
-        pendingSince: at,
-        ...(registration.expiresAt !== undefined && { expiresAt: registration.expiresAt }),
-        createdAt: at,
-        updatedAt: at,
-        recentEvents: [],
-      },
-    };
-  }
   const unchanged =
-    payment.expected !== undefined &&
+    payment?.expected !== undefined &&
     sameMoney(payment.expected, registration.expected) &&
     payment.expiresAt === registration.expiresAt &&
     (registration.gatewayPaymentId === undefined ||
       payment.gatewayPaymentId === registration.gatewayPaymentId);
-  if (unchanged) return { created: false };
-  const mismatch = payment.paid !== undefined && !sameMoney(payment.paid, registration.expected);
+  if (unchanged) return { created: false, announcements: [] };
+  const base =
+    payment ?? emptyPayment(registration.gateway, paymentKeyOf(registration) ?? registration.reference, at);
+  const withExpectation: Payment = {
+    ...base,
+    reference: base.reference ?? registration.reference,
+    ...((base.gatewayPaymentId ?? registration.gatewayPaymentId) !== undefined && {
+      gatewayPaymentId: base.gatewayPaymentId ?? registration.gatewayPaymentId,
+    }),
+    expected: registration.expected,
+    ...((registration.expiresAt ?? base.expiresAt) !== undefined && {
+      expiresAt: registration.expiresAt ?? base.expiresAt,
+    }),
+  };
+  const decision = settle(payment, withExpectation, registrationEventId((payment?.version ?? 0) + 1), at);
   return {
-    created: false,
-    next: {
-      ...payment,
-      expected: registration.expected,
-      gatewayPaymentId: payment.gatewayPaymentId ?? registration.gatewayPaymentId,
-      ...(registration.expiresAt !== undefined && { expiresAt: registration.expiresAt }),
-      ...(mismatch && { expectationMismatch: true }),
-      version: payment.version + 1,
-      updatedAt: at,
-    },
+    created: payment === undefined,
+    ...(decision.next && { next: decision.next }),
+    announcements: decision.announcements,
   };
 }

@@ -86,25 +86,49 @@ export interface WebhookEvent {
    * `payment.authorized`, and confirmed through the gateway's verify API before the payment counts as succeeded.
    */
   readonly needsConfirmation?: true;
+  /**
+   * The gateway's own id of the thing the event is about, signed with the body: the capture, charge or deposit
+   * (money in), the refund, the dispute, or the payment attempt. The payment record keeps one fact per id, so the
+   * same refund announced by three event types is counted once. Absent where the payload names none; the record then
+   * falls back to the payment's id (money in, attempts, disputes) or the event's (refunds).
+   */
+  readonly factId?: string;
+  /**
+   * A running total of money refunded on the payment, as the gateway reports it (Stripe `charge.refunded`
+   * `amount_refunded`, Razorpay's payment `amount_refunded`): a floor on the refunded total, never added to it.
+   */
+  readonly refundedTotal?: Money;
 }
 
-export interface WebhookEventJson extends Omit<WebhookEvent, 'money'> {
+/**
+ * The queue message's version. 2 added `factId` and `refundedTotal`; a version 1 message (queued or dead-lettered by
+ * the previous release) is still read, and its events fall back to the ids described on {@link WebhookEvent.factId}.
+ */
+export const WEBHOOK_EVENT_VERSION = 2;
+
+export interface WebhookEventJson extends Omit<WebhookEvent, 'money' | 'refundedTotal'> {
   readonly messageType: 'webhook-event';
-  readonly version: 1;
+  readonly version: 1 | 2;
   readonly money?: MoneyJson;
+  readonly refundedTotal?: MoneyJson;
 }
 
 export function webhookEventToJson(event: WebhookEvent): WebhookEventJson {
-  const { money, ...rest } = event;
+  const { money, refundedTotal, ...rest } = event;
   return {
     messageType: 'webhook-event',
-    version: 1,
+    version: WEBHOOK_EVENT_VERSION,
     ...rest,
     ...(money ? { money: moneyToJson(money) } : {}),
+    ...(refundedTotal ? { refundedTotal: moneyToJson(refundedTotal) } : {}),
   };
 }
 
 export function webhookEventFromJson(json: WebhookEventJson): WebhookEvent {
-  const { money, messageType: _type, version: _version, ...rest } = json;
-  return { ...rest, ...(money ? { money: moneyFromJson(money) } : {}) };
+  const { money, refundedTotal, messageType: _type, version: _version, ...rest } = json;
+  return {
+    ...rest,
+    ...(money ? { money: moneyFromJson(money) } : {}),
+    ...(refundedTotal ? { refundedTotal: moneyFromJson(refundedTotal) } : {}),
+  };
 }

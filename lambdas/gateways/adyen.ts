@@ -169,6 +169,32 @@ function classificationTable(settings: GatewaySettings): Readonly<Record<string,
   return settings.adyenCaptureMode === 'manual' ? MANUAL_CAPTURE_TABLE : EVENT_TABLE;
 }
 
+/** The second round of a dispute: a chargeback of its own after the first was reversed. */
+const SECOND_STAGE_DISPUTE_CODES: ReadonlySet<string> = new Set([
+  'SECOND_CHARGEBACK',
+  'PREARBITRATION_WON',
+  'PREARBITRATION_LOST',
+]);
+
+/**
+ * The id of what the item is about: the item's own pspReference for money in (the payment under automatic capture, a
+ * capture under manual), a refund and its failure (UNCONFIRMED that REFUND_FAILED repeats the refund's); the payment's for an authorisation, a failure or a cancellation; for a dispute the payment's
+ * (one chargeback chain per payment), with `:second` for the second round.
+ */
+function factIdOf(
+  kind: string,
+  eventCode: string,
+  pspReference: string,
+  originalReference: string | undefined,
+): string {
+  if (kind.startsWith('dispute.')) {
+    const payment = originalReference ?? pspReference;
+    return SECOND_STAGE_DISPUTE_CODES.has(eventCode) ? `${payment}:second` : payment;
+  }
+  if (kind === 'payment.failed' || kind === 'payment.expired') return originalReference ?? pspReference;
+  return pspReference;
+}
+
 function itemEvent(
   request: WebhookRequest,
   settings: GatewaySettings,
@@ -185,13 +211,16 @@ function itemEvent(
   }
   const success = signedText(at(fields, ['success']));
   const value = textAt(fields, ['amount', 'value']);
+  const classification = classify(classificationTable(settings), `${eventCode}/${success}`, eventCode);
+  const originalReference = textAt(fields, ['originalReference']);
   // A modification (CAPTURE, REFUND, ...) has its own pspReference and names the payment's in originalReference.
   return buildEvent('adyen', request, settings, {
     eventId: `${eventCode}:${pspReference}:${success}`,
     eventType: eventCode,
-    classification: classify(classificationTable(settings), `${eventCode}/${success}`, eventCode),
+    classification,
     reference: textAt(fields, ['merchantReference']),
-    gatewayPaymentId: textAt(fields, ['originalReference']) ?? pspReference,
+    gatewayPaymentId: originalReference ?? pspReference,
+    factId: factIdOf(classification.kind, eventCode, pspReference, originalReference),
     money:
       value !== undefined
         ? moneyFromMinor(value, at(fields, ['amount', 'currency']), settings.currencyExponents)

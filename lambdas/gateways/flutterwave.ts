@@ -147,6 +147,8 @@ export const flutterwave: GatewayAdapter = {
           // A transfer's id is not a payment's: only charges name the payment.
           gatewayPaymentId: eventType.startsWith('charge.') ? id : undefined,
           money,
+          // The transaction: the same id the verify API answers with, so a webhook and the reconciler agree.
+          factId: eventType.startsWith('charge.') ? id : undefined,
           // Flutterwave's payload does not say whether the secret key that made the charge was a test key.
           mode: 'unknown',
           occurredAt: isoTime(at(data, ['created_at'])),

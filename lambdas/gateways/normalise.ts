@@ -42,6 +42,10 @@ export interface EventDraft {
   readonly reference?: string | undefined;
   readonly gatewayPaymentId?: string | undefined;
   readonly money?: Money | undefined;
+  /** The gateway's id of what the event is about (see `WebhookEvent.factId`). */
+  readonly factId?: string | undefined;
+  /** A running refunded total the gateway reports (see `WebhookEvent.refundedTotal`). */
+  readonly refundedTotal?: Money | undefined;
   readonly mode: EventMode;
   readonly occurredAt?: string | undefined;
   readonly payload: string;
@@ -77,6 +81,8 @@ export function buildEvent(
     ...(fields.reference !== undefined && { reference: fields.reference }),
     ...(fields.gatewayPaymentId !== undefined && { gatewayPaymentId: fields.gatewayPaymentId }),
     ...(fields.money !== undefined && { money: fields.money }),
+    ...(fields.factId !== undefined && { factId: fields.factId }),
+    ...(fields.refundedTotal !== undefined && { refundedTotal: fields.refundedTotal }),
     ...(fields.occurredAt !== undefined && { occurredAt: fields.occurredAt }),
   };
 }

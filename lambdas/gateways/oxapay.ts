@@ -97,8 +97,8 @@ export const oxapay: GatewayAdapter = {
     const isPayout = type.toLowerCase() === PAYOUT_TYPE;
     const trackId = textAt(body, ['track_id']);
     let eventId = bodyDigestId(request.body);
+    const txHash = type.toLowerCase() === 'static_address' ? transactionKey(body) : undefined;
     if (trackId !== undefined) {
-      const txHash = type.toLowerCase() === 'static_address' ? transactionKey(body) : undefined;
       eventId = `${isPayout ? 'payout:' : ''}${trackId}:${status}${txHash === undefined ? '' : `:${txHash}`}`;
     }
     const amount = textAt(body, ['amount']);
@@ -117,6 +117,8 @@ export const oxapay: GatewayAdapter = {
           // A payout's track id names the payout, not a payment.
           gatewayPaymentId: isPayout ? undefined : trackId,
           money,
+          // Each deposit to a static address is money in of its own (its transaction hash); an invoice's is its track id.
+          factId: isPayout ? undefined : (txHash ?? trackId),
           // OXA Pay's callbacks do not say whether the invoice was a sandbox one.
           mode: 'unknown',
           occurredAt: isoTime(at(body, ['date'])),

@@ -11,6 +11,9 @@ import { type GatewayAdapter, JSON_ACCEPTED, UnparseablePayloadError } from './t
  * Event id (Paystack sends none): `<event>:<data.id>`, or where `data` has no id the first of `refund_reference`,
  * `subscription_code`, `invoice_code`, `transfer_code`, `reference`; failing all, a digest of the body. Event types
  * that recur for one object add a short body digest (see RECURRING_EVENTS).
+ *
+ * Fact id (what the payment record counts once): `data.id` (the transaction, the dispute), and for refunds `data.id`
+ * else `refund_reference`.
  */
 const SIGNATURE_HEADER = 'x-paystack-signature';
 
@@ -95,6 +98,10 @@ export const paystack: GatewayAdapter = {
         ? moneyFromMinor(amount, currency, settings.currencyExponents)
         : undefined;
     const isPaymentEvent = classification.kind.startsWith('payment.');
+    // The fact's own id: the transaction for payments, the refund (its id, else its reference), the dispute.
+    const factId = classification.kind.startsWith('refund.')
+      ? firstTextAt(data, [['id'], ['refund_reference']])
+      : textAt(data, ['id']);
     return {
       events: [
         buildEvent('paystack', request, settings, {
@@ -109,6 +116,7 @@ export const paystack: GatewayAdapter = {
           gatewayPaymentId:
             textAt(data, ['transaction', 'id']) ?? (isPaymentEvent ? textAt(data, ['id']) : undefined),
           money,
+          factId,
           mode: modeFromLive(domain === undefined ? undefined : domain === 'live'),
           occurredAt:
             isoTime(at(data, ['paid_at'])) ??

@@ -125,6 +125,10 @@ export const razorpay: GatewayAdapter = {
             textAt(entities.refund, ['payment_id']) ??
             textAt(entities.dispute, ['payment_id']),
           money,
+          // The event's own entity: the payment (payment.captured and order.paid name the same one, so they are one
+          // money-in fact), the refund, the dispute. Refund events carry the payment's amount_refunded too, but it
+          // counts refunds still under way, and every refund has its own id: no running total is taken from it.
+          factId: mainId,
           // Razorpay payloads do not say whether they come from test or live mode.
           mode: 'unknown',
           occurredAt: isoTime(at(body, ['created_at'])),

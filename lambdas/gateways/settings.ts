@@ -14,6 +14,10 @@ export interface StandardWebhooksMapping {
   readonly amountUnit: 'minor' | 'major';
   readonly currency: string;
   readonly occurredAt: string;
+  /** Where a refund event names its refund, so one refund told twice counts once. */
+  readonly refundId: string;
+  /** Where a dispute event names its dispute. */
+  readonly disputeId: string;
   /** A path to a boolean "live" flag, if the sender has one. */
   readonly live?: string;
   /** The sender's event type names and what they mean, merged over the defaults; unlisted types are `other`. */
@@ -28,6 +32,8 @@ export const DEFAULT_STANDARD_MAPPING: StandardWebhooksMapping = {
   amountUnit: 'minor',
   currency: 'data.currency',
   occurredAt: 'timestamp',
+  refundId: 'data.refund_id',
+  disputeId: 'data.dispute_id',
   kinds: {
     'payment.succeeded': 'payment.succeeded',
     'payment.failed': 'payment.failed',
@@ -129,6 +135,8 @@ const MAPPING_PATH_KEYS = [
   'amount',
   'currency',
   'occurredAt',
+  'refundId',
+  'disputeId',
   'live',
 ] as const;
 

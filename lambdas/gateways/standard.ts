@@ -158,14 +158,23 @@ export const standard: GatewayAdapter = {
       throw new UnparseablePayloadError(`Standard Webhooks payload has no event type at "${mapping.type}"`);
     }
     const id = header(request, headerSet(request).id);
+    const kind = kindOf(mapping, eventType);
+    const gatewayPaymentId = textAt(body, dottedPath(mapping.gatewayPaymentId));
+    // The refund or dispute the event is about; for payment events, the payment itself.
+    const factId = kind.startsWith('refund.')
+      ? textAt(body, dottedPath(mapping.refundId))
+      : kind.startsWith('dispute.')
+        ? textAt(body, dottedPath(mapping.disputeId))
+        : gatewayPaymentId;
     return {
       events: [
         buildEvent('standard', request, settings, {
           eventId: id ?? bodyDigestId(request.body),
           eventType,
-          classification: row(kindOf(mapping, eventType)),
+          classification: row(kind),
           reference: textAt(body, dottedPath(mapping.reference)),
-          gatewayPaymentId: textAt(body, dottedPath(mapping.gatewayPaymentId)),
+          gatewayPaymentId,
+          factId,
           money: moneyOf(body, mapping, settings.currencyExponents),
           mode:
             mapping.live === undefined ? 'unknown' : modeFromLive(booleanAt(body, dottedPath(mapping.live))),

@@ -140,6 +140,18 @@ function amountText(eventType: string, object: JsonObject): string | undefined {
   }
 }
 
+/**
+ * The id of what the event is about, as the payment record counts it: the PaymentIntent for everything about paying
+ * (a charge or session without one: its own id), the refund, the dispute. `charge.refunded` names no refund of its
+ * own (its `amount_refunded` is a running total), so it has none.
+ */
+function factIdOf(eventType: string, object: JsonObject): string | undefined {
+  const objectType = textAt(object, ['object']);
+  if (objectType === 'refund' || objectType === 'dispute') return textAt(object, ['id']);
+  if (eventType === 'charge.refunded') return undefined;
+  return paymentIntentIdOf(object) ?? textAt(object, ['id']);
+}
+
 function referenceOf(object: JsonObject, settings: GatewaySettings): string | undefined {
   const metadataPaths = settings.stripeReferenceMetadataKeys.map((key) => ['metadata', key]);
   return firstTextAt(object, [...metadataPaths, ['client_reference_id']]);
@@ -218,6 +230,7 @@ export const stripe: GatewayAdapter = {
     const amount = amountText(eventType, object);
     const currency = textAt(object, ['currency']);
     const exponents = { ...STRIPE_CURRENCY_EXPONENTS, ...settings.currencyExponents };
+    const amountRefunded = eventType === 'charge.refunded' ? textAt(object, ['amount_refunded']) : undefined;
     return {
       events: [
         buildEvent('stripe', request, settings, {
@@ -229,6 +242,11 @@ export const stripe: GatewayAdapter = {
           money:
             amount !== undefined && currency !== undefined
               ? moneyFromMinor(amount, currency, exponents)
+              : undefined,
+          factId: factIdOf(eventType, object),
+          refundedTotal:
+            amountRefunded !== undefined && currency !== undefined
+              ? moneyFromMinor(amountRefunded, currency, exponents)
               : undefined,
           mode,
           occurredAt,

@@ -1,4 +1,11 @@
-import { type AppliedEvent, affectsStatus, decide, type Payment, paymentKeyOf } from '../domain/payment.js';
+import {
+  type Announcement,
+  affectsStatus,
+  decide,
+  type Payment,
+  paymentKeyOf,
+  type RecentEvent,
+} from '../domain/payment.js';
 import {
   moneyFields,
   type PaymentEvent,
@@ -6,7 +13,7 @@ import {
   paymentEventId,
 } from '../domain/payment-event.js';
 import type { WebhookEvent } from '../domain/webhook-event.js';
-import { type PaymentStore, StaleWriteError } from './ports.js';
+import { type PaymentStore, StaleWriteError, type StatusChange } from './ports.js';
 
 export interface ApplyDependencies {
   readonly store: PaymentStore;
@@ -20,34 +27,66 @@ export interface ApplyDependencies {
 export interface ApplyResult {
   readonly outcome: 'applied' | 'unchanged' | 'no_payment';
   readonly paymentKey?: string;
-  readonly transition?: AppliedEvent;
+  /** The status before and after, when the event changed the record. */
+  readonly transition?: StatusChange;
+  /** The payment events published for it: their ids and detail-types. */
+  readonly announced?: readonly { readonly id: string; readonly detailType: string }[];
   readonly note?: string;
-  /** Unchanged because the event arrived after a later status (kept in the history only). */
-  readonly outOfOrder?: boolean;
 }
 
 /** Racing writers on one payment retry this often before the record is failed (and retried later by SQS). */
 const MAX_WRITE_ATTEMPTS = 5;
 
-function announcement(
-  event: WebhookEvent,
-  transition: AppliedEvent,
-  payment: Payment | undefined,
+/**
+ * The payment event announcing one fact, with the record's status and totals as they were once the event that told
+ * us was applied (kept with the event, so a re-publish after a crash is identical).
+ */
+export function announcementEvent(
+  payment: Pick<Payment, 'gateway' | 'paymentKey' | 'reference' | 'gatewayPaymentId'>,
+  applied: RecentEvent,
+  announcement: Announcement,
+  source: { readonly eventId: string; readonly occurredAt: string },
 ): PaymentEvent {
-  const reference = payment?.reference ?? event.reference;
-  const gatewayPaymentId = payment?.gatewayPaymentId ?? event.gatewayPaymentId;
+  const currency = announcement.money ?? applied.paid;
+  // As kept with the event when it was applied (older entries kept none: the record's own).
+  const reference = applied.reference ?? payment.reference;
+  const gatewayPaymentId = applied.gatewayPaymentId ?? payment.gatewayPaymentId;
   return {
     version: 1,
-    id: paymentEventId(event.gateway, event.eventId, transition.to),
-    gateway: event.gateway,
+    id: paymentEventId(payment.gateway, payment.paymentKey, announcement.fact),
+    gateway: payment.gateway,
     ...(reference !== undefined && { reference }),
     ...(gatewayPaymentId !== undefined && { gatewayPaymentId }),
-    from: transition.from,
-    to: transition.to,
-    ...moneyFields(event.money),
-    occurredAt: event.occurredAt ?? event.receivedAt,
-    sourceEventId: event.eventId,
+    from: applied.from,
+    to: announcement.to,
+    ...moneyFields(announcement.money),
+    ...(announcement.money === undefined &&
+      currency && { currency: currency.currency, exponent: currency.exponent }),
+    status: applied.to,
+    ...(applied.paid && { paid: applied.paid.amountMinor.toString() }),
+    ...(applied.refundedMinor !== undefined && { refunded: applied.refundedMinor.toString() }),
+    fact: announcement.fact,
+    occurredAt: applied.occurredAt ?? source.occurredAt,
+    sourceEventId: source.eventId,
   };
+}
+
+/** Publishes what one event announced, in order; a failure throws, and the retry publishes the same ids again. */
+export async function publishAnnouncements(
+  publisher: PaymentEventPublisher,
+  payment: Payment,
+  eventId: string,
+  occurredAt: string,
+): Promise<{ id: string; detailType: string }[]> {
+  const applied = payment.recentEvents.find((item) => item.eventId === eventId);
+  const published: { id: string; detailType: string }[] = [];
+  if (!applied) return published;
+  for (const announcement of applied.announced) {
+    const detail = announcementEvent(payment, applied, announcement, { eventId, occurredAt });
+    await publisher.publish(detail);
+    published.push({ id: detail.id, detailType: `payment.${detail.to}` });
+  }
+  return published;
 }
 
 /**
@@ -55,10 +94,12 @@ function announcement(
  * writes are ordered so that each is idempotent on its own and a retry after a crash anywhere converges:
  *
  * 1. the payment, with a conditional write on its version (a lost race re-reads and decides again); the payment
- *    remembers its recent transitions, so a retry recognises its own and skips to step 2;
+ *    remembers its recent events and what each announced, so a retry recognises its own and skips to step 2;
  * 2. the history item, keyed by event id (rewriting it is harmless);
- * 3. the payment event, with an id derived from the gateway, the event id and the target status (a re-publish
- *    carries the same id, so downstream dedupes it).
+ * 3. the payment events, with ids derived from the payment and the fact (a re-publish carries the same ids, so
+ *    downstream dedupes them).
+ *
+ * Folding an event whose facts are already recorded changes nothing, so a duplicate past the dedupe window is inert.
  */
 export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): Promise<ApplyResult> {
   const paymentKey = paymentKeyOf(event);
@@ -66,23 +107,21 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
     return { outcome: 'no_payment', note: `${event.eventType} concerns no payment` };
   }
 
-  let transition: AppliedEvent | undefined;
+  let transition: StatusChange | undefined;
   let payment: Payment | undefined;
   let note: string | undefined;
-  let outOfOrder = false;
   for (let attempt = 1; ; attempt += 1) {
     const current = paymentKey === undefined ? undefined : await deps.store.get(event.gateway, paymentKey);
     const applied = current?.recentEvents.find((recent) => recent.eventId === event.eventId);
     if (applied) {
-      // Applied before a crash or a lost acknowledgement: finish the remaining steps with the same transition.
-      transition = applied;
+      // Applied before a crash or a lost acknowledgement: finish the remaining steps with what it announced then.
+      transition = { from: applied.from, to: applied.to };
       payment = current;
       break;
     }
     const decision = decide(current, event, deps.now());
     if (!decision.next) {
       note = decision.note;
-      outOfOrder = decision.outOfOrder === true;
       payment = current;
       break;
     }
@@ -98,6 +137,9 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
 
   // decide() has thrown for a status-changing event without a payment key, so the key exists from here on.
   const key = paymentKey ?? '';
+  const announced = transition
+    ? (payment?.recentEvents.find((recent) => recent.eventId === event.eventId)?.announced ?? [])
+    : [];
   await deps.store.recordHistory({
     gateway: event.gateway,
     paymentKey: key,
@@ -109,15 +151,24 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
     requestId: event.requestId,
     ...(event.money && { money: event.money }),
     ...(transition && { transition }),
+    ...(announced.length > 0 && { announced: announced.map((item) => item.fact) }),
     ...(note !== undefined && { note }),
     ...(deps.keepPayload && { payload: event.payload }),
   });
-  if (transition) await deps.publisher.publish(announcement(event, transition, payment));
+  const published =
+    transition && payment
+      ? await publishAnnouncements(
+          deps.publisher,
+          payment,
+          event.eventId,
+          event.occurredAt ?? event.receivedAt,
+        )
+      : [];
   return {
     outcome: transition ? 'applied' : 'unchanged',
     paymentKey: key,
     ...(transition && { transition }),
+    ...(published.length > 0 && { announced: published }),
     ...(note !== undefined && { note }),
-    ...(outOfOrder && { outOfOrder }),
   };
 }

@@ -17,7 +17,6 @@ import type { StructuredLog } from '../common/log.js';
 import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
 import { MESSAGE_ATTRIBUTES, METRICS } from '../definitions.js';
 import { ImpossibleEventError } from '../domain/payment.js';
-import { paymentEventId } from '../domain/payment-event.js';
 import {
   GATEWAYS,
   type GatewayName,
@@ -306,13 +305,8 @@ export function createConsumer(deps: ConsumerDependencies) {
       };
       const result = await run(input);
       const duplicate = !executed.has(input);
-      metrics.add(
-        METRICS.eventsProcessed,
-        event.gateway,
-        1,
-        duplicate ? 'duplicate' : result.outOfOrder ? 'out_of_order' : result.outcome,
-      );
-      if (!duplicate && result.transition)
+      metrics.add(METRICS.eventsProcessed, event.gateway, 1, duplicate ? 'duplicate' : result.outcome);
+      if (!duplicate && result.transition && result.transition.from !== result.transition.to)
         metrics.add(METRICS.transitions, event.gateway, 1, result.transition.to);
       if (event.needsConfirmation && result.paymentKey && deps.confirmClaim) {
         // A failed check leaves the payment authorised and in the pending index: the next reconciler run asks again.
@@ -326,13 +320,13 @@ export function createConsumer(deps: ConsumerDependencies) {
       deps.log.info('event processed', {
         ...context,
         outcome: duplicate ? 'duplicate' : result.outcome,
-        // A duplicate published nothing: its cached transition would make a search find two publishers.
+        // A duplicate published nothing: its cached result would make a search find two publishers.
         ...(!duplicate &&
           result.transition && {
             from: result.transition.from,
             to: result.transition.to,
-            // The id the payment event was published with: the last link from webhook to downstream consumers.
-            paymentEventId: paymentEventId(event.gateway, event.eventId, result.transition.to),
+            // The ids the payment events were published with: the last link from webhook to downstream consumers.
+            paymentEventIds: (result.announced ?? []).map((item) => item.id),
           }),
       });
     } catch (error) {

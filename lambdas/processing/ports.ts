@@ -1,5 +1,5 @@
 import type { Money } from '../domain/money.js';
-import type { AppliedEvent, Payment } from '../domain/payment.js';
+import type { FactRef, Payment, PaymentStatus } from '../domain/payment.js';
 import type { EventKind, GatewayName } from '../domain/webhook-event.js';
 
 /** One event in a payment's history: the audit trail `payhook payments show` prints. */
@@ -13,12 +13,20 @@ export interface HistoryEntry {
   readonly occurredAt?: string;
   readonly requestId: string;
   readonly money?: Money;
-  /** The status change the event caused; absent when it changed nothing but the history. */
-  readonly transition?: AppliedEvent;
+  /** The status before and after the event; absent when it changed nothing but the history. */
+  readonly transition?: StatusChange;
+  /** The facts (in a state) it announced, each published once. */
+  readonly announced?: readonly FactRef[];
   /** Why nothing moved, when nothing did. */
   readonly note?: string;
   /** The raw payload, only where the deployment keeps payloads (customer data). */
   readonly payload?: string;
+}
+
+/** The record's status before and after one event (equal when the event added facts but moved no status). */
+export interface StatusChange {
+  readonly from: PaymentStatus | null;
+  readonly to: PaymentStatus;
 }
 
 /** Writes to a payment that lost a race: the caller re-reads and decides again. */

@@ -7,6 +7,7 @@ import {
   type WebhookEventJson,
   webhookEventFromJson,
 } from '../domain/webhook-event.js';
+import { withFactFieldsFromPayload } from './previous-message.js';
 
 /** A message no consumer can use as it is: a permanent error, dead-lettered at once. */
 export class InvalidMessageError extends Error {
@@ -42,14 +43,14 @@ function requireTime(raw: Raw, field: string): string {
   return value;
 }
 
-function readMoney(raw: Raw): MoneyJson | undefined {
-  const money = raw.money;
+function readMoney(raw: Raw, field: 'money' | 'refundedTotal' = 'money'): MoneyJson | undefined {
+  const money = raw[field];
   if (money === undefined) return undefined;
   if (typeof money !== 'object' || money === null)
-    throw new InvalidMessageError('field "money" must be an object');
+    throw new InvalidMessageError(`field "${field}" must be an object`);
   const { amountMinor, currency, exponent } = money as Raw;
   if (typeof amountMinor !== 'string' || typeof currency !== 'string' || !Number.isInteger(exponent)) {
-    throw new InvalidMessageError('field "money" must hold amountMinor (string), currency and exponent');
+    throw new InvalidMessageError(`field "${field}" must hold amountMinor (string), currency and exponent`);
   }
   return { amountMinor, currency, exponent: exponent as number };
 }
@@ -75,9 +76,11 @@ export function parseQueueMessage(body: string): WebhookEvent {
       'unparseable_payload',
     );
   }
-  if (fields.messageType !== 'webhook-event' || fields.version !== 1) {
-    throw new InvalidMessageError('message is not a version 1 webhook-event');
+  // Version 1 is what the previous release queued: still read (messages in flight or dead-lettered at an upgrade).
+  if (fields.messageType !== 'webhook-event' || (fields.version !== 1 && fields.version !== 2)) {
+    throw new InvalidMessageError('message is not a version 1 or 2 webhook-event');
   }
+  const version = fields.version;
   if (!isGatewayName(fields.gateway)) {
     throw new InvalidMessageError(`unknown gateway ${JSON.stringify(fields.gateway)}`, 'unknown_gateway');
   }
@@ -89,12 +92,15 @@ export function parseQueueMessage(body: string): WebhookEvent {
   }
   if (typeof fields.payload !== 'string') throw new InvalidMessageError('field "payload" must be a string');
   const money = readMoney(fields);
+  // Fields version 2 added; a version 1 message has neither.
+  const refundedTotal = version === 2 ? readMoney(fields, 'refundedTotal') : undefined;
+  const factId = version === 2 ? optionalString(fields, 'factId') : undefined;
   const reference = optionalString(fields, 'reference');
   const gatewayPaymentId = optionalString(fields, 'gatewayPaymentId');
   const occurredAt = fields.occurredAt === undefined ? undefined : requireTime(fields, 'occurredAt');
   const json: WebhookEventJson = {
     messageType: 'webhook-event',
-    version: 1,
+    version,
     gateway: fields.gateway,
     eventId: requireString(fields, 'eventId', 512),
     eventType: requireString(fields, 'eventType', 256),
@@ -108,12 +114,16 @@ export function parseQueueMessage(body: string): WebhookEvent {
     ...(gatewayPaymentId !== undefined && { gatewayPaymentId }),
     ...(occurredAt !== undefined && { occurredAt }),
     ...(money && { money }),
+    ...(refundedTotal && { refundedTotal }),
+    ...(factId !== undefined && { factId }),
     ...(fields.needsConfirmation === true && { needsConfirmation: true as const }),
   };
+  let event: WebhookEvent;
   try {
-    return webhookEventFromJson(json);
+    event = webhookEventFromJson(json);
   } catch (error) {
-    if (error instanceof InvalidAmountError) throw new InvalidMessageError(`field "money": ${error.message}`);
+    if (error instanceof InvalidAmountError) throw new InvalidMessageError(`money field: ${error.message}`);
     throw error;
   }
+  return version === 1 ? withFactFieldsFromPayload(event) : event;
 }

@@ -1,7 +1,7 @@
 import type { StructuredLog } from '../common/log.js';
 import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
 import { METRICS } from '../definitions.js';
-import { type Payment, sameMoney } from '../domain/payment.js';
+import { awaitingConfirmation, claimedMoney, type Payment, sameMoney } from '../domain/payment.js';
 import {
   defaultPriority,
   type EventKind,
@@ -89,6 +89,8 @@ export function reconcilerEvent(
 ): WebhookEvent {
   const money = detail.result?.money;
   const gatewayPaymentId = payment.gatewayPaymentId ?? detail.result?.gatewayPaymentId;
+  // The same id the gateway's webhook names this money by, so a webhook and this answer are one fact, not two.
+  const factId = detail.result?.factId;
   return {
     gateway: payment.gateway,
     eventId: `reconciler:${payment.paymentKey}:${kind}`,
@@ -97,6 +99,7 @@ export function reconcilerEvent(
     ...(payment.reference !== undefined && { reference: payment.reference }),
     ...(gatewayPaymentId !== undefined && { gatewayPaymentId }),
     ...(money && { money }),
+    ...(factId !== undefined && { factId }),
     mode: payment.mode,
     receivedAt: now.toISOString(),
     priority: defaultPriority(kind),
@@ -148,7 +151,8 @@ function errorKind(error: unknown): string {
  * says it, the same merchant reference (Flutterwave's `tx_ref`).
  */
 function confirms(payment: Payment, result: VerifyResult): boolean {
-  const moneyMatches = !payment.amount || !result.money || sameMoney(payment.amount, result.money);
+  const claimed = claimedMoney(payment);
+  const moneyMatches = !claimed || !result.money || sameMoney(claimed, result.money);
   const referenceMatches = !payment.reference || !result.reference || payment.reference === result.reference;
   return moneyMatches && referenceMatches && result.money !== undefined;
 }
@@ -173,7 +177,7 @@ export async function checkPayment(
     // payment.succeeded -> succeeded: the status the queued event moves the payment to.
     metrics.add(METRICS.paymentsMoved, gateway, 1, kind.slice(kind.indexOf('.') + 1));
     // Money found that no webhook announced; a confirmed claim had its webhook, and failures are often never sent.
-    if (kind === 'payment.succeeded' && !payment.awaitingConfirmation) {
+    if (kind === 'payment.succeeded' && !awaitingConfirmation(payment)) {
       metrics.add(METRICS.paymentsSettled, gateway, 1);
     }
   };
@@ -212,7 +216,7 @@ export async function checkPayment(
       context.credentials ?? (await deps.credentials(gateway)) ?? {},
       { ...deps.settings.verify, baseUrl: deps.baseUrls[gateway] ?? verifier.defaultBaseUrl },
     );
-    if (payment.awaitingConfirmation && result.status === 'succeeded' && !confirms(payment, result)) {
+    if (awaitingConfirmation(payment) && result.status === 'succeeded' && !confirms(payment, result)) {
       // The gateway says paid, but not what the unverified webhook claimed: a human must look, nothing is applied.
       count('confirmation_mismatch');
       deps.log.warn('gateway does not confirm the claimed payment', {
@@ -223,7 +227,7 @@ export async function checkPayment(
       stillPending();
       return tally;
     }
-    if (result.status !== 'pending' && !(payment.awaitingConfirmation && result.status === 'authorized')) {
+    if (result.status !== 'pending' && !(awaitingConfirmation(payment) && result.status === 'authorized')) {
       await enqueue(KIND_OF[result.status], { gatewayStatus: result.gatewayStatus, result });
       return tally;
     }
@@ -304,7 +308,7 @@ export async function confirmPayment(
   runId: string,
 ): Promise<void> {
   const payment = await deps.store.get(gateway, paymentKey);
-  if (!payment?.awaitingConfirmation) return;
+  if (!payment || !awaitingConfirmation(payment)) return;
   try {
     await checkPayment(deps, payment, { runId, now: deps.now() });
   } finally {

@@ -1,5 +1,7 @@
 import type { Payment } from '../domain/payment.js';
-import { applyRegistration, type Registration } from '../domain/registration.js';
+import type { PaymentEventPublisher } from '../domain/payment-event.js';
+import { applyRegistration, REGISTRATION_EVENT_PREFIX, type Registration } from '../domain/registration.js';
+import { publishAnnouncements } from '../processing/apply-event.js';
 import { type PaymentStore, StaleWriteError } from '../processing/ports.js';
 
 export interface RegisterResult {
@@ -8,9 +10,14 @@ export interface RegisterResult {
   readonly created: boolean;
 }
 
-/** Registers an expected payment; a lost race re-reads and applies again, so two checkouts cannot both win. */
+/**
+ * Registers an expected payment; a lost race re-reads and applies again, so two checkouts cannot both win. When the
+ * money already arrived and differs, the mismatch is announced. If that publish fails the answer is a 500, and the
+ * checkout's retry of the same registration publishes it again with the same id (the payment remembers it).
+ */
 export async function registerPayment(
   store: PaymentStore,
+  publisher: PaymentEventPublisher,
   registration: Registration,
   now: Date,
 ): Promise<RegisterResult> {
@@ -19,12 +26,21 @@ export async function registerPayment(
       (await store.find(registration.gateway, registration.gatewayPaymentId ?? registration.reference)) ??
       (await store.find(registration.gateway, registration.reference));
     const { next, created } = applyRegistration(current, registration, now);
-    if (!next) return { payment: current as Payment, created };
-    try {
-      await store.save(next);
-      return { payment: next, created };
-    } catch (error) {
-      if (!(error instanceof StaleWriteError) || attempt >= 5) throw error;
+    const settled = next ?? (current as Payment);
+    if (next) {
+      try {
+        await store.save(next);
+      } catch (error) {
+        if (!(error instanceof StaleWriteError) || attempt >= 5) throw error;
+        continue;
+      }
     }
+    // The registration just written, or (registered again, nothing new) the latest one: a retry after a failed
+    // publish publishes the same again, with the same ids.
+    const latest = settled.recentEvents.findLast((event) =>
+      event.eventId.startsWith(REGISTRATION_EVENT_PREFIX),
+    );
+    if (latest) await publishAnnouncements(publisher, settled, latest.eventId, now.toISOString());
+    return { payment: settled, created };
   }
 }

@@ -1,4 +1,6 @@
 import { formatMajor } from '../domain/money.js';
+import { expectationMismatch } from '../domain/payment.js';
+import type { PaymentEventPublisher } from '../domain/payment-event.js';
 import { InvalidRegistrationError, parseRegistration } from '../domain/registration.js';
 import type { PaymentStore } from '../processing/ports.js';
 import { registerPayment } from './register.js';
@@ -15,6 +17,7 @@ export interface HttpAnswer {
 export async function handleRegistration(
   bodyText: string,
   store: PaymentStore,
+  publisher: PaymentEventPublisher,
   now: Date,
 ): Promise<HttpAnswer> {
   let body: unknown;
@@ -28,7 +31,7 @@ export async function handleRegistration(
   }
   try {
     const registration = parseRegistration(body);
-    const { payment, created } = await registerPayment(store, registration, now);
+    const { payment, created } = await registerPayment(store, publisher, registration, now);
     return {
       status: created ? 201 : 200,
       body: {
@@ -39,7 +42,7 @@ export async function handleRegistration(
         expected: payment.expected
           ? { amount: formatMajor(payment.expected), currency: payment.expected.currency }
           : null,
-        expectationMismatch: payment.expectationMismatch === true,
+        expectationMismatch: expectationMismatch(payment),
         created,
       },
     };

@@ -24,6 +24,11 @@ export interface VerifyResult {
   readonly money?: Money;
   readonly reference?: string;
   readonly gatewayPaymentId?: string;
+  /**
+   * The id the gateway's webhooks name this money by (the payment record's money-in fact): Paystack's and
+   * Flutterwave's transaction id, Stripe's PaymentIntent, Razorpay's payment (`pay_`), OXA Pay's track id.
+   */
+  readonly factId?: string;
   /** The gateway's own status word, for the history and logs. */
   readonly gatewayStatus: string;
 }

@@ -1,10 +1,30 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { PAYMENTS_TABLE } from '../definitions.js';
-import { type MoneyJson, moneyFromJson, moneyToJson } from '../domain/money.js';
-import type { AppliedEvent, Payment, PaymentStatus } from '../domain/payment.js';
+import { type Money, type MoneyJson, moneyFromJson, moneyToJson } from '../domain/money.js';
+import {
+  type Announcement,
+  type AttemptFact,
+  type AttemptState,
+  announceable,
+  awaitingConfirmation,
+  type DisputeFact,
+  type DisputeState,
+  deriveStatus,
+  type FactRef,
+  factKey,
+  type MoneyInFact,
+  type Payment,
+  type PaymentStatus,
+  type RefundFact,
+} from '../domain/payment.js';
 import type { EventKind, EventMode, GatewayName } from '../domain/webhook-event.js';
-import { type HistoryEntry, type PaymentStore, StaleWriteError } from '../processing/ports.js';
+import {
+  type HistoryEntry,
+  type PaymentStore,
+  StaleWriteError,
+  type StatusChange,
+} from '../processing/ports.js';
 
 const PAYMENT_SORT_KEY = 'PAYMENT';
 const HISTORY_PREFIX = 'EVENT#';
@@ -13,7 +33,64 @@ function partitionKey(gateway: GatewayName, paymentKey: string): string {
   return `PAYMENT#${gateway}#${paymentKey}`;
 }
 
+/**
+ * The payment item's format. 2 holds the payment's facts (money in, refunds, disputes, attempts); an item without a
+ * format was written by the previous release (a status, a paid amount and a refunded total) and is read by
+ * {@link fromLegacyItem}, then written in format 2 on its first change.
+ */
+export const PAYMENT_ITEM_FORMAT = 2;
+
+/** A fact as stored: its money as a {@link MoneyJson} (exact decimal strings). */
+type FactItem<F> = Omit<F, 'money'> & { readonly money?: MoneyJson };
+
+interface AnnouncementItem {
+  readonly fact: FactRef;
+  readonly to: PaymentStatus;
+  readonly money?: MoneyJson;
+}
+
+interface RecentEventItem {
+  readonly eventId: string;
+  readonly from: PaymentStatus | null;
+  readonly to: PaymentStatus;
+  readonly announced?: readonly AnnouncementItem[];
+  readonly paid?: MoneyJson;
+  readonly refundedMinor?: string;
+  readonly occurredAt?: string;
+  readonly reference?: string;
+  readonly gatewayPaymentId?: string;
+}
+
 interface PaymentItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly format: typeof PAYMENT_ITEM_FORMAT;
+  readonly gateway: GatewayName;
+  readonly paymentKey: string;
+  readonly reference?: string;
+  readonly gatewayPaymentId?: string;
+  readonly status: PaymentStatus;
+  readonly version: number;
+  readonly mode: EventMode;
+  readonly expected?: MoneyJson;
+  readonly moneyIn: readonly FactItem<MoneyInFact>[];
+  readonly refunds: readonly FactItem<RefundFact>[];
+  readonly disputes: readonly FactItem<DisputeFact>[];
+  readonly attempts: readonly FactItem<AttemptFact>[];
+  readonly refundedFloor?: MoneyJson;
+  readonly pendingGateway?: string;
+  readonly pendingSince?: string;
+  readonly expiresAt?: string;
+  readonly referenceKey?: string;
+  readonly gatewayPaymentIdKey?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly recentEvents: readonly RecentEventItem[];
+  readonly announced: readonly FactRef[];
+}
+
+/** What the previous release wrote: a status with a paid amount and a refunded total, and no facts. */
+export interface LegacyPaymentItem {
   readonly pk: string;
   readonly sk: string;
   readonly gateway: GatewayName;
@@ -26,15 +103,17 @@ interface PaymentItem {
   readonly expected?: MoneyJson;
   readonly amount?: MoneyJson;
   readonly paid?: MoneyJson;
-  /** A decimal string: DynamoDB numbers would come back as doubles through the document client. */
   readonly refundedMinor: string;
-  readonly pendingGateway?: string;
   readonly pendingSince?: string;
-  readonly referenceKey?: string;
-  readonly gatewayPaymentIdKey?: string;
+  readonly expiresAt?: string;
+  readonly awaitingConfirmation?: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
-  readonly recentEvents: readonly AppliedEvent[];
+  readonly recentEvents: readonly {
+    readonly eventId: string;
+    readonly from: PaymentStatus | null;
+    readonly to: PaymentStatus;
+  }[];
 }
 
 interface HistoryItem {
@@ -49,24 +128,54 @@ interface HistoryItem {
   readonly occurredAt?: string;
   readonly requestId: string;
   readonly money?: MoneyJson;
-  readonly transition?: AppliedEvent;
+  readonly transition?: StatusChange;
+  readonly announced?: readonly FactRef[];
   readonly note?: string;
   readonly payload?: string;
   readonly expiresAt: number;
 }
 
+function factToItem<F extends { readonly money?: Money }>(fact: F): FactItem<F> {
+  const { money, ...rest } = fact;
+  return { ...rest, ...(money && { money: moneyToJson(money) }) };
+}
+
+function factFromItem<F extends { readonly money?: Money }>(item: FactItem<F>): F {
+  const { money, ...rest } = item;
+  return { ...rest, ...(money && { money: moneyFromJson(money) }) } as unknown as F;
+}
+
 function toItem(payment: Payment): PaymentItem {
-  const { expected, amount, paid, refundedMinor, pendingSince, ...rest } = payment;
+  const {
+    expected,
+    refundedFloor,
+    pendingSince,
+    moneyIn,
+    refunds,
+    disputes,
+    attempts,
+    recentEvents,
+    ...rest
+  } = payment;
   return {
     ...rest,
     pk: partitionKey(payment.gateway, payment.paymentKey),
     sk: PAYMENT_SORT_KEY,
+    format: PAYMENT_ITEM_FORMAT,
     ...(expected && { expected: moneyToJson(expected) }),
-    ...(amount && { amount: moneyToJson(amount) }),
-    ...(paid && { paid: moneyToJson(paid) }),
-    refundedMinor: refundedMinor.toString(),
-    // The pending index is sparse: its keys exist only while the payment is pending.
-    ...((payment.status === 'pending' || payment.awaitingConfirmation) &&
+    ...(refundedFloor && { refundedFloor: moneyToJson(refundedFloor) }),
+    moneyIn: moneyIn.map(factToItem),
+    refunds: refunds.map(factToItem),
+    disputes: disputes.map(factToItem),
+    attempts: attempts.map(factToItem),
+    recentEvents: recentEvents.map(({ announced, paid, refundedMinor, ...event }) => ({
+      ...event,
+      announced: announced.map(factToItem),
+      ...(paid && { paid: moneyToJson(paid) }),
+      ...(refundedMinor !== undefined && { refundedMinor: refundedMinor.toString() }),
+    })),
+    // The pending index is sparse: its keys exist only while the payment is pending or awaiting confirmation.
+    ...((payment.status === 'pending' || awaitingConfirmation(payment)) &&
       pendingSince && { pendingGateway: payment.gateway, pendingSince }),
     ...(payment.reference !== undefined && { referenceKey: `${payment.gateway}#${payment.reference}` }),
     ...(payment.gatewayPaymentId !== undefined && {
@@ -75,25 +184,150 @@ function toItem(payment: Payment): PaymentItem {
   };
 }
 
-function fromItem(item: PaymentItem): Payment {
+function fromItem(item: PaymentItem | LegacyPaymentItem): Payment {
+  if (!('format' in item) || item.format !== PAYMENT_ITEM_FORMAT)
+    return fromLegacyItem(item as LegacyPaymentItem);
   const {
     pk: _pk,
     sk: _sk,
+    format: _format,
     pendingGateway: _pendingGateway,
     referenceKey: _referenceKey,
     gatewayPaymentIdKey: _gatewayPaymentIdKey,
     expected,
-    amount,
-    paid,
-    refundedMinor,
+    refundedFloor,
+    moneyIn,
+    refunds,
+    disputes,
+    attempts,
+    recentEvents,
     ...rest
   } = item;
   return {
     ...rest,
     ...(expected && { expected: moneyFromJson(expected) }),
-    ...(amount && { amount: moneyFromJson(amount) }),
-    ...(paid && { paid: moneyFromJson(paid) }),
-    refundedMinor: BigInt(refundedMinor),
+    ...(refundedFloor && { refundedFloor: moneyFromJson(refundedFloor) }),
+    moneyIn: moneyIn.map((fact) => factFromItem<MoneyInFact>(fact)),
+    refunds: refunds.map((fact) => factFromItem<RefundFact>(fact)),
+    disputes: disputes.map((fact) => factFromItem<DisputeFact>(fact)),
+    attempts: attempts.map((fact) => factFromItem<AttemptFact>(fact)),
+    recentEvents: recentEvents.map(({ announced, paid, refundedMinor, ...event }) => ({
+      ...event,
+      announced: (announced ?? []).map((announcement) => factFromItem<Announcement>(announcement)),
+      ...(paid && { paid: moneyFromJson(paid) }),
+      ...(refundedMinor !== undefined && { refundedMinor: BigInt(refundedMinor) }),
+    })),
+  };
+}
+
+const UPGRADED_ID = 'upgraded';
+
+/**
+ * A payment item of the previous release, as facts. Its status, paid amount and refunded total become facts marked
+ * `upgraded`, and everything they stand for counts as announced (that release announced it). Ids it did not keep are
+ * stood in for: the payment's for money in and attempts, `upgraded` for the refunded total and a dispute; the first
+ * real money in (with the same money) or dispute takes the stand-in's place (see `absorbUpgraded`). Its recent events
+ * keep their ids (a retry still recognises itself) with nothing left to announce.
+ */
+export function fromLegacyItem(item: LegacyPaymentItem): Payment {
+  const paid = item.paid ? moneyFromJson(item.paid) : undefined;
+  const amount = item.amount ? moneyFromJson(item.amount) : undefined;
+  const refundedMinor = BigInt(item.refundedMinor ?? '0');
+  const status = item.status;
+  const factId = item.gatewayPaymentId ?? item.paymentKey;
+  const paidStatuses: readonly PaymentStatus[] = [
+    'succeeded',
+    'amount_mismatch',
+    'partially_refunded',
+    'refunded',
+    'disputed',
+    'dispute_won',
+    'dispute_lost',
+  ];
+  const moneyIn: MoneyInFact[] =
+    // A refund seen before its payment left a refunded record with no paid amount: that payment is still to come.
+    paid || (paidStatuses.includes(status) && status !== 'partially_refunded')
+      ? [{ id: factId, ...(paid && { money: paid }), eventIds: [], upgraded: true }]
+      : [];
+  const refundCurrency = paid ?? amount;
+  const refunds: RefundFact[] =
+    refundedMinor > 0n
+      ? [
+          {
+            id: UPGRADED_ID,
+            ...(refundCurrency && { money: { ...refundCurrency, amountMinor: refundedMinor } }),
+            states: ['succeeded'],
+            eventIds: [],
+            upgraded: true,
+          },
+        ]
+      : [];
+  const disputeStates: Partial<Record<PaymentStatus, DisputeState>> = {
+    disputed: 'opened',
+    dispute_won: 'won',
+    dispute_lost: 'lost',
+  };
+  const disputeState = disputeStates[status];
+  const disputes: DisputeFact[] = disputeState
+    ? [{ id: UPGRADED_ID, states: [disputeState], eventIds: [], upgraded: true }]
+    : [];
+  const attemptStates: Partial<Record<PaymentStatus, AttemptState>> = {
+    authorized: 'authorized',
+    failed: 'failed',
+    expired: 'expired',
+  };
+  const attemptState = attemptStates[status];
+  const attempts: AttemptFact[] = attemptState
+    ? [
+        {
+          id: factId,
+          ...(amount && { money: amount }),
+          states: [attemptState],
+          ...(item.awaitingConfirmation && { claim: true as const }),
+          eventIds: [],
+          upgraded: true,
+        },
+      ]
+    : [];
+  const facts = {
+    moneyIn,
+    refunds,
+    disputes,
+    attempts,
+    ...(item.expected && { expected: moneyFromJson(item.expected) }),
+  };
+  const payment: Payment = {
+    gateway: item.gateway,
+    paymentKey: item.paymentKey,
+    ...(item.reference !== undefined && { reference: item.reference }),
+    ...(item.gatewayPaymentId !== undefined && { gatewayPaymentId: item.gatewayPaymentId }),
+    version: item.version,
+    mode: item.mode,
+    ...facts,
+    // Derived again: a refund seen before its payment (no paid amount) now reads as pending until the payment comes.
+    status: deriveStatus(facts),
+    ...(item.pendingSince !== undefined && { pendingSince: item.pendingSince }),
+    ...(item.expiresAt !== undefined && { expiresAt: item.expiresAt }),
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    recentEvents: (item.recentEvents ?? []).map((event) => ({
+      eventId: event.eventId,
+      from: event.from,
+      to: event.to,
+      announced: [],
+    })),
+    announced: [],
+  };
+  // Everything the previous release announced: what the facts announce now, and a refund it announced before any
+  // money had arrived (a refund seen first), which announces only once money is in.
+  const announced = announceable(payment).map((announcement) => announcement.fact);
+  const early = refunds.map((fact) => ({ type: 'refund' as const, id: fact.id, state: 'succeeded' }));
+  return {
+    ...payment,
+    announced: [
+      ...announced,
+      ...early.filter((fact) => !announced.some((known) => factKey(known) === factKey(fact))),
+    ],
   };
 }
 
@@ -118,7 +352,7 @@ export class DynamoPaymentStore implements PaymentStore {
         ConsistentRead: true,
       }),
     );
-    return Item ? fromItem(Item as PaymentItem) : undefined;
+    return Item ? fromItem(Item as PaymentItem | LegacyPaymentItem) : undefined;
   }
 
   async find(gateway: GatewayName, identifier: string): Promise<Payment | undefined> {
@@ -145,7 +379,7 @@ export class DynamoPaymentStore implements PaymentStore {
             ConsistentRead: true,
           }),
         );
-        if (Item) return fromItem(Item as PaymentItem);
+        if (Item) return fromItem(Item as PaymentItem | LegacyPaymentItem);
       }
     }
     return undefined;
@@ -168,7 +402,7 @@ export class DynamoPaymentStore implements PaymentStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      payments.push(...((page.Items ?? []) as PaymentItem[]).map(fromItem));
+      payments.push(...((page.Items ?? []) as (PaymentItem | LegacyPaymentItem)[]).map(fromItem));
       startKey = page.LastEvaluatedKey;
     } while (startKey && payments.length < limit);
     return payments;

@@ -1,12 +1,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAYMENTS_TABLE_OUTPUT } from '../../cli/deployed-payments.js';
 import { runCli } from '../../cli/program.js';
 import { DEV_SECRETS_FILE } from '../../events/index.js';
 import type { PaymentView } from '../../local/contract.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { tableNames } from '../../local/tables.js';
 import { runPayhook } from '../support/cli.js';
+import { hasMotoServer, type MotoServer, startMotoServer } from '../support/moto.js';
 
 // The newcomer's path from the README, against the real local stack: `payhook send`, then `payhook payments show`,
 // with nothing but the shared data dir to find the stack.
@@ -15,10 +19,15 @@ let stack: LocalStack;
 
 const cli = (...args: string[]) => runPayhook(dataDir, ...args);
 
-async function showJson(gateway: string, identifier: string, status: string): Promise<PaymentView> {
+async function showJson(
+  gateway: string,
+  identifier: string,
+  status: string,
+  run: typeof cli = cli,
+): Promise<PaymentView> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const shown = await cli('payments', 'show', gateway, identifier, '--json');
+    const shown = await run('payments', 'show', gateway, identifier, '--json');
     if (shown.code === 0) {
       const view = JSON.parse(shown.stdout) as PaymentView;
       if (view.status === status) return view;
@@ -62,12 +71,26 @@ describe('payhook CLI against the running local stack', () => {
         eventId: 'charge.completed:4975361:successful',
         eventType: 'charge.completed',
         requestId: expect.any(String),
+        announced: [{ type: 'money_in', id: '4975361', state: 'received' }],
       }),
     ]);
+    expect(view.moneyIn).toEqual([
+      {
+        id: '4975361',
+        amount: expect.objectContaining({ amount: '7500.50', currency: 'NGN' }),
+        state: 'received',
+        eventIds: ['charge.completed:4975361:successful'],
+      },
+    ]);
+    expect([view.refunds, view.disputes, view.attempts]).toEqual([[], [], []]);
     const human = await cli('payments', 'show', 'flutterwave', 'ORDER-2001');
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('7500.50 NGN');
-    expect(human.stdout).toContain('charge.completed');
+    expect(human.stdout).toMatch(
+      /\nmoney in \(1\):\n {2}id +amount +state +event ids\n {2}4975361 +7500\.50 NGN +received +charge\.completed:4975361:successful\n/,
+    );
+    expect(human.stdout).not.toContain('refunds (');
+    expect(human.stdout).toMatch(/charge\.completed .*\(new\) -> succeeded; money_in 4975361 received\n/);
   });
 
   it('sends N fresh payments with --count, each ending succeeded', async () => {
@@ -163,5 +186,130 @@ describe('payhook CLI against the running local stack', () => {
     });
     expect(code).not.toBe(0);
     expect(stderr).toMatch(/no local payhook stack is running/);
+  });
+});
+
+// `payments show --stack`: the deployed stack found by its CloudFormation outputs (as `payhook dlq --stack` finds it),
+// its payments table read with the consumers' own store. Here the "deployed" table is the one a local stack keeps at
+// moto, so the same payment can be shown both ways and compared.
+describe.runIf(hasMotoServer)('payhook payments show --stack against a deployed stack (moto_server)', () => {
+  let moto: MotoServer;
+  let deployed: LocalStack;
+  const deployedDir = mkdtempSync(join(tmpdir(), 'payhook-cli-deployed-'));
+  const local = (...args: string[]) => runPayhook(deployedDir, ...args);
+  /** `payhook <args> --stack NAME`, with the AWS endpoint at moto and no local stack to fall back on. */
+  async function remote(...args: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(['node', 'payhook', ...args], {
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+      env: {
+        PAYHOOK_DATA_DIR: mkdtempSync(join(tmpdir(), 'payhook-no-stack-')),
+        PAYHOOK_AWS_ENDPOINT_URL: moto.endpoint,
+      },
+    });
+    return { code, stdout, stderr };
+  }
+
+  async function createStack(name: string, outputs: Record<string, unknown>): Promise<void> {
+    const cloudformation = new CloudFormationClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+    try {
+      await cloudformation.send(
+        new CreateStackCommand({
+          StackName: name,
+          TemplateBody: JSON.stringify({
+            Resources: { Marker: { Type: 'AWS::SQS::Queue', Properties: { QueueName: `${name}-marker` } } },
+            Outputs: outputs,
+          }),
+        }),
+      );
+    } finally {
+      cloudformation.destroy();
+    }
+  }
+
+  beforeAll(async () => {
+    moto = await startMotoServer();
+    deployed = await startLocalStack({
+      dataDir: deployedDir,
+      inMemory: true,
+      port: 0,
+      secretsFile: DEV_SECRETS_FILE,
+      externalEndpoint: moto.endpoint,
+      workersPerQueue: 1,
+      reconcileIntervalSeconds: 0,
+    });
+    await createStack('shop-prod', { [PAYMENTS_TABLE_OUTPUT]: { Value: tableNames().payments } });
+    await createStack('not-payhook', {});
+  });
+
+  afterAll(async () => {
+    await deployed?.stop({ drainTimeoutMs: 5000 });
+    await moto?.stop();
+  });
+
+  it('prints the same JSON and text as the local route, facts and history included', async () => {
+    expect((await local('send', 'paystack')).code).toBe(0);
+    expect((await local('send', 'paystack', 'refund.processed')).code).toBe(0);
+    await showJson('paystack', 'ORDER-1001', 'partially_refunded', local);
+    const fromRoute = await local('payments', 'show', 'paystack', 'ORDER-1001', '--json');
+    for (const identifier of ['ORDER-1001', '302961']) {
+      const fromStack = await remote(
+        'payments',
+        'show',
+        'paystack',
+        identifier,
+        '--json',
+        '--stack',
+        'shop-prod',
+        '--region',
+        'us-east-1',
+      );
+      expect(fromStack.stderr).toBe('');
+      expect(fromStack.code).toBe(0);
+      expect(fromStack.stdout).toBe(fromRoute.stdout);
+    }
+    const view = JSON.parse(fromRoute.stdout) as PaymentView;
+    expect(view.moneyIn.map((fact) => [fact.id, fact.amount?.amount, fact.state])).toEqual([
+      ['302961', '2500.00', 'received'],
+    ]);
+    expect(view.refunds.map((fact) => [fact.id, fact.amount?.amount, fact.state, fact.eventIds])).toEqual([
+      ['RFD-1001-1', '1000.00', 'succeeded', ['refund.processed:RFD-1001-1']],
+    ]);
+    const text = await remote('payments', 'show', 'paystack', 'ORDER-1001', '--stack', 'shop-prod');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe((await local('payments', 'show', 'paystack', 'ORDER-1001')).stdout);
+    expect(text.stdout).toContain('\nrefunds (1):\n');
+    expect(text.stdout).toMatch(/succeeded -> partially_refunded; refund RFD-1001-1 succeeded\n/);
+  });
+
+  it('fails clearly for a payment the stack does not have, a stack that is not payhook, and no stack', async () => {
+    const missing = await remote('payments', 'show', 'paystack', 'NO-SUCH-ORDER', '--stack', 'shop-prod');
+    expect([missing.code, missing.stdout]).toEqual([1, '']);
+    expect(missing.stderr).toBe(
+      'error: payment not found: no paystack payment with reference or id "NO-SUCH-ORDER" in stack shop-prod\n',
+    );
+    const foreign = await remote('payments', 'show', 'paystack', 'ORDER-1001', '--stack', 'not-payhook');
+    expect(foreign.code).toBe(1);
+    expect(foreign.stderr).toBe(
+      `error: stack not-payhook has no ${PAYMENTS_TABLE_OUTPUT} output: is it a payhook stack?\n`,
+    );
+    const absent = await remote(
+      'payments',
+      'show',
+      'paystack',
+      'ORDER-1001',
+      '--stack',
+      'nowhere',
+      '--region',
+      'us-east-1',
+    );
+    expect(absent.code).toBe(1);
+    expect(absent.stderr).toMatch(/^error: cannot read stack nowhere in us-east-1: /);
   });
 });

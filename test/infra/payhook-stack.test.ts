@@ -243,11 +243,12 @@ describe('Construct: Reconciliation', () => {
     ]);
   });
 
-  it('gives registration exactly: get and put payments, query the two lookup indexes, write its logs', () => {
+  it('gives registration exactly: get and put payments, query the two lookup indexes, announce a mismatch, write its logs', () => {
     expect(actionsOf(template, roleOf('payhook: registers payments the checkout expects'))).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
+      'events:PutEvents',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
     ]);

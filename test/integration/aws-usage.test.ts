@@ -47,11 +47,14 @@ describe('AWS call counting middleware (bench) against dynalite and fauxqs', () 
       status: 'succeeded',
       version: 1,
       mode: 'test',
-      paid: moneyFromMinor('1000', 'USD'),
-      refundedMinor: 0n,
+      moneyIn: [{ id: 'pi_usage_1', money: moneyFromMinor('1000', 'USD'), eventIds: ['evt_usage_1'] }],
+      refunds: [],
+      disputes: [],
+      attempts: [],
       createdAt: '2026-11-24T00:00:00.000Z',
       updatedAt: '2026-11-24T00:00:00.000Z',
       recentEvents: [],
+      announced: [{ type: 'money_in', id: 'pi_usage_1', state: 'received' }],
     };
     await store.save(payment);
     expect(usage.dynamoCalls.PutItem).toBe(1);
@@ -65,6 +68,7 @@ describe('AWS call counting middleware (bench) against dynalite and fauxqs', () 
 
     const read = await store.get('stripe', 'pi_usage_1');
     expect(read?.reference).toBe('ORDER-USAGE-1');
+    expect(read?.moneyIn).toEqual(payment.moneyIn);
     expect(usage.dynamoReadUnits).toBeGreaterThan(0);
 
     // ALL_OLD is added for the count only: a caller that did not ask for the old item gets none back.

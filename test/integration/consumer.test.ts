@@ -26,6 +26,7 @@ import {
   type Priority,
 } from '../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
+import { paidTotal, refundedTotalMinor } from '../../lambdas/domain/payment.js';
 import type { PaymentEvent, PaymentEventPublisher } from '../../lambdas/domain/payment-event.js';
 import { paymentEventId } from '../../lambdas/domain/payment-event.js';
 import { defaultPriority, type EventKind, type WebhookEvent } from '../../lambdas/domain/webhook-event.js';
@@ -185,23 +186,50 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     await drainQueue();
 
     const payment = await store.get('paystack', reference);
-    expect(payment).toMatchObject({
-      status: 'succeeded',
-      version: 1,
-      paid: { amountMinor: 250000n, currency: 'NGN' },
-    });
+    expect(payment).toMatchObject({ status: 'succeeded', version: 1 });
+    // The event names no capture of its own: the money-in fact falls back to the payment's key.
+    expect(payment?.moneyIn).toEqual([
+      { id: reference, money: moneyFromMinor('250000', 'NGN'), eventIds: [succeeded.eventId] },
+    ]);
     expect(await store.history('paystack', reference)).toHaveLength(1);
+    const fact = { type: 'money_in', id: reference, state: 'received' } as const;
     const announced = await publisher.published();
     expect(announced).toEqual([
       expect.objectContaining({
-        id: paymentEventId('paystack', succeeded.eventId, 'succeeded'),
+        id: paymentEventId('paystack', reference, fact),
         from: null,
         to: 'succeeded',
+        status: 'succeeded',
         amount: '250000',
         currency: 'NGN',
+        paid: '250000',
+        refunded: '0',
+        fact,
         reference,
         sourceEventId: succeeded.eventId,
       }),
+    ]);
+  });
+
+  it('takes a second payment.succeeded about the same money (another event id) as the same fact: inert', async () => {
+    const { send, drainQueue, publisher } = harness();
+    const reference = uniqueReference();
+    const succeeded = event('payment.succeeded', reference);
+    // Past the dedupe window, or the same money told by another event type: a new event id, the same money-in id.
+    const again = event('payment.succeeded', reference);
+    await send(succeeded);
+    await drainQueue();
+    await send(again);
+    await drainQueue();
+    const payment = await store.get('paystack', reference);
+    expect(payment?.status).toBe('succeeded');
+    expect(payment && paidTotal(payment)).toEqual(moneyFromMinor('250000', 'NGN'));
+    expect(payment?.moneyIn.map((fact) => fact.id)).toEqual([reference]);
+    expect(await publisher.published()).toHaveLength(1);
+    const history = await store.history('paystack', reference);
+    expect(history.map((entry) => [entry.eventId, entry.announced?.length ?? 0])).toEqual([
+      [succeeded.eventId, 1],
+      [again.eventId, 0],
     ]);
   });
 
@@ -230,24 +258,38 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     const history = await store.history('paystack', reference);
     expect(history.map((entry) => [entry.kind, entry.transition?.to ?? entry.note])).toEqual([
       ['payment.succeeded', 'succeeded'],
-      ['payment.pending', 'succeeded does not move to pending; kept in the history only'],
+      ['payment.pending', 'nothing new: every fact in it is already recorded'],
     ]);
     expect((await publisher.published()).map((announced) => announced.to)).toEqual(['succeeded']);
   });
 
-  it('creates a payment first seen through a refund in the refunded state, and ignores the late success', async () => {
+  it('keeps a refund seen before its payment and counts it once the payment arrives', async () => {
     const { send, drainQueue, publisher } = harness();
     const reference = uniqueReference();
-    await send(event('refund.succeeded', reference, { priority: 'high' }));
+    const refund = event('refund.succeeded', reference, { priority: 'high' });
+    await send(refund);
     await drainQueue();
-    await send(event('payment.succeeded', reference));
+    // Nothing to refund yet: the refund is kept, not counted, and waits for its payment to be announced.
+    const early = await store.get('paystack', reference);
+    expect(early?.status).toBe('pending');
+    expect(early?.refunds.map((fact) => fact.id)).toEqual([refund.eventId]);
+    expect(early && refundedTotalMinor(early)).toBe(0n);
+    expect(await publisher.published()).toEqual([]);
+
+    const succeeded = event('payment.succeeded', reference);
+    await send(succeeded);
     await drainQueue();
     const payment = await store.get('paystack', reference);
-    expect(payment?.status).toBe('partially_refunded');
-    expect(payment?.refundedMinor).toBe(250000n);
-    expect((await publisher.published()).map((announced) => [announced.from, announced.to])).toEqual([
-      [null, 'partially_refunded'],
-    ]);
+    expect(payment?.status).toBe('refunded');
+    expect(payment && refundedTotalMinor(payment)).toBe(250000n);
+    const announced = await publisher.published();
+    expect(announced.map((item) => [item.from, item.to, item.fact.type, item.status, item.refunded])).toEqual(
+      [
+        ['pending', 'succeeded', 'money_in', 'refunded', '250000'],
+        ['pending', 'refunded', 'refund', 'refunded', '250000'],
+      ],
+    );
+    expect(announced.every((item) => item.sourceEventId === succeeded.eventId)).toBe(true);
   });
 
   it('grows the refunded total through partial refunds, announcing each with its own id, up to refunded', async () => {
@@ -268,9 +310,13 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     await send(second);
     await drainQueue();
     const payment = await store.get('paystack', reference);
-    expect([payment?.status, payment?.refundedMinor]).toEqual(['refunded', 250000n]);
+    expect([payment?.status, payment && refundedTotalMinor(payment)]).toEqual(['refunded', 250000n]);
     const announced = await publisher.published();
-    expect(announced.map((item) => item.to)).toEqual(['succeeded', 'partially_refunded', 'refunded']);
+    expect(announced.map((item) => [item.to, item.amount, item.refunded])).toEqual([
+      ['succeeded', '250000', '0'],
+      ['partially_refunded', '100000', '100000'],
+      ['refunded', '150000', '250000'],
+    ]);
     expect(new Set(announced.map((item) => item.id)).size).toBe(3);
   });
 
@@ -286,17 +332,32 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
       version: 1,
       mode: 'test',
       expected: moneyFromMinor('250000', 'NGN'),
-      refundedMinor: 0n,
+      moneyIn: [],
+      refunds: [],
+      disputes: [],
+      attempts: [],
       pendingSince: now,
       createdAt: now,
       updatedAt: now,
       recentEvents: [],
+      announced: [],
     });
     await send(event('payment.succeeded', reference, { money: moneyFromMinor('200000', 'NGN') }));
     await drainQueue();
     expect((await store.get('paystack', reference))?.status).toBe('amount_mismatch');
-    expect((await publisher.published()).map((item) => [item.from, item.to, item.amount])).toEqual([
-      ['pending', 'amount_mismatch', '200000'],
+    // The money is announced as received (its detail's status says amount_mismatch), and the expectation it
+    // differs from as a mismatch.
+    expect(
+      (await publisher.published()).map((item) => [
+        item.from,
+        item.to,
+        item.fact.state,
+        item.status,
+        item.amount,
+      ]),
+    ).toEqual([
+      ['pending', 'succeeded', 'received', 'amount_mismatch', '200000'],
+      ['pending', 'amount_mismatch', 'mismatch', 'amount_mismatch', '250000'],
     ]);
   });
 
@@ -322,7 +383,8 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
       requestId: original.requestId,
     });
     expect(JSON.parse(String(poisoned.Body)).money.amountMinor).toBe('1');
-    expect((await store.get('paystack', reference))?.paid?.amountMinor).toBe(250000n);
+    const payment = await store.get('paystack', reference);
+    expect(payment && paidTotal(payment)?.amountMinor).toBe(250000n);
     expect(await publisher.published()).toHaveLength(1);
   });
 
@@ -407,9 +469,10 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     expect([payment?.status, payment?.version]).toEqual(['succeeded', 1]);
     const announced = await publisher.published();
     expect(announced.map((item) => item.id)).toEqual([
-      paymentEventId('paystack', succeeded.eventId, 'succeeded'),
+      paymentEventId('paystack', reference, { type: 'money_in', id: reference, state: 'received' }),
     ]);
     expect(announced[0]?.from).toBeNull();
+    expect(await store.history('paystack', reference)).toHaveLength(1);
   });
 
   it('reports exactly the failed records of a batch as batch item failures, and completes the others', async () => {
@@ -479,7 +542,7 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     await drain(sqs.client, pipeline.queues.high);
   });
 
-  it('counts outcomes (applied, duplicate, out of order), transitions, failures and queue delay per gateway', async () => {
+  it('counts outcomes (applied, duplicate, unchanged), transitions, failures and queue delay per gateway', async () => {
     const { send, drainQueue, publisher, metrics } = harness();
     const reference = uniqueReference();
     const succeeded = event('payment.succeeded', reference);
@@ -492,7 +555,8 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     await drainQueue();
     expect(metrics.total(METRICS.eventsProcessed, 'applied')).toBe(2);
     expect(metrics.total(METRICS.eventsProcessed, 'duplicate')).toBe(1);
-    expect(metrics.total(METRICS.eventsProcessed, 'out_of_order')).toBe(1);
+    // A pending after the money tells nothing new: unchanged, and no transition.
+    expect(metrics.total(METRICS.eventsProcessed, 'unchanged')).toBe(1);
     expect(metrics.total(METRICS.transitions, 'succeeded')).toBe(2);
     expect(metrics.total(METRICS.transitions)).toBe(2);
     expect(metrics.total(METRICS.processingFailures, 'aws_5xx')).toBe(1);
@@ -582,9 +646,10 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
         requestId: succeeded.requestId,
       });
     }
-    // The processed line names the payment event it published: the link to downstream consumers.
-    const [published] = await publisher.published();
-    expect(lines[1]?.fields.paymentEventId).toBe(published?.id);
+    // The processed line names the payment events it published: the link to downstream consumers.
+    const published = await publisher.published();
+    expect(published).toHaveLength(1);
+    expect(lines[1]?.fields.paymentEventIds).toEqual(published.map((item) => item.id));
   });
 
   describe('an event held in progress elsewhere while its receives run out', () => {
@@ -642,14 +707,15 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
       return { publisher, log, drainNormal };
     }
 
-    const pending = (reference: string) => event('payment.pending', reference, { priority: 'normal' });
+    // A normal-priority event that announces something, so "applied once" is seen downstream.
+    const failed = (reference: string) => event('payment.failed', reference, { priority: 'normal' });
     const queue = () =>
       new SqsEventQueue(sqs.client, { queues: pipeline.queues, parking: pipeline.deadLetterQueues.low });
 
     it('sends it back with fresh receives instead of letting SQS dead-letter it without a reason, and applies it once', async () => {
       const { publisher, log, drainNormal } = heldHarness(3);
       const reference = uniqueReference();
-      await queue().enqueue([pending(reference)]);
+      await queue().enqueue([failed(reference)]);
       await drainNormal();
       expect(
         log.lines.filter(
@@ -658,12 +724,12 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
       ).not.toHaveLength(0);
       expect((await publisher.published()).map((published) => published.reference)).toEqual([reference]);
       expect((await drain(sqs.client, pipeline.deadLetterQueues.normal)).length).toBe(0);
-      expect((await store.get('paystack', reference))?.status).toBe('pending');
+      expect((await store.get('paystack', reference))?.status).toBe('failed');
     });
 
     it('dead-letters it as in_progress_exhausted, with its reason, once the requeues are spent', async () => {
       const { publisher, drainNormal } = heldHarness(100);
-      await queue().enqueue([pending(uniqueReference())]);
+      await queue().enqueue([failed(uniqueReference())]);
       await drainNormal();
       const letters = await drain(sqs.client, pipeline.deadLetterQueues.normal);
       expect(letters.map((letter) => attribute(letter, MESSAGE_ATTRIBUTES.errorClass))).toEqual([

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
+import type { FactRef } from '../../lambdas/domain/payment.js';
 import { moneyFields, type PaymentEvent, paymentEventId } from '../../lambdas/domain/payment-event.js';
 import {
   createEventBridgeClient,
@@ -23,15 +24,23 @@ import { hasMotoServer, type MotoServer, startMotoServer } from '../support/moto
 const BUS = 'payhook-payments';
 
 function paymentEvent(sourceEventId: string, to: 'succeeded' | 'partially_refunded'): PaymentEvent {
+  const fact: FactRef =
+    to === 'succeeded'
+      ? { type: 'money_in', id: 'pi_3Qx', state: 'received' }
+      : { type: 'refund', id: `re_${sourceEventId}`, state: 'succeeded' };
   return {
     version: 1,
-    id: paymentEventId('stripe', sourceEventId, to),
+    id: paymentEventId('stripe', 'pi_3Qx', fact),
     gateway: 'stripe',
     reference: 'order-5512',
     gatewayPaymentId: 'pi_3Qx',
     from: to === 'succeeded' ? 'authorized' : 'succeeded',
     to,
     ...moneyFields(moneyFromMinor(to === 'succeeded' ? '4999' : '1000', 'USD')),
+    status: to,
+    paid: '4999',
+    refunded: to === 'succeeded' ? '0' : '1000',
+    fact,
     occurredAt: '2026-11-24T10:00:00.000Z',
     sourceEventId,
   };

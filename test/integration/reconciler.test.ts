@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
 import { METRICS } from '../../lambdas/definitions.js';
 import { moneyFromMajor } from '../../lambdas/domain/money.js';
+import type { PaymentEvent, PaymentEventPublisher } from '../../lambdas/domain/payment-event.js';
 import { parseRegistration } from '../../lambdas/domain/registration.js';
 import type { GatewayName } from '../../lambdas/domain/webhook-event.js';
 import {
@@ -61,13 +62,23 @@ function scriptedVerifier(gateway: GatewayName, answer: (reference: string) => V
   return { verifier, calls };
 }
 
+/** What registrations announced: nothing, for a payment whose money has not arrived. */
+const registrationEvents: PaymentEvent[] = [];
+const registrationPublisher: PaymentEventPublisher = {
+  async publish(event) {
+    registrationEvents.push(event);
+  },
+};
+
 async function registered(gateway: GatewayName, at: Date, extra: Record<string, unknown> = {}) {
   const reference = `ORDER-${randomUUID().slice(0, 8)}`;
   await registerPayment(
     store,
+    registrationPublisher,
     parseRegistration({ gateway, reference, amount: '2500.00', currency: 'NGN', ...extra }),
     at,
   );
+  expect(registrationEvents).toEqual([]);
   return reference;
 }
 
@@ -96,6 +107,8 @@ describe('Reconciler against DynamoDB (dynalite)', () => {
       status: 'succeeded',
       gatewayStatus: 'success',
       money: moneyFromMajor('2500.00', 'NGN'),
+      gatewayPaymentId: '302961',
+      factId: '302961',
     }));
     const run = deps({ verifiers: { paystack: verifier } }, new Date(start.getTime() + HOUR));
     const report = await reconcile(run, 'run-1');
@@ -110,6 +123,8 @@ describe('Reconciler against DynamoDB (dynalite)', () => {
       requestId: 'run-1',
     });
     expect(event?.money?.amountMinor).toBe(250000n);
+    // The money is named as the gateway's webhook names it, so a webhook and this answer are one money-in fact.
+    expect(event?.factId).toBe('302961');
     expect(report.queued['payment.succeeded']).toBeGreaterThanOrEqual(1);
   });
 

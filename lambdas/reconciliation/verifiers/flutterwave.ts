@@ -73,7 +73,7 @@ export const flutterwaveVerifier: GatewayVerifier = {
       status,
       money,
       ...(txRef !== undefined && { reference: txRef }),
-      ...(id !== undefined && { gatewayPaymentId: id }),
+      ...(id !== undefined && { gatewayPaymentId: id, factId: id }),
       gatewayStatus: word,
     };
   },

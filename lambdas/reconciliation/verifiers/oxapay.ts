@@ -2,7 +2,7 @@ import { moneyFromMajor } from '../../domain/money.js';
 import { isObject, textAt } from '../../gateways/payload.js';
 import { getFromGateway } from '../http.js';
 import type { GatewayVerifier, VerifiedStatus, VerifyResult } from '../verify.js';
-import { VerifyMalformedError, VerifyNotFoundError } from '../verify.js';
+import { VerifyMalformedError, VerifyNotFoundError, VerifyUnsupportedError } from '../verify.js';
 import {
   apiUrl,
   mapStatus,
@@ -73,6 +73,11 @@ export const oxapayVerifier: GatewayVerifier = {
       throw new VerifyMalformedError(`${GATEWAY} answered 2xx with an error`);
     }
     const data = requireObject(body, ['data'], GATEWAY);
+    // A static address receives many deposits under one track id, and its webhooks name each by transaction hash:
+    // an answer about the address as a whole would be the same money counted a second time.
+    if (textAt(data, ['type'])?.toLowerCase() === 'static_address') {
+      throw new VerifyUnsupportedError(`${GATEWAY} static addresses are settled by their deposits' webhooks`);
+    }
     const word = requireText(data, ['status'], GATEWAY);
     const status = mapStatus(STATUS, word);
     if (status === undefined) throw unknownStatus(GATEWAY, word);
@@ -84,6 +89,7 @@ export const oxapayVerifier: GatewayVerifier = {
       money,
       ...(orderId !== undefined && { reference: orderId }),
       gatewayPaymentId: textAt(data, ['track_id']) ?? trackId,
+      factId: textAt(data, ['track_id']) ?? trackId,
       gatewayStatus: word,
     };
   },

@@ -78,7 +78,7 @@ export const paystackVerifier: GatewayVerifier = {
       status: mapStatus(STATUS, word) ?? 'pending',
       money,
       ...(answeredReference !== undefined && { reference: answeredReference }),
-      ...(id !== undefined && { gatewayPaymentId: id }),
+      ...(id !== undefined && { gatewayPaymentId: id, factId: id }),
       gatewayStatus: word,
     };
   },

@@ -94,6 +94,8 @@ function resultFor(payment: ReadPayment, status: VerifiedStatus, gatewayPaymentI
     money: moneyOf(payment.entity),
     ...(reference !== undefined && { reference }),
     gatewayPaymentId,
+    // The payment (pay_...), as payment.captured and order.paid name it.
+    ...(textAt(payment.entity, ['id']) !== undefined && { factId: textAt(payment.entity, ['id']) }),
     gatewayStatus: payment.word,
   };
 }

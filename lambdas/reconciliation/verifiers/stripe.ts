@@ -82,6 +82,7 @@ export const stripeVerifier: GatewayVerifier = {
       money,
       ...(reference !== undefined && { reference }),
       gatewayPaymentId: textAt(intent, ['id']) ?? id,
+      factId: textAt(intent, ['id']) ?? id,
       gatewayStatus: word,
     };
   },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { moneyFromMinor } from '../../../lambdas/domain/money.js';
-import { decide } from '../../../lambdas/domain/payment.js';
+import { decide, expectationMismatch, type Payment } from '../../../lambdas/domain/payment.js';
 import {
   applyRegistration,
   InvalidRegistrationError,
@@ -96,8 +96,8 @@ describe('applyRegistration', () => {
     currency: 'NGN',
   });
 
-  it('creates a pending payment carrying the expectation, in the pending index', () => {
-    const { next, created } = applyRegistration(undefined, registration, NOW);
+  it('creates a pending payment carrying the expectation, in the pending index, announcing nothing', () => {
+    const { next, created, announcements } = applyRegistration(undefined, registration, NOW);
     expect(created).toBe(true);
     expect(next).toMatchObject({
       status: 'pending',
@@ -106,15 +106,16 @@ describe('applyRegistration', () => {
       pendingSince: NOW.toISOString(),
     });
     expect(next?.expected).toEqual(moneyFromMinor('250000', 'NGN'));
+    expect(announcements).toEqual([]);
   });
 
-  it('is idempotent: registering the same payment again changes nothing', () => {
+  it('is idempotent: registering the same payment again changes nothing and announces nothing', () => {
     const { next: first } = applyRegistration(undefined, registration, NOW);
-    expect(applyRegistration(first, registration, NOW)).toEqual({ created: false });
+    expect(applyRegistration(first, registration, NOW)).toEqual({ created: false, announcements: [] });
   });
 
-  it('records a later registration on a succeeded payment without moving it, flagging a different amount', () => {
-    const paid = decide(
+  const paidWith = (amountMinor: string): Payment | undefined =>
+    decide(
       undefined,
       {
         gateway: 'paystack',
@@ -122,7 +123,7 @@ describe('applyRegistration', () => {
         eventType: 'charge.success',
         kind: 'payment.succeeded',
         reference: 'ORDER-1',
-        money: moneyFromMinor('200000', 'NGN'),
+        money: moneyFromMinor(amountMinor, 'NGN'),
         mode: 'test',
         receivedAt: NOW.toISOString(),
         priority: 'high',
@@ -131,7 +132,35 @@ describe('applyRegistration', () => {
       },
       NOW,
     ).next;
-    const { next } = applyRegistration(paid, registration, NOW);
-    expect(next).toMatchObject({ status: 'succeeded', expectationMismatch: true, version: 2 });
+
+  it('records a later registration on a paid payment whose money differs as amount_mismatch, and announces it', () => {
+    const paid = paidWith('200000');
+    expect(paid?.status).toBe('succeeded');
+    const { next, created, announcements } = applyRegistration(paid, registration, NOW);
+    expect(created).toBe(false);
+    expect(next).toMatchObject({ status: 'amount_mismatch', version: 2 });
+    expect(next?.expected).toEqual(moneyFromMinor('250000', 'NGN'));
+    expect(next && expectationMismatch(next)).toBe(true);
+    // The money that arrived is still what it was: the expectation only changes what it means.
+    expect(next?.moneyIn.map((fact) => fact.money)).toEqual([moneyFromMinor('200000', 'NGN')]);
+    expect(announcements).toEqual([
+      {
+        fact: { type: 'expectation', id: '250000:NGN:2', state: 'mismatch' },
+        to: 'amount_mismatch',
+        money: moneyFromMinor('250000', 'NGN'),
+      },
+    ]);
+    // Registering the same again announces the mismatch no second time.
+    expect(applyRegistration(next, registration, NOW)).toEqual({ created: false, announcements: [] });
+  });
+
+  it('records a later registration on a paid payment whose money matches without moving it or announcing', () => {
+    const paid = paidWith('250000');
+    const { next, created, announcements } = applyRegistration(paid, registration, NOW);
+    expect(created).toBe(false);
+    expect(next).toMatchObject({ status: 'succeeded', version: 2 });
+    expect(next?.expected).toEqual(moneyFromMinor('250000', 'NGN'));
+    expect(next && expectationMismatch(next)).toBe(false);
+    expect(announcements).toEqual([]);
   });
 });

@@ -337,8 +337,14 @@ describe('Gateway: standard', () => {
           amountUnit: 'major',
           currency: 'payment.currency',
           occurredAt: 'created',
+          refundId: 'refund.id',
+          disputeId: 'dispute.id',
           live: 'livemode',
-          kinds: { 'order.paid': 'payment.succeeded', 'order.refunded': 'refund.succeeded' },
+          kinds: {
+            'order.paid': 'payment.succeeded',
+            'order.refunded': 'refund.succeeded',
+            'order.disputed': 'dispute.opened',
+          },
         },
       };
       const body =
@@ -356,6 +362,25 @@ describe('Gateway: standard', () => {
           occurredAt: '2026-11-21T10:05:00.000Z',
         });
         expect(event?.money).toEqual({ amountMinor: 123450n, currency: 'USD', exponent: 2 });
+        // Money in is named by the payment itself.
+        expect(event?.factId).toBe('pm_77');
+      });
+
+      it('names a refund and a dispute by the configured paths, not by the payment', () => {
+        const [refund] = standard.normalise(
+          signed(
+            '{"event":"order.refunded","order":{"number":"ORDER-2004"},"payment":{"id":"pm_77"},"refund":{"id":"rf_9"},"data":{"refund_id":"not-this"}}',
+          ),
+          custom,
+        ).events;
+        expect(refund).toMatchObject({ kind: 'refund.succeeded', gatewayPaymentId: 'pm_77', factId: 'rf_9' });
+        const [dispute] = standard.normalise(
+          signed(
+            '{"event":"order.disputed","order":{"number":"ORDER-2004"},"payment":{"id":"pm_77"},"dispute":{"id":"dp_3"}}',
+          ),
+          custom,
+        ).events;
+        expect(dispute).toMatchObject({ kind: 'dispute.opened', gatewayPaymentId: 'pm_77', factId: 'dp_3' });
       });
 
       it('no longer knows the default kinds, and says live when the flag is true', () => {

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { devSecret, readSample, SIGNERS } from '../../../events/index.js';
 import { inProgressExpirySeconds, PRIORITIES, PRIORITY_QUEUES } from '../../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../../lambdas/domain/money.js';
 import { ImpossibleEventError } from '../../../lambdas/domain/payment.js';
 import { type WebhookEvent, webhookEventToJson } from '../../../lambdas/domain/webhook-event.js';
+import { ADAPTERS } from '../../../lambdas/gateways/registry.js';
+import { DEFAULT_GATEWAY_SETTINGS } from '../../../lambdas/gateways/settings.js';
 import {
   backOffSeconds,
   classifyFailure,
@@ -10,6 +13,7 @@ import {
   transientClass,
 } from '../../../lambdas/processing/consumer.js';
 import { InvalidMessageError, parseQueueMessage } from '../../../lambdas/processing/queue-message.js';
+import { webhookRequest } from '../../support/requests.js';
 
 const EVENT: WebhookEvent = {
   gateway: 'stripe',
@@ -34,11 +38,61 @@ describe('parseQueueMessage', () => {
     expect(parseQueueMessage(body())).toEqual(EVENT);
   });
 
+  it('writes version 2 and reads back the fact id and the running refunded total exactly', () => {
+    const refund: WebhookEvent = {
+      ...EVENT,
+      kind: 'refund.succeeded',
+      eventType: 'charge.refunded',
+      factId: 're_1',
+      refundedTotal: moneyFromMinor('123456789012345678901', 'ETH'),
+    };
+    expect(JSON.parse(JSON.stringify(webhookEventToJson(refund))).version).toBe(2);
+    expect(parseQueueMessage(JSON.stringify(webhookEventToJson(refund)))).toEqual(refund);
+  });
+
+  it.each([
+    ['razorpay', 'payment.captured', 'pay_Q8mN2xK7rT4vLa', undefined],
+    ['razorpay', 'order.paid', 'pay_Q8mN2xK7rT4vLa', undefined],
+    ['stripe', 'charge.refunded', undefined, 1500n],
+    ['paystack', 'refund.processed', 'RFD-1001-1', undefined],
+    ['adyen', 'REFUND', 'T4DKQH2VJ8RSMS82', undefined],
+  ] as const)(
+    'reads the fact fields of a version 1 %s %s message again from its payload, as ingest reads them now',
+    (gateway, sample, factId, refundedTotal) => {
+      const signed = SIGNERS[gateway](readSample(gateway, sample), { secret: devSecret(gateway) });
+      const [now] = ADAPTERS[gateway].normalise(
+        webhookRequest(signed.body, signed.headers),
+        DEFAULT_GATEWAY_SETTINGS,
+      ).events;
+      if (!now) throw new Error('no event');
+      const {
+        factId: _factId,
+        refundedTotal: _total,
+        version: _version,
+        ...previous
+      } = webhookEventToJson(now);
+      const read = parseQueueMessage(JSON.stringify({ ...previous, version: 1 }));
+      expect(read.factId).toBe(factId);
+      expect(read.refundedTotal?.amountMinor).toBe(refundedTotal);
+      expect(read).toEqual(now);
+    },
+  );
+
+  it('still reads a version 1 message (queued by the previous release), which has no fact fields', () => {
+    const { version: _version, ...current } = webhookEventToJson(EVENT);
+    const previous = JSON.stringify({ ...current, version: 1 });
+    expect(parseQueueMessage(previous)).toEqual(EVENT);
+    // A version 1 message carries no fact id; one that claims to is not read as if version 2 had written it.
+    const odd = JSON.stringify({ ...current, version: 1, factId: 'x' });
+    expect(parseQueueMessage(odd).factId).toBeUndefined();
+  });
+
   it.each([
     ['not JSON', 'nope', 'invalid_message'],
     ['an array', '[]', 'invalid_message'],
     ['another message type', body({ messageType: 'something' }), 'invalid_message'],
-    ['a future version', body({ version: 2 }), 'invalid_message'],
+    ['a future version', body({ version: 3 }), 'invalid_message'],
+    ['a bad running total', body({ refundedTotal: { amountMinor: 5 } }), 'invalid_message'],
     ['an unknown gateway', body({ gateway: 'paypal' }), 'unknown_gateway'],
     ['an unknown kind', body({ kind: 'payment.done' }), 'invalid_message'],
     ['an empty event id', body({ eventId: '' }), 'invalid_message'],

@@ -2,7 +2,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { moneyFromMinor } from '../../../lambdas/domain/money.js';
-import type { PaymentStatus } from '../../../lambdas/domain/payment.js';
+import type { FactRef, PaymentStatus } from '../../../lambdas/domain/payment.js';
 import { moneyFields, type PaymentEvent, paymentEventId } from '../../../lambdas/domain/payment-event.js';
 import {
   EventBridgePublisher,
@@ -14,16 +14,29 @@ const eventBridge = mockClient(EventBridgeClient);
 
 const BUS = 'payhook-payments';
 
+/** The fact an event about `to` announces: money in, a refund, or an attempt. */
+function factFor(to: PaymentStatus): FactRef {
+  if (to === 'partially_refunded' || to === 'refunded')
+    return { type: 'refund', id: 'rfnd_5521', state: 'succeeded' };
+  if (to === 'failed') return { type: 'attempt', id: 'trx_98765', state: 'failed' };
+  return { type: 'money_in', id: 'trx_98765', state: 'received' };
+}
+
 function paymentEvent(from: PaymentStatus | null, to: PaymentStatus, amountMinor = '250000'): PaymentEvent {
+  const fact = factFor(to);
   return {
     version: 1,
-    id: paymentEventId('paystack', 'evt_4211', to),
+    id: paymentEventId('paystack', 'order-7731-secret-ref', fact),
     gateway: 'paystack',
     reference: 'order-7731-secret-ref',
     gatewayPaymentId: 'trx_98765',
     from,
     to,
     ...moneyFields(moneyFromMinor(amountMinor, 'NGN')),
+    status: to,
+    paid: '250000',
+    refunded: to === 'refunded' ? '250000' : '0',
+    fact,
     occurredAt: '2026-11-24T10:00:00.000Z',
     sourceEventId: 'evt_4211',
   };
@@ -68,7 +81,12 @@ describe('EventBridgePublisher', () => {
     // More digits than a double holds exactly: a number in the JSON would lose the last ones.
     await publisher().publish(paymentEvent(null, 'succeeded', '12345678901234567890'));
     const detail = eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0]?.Detail;
-    expect(JSON.parse(detail ?? 'null')).toMatchObject({ amount: '12345678901234567890', currency: 'NGN' });
+    expect(JSON.parse(detail ?? 'null')).toMatchObject({
+      amount: '12345678901234567890',
+      currency: 'NGN',
+      paid: '250000',
+      refunded: '0',
+    });
   });
 
   it('throws PublishFailedError when PutEvents answers with a failed entry, without leaking the detail', async () => {
@@ -95,6 +113,7 @@ describe('EventBridgePublisher', () => {
       event.reference,
       event.gatewayPaymentId,
       event.sourceEventId,
+      event.fact.id,
       event.amount,
       event.occurredAt,
     ]) {

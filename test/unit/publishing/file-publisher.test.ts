@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { moneyFromMinor } from '../../../lambdas/domain/money.js';
-import type { PaymentStatus } from '../../../lambdas/domain/payment.js';
+import type { FactRef, PaymentStatus } from '../../../lambdas/domain/payment.js';
 import { moneyFields, type PaymentEvent, paymentEventId } from '../../../lambdas/domain/payment-event.js';
 import {
   FilePaymentEventPublisher,
@@ -11,15 +11,22 @@ import {
 } from '../../../lambdas/publishing/file-publisher.js';
 
 function paymentEvent(sourceEventId: string, to: PaymentStatus = 'succeeded'): PaymentEvent {
+  const fact: FactRef =
+    to === 'succeeded'
+      ? { type: 'money_in', id: `pay_${sourceEventId}`, state: 'received' }
+      : { type: 'refund', id: `rfnd_${sourceEventId}`, state: 'succeeded' };
   return {
     version: 1,
-    id: paymentEventId('razorpay', sourceEventId, to),
+    id: paymentEventId('razorpay', 'order_Nx81', fact),
     gateway: 'razorpay',
     reference: `order-${sourceEventId}`,
-    gatewayPaymentId: 'pay_Nx81',
+    gatewayPaymentId: 'order_Nx81',
     from: 'authorized',
     to,
     ...moneyFields(moneyFromMinor('149900', 'INR')),
+    status: to,
+    paid: '149900',
+    fact,
     occurredAt: '2026-11-24T10:00:00.000Z',
     sourceEventId,
   };

@@ -13,6 +13,7 @@ import {
   VerifyMalformedError,
   VerifyNotFoundError,
   type VerifyTarget,
+  VerifyUnsupportedError,
 } from '../../../lambdas/reconciliation/verify.js';
 
 /**
@@ -163,6 +164,7 @@ describe('Verifiers: answers that are not a payment', () => {
       status: 'succeeded',
       money: { amountMinor: 100n, currency: 'INR', exponent: 2 },
       gatewayPaymentId: 'pay_1',
+      factId: 'pay_1',
       gatewayStatus: 'captured',
     });
   });
@@ -173,5 +175,13 @@ describe('Verifiers: answers that are not a payment', () => {
       '{"data":{"track_id":"1","status":"Paid","amount":9007199254740993.000000000000000001,"currency":"ETH"},"error":{},"status":200}',
     );
     expect(result.money?.amountMinor).toBe(9007199254740993000000000000000001n);
+  });
+
+  it('refuses to settle an OXA Pay static address from the verify API: its deposits are counted from their webhooks', async () => {
+    const answer = ask(
+      oxapayVerifier,
+      '{"data":{"track_id":"1","type":"static_address","status":"Paid","amount":"1.5","currency":"BTC"},"error":{},"status":200}',
+    );
+    await expect(answer).rejects.toBeInstanceOf(VerifyUnsupportedError);
   });
 });

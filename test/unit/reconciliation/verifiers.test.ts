@@ -175,6 +175,8 @@ describe('Verifier: paystack', () => {
       money: { amountMinor: 10000n, currency: 'NGN', exponent: 2 },
       reference: 'ref-1',
       gatewayPaymentId: '77',
+      // The transaction id, as charge.success names the money: webhook and answer are one fact.
+      factId: '77',
       gatewayStatus: word,
     });
   });
@@ -235,7 +237,11 @@ describe('Verifier: flutterwave', () => {
       id: '288200108',
     });
     const result = await verify('flutterwave', { gateway: 'flutterwave', reference: 'tx&=ref' });
-    expect(result).toMatchObject({ reference: 'tx&=ref', gatewayPaymentId: '288200108' });
+    expect(result).toMatchObject({
+      reference: 'tx&=ref',
+      gatewayPaymentId: '288200108',
+      factId: '288200108',
+    });
     expect(sandbox.requests('flutterwave')).toEqual([
       {
         method: 'GET',
@@ -284,6 +290,7 @@ describe('Verifier: razorpay', () => {
       money: { amountMinor: 50000n, currency: 'INR', exponent: 2 },
       reference: 'R1',
       gatewayPaymentId: 'pay_1',
+      factId: 'pay_1',
       gatewayStatus: word,
     });
   });
@@ -303,13 +310,14 @@ describe('Verifier: razorpay', () => {
     currency: 'INR',
   });
 
-  it.each<[string, SandboxPayment[], VerifiedStatus, string, bigint | undefined]>([
+  it.each<[string, SandboxPayment[], VerifiedStatus, string, bigint | undefined, string | undefined]>([
     [
       'a captured attempt after failed ones',
       [attempt('pay_a', 'failed', '1'), attempt('pay_b', 'captured', '2'), attempt('pay_c', 'failed', '3')],
       'succeeded',
       'captured',
       2n,
+      'pay_b',
     ],
     [
       'an authorised attempt before a captured one',
@@ -317,6 +325,7 @@ describe('Verifier: razorpay', () => {
       'succeeded',
       'captured',
       8n,
+      'pay_b',
     ],
     [
       'a refunded attempt (money arrived first)',
@@ -324,6 +333,7 @@ describe('Verifier: razorpay', () => {
       'succeeded',
       'refunded',
       5n,
+      'pay_a',
     ],
     [
       'an authorised attempt and failed ones',
@@ -331,6 +341,7 @@ describe('Verifier: razorpay', () => {
       'authorized',
       'authorized',
       7n,
+      'pay_b',
     ],
     [
       'only failed attempts',
@@ -338,6 +349,7 @@ describe('Verifier: razorpay', () => {
       'failed',
       'failed',
       9n,
+      'pay_b',
     ],
     [
       'failed attempts and one still created',
@@ -345,9 +357,10 @@ describe('Verifier: razorpay', () => {
       'pending',
       'created',
       4n,
+      'pay_b',
     ],
-    ['no attempts at all', [], 'pending', NO_ATTEMPTS, undefined],
-  ])('reads an order with %s', async (_, payments, status, gatewayStatus, minor) => {
+    ['no attempts at all', [], 'pending', NO_ATTEMPTS, undefined, undefined],
+  ])('reads an order with %s', async (_, payments, status, gatewayStatus, minor, factId) => {
     sandbox.setPayment('razorpay', {
       id: 'order_X',
       status: 'attempted',
@@ -360,6 +373,8 @@ describe('Verifier: razorpay', () => {
     expect(result.gatewayStatus).toBe(gatewayStatus);
     expect(result.gatewayPaymentId).toBe('order_X');
     expect(result.money?.amountMinor).toBe(minor);
+    // The attempt whose money is reported (pay_...), as payment.captured names it: webhook and answer are one fact.
+    expect(result.factId).toBe(factId);
     expect(sandbox.requests('razorpay').map((r) => r.path)).toEqual(['/v1/orders/order_X/payments']);
   });
 
@@ -447,6 +462,7 @@ describe('Verifier: oxapay', () => {
       money: { amountMinor: 10_500_000n, currency: 'USDT', exponent: 6 },
       reference: 'ORD',
       gatewayPaymentId: '42',
+      factId: '42',
       gatewayStatus: word,
     });
   });
@@ -503,6 +519,7 @@ describe('Verifier: stripe', () => {
       money: { amountMinor: 2000n, currency: 'USD', exponent: 2 },
       reference: 'O-1',
       gatewayPaymentId: 'pi_1',
+      factId: 'pi_1',
       gatewayStatus: word,
     });
   });

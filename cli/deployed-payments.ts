@@ -1,0 +1,71 @@
+/**
+ * `payhook payments show --stack NAME`: one payment read straight from a deployed stack's payments table (named by
+ * the stack's `PaymentsTableName` output), through the same store the consumers write with, and rendered by the same
+ * view the local route uses, so the JSON and the text are those of the local stack.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDocumentClient } from '../lambdas/common/aws-clients.js';
+import type { GatewayName } from '../lambdas/domain/webhook-event.js';
+import type { PaymentStore } from '../lambdas/processing/ports.js';
+import { DynamoPaymentStore } from '../lambdas/store/dynamodb-payment-store.js';
+import type { PaymentView } from '../local/contract.js';
+import { paymentView } from '../local/views.js';
+import { CliError } from './io.js';
+import { type DeployedStackOptions, readStackOutputs } from './oncall/target.js';
+
+/** The CloudFormation output that names the payments table (see `lib/payhook-stack.ts`). */
+export const PAYMENTS_TABLE_OUTPUT = 'PaymentsTableName';
+
+/** Only writes use the retention (to date history items); this store only reads. */
+const UNUSED_RETENTION_DAYS = 400;
+
+/**
+ * The payment found by either identifier, with its history, as the local route answers it; `undefined` when there
+ * is none. Reads only: GetItem on the table, Query on its history and on the reference and gateway-id indexes.
+ */
+export async function readPaymentView(
+  store: Pick<PaymentStore, 'find' | 'history'>,
+  gateway: GatewayName,
+  identifier: string,
+): Promise<PaymentView | undefined> {
+  const payment = await store.find(gateway, identifier);
+  if (!payment) return undefined;
+  return paymentView(payment, await store.history(gateway, payment.paymentKey));
+}
+
+/** The payment as a deployed stack has it; a {@link CliError} when it is not there or the table cannot be read. */
+export async function deployedPaymentView(
+  options: DeployedStackOptions,
+  gateway: GatewayName,
+  identifier: string,
+): Promise<PaymentView> {
+  const { outputs, config } = await readStackOutputs(options);
+  const tableName = outputs[PAYMENTS_TABLE_OUTPUT];
+  if (!tableName) {
+    throw new CliError(
+      `stack ${options.stack} has no ${PAYMENTS_TABLE_OUTPUT} output: is it a payhook stack?`,
+    );
+  }
+  const client = new DynamoDBClient(config);
+  const store = new DynamoPaymentStore(createDocumentClient(client), {
+    tableName,
+    historyRetentionDays: UNUSED_RETENTION_DAYS,
+  });
+  let view: PaymentView | undefined;
+  try {
+    view = await readPaymentView(store, gateway, identifier);
+  } catch (error) {
+    // Access denied, a missing table or index, no credentials: the SDK's message names which.
+    throw new CliError(
+      `cannot read payments table ${tableName} of stack ${options.stack}: ${(error as Error).message}`,
+    );
+  } finally {
+    client.destroy();
+  }
+  if (!view) {
+    throw new CliError(
+      `payment not found: no ${gateway} payment with reference or id "${identifier}" in stack ${options.stack}`,
+    );
+  }
+  return view;
+}

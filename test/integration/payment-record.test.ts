@@ -1,0 +1,326 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
+import { moneyFromMinor } from '../../lambdas/domain/money.js';
+import { factsOf, type Payment, paidTotal, refundedTotalMinor } from '../../lambdas/domain/payment.js';
+import type { PaymentEvent, PaymentEventPublisher } from '../../lambdas/domain/payment-event.js';
+import type { GatewayName } from '../../lambdas/domain/webhook-event.js';
+import { applyEvent } from '../../lambdas/processing/apply-event.js';
+import type { HistoryEntry, PaymentStore } from '../../lambdas/processing/ports.js';
+import { StaleWriteError } from '../../lambdas/processing/ports.js';
+import {
+  DynamoPaymentStore,
+  type LegacyPaymentItem,
+  PAYMENT_ITEM_FORMAT,
+} from '../../lambdas/store/dynamodb-payment-store.js';
+import type { TableNames } from '../../local/tables.js';
+import { type DynamoEmulator, startDynamoEmulator } from '../support/dynamodb-emulator.js';
+import { domainEvent, FOLD_NOW, foldAll, usd } from '../support/payment-fold.js';
+
+let dynamo: DynamoEmulator;
+let tables: TableNames;
+let store: DynamoPaymentStore;
+
+beforeAll(async () => {
+  dynamo = await startDynamoEmulator();
+  tables = await dynamo.createTables('payment-record-test');
+  store = new DynamoPaymentStore(createDocumentClient(dynamo.client), {
+    tableName: tables.payments,
+    historyRetentionDays: 30,
+  });
+});
+
+afterAll(async () => {
+  await dynamo?.stop();
+});
+
+class CollectingPublisher implements PaymentEventPublisher {
+  readonly events: PaymentEvent[] = [];
+  async publish(event: PaymentEvent): Promise<void> {
+    this.events.push(event);
+  }
+}
+
+/** The store, with every `get` held until `readers` calls have read: both racers see the same version. */
+class BarrierStore implements PaymentStore {
+  staleWrites = 0;
+  private waiting: (() => void)[] = [];
+  private held = true;
+  constructor(
+    private readonly inner: PaymentStore,
+    private readonly readers: number,
+  ) {}
+  async get(gateway: GatewayName, key: string): Promise<Payment | undefined> {
+    const payment = await this.inner.get(gateway, key);
+    if (this.held) {
+      await new Promise<void>((resolve) => {
+        this.waiting.push(resolve);
+        if (this.waiting.length >= this.readers) {
+          this.held = false;
+          for (const release of this.waiting) release();
+        }
+      });
+    }
+    return payment;
+  }
+  async save(next: Payment): Promise<void> {
+    try {
+      await this.inner.save(next);
+    } catch (error) {
+      if (error instanceof StaleWriteError) this.staleWrites += 1;
+      throw error;
+    }
+  }
+  recordHistory(entry: HistoryEntry) {
+    return this.inner.recordHistory(entry);
+  }
+  find(gateway: GatewayName, identifier: string) {
+    return this.inner.find(gateway, identifier);
+  }
+  pendingPayments(gateway: GatewayName, before: string, limit: number) {
+    return this.inner.pendingPayments(gateway, before, limit);
+  }
+  history(gateway: GatewayName, key: string) {
+    return this.inner.history(gateway, key);
+  }
+}
+
+describe('Payment record on DynamoDB (dynalite)', () => {
+  it('stores every fact exactly, bigints and 18-decimal amounts included, and reads it back equal', async () => {
+    const eth = (minor: string) => moneyFromMinor(minor, 'ETH');
+    const { payment } = foldAll([
+      domainEvent('payment.succeeded', 'e1', {
+        gatewayPaymentId: 'pi_store',
+        factId: 'ch_1',
+        money: eth('123456789012345678901'),
+      }),
+      domainEvent('refund.succeeded', 'e2', {
+        gatewayPaymentId: 'pi_store',
+        factId: 're_1',
+        money: eth('1'),
+      }),
+      domainEvent('refund.succeeded', 'e3', {
+        gatewayPaymentId: 'pi_store',
+        refundedTotal: eth('5'),
+        money: eth('5'),
+      }),
+      domainEvent('dispute.opened', 'e4', { gatewayPaymentId: 'pi_store', factId: 'dp_1' }),
+    ]);
+    if (!payment) throw new Error('no payment');
+    const first = { ...payment, version: 1 };
+    await store.save(first);
+    const read = await store.get('stripe', 'pi_store');
+    expect(read).toEqual(first);
+    expect(read && refundedTotalMinor(read)).toBe(5n);
+  });
+
+  it('makes two different events racing on one payment fail the version check, re-read, and keep both facts', async () => {
+    const racing = new BarrierStore(store, 2);
+    const publisher = new CollectingPublisher();
+    const deps = { store: racing, publisher, now: () => FOLD_NOW, keepPayload: false };
+    const base = { gatewayPaymentId: 'pi_race' };
+    await applyEvent(
+      domainEvent('payment.succeeded', 'race_paid', { ...base, factId: 'pi_race', money: usd(10_000) }),
+      {
+        ...deps,
+        store,
+      },
+    );
+    publisher.events.length = 0;
+    const [refund, dispute] = await Promise.all([
+      applyEvent(
+        domainEvent('refund.succeeded', 'race_refund', { ...base, factId: 're_race', money: usd(3000) }),
+        deps,
+      ),
+      applyEvent(
+        domainEvent('dispute.opened', 'race_dispute', { ...base, factId: 'dp_race', priority: 'high' }),
+        deps,
+      ),
+    ]);
+    expect(racing.staleWrites).toBe(1);
+    expect(refund.outcome).toBe('applied');
+    expect(dispute.outcome).toBe('applied');
+    const final = await store.get('stripe', 'pi_race');
+    expect(final?.status).toBe('disputed');
+    expect(final && refundedTotalMinor(final)).toBe(3000n);
+    expect(final?.version).toBe(3);
+    expect(publisher.events.map((event) => `${event.fact.type}:${event.fact.id}`).sort()).toEqual([
+      'dispute:dp_race',
+      'refund:re_race',
+    ]);
+  });
+});
+
+describe('Upgrading: payment items written by the previous release', () => {
+  const documents = () => createDocumentClient(dynamo.client);
+  const legacy = (key: string, fields: Partial<LegacyPaymentItem>): LegacyPaymentItem => ({
+    pk: `PAYMENT#stripe#${key}`,
+    sk: 'PAYMENT',
+    gateway: 'stripe',
+    paymentKey: key,
+    gatewayPaymentId: key,
+    reference: `REF-${key}`,
+    status: 'pending',
+    version: 4,
+    mode: 'live',
+    refundedMinor: '0',
+    createdAt: '2026-11-20T10:00:00.000Z',
+    updatedAt: '2026-11-20T10:05:00.000Z',
+    recentEvents: [{ eventId: 'evt_old', from: null, to: 'succeeded' }],
+    ...fields,
+  });
+  const putLegacy = (item: LegacyPaymentItem) =>
+    documents().send(new PutCommand({ TableName: tables.payments, Item: item }));
+
+  it('reads a partially refunded item as upgraded facts, and writes it in the new format on its next change', async () => {
+    await putLegacy(
+      legacy('pi_old_refund', {
+        status: 'partially_refunded',
+        paid: { amountMinor: '10000', currency: 'USD', exponent: 2 },
+        refundedMinor: '2000',
+      }),
+    );
+    const read = await store.get('stripe', 'pi_old_refund');
+    expect(read?.status).toBe('partially_refunded');
+    expect(read && paidTotal(read)).toEqual(usd(10_000));
+    expect(read && refundedTotalMinor(read)).toBe(2000n);
+
+    const publisher = new CollectingPublisher();
+    const deps = { store, publisher, now: () => FOLD_NOW, keepPayload: false };
+    // The old release announced the payment and its first refund; a new refund adds to it and only it is announced.
+    await applyEvent(
+      domainEvent('refund.succeeded', 'evt_new_refund', {
+        gatewayPaymentId: 'pi_old_refund',
+        factId: 're_2',
+        money: usd(3000),
+      }),
+      deps,
+    );
+    // A late duplicate of the payment (past the dedupe window) takes the upgraded money's place, unannounced.
+    await applyEvent(
+      domainEvent('payment.succeeded', 'evt_late_dup', {
+        gatewayPaymentId: 'pi_old_refund',
+        factId: 'pi_old_refund',
+        money: usd(10_000),
+      }),
+      deps,
+    );
+    const after = await store.get('stripe', 'pi_old_refund');
+    expect(after && refundedTotalMinor(after)).toBe(5000n);
+    expect(after?.version).toBe(6);
+    expect(
+      publisher.events.map((event) => `${event.fact.type}:${event.fact.id}:${event.fact.state}`),
+    ).toEqual(['refund:re_2:succeeded']);
+    expect(publisher.events[0]).toMatchObject({
+      from: 'partially_refunded',
+      status: 'partially_refunded',
+      paid: '10000',
+      refunded: '5000',
+    });
+    const raw = await documents().send(
+      new (await import('@aws-sdk/lib-dynamodb')).GetCommand({
+        TableName: tables.payments,
+        Key: { pk: 'PAYMENT#stripe#pi_old_refund', sk: 'PAYMENT' },
+      }),
+    );
+    expect(raw.Item?.format).toBe(PAYMENT_ITEM_FORMAT);
+    expect(raw.Item?.refundedMinor).toBeUndefined();
+  });
+
+  it('reads a refund seen before its payment (no paid amount) so that the payment, when it comes, is counted and announced', async () => {
+    await putLegacy(
+      legacy('pi_old_early', {
+        status: 'partially_refunded',
+        amount: { amountMinor: '2500', currency: 'USD', exponent: 2 },
+        refundedMinor: '2500',
+      }),
+    );
+    const publisher = new CollectingPublisher();
+    await applyEvent(
+      domainEvent('payment.succeeded', 'evt_finally_paid', {
+        gatewayPaymentId: 'pi_old_early',
+        factId: 'pi_old_early',
+        money: usd(10_000),
+      }),
+      { store, publisher, now: () => FOLD_NOW, keepPayload: false },
+    );
+    const after = await store.get('stripe', 'pi_old_early');
+    expect(after?.status).toBe('partially_refunded');
+    expect(after && paidTotal(after)).toEqual(usd(10_000));
+    expect(publisher.events.map((event) => event.to)).toEqual(['succeeded']);
+  });
+
+  it('lets the first real dispute take the place of an old one, so winning it ends the dispute and announces only the win', async () => {
+    await putLegacy(
+      legacy('pi_old_disputed', {
+        status: 'disputed',
+        paid: { amountMinor: '900', currency: 'USD', exponent: 2 },
+      }),
+    );
+    const publisher = new CollectingPublisher();
+    await applyEvent(
+      domainEvent('dispute.won', 'evt_won', { gatewayPaymentId: 'pi_old_disputed', factId: 'du_1' }),
+      { store, publisher, now: () => FOLD_NOW, keepPayload: false },
+    );
+    const after = await store.get('stripe', 'pi_old_disputed');
+    expect(after?.status).toBe('dispute_won');
+    expect(after?.disputes.map((fact) => [fact.id, fact.states])).toEqual([['du_1', ['opened', 'won']]]);
+    expect(
+      publisher.events.map((event) => `${event.fact.type}:${event.fact.id}:${event.fact.state}`),
+    ).toEqual(['dispute:du_1:won']);
+  });
+
+  it('keeps an old amount when the money it stood for is told again without one', async () => {
+    await putLegacy(
+      legacy('pi_old_amount', {
+        status: 'succeeded',
+        paid: { amountMinor: '4200', currency: 'USD', exponent: 2 },
+      }),
+    );
+    const publisher = new CollectingPublisher();
+    await applyEvent(
+      domainEvent('payment.succeeded', 'evt_no_amount', {
+        gatewayPaymentId: 'pi_old_amount',
+        factId: 'ch_real',
+      }),
+      { store, publisher, now: () => FOLD_NOW, keepPayload: false },
+    );
+    const after = await store.get('stripe', 'pi_old_amount');
+    expect(after?.moneyIn).toEqual([{ id: 'ch_real', money: usd(4200), eventIds: ['evt_no_amount'] }]);
+    expect(publisher.events).toEqual([]);
+  });
+
+  it('keeps an old disputed or awaiting-confirmation payment as it was, the latter still in the pending index', async () => {
+    await putLegacy(
+      legacy('pi_old_dispute', {
+        status: 'disputed',
+        paid: { amountMinor: '500', currency: 'USD', exponent: 2 },
+      }),
+    );
+    await putLegacy(
+      legacy('pi_old_claim', {
+        status: 'authorized',
+        amount: { amountMinor: '700', currency: 'USD', exponent: 2 },
+        awaitingConfirmation: true,
+        pendingSince: '2026-11-20T10:00:00.000Z',
+      }),
+    );
+    expect((await store.get('stripe', 'pi_old_dispute'))?.status).toBe('disputed');
+    const claim = await store.get('stripe', 'pi_old_claim');
+    expect(claim?.status).toBe('authorized');
+    expect(claim && factsOf(claim).attempts).toEqual([
+      {
+        id: 'pi_old_claim',
+        money: usd(700),
+        states: ['authorized'],
+        claim: true,
+        eventIds: [],
+        upgraded: true,
+      },
+    ]);
+    // Written back in the new format, it stays in the reconciler's index until the claim is confirmed.
+    if (claim) await store.save({ ...claim, version: claim.version + 1 });
+    const pending = await store.pendingPayments('stripe', '2026-11-21T00:00:00.000Z', 10);
+    expect(pending.map((payment) => payment.paymentKey)).toContain('pi_old_claim');
+  });
+});
