@@ -106,6 +106,9 @@ export interface PollResult {
 
 class InvocationTimeout extends Error {}
 
+/** SQS's limit on the entries of one batch call. */
+const MAX_BATCH_ENTRIES = 10;
+
 /**
  * One turn of Lambda's SQS event source mapping: receive up to `batchSize` messages, invoke the handler with them,
  * then delete every message except those the handler reported as failed (partial batch response). A handler that
@@ -155,11 +158,14 @@ export async function pollOnce(
     clearTimeout(timer);
   }
   const done = records.filter((record) => !failedIds.has(record.messageId));
-  if (done.length > 0) {
+  // DeleteMessageBatch takes at most 10 entries, whatever the batch size (the low queue's is 50).
+  for (let start = 0; start < done.length; start += MAX_BATCH_ENTRIES) {
     await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: queueUrl,
-        Entries: done.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+        Entries: done
+          .slice(start, start + MAX_BATCH_ENTRIES)
+          .map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
       }),
     );
   }

@@ -261,6 +261,15 @@ function draftLifecycle(
   const add = (spec: Omit<EventSpec, 'seq'>) => specs.push({ ...spec, seq: specs.length });
   const { gateway } = payment;
   const unpaid = !mustPay && random.chance(0.08);
+  /** A declined attempt, as each gateway that reports one says it. */
+  const addFailedAttempt = () => {
+    const id = ids.failedAttempt(payment);
+    if (gateway === 'stripe') {
+      add({ type: 'payment_intent.payment_failed', about: 'attempt', id, status: 'requires_payment_method' });
+    }
+    if (gateway === 'razorpay') add({ type: 'payment.failed', about: 'attempt', id });
+    if (gateway === 'flutterwave') add({ type: 'charge.completed', about: 'attempt', id, status: 'failed' });
+  };
 
   // Before the money: a pending payment, an authorisation, a failed attempt.
   if (gateway !== 'razorpay' && gateway !== 'oxapay' && random.chance(0.35)) {
@@ -274,18 +283,7 @@ function draftLifecycle(
   if (gateway === 'stripe' || gateway === 'razorpay' || gateway === 'flutterwave') {
     if (random.chance(0.15)) {
       figures.failedAttempts += 1;
-      const id = ids.failedAttempt(payment);
-      if (gateway === 'stripe') {
-        add({
-          type: 'payment_intent.payment_failed',
-          about: 'attempt',
-          id,
-          status: 'requires_payment_method',
-        });
-      }
-      if (gateway === 'razorpay') add({ type: 'payment.failed', about: 'attempt', id });
-      if (gateway === 'flutterwave')
-        add({ type: 'charge.completed', about: 'attempt', id, status: 'failed' });
+      addFailedAttempt();
     }
   }
   if ((gateway === 'razorpay' && random.chance(0.6)) || (gateway === 'stripe' && random.chance(0.1))) {
@@ -311,19 +309,8 @@ function draftLifecycle(
     }
     if (specs.length === 0) {
       // Something must have been said about a payment that never paid: it failed (or is still pending).
-      const id = ids.failedAttempt(payment);
       if (gateway === 'paystack') add({ type: 'paymentrequest.pending', about: 'pending' });
-      if (gateway === 'stripe') {
-        add({
-          type: 'payment_intent.payment_failed',
-          about: 'attempt',
-          id,
-          status: 'requires_payment_method',
-        });
-      }
-      if (gateway === 'razorpay') add({ type: 'payment.failed', about: 'attempt', id });
-      if (gateway === 'flutterwave')
-        add({ type: 'charge.completed', about: 'attempt', id, status: 'failed' });
+      addFailedAttempt();
     }
     return { specs, lifecycle: 'unpaid', paid: false, gatewayRefundedMinor: 0 };
   }

@@ -31,8 +31,8 @@ export type RefundState = 'pending' | 'succeeded' | 'failed';
 export type DisputeState = 'opened' | 'lost' | 'won';
 export type AttemptState = 'authorized' | 'failed' | 'expired';
 
-/** Money that arrived: one capture, charge or deposit. */
-export interface MoneyInFact {
+/** What every fact has: the gateway's id for it, its money, and the events that told us. */
+export interface Fact {
   readonly id: string;
   /** Absent when no event about it carried an amount. */
   readonly money?: Money;
@@ -45,32 +45,23 @@ export interface MoneyInFact {
   readonly upgraded?: true;
 }
 
-export interface RefundFact {
-  readonly id: string;
-  readonly money?: Money;
-  /** Every state reported for this refund; its state is derived from them (see {@link refundState}). */
-  readonly states: readonly RefundState[];
-  readonly eventIds: readonly string[];
-  readonly upgraded?: true;
+/** A fact that goes through states: every state reported is kept, and its state derived from them. */
+export interface StatedFact<S extends string> extends Fact {
+  readonly states: readonly S[];
 }
 
-export interface DisputeFact {
-  readonly id: string;
-  readonly money?: Money;
-  readonly states: readonly DisputeState[];
-  readonly eventIds: readonly string[];
-  readonly upgraded?: true;
-}
+/** Money that arrived: one capture, charge or deposit. */
+export type MoneyInFact = Fact;
+
+/** A refund; its state is derived from every state reported (see {@link refundState}). */
+export type RefundFact = StatedFact<RefundState>;
+
+export type DisputeFact = StatedFact<DisputeState>;
 
 /** An attempt at paying that moved no money: authorised (a hold), failed or expired. */
-export interface AttemptFact {
-  readonly id: string;
-  readonly money?: Money;
-  readonly states: readonly AttemptState[];
+export interface AttemptFact extends StatedFact<AttemptState> {
   /** The authorisation is an unverified claim of money (Flutterwave `verif-hash`), for the reconciler to confirm. */
   readonly claim?: true;
-  readonly eventIds: readonly string[];
-  readonly upgraded?: true;
 }
 
 /** What one applied event announced, remembered so a retry after a crash publishes exactly the same again. */
@@ -418,12 +409,6 @@ function largerMoney(a: Money | undefined, b: Money | undefined): Money | undefi
   return b.amountMinor > a.amountMinor ? b : a;
 }
 
-interface Fact {
-  readonly id: string;
-  readonly money?: Money;
-  readonly eventIds: readonly string[];
-}
-
 /** Merges an event into the fact with `id` (creating it), keeping the list sorted by id. */
 function upsert<F extends Fact>(
   facts: readonly F[],
@@ -433,6 +418,27 @@ function upsert<F extends Fact>(
   const existing = facts.find((fact) => fact.id === id);
   const merged = merge(existing);
   return [...facts.filter((fact) => fact.id !== id), merged].sort((a, b) => compareText(a.id, b.id));
+}
+
+/** One fact told (again) by an event: the larger money, the event id added, a stand-in kept as such. */
+function told(fact: Fact | undefined, id: string, event: WebhookEvent): Fact {
+  const money = largerMoney(fact?.money, event.money);
+  return {
+    id,
+    ...(money && { money }),
+    eventIds: withEventId(fact?.eventIds ?? [], event.eventId),
+    ...(fact?.upgraded && { upgraded: true as const }),
+  };
+}
+
+/** One fact told (again) in a state: {@link told}, with the state added to those reported. */
+function toldIn<S extends string>(
+  fact: StatedFact<S> | undefined,
+  id: string,
+  event: WebhookEvent,
+  state: S,
+): StatedFact<S> {
+  return { ...told(fact, id, event), states: withState(fact?.states ?? [], state) };
 }
 
 function compareText(a: string, b: string): number {
@@ -472,14 +478,7 @@ export function foldEvent(payment: Payment, event: WebhookEvent): Payment {
       checkCurrency(event, event.money, payment);
       return absorbUpgraded(payment, 'moneyIn', 'money_in', id, event.money, (moneyIn) => ({
         ...payment,
-        moneyIn: upsert(moneyIn, id, (fact) => {
-          const merged = largerMoney(fact?.money, event.money);
-          return {
-            id,
-            ...(merged && { money: merged }),
-            eventIds: withEventId(fact?.eventIds ?? [], event.eventId),
-          };
-        }),
+        moneyIn: upsert(moneyIn, id, (fact) => told(fact, id, event)),
       }));
     }
     case 'payment.authorized':
@@ -493,19 +492,12 @@ export function foldEvent(payment: Payment, event: WebhookEvent): Payment {
             : 'expired';
       return {
         ...payment,
-        attempts: upsert(payment.attempts, id, (fact) => {
-          const merged = largerMoney(fact?.money, event.money);
-          return {
-            id,
-            ...(merged && { money: merged }),
-            states: withState(fact?.states ?? [], state),
-            ...((fact?.claim || (state === 'authorized' && event.needsConfirmation)) && {
-              claim: true as const,
-            }),
-            eventIds: withEventId(fact?.eventIds ?? [], event.eventId),
-            ...(fact?.upgraded && { upgraded: true as const }),
-          };
-        }),
+        attempts: upsert(payment.attempts, id, (fact) => ({
+          ...toldIn(fact, id, event, state),
+          ...((fact?.claim || (state === 'authorized' && event.needsConfirmation)) && {
+            claim: true as const,
+          }),
+        })),
       };
     }
     case 'refund.pending':
@@ -524,16 +516,7 @@ export function foldEvent(payment: Payment, event: WebhookEvent): Payment {
       if (event.refundedTotal !== undefined && event.factId === undefined) return withFloor;
       return {
         ...withFloor,
-        refunds: upsert(withFloor.refunds, id, (fact) => {
-          const merged = largerMoney(fact?.money, event.money);
-          return {
-            id,
-            ...(merged && { money: merged }),
-            states: withState(fact?.states ?? [], state),
-            eventIds: withEventId(fact?.eventIds ?? [], event.eventId),
-            ...(fact?.upgraded && { upgraded: true as const }),
-          };
-        }),
+        refunds: upsert(withFloor.refunds, id, (fact) => toldIn(fact, id, event, state)),
       };
     }
     case 'dispute.opened':
@@ -543,15 +526,7 @@ export function foldEvent(payment: Payment, event: WebhookEvent): Payment {
         event.kind === 'dispute.opened' ? 'opened' : event.kind === 'dispute.won' ? 'won' : 'lost';
       return absorbUpgraded(payment, 'disputes', 'dispute', id, undefined, (disputes) => ({
         ...payment,
-        disputes: upsert(disputes, id, (fact) => {
-          const merged = largerMoney(fact?.money, event.money);
-          return {
-            id,
-            ...(merged && { money: merged }),
-            states: withState(fact?.states ?? [], state),
-            eventIds: withEventId(fact?.eventIds ?? [], event.eventId),
-          };
-        }),
+        disputes: upsert(disputes, id, (fact) => toldIn(fact, id, event, state)),
       }));
     }
     default:
@@ -724,16 +699,21 @@ export function factsOf(payment: Payment) {
 
 function sameFacts(a: Payment, b: Payment): boolean {
   return (
-    JSON.stringify(factsOf(a), bigintText) === JSON.stringify(factsOf(b), bigintText) &&
+    canonical(factsOf(a)) === canonical(factsOf(b)) &&
     a.reference === b.reference &&
     a.gatewayPaymentId === b.gatewayPaymentId &&
     a.expiresAt === b.expiresAt &&
-    JSON.stringify(a.announced) === JSON.stringify(b.announced)
+    canonical(a.announced) === canonical(b.announced)
   );
 }
 
-function bigintText(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
+/** JSON with object keys sorted and bigints as text: a record read back from DynamoDB may list its keys in any order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) => {
+    if (typeof item === 'bigint') return item.toString();
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) return item;
+    return Object.fromEntries(Object.entries(item).sort(([a], [b]) => compareText(a, b)));
+  });
 }
 
 /**

@@ -9,7 +9,7 @@ import { DEV_SECRETS_FILE } from '../../events/index.js';
 import type { PaymentView } from '../../local/contract.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { tableNames } from '../../local/tables.js';
-import { runPayhook } from '../support/cli.js';
+import { runPayhook, runPayhookWith } from '../support/cli.js';
 import { hasMotoServer, type MotoServer, startMotoServer } from '../support/moto.js';
 
 // The newcomer's path from the README, against the real local stack: `payhook send`, then `payhook payments show`,
@@ -198,22 +198,14 @@ describe.runIf(hasMotoServer)('payhook payments show --stack against a deployed 
   const deployedDir = mkdtempSync(join(tmpdir(), 'payhook-cli-deployed-'));
   const local = (...args: string[]) => runPayhook(deployedDir, ...args);
   /** `payhook <args> --stack NAME`, with the AWS endpoint at moto and no local stack to fall back on. */
-  async function remote(...args: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const code = await runCli(['node', 'payhook', ...args], {
-      stdout: (text) => {
-        stdout += text;
-      },
-      stderr: (text) => {
-        stderr += text;
-      },
-      env: {
+  function remote(...args: string[]) {
+    return runPayhookWith(
+      {
         PAYHOOK_DATA_DIR: mkdtempSync(join(tmpdir(), 'payhook-no-stack-')),
         PAYHOOK_AWS_ENDPOINT_URL: moto.endpoint,
       },
-    });
-    return { code, stdout, stderr };
+      ...args,
+    );
   }
 
   async function createStack(name: string, outputs: Record<string, unknown>): Promise<void> {

@@ -59,4 +59,30 @@ describe('local SQS event source (pollOnce) against fauxqs', () => {
     expect(result).toEqual({ received: 1, failed: 0 });
     expect(await counts(queues.normal)).toEqual({ visible: 0, inFlight: 0 });
   });
+
+  it('deletes a batch larger than SQS allows in one delete call (the low queue takes 50), all of it', async () => {
+    const { queues } = await createPipelineQueues(sqs.client, 'event-source-large');
+    await Promise.all(
+      Array.from({ length: 25 }, (_, index) =>
+        sqs.client.send(new SendMessageCommand({ QueueUrl: queues.low, MessageBody: `{"n":${index}}` })),
+      ),
+    );
+    let handed = 0;
+    const result = await pollOnce(
+      sqs.client,
+      queues.low,
+      async (event) => {
+        handed = event.Records.length;
+        return { batchItemFailures: [] };
+      },
+      {
+        batchSize: 50,
+        batchingWindowSeconds: 1,
+        context: (id) => lambdaContext('payhook-consumer-low', 60, id),
+      },
+    );
+    expect(handed).toBe(25);
+    expect(result).toEqual({ received: 25, failed: 0 });
+    expect(await counts(queues.low)).toEqual({ visible: 0, inFlight: 0 });
+  });
 });

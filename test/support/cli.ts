@@ -1,7 +1,12 @@
 import { runCli } from '../../cli/program.js';
 
 /** Runs `payhook <args>` in-process against the stack recorded in `dataDir`, capturing what a user would see. */
-export async function runPayhook(dataDir: string, ...args: string[]) {
+export function runPayhook(dataDir: string, ...args: string[]) {
+  return runPayhookWith({ PAYHOOK_DATA_DIR: dataDir }, ...args);
+}
+
+/** Runs `payhook <args>` in-process with exactly this environment, capturing what a user would see. */
+export async function runPayhookWith(env: Readonly<Record<string, string>>, ...args: string[]) {
   let stdout = '';
   let stderr = '';
   const code = await runCli(['node', 'payhook', ...args], {
@@ -11,7 +16,7 @@ export async function runPayhook(dataDir: string, ...args: string[]) {
     stderr: (text) => {
       stderr += text;
     },
-    env: { PAYHOOK_DATA_DIR: dataDir },
+    env,
   });
   return { code, stdout, stderr };
 }
