@@ -7,7 +7,7 @@ import { createDocumentClient, createDynamoDbClient } from './common/aws-clients
 import { requireEnv } from './common/config.js';
 import { createLogger } from './common/powertools.js';
 import { CONSUMER_ENV } from './definitions.js';
-import { createEventBridgeClient, EventBridgePublisher } from './publishing/eventbridge-publisher.js';
+import { publisherFromEnv } from './publishing/from-env.js';
 import { handleRegistration } from './reconciliation/registration-http.js';
 import { DynamoPaymentStore } from './store/dynamodb-payment-store.js';
 
@@ -17,10 +17,7 @@ const store = new DynamoPaymentStore(createDocumentClient(createDynamoDbClient()
   historyRetentionDays: 400,
 });
 // A registration that meets money which differs from it announces the mismatch, as the consumers would.
-const publisher = new EventBridgePublisher(
-  createEventBridgeClient(),
-  requireEnv(process.env, CONSUMER_ENV.eventBusName),
-);
+const publisher = publisherFromEnv(process.env);
 
 export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   const body = event.isBase64Encoded

@@ -17,10 +17,8 @@ import {
   isPriority,
   PRIORITY_QUEUES,
 } from '../definitions.js';
-import type { PaymentEventPublisher } from '../domain/payment-event.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from '../domain/webhook-event.js';
-import { createEventBridgeClient, EventBridgePublisher } from '../publishing/eventbridge-publisher.js';
-import { FilePaymentEventPublisher } from '../publishing/file-publisher.js';
+import { publisherFromEnv } from '../publishing/from-env.js';
 import { reconcileDependenciesFromEnv } from '../reconciliation/dependencies.js';
 import { confirmPayment } from '../reconciliation/reconcile.js';
 import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
@@ -58,16 +56,6 @@ export function dedupeWindowsFromEnv(env: Environment): Record<GatewayName, numb
     windows[gateway] = seconds as number;
   }
   return windows;
-}
-
-function publisherFromEnv(env: Environment): PaymentEventPublisher {
-  const bus = optionalEnv(env, CONSUMER_ENV.eventBusName);
-  if (bus) return new EventBridgePublisher(createEventBridgeClient(), bus);
-  const file = optionalEnv(env, CONSUMER_ENV.eventsFile);
-  if (file) return new FilePaymentEventPublisher(file);
-  throw new MissingConfigurationError(
-    `set ${CONSUMER_ENV.eventBusName} (AWS) or ${CONSUMER_ENV.eventsFile} (local)`,
-  );
 }
 
 /** Everything one priority's consumer needs, built once per container from the environment. */
