@@ -11,6 +11,7 @@ import { registerReconcile } from './reconcile.js';
 import { registerRejects } from './rejects.js';
 import { registerSend } from './send.js';
 import { registerStatus } from './status.js';
+import { registerUnmatched } from './unmatched.js';
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIo): Command {
   registerDlq(program, io);
   registerStatus(program, io);
   registerRejects(program, io);
+  registerUnmatched(program, io);
   return program;
 }
 

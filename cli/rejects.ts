@@ -146,7 +146,7 @@ async function list(io: CliIo, options: ListOptions): Promise<void> {
   }
 }
 
-function parseSince(text: string): Date {
+export function parseSince(text: string): Date {
   if (/^\d+[smhd]$/.test(text.trim())) return parseDuration(text);
   const at = new Date(text);
   if (Number.isNaN(at.getTime()))

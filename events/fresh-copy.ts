@@ -167,7 +167,8 @@ type Refresher = (root: unknown, renamer: Renamer) => string | undefined;
 const RAZORPAY_ENTITIES = ['payment', 'order', 'refund', 'dispute'] as const;
 
 const REFRESHERS: Readonly<Record<GatewayName, Refresher>> = {
-  // Event id `<event>:<data.id>` (else refund_reference, invoice_code, ...); payment: reference or transaction id.
+  // Event id `<event>:<data.id>` (else refund_reference, invoice_code, ..., else the body's digest); payment: reference
+  // or transaction id.
   paystack(root, renamer) {
     renameAll(
       root,
@@ -192,6 +193,10 @@ const REFRESHERS: Readonly<Record<GatewayName, Refresher>> = {
       'reference',
       renamer,
     );
+    // A `data` array (subscription.expiring_cards) names no payment; its id is the body's digest, changed by this.
+    for (const item of elementsAt(root, ['data'])) {
+      renameAt(item, ['subscription', 'subscription_code'], 'id', renamer);
+    }
     return undefined;
   },
   // Event id `<event>:<data.id>:<status>`; payment: tx_ref (v3) or reference (v4), and data.id.

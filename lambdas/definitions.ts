@@ -270,7 +270,7 @@ export const METRICS = {
   webhookBodyBytes: { name: 'WebhookBodyBytes', unit: 'Bytes', dimension: undefined },
   /** Ingest: from receipt to the events durably queued (accepted requests only). */
   timeToQueue: { name: 'TimeToQueue', unit: 'Milliseconds', dimension: undefined },
-  /** Consumers: what applying each event did (`applied`, `unchanged`, `duplicate`, `no_payment`). */
+  /** Consumers: what each event did (`applied`, `unchanged`, `duplicate`, `unmatched`: named no payment). */
   eventsProcessed: { name: 'EventsProcessed', unit: 'Count', dimension: 'outcome' },
   /** Consumers: status changes, by the status reached. */
   transitions: { name: 'Transitions', unit: 'Count', dimension: 'status' },

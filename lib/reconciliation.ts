@@ -14,6 +14,7 @@ import {
   PRIORITIES,
   RECONCILER_ENV,
 } from '../lambdas/definitions.js';
+import { RECONCILER_PROGRESS_PREFIX } from '../lambdas/store/dynamodb-payment-store.js';
 import type { GatewaySecrets } from './gateway-secrets.js';
 import { PayhookFunction } from './payhook-function.js';
 import { SERVICES } from './payhook-metrics.js';
@@ -66,6 +67,16 @@ export class Reconciliation extends Construct {
       grantee: reconciler,
       actions: ['dynamodb:Query'],
       resourceArns: [`${table.tableArn}/index/${PAYMENTS_TABLE.pendingIndex.name}`],
+    });
+    // Its progress through each gateway's pending payments (which were asked about), in items of its own: only keys
+    // starting `RECONCILER#`, so it can neither read nor write a payment item, which the consumers alone write.
+    iam.Grant.addToPrincipal({
+      grantee: reconciler,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      resourceArns: [table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RECONCILER_PROGRESS_PREFIX}*`] },
+      },
     });
     for (const priority of PRIORITIES) {
       reconciler.addEnvironment(INGEST_ENV.queueUrl(priority), pipeline.queues[priority].queueUrl);

@@ -28,8 +28,15 @@ export interface StackInfo {
       Record<string, { readonly queueUrl: string; readonly deadLetterQueueUrl: string }>
     >;
   };
-  /** Where `payhook rejects list` reaches the local DynamoDB, and the refused-requests table. */
-  readonly dynamodb?: { readonly endpoint: string; readonly rejectsTable: string };
+  /**
+   * Where `payhook rejects list` and `payhook unmatched list` reach the local DynamoDB, with the refused-requests
+   * table and the payments table (absent from a stack.json written by an older release).
+   */
+  readonly dynamodb?: {
+    readonly endpoint: string;
+    readonly rejectsTable: string;
+    readonly paymentsTable?: string;
+  };
 }
 
 export const STACK_INFO_FILE = 'stack.json';

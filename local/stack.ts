@@ -42,6 +42,7 @@ import { VERIFIERS } from '../lambdas/reconciliation/verifiers/index.js';
 import { FileSecretStore } from '../lambdas/secrets/gateway-secrets.js';
 import { DynamoPaymentStore } from '../lambdas/store/dynamodb-payment-store.js';
 import { DynamoRefusedRequestStore } from '../lambdas/store/dynamodb-refused-requests.js';
+import { DynamoUnmatchedEventStore } from '../lambdas/store/dynamodb-unmatched-events.js';
 import { readStackInfo, type StackInfo, stackInfoPath } from './contract.js';
 import {
   type GatewaySandbox,
@@ -220,10 +221,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ? join(tmpdir(), `payhook-events-${process.pid}-${Date.now()}.jsonl`)
     : join(options.dataDir, 'payment-events.jsonl');
 
-  const store = new DynamoPaymentStore(createDocumentClient(dynamo), {
-    tableName: tables.payments,
-    historyRetentionDays: 400,
-  });
+  const documents = createDocumentClient(dynamo);
+  const paymentsTable = { tableName: tables.payments, historyRetentionDays: 400 };
+  const store = new DynamoPaymentStore(documents, paymentsTable);
+  const unmatched = new DynamoUnmatchedEventStore(documents, paymentsTable);
   const secretStore = new FileSecretStore(options.secretsFile);
   const ingestLog = createLogger('payhook-ingest');
   const filePublisher = new FilePaymentEventPublisher(eventsFile);
@@ -250,7 +251,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // One consumer per poller, as Lambda gives each concurrent invocation its own execution environment.
   const consumerFor = (priority: Priority): ConsumerHandler => {
     const consumer = createConsumer({
-      apply: { store, publisher, now: () => new Date(), keepPayload: false },
+      apply: { store, unmatched, publisher, now: () => new Date(), keepPayload: false },
       newIdempotencyStore: () =>
         new DynamoDBPersistenceLayer({ tableName: tables.idempotency, awsSdkV3Client: dynamo }),
       dedupeWindows,
@@ -442,7 +443,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ]),
       ),
     },
-    dynamodb: { endpoint: endpoints.dynamodb, rejectsTable: tables.rejects },
+    dynamodb: { endpoint: endpoints.dynamodb, rejectsTable: tables.rejects, paymentsTable: tables.payments },
   };
   writeFileSync(stackInfoPath(options.dataDir), `${JSON.stringify(info, null, 2)}\n`);
   state = 'ready';

@@ -3,8 +3,9 @@ import type { WebhookSigner } from '../signing.js';
 
 /**
  * Razorpay signs the raw body with HMAC-SHA256 keyed by the webhook secret, hex, in `x-razorpay-signature`, and
- * sends the event id in `x-razorpay-event-id`. Without `eventId` the id is derived from the body, so re-sending a
- * sample is a retry of the same event (and is deduplicated) rather than a new one.
+ * sends its event id in `x-razorpay-event-id`. The signature does not cover that header, so payhook only logs it:
+ * the dedupe key comes from the signed body, and re-sending a sample is a retry of the same event whatever the header
+ * says. Without `eventId` the header is derived from the body, as a real retry would repeat it.
  */
 export const signRazorpay: WebhookSigner = (payload, { secret, eventId }) => ({
   body: payload,

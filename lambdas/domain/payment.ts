@@ -1,4 +1,4 @@
-import type { Money } from './money.js';
+import { isIso4217, type Money } from './money.js';
 import type { EventKind, EventMode, GatewayName, WebhookEvent } from './webhook-event.js';
 
 export const PAYMENT_STATUSES = [
@@ -472,6 +472,7 @@ function checkCurrency(event: WebhookEvent, money: Money | undefined, facts: Pay
 
 /** The facts after one event; the same facts whatever order the events come in, and unchanged by a repeat. */
 export function foldEvent(payment: Payment, event: WebhookEvent): Payment {
+  checkMoney(event);
   const id = factIdOf(event, payment.paymentKey);
   switch (event.kind) {
     case 'payment.succeeded': {
@@ -503,7 +504,6 @@ export function foldEvent(payment: Payment, event: WebhookEvent): Payment {
     case 'refund.pending':
     case 'refund.succeeded':
     case 'refund.failed': {
-      checkRefundAmount(event);
       checkCurrency(event, event.money ?? event.refundedTotal, payment);
       const state: RefundState =
         event.kind === 'refund.pending'
@@ -571,14 +571,35 @@ function withRefundedFloor(payment: Payment, event: WebhookEvent): Payment {
   return floor ? { ...payment, refundedFloor: floor } : payment;
 }
 
-function checkRefundAmount(event: WebhookEvent): void {
-  if (event.kind === 'refund.succeeded' && event.money && event.money.amountMinor <= 0n) {
+/** Gateways that move only fiat money, whose currencies must be ISO 4217 codes (OXA Pay's crypto and Standard
+ * Webhooks' senders, which may be anything, are exempt). */
+const FIAT_GATEWAYS: ReadonlySet<GatewayName> = new Set([
+  'paystack',
+  'flutterwave',
+  'razorpay',
+  'stripe',
+  'adyen',
+]);
+
+/**
+ * Money that cannot be real: a money-in or refund amount of zero or less, or a fiat gateway's currency that is not an
+ * ISO 4217 code. Dead-lettered as `impossible_event` (the webhook itself was validly signed and was answered 2xx).
+ */
+function checkMoney(event: WebhookEvent): void {
+  if (event.kind !== 'payment.succeeded' && !event.kind.startsWith('refund.')) return;
+  if (event.money && event.money.amountMinor <= 0n) {
     throw new ImpossibleEventError(
-      `refund ${event.eventId} has a non-positive amount ${event.money.amountMinor}`,
+      `${event.kind} ${event.eventId} has a non-positive amount ${event.money.amountMinor}`,
     );
   }
   if (event.refundedTotal && event.refundedTotal.amountMinor < 0n) {
-    throw new ImpossibleEventError(`refund ${event.eventId} reports a negative refunded total`);
+    throw new ImpossibleEventError(`${event.kind} ${event.eventId} reports a negative refunded total`);
+  }
+  const currency = (event.money ?? event.refundedTotal)?.currency;
+  if (currency !== undefined && FIAT_GATEWAYS.has(event.gateway) && !isIso4217(currency)) {
+    throw new ImpossibleEventError(
+      `${event.kind} ${event.eventId} is in ${JSON.stringify(currency)}, which is not an ISO 4217 currency`,
+    );
   }
 }
 

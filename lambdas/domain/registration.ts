@@ -1,4 +1,5 @@
 import {
+  formatMajor,
   InvalidAmountError,
   type Money,
   moneyFromMajor,
@@ -122,9 +123,68 @@ export function registrationEventId(version: number): string {
 export const REGISTRATION_EVENT_PREFIX = 'registration:';
 
 /**
+ * A registration that differs from what the payment already holds: registrations never overwrite (a checkout's
+ * second call with another amount must not turn a short payment into a success). `field` names what differs.
+ */
+export class RegistrationConflictError extends Error {
+  override readonly name = 'RegistrationConflictError';
+  constructor(
+    readonly field: 'reference' | 'gatewayPaymentId' | 'amount' | 'currency' | 'expiresAt',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What of the registration disagrees with the payment found for it, if anything. */
+function conflictWith(payment: Payment, registration: Registration): RegistrationConflictError | undefined {
+  if (payment.reference !== undefined && payment.reference !== registration.reference) {
+    return new RegistrationConflictError(
+      'reference',
+      `this payment is already known under another reference (${payment.reference})`,
+    );
+  }
+  if (
+    payment.gatewayPaymentId !== undefined &&
+    registration.gatewayPaymentId !== undefined &&
+    payment.gatewayPaymentId !== registration.gatewayPaymentId
+  ) {
+    return new RegistrationConflictError(
+      'gatewayPaymentId',
+      `this payment is already known under another gateway id (${payment.gatewayPaymentId})`,
+    );
+  }
+  const { expected } = payment;
+  if (expected !== undefined && expected.currency !== registration.expected.currency) {
+    return new RegistrationConflictError(
+      'currency',
+      `this payment was registered in ${expected.currency}; the expectation is kept`,
+    );
+  }
+  if (expected !== undefined && !sameMoney(expected, registration.expected)) {
+    return new RegistrationConflictError(
+      'amount',
+      `this payment was registered for ${formatMajor(expected)} ${expected.currency}; the expectation is kept`,
+    );
+  }
+  if (
+    payment.expiresAt !== undefined &&
+    registration.expiresAt !== undefined &&
+    payment.expiresAt !== registration.expiresAt
+  ) {
+    return new RegistrationConflictError(
+      'expiresAt',
+      `this payment was registered to expire at ${payment.expiresAt}; the expiry is kept`,
+    );
+  }
+  return undefined;
+}
+
+/**
  * What a registration does to a payment. The expectation is a fact like the others: a new payment starts `pending`
- * with it; on an existing one it is recorded and the status derived again, so money in that differs from it gives
- * `amount_mismatch` whichever came first (and announces it). Registering the same again changes nothing.
+ * with it; on an existing one without an expectation it is recorded and the status derived again, so money in that
+ * differs from it gives `amount_mismatch` whichever came first (and announces it). Registering the same again changes
+ * nothing; registering something else throws {@link RegistrationConflictError} and changes nothing either.
  */
 export function applyRegistration(
   payment: Payment | undefined,
@@ -132,25 +192,25 @@ export function applyRegistration(
   now: Date,
 ): { readonly next?: Payment; readonly created: boolean; readonly announcements: readonly Announcement[] } {
   const at = now.toISOString();
-  const unchanged =
-    payment?.expected !== undefined &&
-    sameMoney(payment.expected, registration.expected) &&
-    payment.expiresAt === registration.expiresAt &&
-    (registration.gatewayPaymentId === undefined ||
-      payment.gatewayPaymentId === registration.gatewayPaymentId);
-  if (unchanged) return { created: false, announcements: [] };
+  if (payment !== undefined) {
+    const conflict = conflictWith(payment, registration);
+    if (conflict) throw conflict;
+    const unchanged =
+      payment.expected !== undefined &&
+      (registration.expiresAt === undefined || payment.expiresAt !== undefined) &&
+      (registration.gatewayPaymentId === undefined || payment.gatewayPaymentId !== undefined);
+    if (unchanged) return { created: false, announcements: [] };
+  }
   const base =
     payment ?? emptyPayment(registration.gateway, paymentKeyOf(registration) ?? registration.reference, at);
+  const gatewayPaymentId = base.gatewayPaymentId ?? registration.gatewayPaymentId;
+  const expiresAt = base.expiresAt ?? registration.expiresAt;
   const withExpectation: Payment = {
     ...base,
     reference: base.reference ?? registration.reference,
-    ...((base.gatewayPaymentId ?? registration.gatewayPaymentId) !== undefined && {
-      gatewayPaymentId: base.gatewayPaymentId ?? registration.gatewayPaymentId,
-    }),
-    expected: registration.expected,
-    ...((registration.expiresAt ?? base.expiresAt) !== undefined && {
-      expiresAt: registration.expiresAt ?? base.expiresAt,
-    }),
+    ...(gatewayPaymentId !== undefined && { gatewayPaymentId }),
+    expected: base.expected ?? registration.expected,
+    ...(expiresAt !== undefined && { expiresAt }),
   };
   const decision = settle(payment, withExpectation, registrationEventId((payment?.version ?? 0) + 1), at);
   return {

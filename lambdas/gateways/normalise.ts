@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Priority } from '../definitions.js';
 import type { Money } from '../domain/money.js';
+import { isSyntheticEventId } from '../domain/synthetic-ids.js';
 import {
   defaultPriority,
   type EventKind,
@@ -35,6 +36,16 @@ export function bodyDigestId(body: Buffer | string): string {
   return `sha256:${createHash('sha256').update(body).digest('hex')}`;
 }
 
+/**
+ * An adapter's event id, kept out of the synthetic namespace (`SYNTHETIC_EVENT_ID_PREFIX`): an id that starts with
+ * it is replaced by a digest of that id and the exact body, so a webhook can never take the id of an event payhook
+ * makes up itself (the reconciler's). The id is part of the digest so the items of one batch stay apart.
+ */
+export function webhookEventId(eventId: string, body: Buffer | string): string {
+  if (!isSyntheticEventId(eventId)) return eventId;
+  return bodyDigestId(Buffer.concat([Buffer.from(`${eventId}\0`, 'utf8'), Buffer.from(body)]));
+}
+
 export interface EventDraft {
   readonly eventId: string;
   readonly eventType: string;
@@ -51,7 +62,10 @@ export interface EventDraft {
   readonly payload: string;
 }
 
-/** Completes a draft with what every event carries, applying configured priority overrides (type, then kind). */
+/**
+ * Completes a draft with what every event carries, applying configured priority overrides (type, then kind). The
+ * event id never lies in the synthetic namespace (see {@link webhookEventId}).
+ */
 export function buildEvent(
   gateway: GatewayName,
   request: WebhookRequest,
@@ -66,7 +80,7 @@ export function buildEvent(
     classification.priority;
   const event: WebhookEvent = {
     gateway,
-    eventId: fields.eventId,
+    eventId: webhookEventId(fields.eventId, request.body),
     eventType: fields.eventType,
     kind: classification.kind,
     mode: fields.mode,

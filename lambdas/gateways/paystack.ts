@@ -14,6 +14,9 @@ import { type GatewayAdapter, JSON_ACCEPTED, UnparseablePayloadError } from './t
  *
  * Fact id (what the payment record counts once): `data.id` (the transaction, the dispute), and for refunds `data.id`
  * else `refund_reference`.
+ *
+ * A `data` array (`subscription.expiring_cards` lists the cards about to expire across subscriptions) names no
+ * payment: an `other` event without reference or payment id (kept as unmatched), its id the digest of the body.
  */
 const SIGNATURE_HEADER = 'x-paystack-signature';
 
@@ -33,8 +36,10 @@ const EVENT_TABLE = {
   'charge.dispute.create': row('dispute.opened'),
   'charge.dispute.remind': row('dispute.updated'),
   // UNCONFIRMED resolution values: "merchant-accepted" means the merchant conceded (money returned to the customer),
-  // "declined" means the dispute was rejected in the merchant's favour. Anything else stays an update.
+  // "auto-accepted" that nobody answered in time (the same outcome), "declined" that the dispute was rejected in the
+  // merchant's favour. Anything else stays an update.
   'charge.dispute.resolve/merchant-accepted': row('dispute.lost'),
+  'charge.dispute.resolve/auto-accepted': row('dispute.lost'),
   'charge.dispute.resolve/declined': row('dispute.won'),
   'charge.dispute.resolve': row('dispute.updated'),
 };
@@ -81,6 +86,20 @@ export const paystack: GatewayAdapter = {
     const body = parseJsonObject(request.body);
     const eventType = textAt(body, ['event']);
     const data = at(body, ['data']);
+    if (eventType !== undefined && Array.isArray(data)) {
+      return {
+        events: [
+          buildEvent('paystack', request, settings, {
+            eventId: eventIdOf(eventType, undefined, request.body),
+            eventType,
+            classification: row('other'),
+            mode: modeFromLive(undefined),
+            payload: bodyText(request.body),
+          }),
+        ],
+        unparseable: [],
+      };
+    }
     if (eventType === undefined || !isObject(data)) {
       throw new UnparseablePayloadError('Paystack payload has no "event" name or no "data" object');
     }

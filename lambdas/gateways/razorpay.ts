@@ -18,12 +18,12 @@ import { type GatewayAdapter, JSON_ACCEPTED, UnparseablePayloadError } from './t
  * set on the webhook in the dashboard (not the API key secret). No timestamp, no replay window. Razorpay lets a
  * webhook be created without a secret; payhook refuses unsigned requests all the same.
  *
- * Event id: the `x-razorpay-event-id` header, which Razorpay documents as unique per event and keeps across retries.
- * Should it ever be missing, `<event>:<id of the event's own entity>` (the refund for `refund.*`, the dispute for
- * `payment.dispute.*`, else the payment, refund, dispute or order), and failing that a digest of the body.
+ * Event id (the dedupe key): derived from the signed body only (see {@link eventIdOf}). Razorpay's
+ * `x-razorpay-event-id` header is not covered by the signature, so anyone holding one captured body could replay it
+ * under fresh header values as "new" events. The header is only diagnostic: it names the delivery in logs and is
+ * kept with a parked webhook (`DIAGNOSTIC_HEADERS`), and never decides anything.
  */
 const SIGNATURE_HEADER = 'x-razorpay-signature';
-const EVENT_ID_HEADER = 'x-razorpay-event-id';
 
 const EVENT_TABLE = {
   'payment.authorized': row('payment.authorized'),
@@ -43,7 +43,7 @@ const EVENT_TABLE = {
   'payment.dispute.action_required': row('dispute.updated'),
 };
 
-type EntityName = 'payment' | 'order' | 'refund' | 'dispute';
+type EntityName = 'payment' | 'order' | 'refund' | 'dispute' | 'payment_link' | 'invoice';
 
 const DEFAULT_ENTITY_ORDER: readonly EntityName[] = ['payment', 'refund', 'dispute', 'order'];
 
@@ -60,6 +60,45 @@ function entityOrder(eventType: string): readonly EntityName[] {
 function entity(payload: JsonObject, name: EntityName): JsonObject | undefined {
   const found = at(payload, [name, 'entity']);
   return isObject(found) ? found : undefined;
+}
+
+type Entities = Readonly<Record<EntityName, JsonObject | undefined>>;
+
+/** Joins the parts of a key, or says there is none when one of them is missing. */
+function keyOf(...parts: readonly (string | undefined)[]): string | undefined {
+  return parts.every((part): part is string => part !== undefined && part !== '')
+    ? parts.join(':')
+    : undefined;
+}
+
+/**
+ * The dedupe key, from the signed body alone:
+ * - `payment.dispute.*`: `<event>:<dispute id>:<dispute status>` (one dispute moves through several statuses);
+ * - `payment.*`: `<event>:<payment id>`;
+ * - `order.paid`: `order.paid:<order id>:<payment id>`;
+ * - `refund.*`: `<event>:<refund id>`;
+ * - `payment_link.*`, `invoice.*`: `<event>:<payment link or invoice id>:<payment id>` (one link or invoice can be
+ *   paid in parts);
+ * - anything else, or one of the above missing a part: `<event>:sha256:<hex SHA-256 of the body>`, which a retry (the
+ *   same bytes) repeats.
+ */
+function eventIdOf(eventType: string, entities: Entities, body: Buffer): string {
+  const idOf = (name: EntityName) => textAt(entities[name], ['id']);
+  let key: string | undefined;
+  if (eventType.startsWith('payment.dispute.')) {
+    key = keyOf(eventType, idOf('dispute'), textAt(entities.dispute, ['status']));
+  } else if (eventType.startsWith('payment.')) {
+    key = keyOf(eventType, idOf('payment'));
+  } else if (eventType === 'order.paid') {
+    key = keyOf(eventType, idOf('order'), idOf('payment'));
+  } else if (eventType.startsWith('refund.')) {
+    key = keyOf(eventType, idOf('refund'));
+  } else if (eventType.startsWith('payment_link.')) {
+    key = keyOf(eventType, idOf('payment_link'), idOf('payment'));
+  } else if (eventType.startsWith('invoice.')) {
+    key = keyOf(eventType, idOf('invoice'), idOf('payment'));
+  }
+  return key ?? `${eventType}:${bodyDigestId(body)}`;
 }
 
 /** `notes` is `[]` when the merchant set none and an object when they did. */
@@ -87,23 +126,18 @@ export const razorpay: GatewayAdapter = {
     if (eventType === undefined || !isObject(payload)) {
       throw new UnparseablePayloadError('Razorpay payload has no "event" name or no "payload" object');
     }
-    const entities = {
+    const entities: Entities = {
       payment: entity(payload, 'payment'),
       order: entity(payload, 'order'),
       refund: entity(payload, 'refund'),
       dispute: entity(payload, 'dispute'),
+      payment_link: entity(payload, 'payment_link'),
+      invoice: entity(payload, 'invoice'),
     };
     const main = entityOrder(eventType)
       .map((name) => entities[name])
       .find((found) => found !== undefined);
-    const headerId = request.headers[EVENT_ID_HEADER]?.trim();
     const mainId = textAt(main, ['id']);
-    const eventId =
-      headerId !== undefined && headerId !== ''
-        ? headerId
-        : mainId !== undefined
-          ? `${eventType}:${mainId}`
-          : bodyDigestId(request.body);
     const amount = textAt(main, ['amount']);
     const currency = textAt(main, ['currency']);
     const money =
@@ -113,7 +147,7 @@ export const razorpay: GatewayAdapter = {
     return {
       events: [
         buildEvent('razorpay', request, settings, {
-          eventId,
+          eventId: eventIdOf(eventType, entities, request.body),
           eventType,
           classification: classify(EVENT_TABLE, eventType),
           reference: textAt(entities.order, ['receipt']) ?? referenceFromNotes(entities.payment),

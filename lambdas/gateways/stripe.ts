@@ -31,6 +31,11 @@ import { type GatewayAdapter, JSON_ACCEPTED, UnparseablePayloadError } from './t
  * `toleranceSeconds` of the receive time in both directions (Stripe's library bounds only the age).
  *
  * Event id: Stripe's own `id` (`evt_...`), which its retries repeat.
+ *
+ * Payment identity: always a Stripe id from the signed object (see {@link gatewayPaymentIdOf}): the PaymentIntent,
+ * else the charge (`ch_...`) or Checkout Session (`cs_...`) itself. The merchant reference (configured metadata keys,
+ * then `client_reference_id`) is only carried as `reference`: a payer can set `client_reference_id` on a Payment
+ * Link, so it must never become the key a payment record is found by.
  */
 const SIGNATURE_HEADER = 'stripe-signature';
 
@@ -121,8 +126,12 @@ function parseSignatureHeader(header: string): ParsedHeader {
 }
 
 /** The minor-unit amount that matters for this object and event. */
-function amountText(eventType: string, object: JsonObject): string | undefined {
-  switch (textAt(object, ['object'])) {
+function amountText(
+  eventType: string,
+  objectType: string | undefined,
+  object: JsonObject,
+): string | undefined {
+  switch (objectType) {
     case 'payment_intent':
       return eventType === 'payment_intent.succeeded'
         ? firstTextAt(object, [['amount_received'], ['amount']])
@@ -141,26 +150,75 @@ function amountText(eventType: string, object: JsonObject): string | undefined {
 }
 
 /**
+ * The kind of Stripe object: its `object` field, else what the event type says it carries (a hand-made or trimmed
+ * payload may leave `object` out).
+ */
+function objectTypeOf(eventType: string, object: JsonObject): string | undefined {
+  const declared = textAt(object, ['object']);
+  if (declared !== undefined) return declared;
+  if (eventType.startsWith('payment_intent.')) return 'payment_intent';
+  if (eventType.startsWith('checkout.session.')) return 'checkout.session';
+  if (eventType.startsWith('charge.dispute.')) return 'dispute';
+  if (eventType.startsWith('refund.') || eventType.startsWith('charge.refund.')) return 'refund';
+  if (eventType.startsWith('charge.')) return 'charge';
+  return undefined;
+}
+
+/** A Stripe id at `field`, whether the object points at it by id or (expanded) holds it as an object. */
+function idAt(object: JsonObject, field: string): string | undefined {
+  return firstTextAt(object, [[field], [field, 'id']]);
+}
+
+function paymentIntentIdOf(objectType: string | undefined, object: JsonObject): string | undefined {
+  if (objectType === 'payment_intent') return textAt(object, ['id']);
+  // Charges, sessions, refunds and disputes point at their PaymentIntent, by id or (when expanded) as an object.
+  return idAt(object, 'payment_intent');
+}
+
+/**
+ * The payment's identity, from Stripe's own ids in the signed object: the PaymentIntent, else (a charge made without
+ * one, a session that made none) the charge or the session itself; refunds and disputes point at their charge. Every
+ * event about one payment names the same one, and a value the payer chooses never stands in for it.
+ */
+function gatewayPaymentIdOf(objectType: string | undefined, object: JsonObject): string | undefined {
+  const paymentIntent = paymentIntentIdOf(objectType, object);
+  if (paymentIntent !== undefined) return paymentIntent;
+  switch (objectType) {
+    case 'charge':
+    case 'checkout.session':
+      return textAt(object, ['id']);
+    case 'refund':
+    case 'dispute':
+      return idAt(object, 'charge');
+    default:
+      return undefined;
+  }
+}
+
+/**
  * The id of what the event is about, as the payment record counts it: the PaymentIntent for everything about paying
  * (a charge or session without one: its own id), the refund, the dispute. `charge.refunded` names no refund of its
  * own (its `amount_refunded` is a running total), so it has none.
  */
-function factIdOf(eventType: string, object: JsonObject): string | undefined {
-  const objectType = textAt(object, ['object']);
+function factIdOf(eventType: string, objectType: string | undefined, object: JsonObject): string | undefined {
   if (objectType === 'refund' || objectType === 'dispute') return textAt(object, ['id']);
   if (eventType === 'charge.refunded') return undefined;
-  return paymentIntentIdOf(object) ?? textAt(object, ['id']);
+  return paymentIntentIdOf(objectType, object) ?? textAt(object, ['id']);
 }
 
-function referenceOf(object: JsonObject, settings: GatewaySettings): string | undefined {
+/**
+ * The merchant's reference: a configured metadata key (set by the merchant's server), then `client_reference_id`.
+ * The latter can be chosen by the payer (Payment Links take it from the URL), so it is only ever a label beside one
+ * of Stripe's own ids: without one, it is left out rather than becoming the key the payment is found by.
+ */
+function referenceOf(
+  object: JsonObject,
+  settings: GatewaySettings,
+  gatewayPaymentId: string | undefined,
+): string | undefined {
   const metadataPaths = settings.stripeReferenceMetadataKeys.map((key) => ['metadata', key]);
-  return firstTextAt(object, [...metadataPaths, ['client_reference_id']]);
-}
-
-function paymentIntentIdOf(object: JsonObject): string | undefined {
-  if (textAt(object, ['object']) === 'payment_intent') return textAt(object, ['id']);
-  // Charges, sessions, refunds and disputes point at their PaymentIntent, by id or (when expanded) as an object.
-  return firstTextAt(object, [['payment_intent'], ['payment_intent', 'id']]);
+  const paths = gatewayPaymentId === undefined ? metadataPaths : [...metadataPaths, ['client_reference_id']];
+  return firstTextAt(object, paths);
 }
 
 export const stripe: GatewayAdapter = {
@@ -227,7 +285,9 @@ export const stripe: GatewayAdapter = {
     const captureState =
       at(object, ['captured']) === false ? `${eventType}/uncaptured` : `${eventType}/${status ?? ''}`;
     const classification = classify(EVENT_TABLE, captureState, `${eventType}/${status ?? ''}`, eventType);
-    const amount = amountText(eventType, object);
+    const objectType = objectTypeOf(eventType, object);
+    const gatewayPaymentId = gatewayPaymentIdOf(objectType, object);
+    const amount = amountText(eventType, objectType, object);
     const currency = textAt(object, ['currency']);
     const exponents = { ...STRIPE_CURRENCY_EXPONENTS, ...settings.currencyExponents };
     const amountRefunded = eventType === 'charge.refunded' ? textAt(object, ['amount_refunded']) : undefined;
@@ -237,13 +297,13 @@ export const stripe: GatewayAdapter = {
           eventId,
           eventType,
           classification,
-          reference: referenceOf(object, settings),
-          gatewayPaymentId: paymentIntentIdOf(object),
+          reference: referenceOf(object, settings, gatewayPaymentId),
+          gatewayPaymentId,
           money:
             amount !== undefined && currency !== undefined
               ? moneyFromMinor(amount, currency, exponents)
               : undefined,
-          factId: factIdOf(eventType, object),
+          factId: factIdOf(eventType, objectType, object),
           refundedTotal:
             amountRefunded !== undefined && currency !== undefined
               ? moneyFromMinor(amountRefunded, currency, exponents)

@@ -9,6 +9,7 @@ import {
   type WebhookRequest,
 } from '../gateways/types.js';
 import type { SecretStore } from '../secrets/gateway-secrets.js';
+import { asUnverifiedClaim } from './claims.js';
 import { type EventQueue, unparseableWebhook } from './event-queue.js';
 import type { RefusedRequestRecorder } from './refused-requests.js';
 
@@ -160,14 +161,7 @@ export async function receiveWebhook(
 
   const normalised = normaliseOrPark(adapter, request, deps);
   const batch = verification.bodyUnverified
-    ? {
-        ...normalised,
-        events: normalised.events.map((event) =>
-          event.kind === 'payment.succeeded'
-            ? { ...event, kind: 'payment.authorized' as const, needsConfirmation: true as const }
-            : event,
-        ),
-      }
+    ? { ...normalised, events: normalised.events.map(asUnverifiedClaim) }
     : normalised;
   if (!settings.acceptTestMode && batch.events.some((event) => event.mode === 'test')) {
     return refuse(

@@ -1,6 +1,5 @@
 import {
   type Announcement,
-  affectsStatus,
   decide,
   type Payment,
   paymentKeyOf,
@@ -14,18 +13,25 @@ import {
 } from '../domain/payment-event.js';
 import type { WebhookEvent } from '../domain/webhook-event.js';
 import { type PaymentStore, StaleWriteError, type StatusChange } from './ports.js';
+import type { UnmatchedEventRecorder } from './unmatched.js';
 
 export interface ApplyDependencies {
   readonly store: PaymentStore;
+  /** Where events that name no payment are kept (history retention), for `payhook unmatched list`. */
+  readonly unmatched: UnmatchedEventRecorder;
   readonly publisher: PaymentEventPublisher;
   readonly now: () => Date;
   /** Keep raw payloads (customer data) in the history. */
   readonly keepPayload: boolean;
 }
 
-/** What applying one event did; stored by the idempotency layer and returned for a duplicate. */
+/**
+ * What applying one event did; stored by the idempotency layer and returned for a duplicate. `unmatched`: the event
+ * names no payment and was kept as an unmatched event (results stored by the previous release may say `no_payment`
+ * for a history-only one; a duplicate is counted as `duplicate` whatever its stored outcome).
+ */
 export interface ApplyResult {
-  readonly outcome: 'applied' | 'unchanged' | 'no_payment';
+  readonly outcome: 'applied' | 'unchanged' | 'unmatched';
   readonly paymentKey?: string;
   /** The status before and after, when the event changed the record. */
   readonly transition?: StatusChange;
@@ -90,6 +96,26 @@ export async function publishAnnouncements(
 }
 
 /**
+ * Keeps an event that names no payment (no reference, no gateway payment id) as an unmatched event, whatever its kind:
+ * it can move no payment, and it is not a failure either, so it is neither applied nor dead-lettered. Rewriting the
+ * same item on a retry is harmless.
+ */
+async function keepUnmatched(event: WebhookEvent, deps: ApplyDependencies): Promise<ApplyResult> {
+  await deps.unmatched.record({
+    gateway: event.gateway,
+    eventId: event.eventId,
+    eventType: event.eventType,
+    kind: event.kind,
+    receivedAt: event.receivedAt,
+    ...(event.occurredAt !== undefined && { occurredAt: event.occurredAt }),
+    requestId: event.requestId,
+    ...(event.money && { money: event.money }),
+    ...(deps.keepPayload && { payload: event.payload }),
+  });
+  return { outcome: 'unmatched', note: `${event.eventType} names no payment (no reference, no payment id)` };
+}
+
+/**
  * Applies one gateway event to its payment, without multi-item transactions (the local emulator has none). The
  * writes are ordered so that each is idempotent on its own and a retry after a crash anywhere converges:
  *
@@ -100,18 +126,18 @@ export async function publishAnnouncements(
  *    downstream dedupes them).
  *
  * Folding an event whose facts are already recorded changes nothing, so a duplicate past the dedupe window is inert.
+ * An event that names no payment writes only its unmatched item (see {@link keepUnmatched}).
  */
 export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): Promise<ApplyResult> {
   const paymentKey = paymentKeyOf(event);
-  if (paymentKey === undefined && !affectsStatus(event.kind)) {
-    return { outcome: 'no_payment', note: `${event.eventType} concerns no payment` };
-  }
+  // Checked before decide(), which refuses a status-affecting event without a key as impossible.
+  if (paymentKey === undefined) return keepUnmatched(event, deps);
 
   let transition: StatusChange | undefined;
   let payment: Payment | undefined;
   let note: string | undefined;
   for (let attempt = 1; ; attempt += 1) {
-    const current = paymentKey === undefined ? undefined : await deps.store.get(event.gateway, paymentKey);
+    const current = await deps.store.get(event.gateway, paymentKey);
     const applied = current?.recentEvents.find((recent) => recent.eventId === event.eventId);
     if (applied) {
       // Applied before a crash or a lost acknowledgement: finish the remaining steps with what it announced then.
@@ -135,14 +161,12 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
     }
   }
 
-  // decide() has thrown for a status-changing event without a payment key, so the key exists from here on.
-  const key = paymentKey ?? '';
   const announced = transition
     ? (payment?.recentEvents.find((recent) => recent.eventId === event.eventId)?.announced ?? [])
     : [];
   await deps.store.recordHistory({
     gateway: event.gateway,
-    paymentKey: key,
+    paymentKey,
     eventId: event.eventId,
     eventType: event.eventType,
     kind: event.kind,
@@ -166,7 +190,7 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
       : [];
   return {
     outcome: transition ? 'applied' : 'unchanged',
-    paymentKey: key,
+    paymentKey,
     ...(transition && { transition }),
     ...(published.length > 0 && { announced: published }),
     ...(note !== undefined && { note }),

@@ -22,6 +22,7 @@ import { publisherFromEnv } from '../publishing/from-env.js';
 import { reconcileDependenciesFromEnv } from '../reconciliation/dependencies.js';
 import { confirmPayment } from '../reconciliation/reconcile.js';
 import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
+import { DynamoUnmatchedEventStore } from '../store/dynamodb-unmatched-events.js';
 import type { ConsumerDependencies } from './consumer.js';
 
 /** Dedupe windows: the defaults, overridden per gateway by `PAYHOOK_DEDUPE_WINDOWS` (seconds). */
@@ -69,12 +70,15 @@ export function consumerDependenciesFromEnv(env: Environment, log: StructuredLog
   const dynamo = createDynamoDbClient();
   // Read now, so a missing variable fails the cold start rather than the first batch.
   const idempotencyTable = requireEnv(env, CONSUMER_ENV.idempotencyTable);
+  const documents = createDocumentClient(dynamo);
+  const tables = {
+    tableName: requireEnv(env, CONSUMER_ENV.paymentsTable),
+    historyRetentionDays: positiveIntegerEnv(env, CONSUMER_ENV.historyRetentionDays, 400),
+  };
   return {
     apply: {
-      store: new DynamoPaymentStore(createDocumentClient(dynamo), {
-        tableName: requireEnv(env, CONSUMER_ENV.paymentsTable),
-        historyRetentionDays: positiveIntegerEnv(env, CONSUMER_ENV.historyRetentionDays, 400),
-      }),
+      store: new DynamoPaymentStore(documents, tables),
+      unmatched: new DynamoUnmatchedEventStore(documents, tables),
       publisher: publisherFromEnv(env),
       now: () => new Date(),
       keepPayload: booleanEnv(env, CONSUMER_ENV.historyKeepsPayload, false),

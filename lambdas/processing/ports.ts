@@ -34,6 +34,12 @@ export class StaleWriteError extends Error {
   override readonly name = 'StaleWriteError';
 }
 
+/** What {@link PaymentStore.pendingPayments} answers: the payments in asking order, and how to record the asking. */
+export interface PendingPayments extends ReadonlyArray<Payment> {
+  /** The first `count` of these payments were asked about (the gateway answered): they go behind the others. */
+  asked(count: number): Promise<void>;
+}
+
 /** Payments and their histories. On AWS: the DynamoDB payments table of `lambdas/definitions.ts`. */
 export interface PaymentStore {
   /** The payment, read consistently; `undefined` when it has never been seen. */
@@ -51,10 +57,13 @@ export interface PaymentStore {
    */
   find(gateway: GatewayName, identifier: string): Promise<Payment | undefined>;
   /**
-   * Payments of one gateway still pending since before `before` (ISO time), oldest first, from the sparse pending
-   * index: what the reconciler asks the gateway about.
+   * Up to `limit` payments of one gateway still pending (or awaiting confirmation) since before `before` (ISO time),
+   * from the sparse pending index, in the order the reconciler asks the gateway about them: those never asked about
+   * first, oldest first; then the others round-robin, from the one after the last asked about (wrapping around).
+   * Calling `asked(count)` on the answer records that its first `count` were asked about, so that the next call puts
+   * them behind the rest; the store keeps that progress in an item of its own, never in a payment.
    */
-  pendingPayments(gateway: GatewayName, before: string, limit: number): Promise<Payment[]>;
+  pendingPayments(gateway: GatewayName, before: string, limit: number): Promise<PendingPayments>;
   /** A payment's history, oldest first. */
   history(gateway: GatewayName, paymentKey: string): Promise<HistoryEntry[]>;
 }

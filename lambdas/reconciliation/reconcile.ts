@@ -2,6 +2,7 @@ import type { StructuredLog } from '../common/log.js';
 import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
 import { METRICS } from '../definitions.js';
 import { awaitingConfirmation, claimedMoney, type Payment, sameMoney } from '../domain/payment.js';
+import { syntheticEventId } from '../domain/synthetic-ids.js';
 import {
   defaultPriority,
   type EventKind,
@@ -26,7 +27,10 @@ import {
 export interface ReconcileSettings {
   /** Only payments pending for longer than this are asked about (their webhook may still be on its way). @default 600 */
   readonly graceSeconds: number;
-  /** Payments asked about per run, across gateways (the API calls and the run time stay bounded). @default 200 */
+  /**
+   * Payments asked about per run, across gateways (the API calls and the run time stay bounded), shared fairly
+   * between the gateways with payments waiting. @default 200
+   */
   readonly budget: number;
   /** Concurrent requests per gateway. @default 4 */
   readonly concurrencyPerGateway: number;
@@ -62,6 +66,8 @@ export interface ReconcileDependencies {
 export interface ReconcileReport {
   readonly runId: string;
   readonly checked: number;
+  /** Payments asked about, per gateway: each gateway's share of the budget it used. */
+  readonly checkedByGateway: Readonly<Partial<Record<GatewayName, number>>>;
   /** Synthetic events queued, by the kind they carry. */
   readonly queued: Readonly<Partial<Record<EventKind, number>>>;
   readonly stillPending: number;
@@ -78,7 +84,9 @@ const KIND_OF: Readonly<Record<Exclude<VerifiedStatus, 'pending'>, EventKind>> =
 
 /**
  * A synthetic event, applied by the consumer exactly like a webhook. Its id is deterministic (payment and outcome),
- * so a second run that finds the same answer before the first was applied is deduplicated, not applied twice.
+ * so a second run that finds the same answer before the first was applied is deduplicated, not applied twice; it is
+ * `payhook:reconciler:<payment key>:<kind>`, in the synthetic namespace no webhook can produce (see
+ * `SYNTHETIC_EVENT_ID_PREFIX`), so no webhook can take it first.
  */
 export function reconcilerEvent(
   payment: Payment,
@@ -93,7 +101,7 @@ export function reconcilerEvent(
   const factId = detail.result?.factId;
   return {
     gateway: payment.gateway,
-    eventId: `reconciler:${payment.paymentKey}:${kind}`,
+    eventId: syntheticEventId('reconciler', payment.paymentKey, kind),
     eventType: `reconciler.${detail.gatewayStatus}`,
     kind,
     ...(payment.reference !== undefined && { reference: payment.reference }),
@@ -112,25 +120,20 @@ export function reconcilerEvent(
 async function inParallel<T>(
   items: readonly T[],
   limit: number,
-  work: (item: T) => Promise<void>,
+  work: (item: T, index: number) => Promise<void>,
 ): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
-      const item = items[next];
+      const index = next;
+      const item = items[index];
       next += 1;
-      if (item !== undefined) await work(item);
+      if (item !== undefined) await work(item, index);
     }
   });
   await Promise.all(workers);
 }
 
-/**
- * One reconciler run: for each gateway, the payments pending since before the grace period, oldest first, within
- * the run's budget. Each either expires, or is asked about at its gateway; an answer that moves it is queued as a
- * synthetic event. A gateway that cannot answer leaves the payment pending for the next run; an answer payhook
- * cannot read is logged and skipped, never applied.
- */
 /** Counters one run (or one immediate confirmation) fills in. */
 interface Tally {
   readonly queued: Partial<Record<EventKind, number>>;
@@ -146,15 +149,15 @@ function errorKind(error: unknown): string {
   return 'unexpected';
 }
 
-/**
- * A claim confirmed only when the gateway reports what the webhook claimed: the same money and, where the gateway
- * says it, the same merchant reference (Flutterwave's `tx_ref`).
- */
-function confirms(payment: Payment, result: VerifyResult): boolean {
+/** The gateway's answer is about the payment asked after: the same merchant reference, where it says one. */
+function sameReference(payment: Payment, result: VerifyResult): boolean {
+  return !payment.reference || !result.reference || payment.reference === result.reference;
+}
+
+/** The unverified claim said other money than the gateway reports. */
+function claimDiffers(payment: Payment, result: VerifyResult): boolean {
   const claimed = claimedMoney(payment);
-  const moneyMatches = !claimed || !result.money || sameMoney(claimed, result.money);
-  const referenceMatches = !payment.reference || !result.reference || payment.reference === result.reference;
-  return moneyMatches && referenceMatches && result.money !== undefined;
+  return claimed !== undefined && result.money !== undefined && !sameMoney(claimed, result.money);
 }
 
 /**
@@ -164,9 +167,29 @@ function confirms(payment: Payment, result: VerifyResult): boolean {
 export async function checkPayment(
   deps: ReconcileDependencies,
   payment: Payment,
-  context: { readonly runId: string; readonly now: Date; readonly credentials?: ApiCredentials },
+  context: CheckContext,
   tally: Tally = { queued: {}, errors: {}, stillPending: 0 },
 ): Promise<Tally> {
+  await ask(deps, payment, context, tally);
+  return tally;
+}
+
+interface CheckContext {
+  readonly runId: string;
+  readonly now: Date;
+  readonly credentials?: ApiCredentials;
+}
+
+/**
+ * {@link checkPayment}, saying whether the payment was dealt with: `false` when the gateway could not answer
+ * (unavailable, malformed, unexpected), so that the run does not count it as asked about.
+ */
+async function ask(
+  deps: ReconcileDependencies,
+  payment: Payment,
+  context: CheckContext,
+  tally: Tally,
+): Promise<boolean> {
   const { runId, now } = context;
   const gateway = payment.gateway;
   const metrics = deps.metrics ?? NO_METRICS;
@@ -204,7 +227,7 @@ export async function checkPayment(
   if (!verifier) {
     // No verify API (Adyen, Standard Webhooks): such payments can only expire.
     await expireOrWait();
-    return tally;
+    return true;
   }
   try {
     const result = await verifier.verify(
@@ -216,20 +239,30 @@ export async function checkPayment(
       context.credentials ?? (await deps.credentials(gateway)) ?? {},
       { ...deps.settings.verify, baseUrl: deps.baseUrls[gateway] ?? verifier.defaultBaseUrl },
     );
-    if (awaitingConfirmation(payment) && result.status === 'succeeded' && !confirms(payment, result)) {
-      // The gateway says paid, but not what the unverified webhook claimed: a human must look, nothing is applied.
+    if (!sameReference(payment, result)) {
+      // An answer about another payment than the one asked after: nothing is applied, a human must look.
       count('confirmation_mismatch');
-      deps.log.warn('gateway does not confirm the claimed payment', {
+      deps.log.warn('gateway answered about another reference', {
         runId,
         gateway,
         paymentKey: payment.paymentKey,
       });
       stillPending();
-      return tally;
+      return true;
+    }
+    if (awaitingConfirmation(payment) && claimDiffers(payment, result)) {
+      // The unverified claim said other money: what the gateway reports is applied (it is the verified fact), and
+      // the difference is counted, since it means someone sent a claim with the wrong amount.
+      count('claim_differs');
+      deps.log.warn('an unverified claim said other money than the gateway reports; applying the gateway', {
+        runId,
+        gateway,
+        paymentKey: payment.paymentKey,
+      });
     }
     if (result.status !== 'pending' && !(awaitingConfirmation(payment) && result.status === 'authorized')) {
       await enqueue(KIND_OF[result.status], { gatewayStatus: result.gatewayStatus, result });
-      return tally;
+      return true;
     }
   } catch (error) {
     const kind = errorKind(error);
@@ -244,17 +277,31 @@ export async function checkPayment(
     if (kind === 'unavailable' || kind === 'malformed' || kind === 'unexpected') {
       // The gateway may know it was paid: an outage must not expire a paid order. Ask again next run.
       stillPending();
-      return tally;
+      return false;
     }
   }
   // Still pending at the gateway (or it cannot be asked): expire it if its time is up, else ask again next run.
   await expireOrWait();
-  return tally;
+  return true;
 }
 
 /**
- * One reconciler run: the payments pending (or awaiting confirmation) since before the grace period, oldest first
- * across gateways, within the run's budget, each checked with {@link checkPayment}.
+ * One reconciler run: the payments pending (or awaiting confirmation) since before the grace period, each gateway
+ * its share of the run's budget (see {@link fairShares}), each payment checked with {@link checkPayment}. Within a
+ * gateway, payments never asked about come first (oldest first), then the others round-robin (see
+ * `PaymentStore.pendingPayments`).
+ *
+ * Why this order, not the oldest across gateways: with thousands of abandoned pending payments (never paid, asked
+ * about every run), the oldest-first budget went to them every run and a newer payment was never reached. Now a
+ * payment X of gateway G that becomes pending is, once its grace period is over, behind only G's payments that were
+ * never asked about and are older than X: the abandoned ones were asked about before and wait behind it, and other
+ * gateways' payments take only their own shares. G's share is at least the budget divided by the gateways with
+ * pending payments (28 of 200 with all seven busy). So X is asked about in the first run after its grace period
+ * unless more payments of G than that became pending in the run interval before it, and in the second if such a
+ * burst fits two shares; a paid answer is queued at once and applied by the consumer. Nothing is written to the
+ * payments: the store records how far the run got in an item of its own, after the gateway answered, so a run that
+ * fails part-way leaves the rest first in line for the next. The round-robin still reaches every abandoned payment,
+ * once per round of its gateway's pending payments.
  */
 export async function reconcile(deps: ReconcileDependencies, runId: string): Promise<ReconcileReport> {
   try {
@@ -265,30 +312,87 @@ export async function reconcile(deps: ReconcileDependencies, runId: string): Pro
   }
 }
 
+/**
+ * A run's budget split over gateways by how many payments each has waiting (`demands`, in {@link GATEWAYS} order):
+ * each gets an equal share, and what one cannot use (it has fewer waiting) is split equally among the others. So
+ * every gateway with payments waiting gets at least `floor(budget / gateways with payments waiting)` of them asked
+ * about, or all of them, and the budget is used up whenever there are enough waiting.
+ */
+export function fairShares(demands: readonly number[], budget: number): number[] {
+  const shares = demands.map(() => 0);
+  const waiting = demands
+    .map((demand, index) => ({ demand: Math.max(0, Math.floor(demand)), index }))
+    .filter(({ demand }) => demand > 0)
+    // Smallest demand first: what it leaves over is shared by those after it. Stable: ties in gateway order.
+    .sort((a, b) => a.demand - b.demand);
+  let remaining = Math.max(0, Math.floor(budget));
+  waiting.forEach(({ demand, index }, position) => {
+    const share = Math.min(demand, Math.floor(remaining / (waiting.length - position)));
+    shares[index] = share;
+    remaining -= share;
+  });
+  return shares;
+}
+
+/**
+ * How many of a gateway's payments, in asking order, count as asked about: through the last one the gateway
+ * answered, with every one before it done. A payment it could not answer before that one was its own problem (asked
+ * again next round); the ones after the last answer were likely an outage (asked first again next run).
+ */
+function askedThrough(answered: readonly (boolean | undefined)[], count: number): number {
+  let through = 0;
+  for (let index = 0; index < count; index += 1) {
+    const outcome = answered[index];
+    if (outcome === undefined) break;
+    if (outcome) through = index + 1;
+  }
+  return through;
+}
+
 async function reconcileRun(deps: ReconcileDependencies, runId: string): Promise<ReconcileReport> {
   const now = deps.now();
   const before = new Date(now.getTime() - deps.settings.graceSeconds * 1000).toISOString();
   const tally: Tally = { queued: {}, errors: {}, stillPending: 0 };
-  // Oldest first across all gateways, so a busy gateway cannot starve the others of the run's budget.
-  const candidates = (
-    await Promise.all(
-      GATEWAYS.map((gateway) => deps.store.pendingPayments(gateway, before, deps.settings.budget)),
-    )
-  )
-    .flat()
-    .sort((a, b) => (a.pendingSince ?? a.createdAt).localeCompare(b.pendingSince ?? b.createdAt))
-    .slice(0, deps.settings.budget);
-  for (const gateway of GATEWAYS) {
-    const pending = candidates.filter((payment) => payment.gateway === gateway);
-    if (pending.length === 0) continue;
-    const credentials = deps.verifiers[gateway] ? await deps.credentials(gateway) : undefined;
-    await inParallel(pending, deps.settings.concurrencyPerGateway, async (payment) => {
-      await checkPayment(deps, payment, { runId, now, ...(credentials && { credentials }) }, tally);
-    });
-  }
+  const { budget, concurrencyPerGateway } = deps.settings;
+  // Up to the whole budget from each gateway, so that a share one gateway leaves unused can go to another.
+  const batches = await Promise.all(
+    GATEWAYS.map((gateway) => deps.store.pendingPayments(gateway, before, budget)),
+  );
+  const shares = fairShares(
+    batches.map((batch) => batch.length),
+    budget,
+  );
+  const checkedByGateway: Partial<Record<GatewayName, number>> = {};
+  // Gateways side by side: a slow one does not hold up the others' shares.
+  const outcomes = await Promise.allSettled(
+    GATEWAYS.map(async (gateway, index) => {
+      const batch = batches[index];
+      const share = shares[index] ?? 0;
+      if (!batch || share === 0) return;
+      const chosen = batch.slice(0, share);
+      checkedByGateway[gateway] = chosen.length;
+      const answered: (boolean | undefined)[] = [];
+      try {
+        const credentials = deps.verifiers[gateway] ? await deps.credentials(gateway) : undefined;
+        await inParallel(chosen, concurrencyPerGateway, async (payment, position) => {
+          answered[position] = await ask(
+            deps,
+            payment,
+            { runId, now, ...(credentials && { credentials }) },
+            tally,
+          );
+        });
+      } finally {
+        await batch.asked(askedThrough(answered, chosen.length));
+      }
+    }),
+  );
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
   const report = {
     runId,
-    checked: candidates.length,
+    checked: shares.reduce((sum, share) => sum + share, 0),
+    checkedByGateway,
     queued: tally.queued,
     stillPending: tally.stillPending,
     errors: tally.errors,

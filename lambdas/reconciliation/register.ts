@@ -1,4 +1,4 @@
-import type { Payment } from '../domain/payment.js';
+import { type Payment, paymentKeyOf } from '../domain/payment.js';
 import type { PaymentEventPublisher } from '../domain/payment-event.js';
 import { applyRegistration, REGISTRATION_EVENT_PREFIX, type Registration } from '../domain/registration.js';
 import { publishAnnouncements } from '../processing/apply-event.js';
@@ -22,9 +22,12 @@ export async function registerPayment(
   now: Date,
 ): Promise<RegisterResult> {
   for (let attempt = 1; ; attempt += 1) {
-    const current =
-      (await store.find(registration.gateway, registration.gatewayPaymentId ?? registration.reference)) ??
-      (await store.find(registration.gateway, registration.reference));
+    // Only the payment this registration names by its key: a lookup by "whichever identifier" would let B's
+    // gatewayPaymentId equal to A's reference find A (and a conflict, or worse, a change, land on A).
+    const current = await store.get(
+      registration.gateway,
+      paymentKeyOf(registration) ?? registration.reference,
+    );
     const { next, created } = applyRegistration(current, registration, now);
     const settled = next ?? (current as Payment);
     if (next) {

@@ -1,7 +1,11 @@
 import { formatMajor } from '../domain/money.js';
 import { expectationMismatch } from '../domain/payment.js';
 import type { PaymentEventPublisher } from '../domain/payment-event.js';
-import { InvalidRegistrationError, parseRegistration } from '../domain/registration.js';
+import {
+  InvalidRegistrationError,
+  parseRegistration,
+  RegistrationConflictError,
+} from '../domain/registration.js';
 import type { PaymentStore } from '../processing/ports.js';
 import { registerPayment } from './register.js';
 
@@ -12,7 +16,8 @@ export interface HttpAnswer {
 
 /**
  * `POST /payments`: the merchant's checkout registers a payment it expects. 201 for a new payment, 200 when it was
- * already known (the expectation is recorded on it), 400 naming the field at fault.
+ * already known (the expectation is recorded on it, or was the same already), 409 naming the field that differs from
+ * what the payment holds (nothing is changed), 400 naming the field at fault.
  */
 export async function handleRegistration(
   bodyText: string,
@@ -51,6 +56,12 @@ export async function handleRegistration(
       return {
         status: 400,
         body: { error: 'invalid_registration', field: error.field, message: error.message },
+      };
+    }
+    if (error instanceof RegistrationConflictError) {
+      return {
+        status: 409,
+        body: { error: 'registration_conflict', field: error.field, message: error.message },
       };
     }
     throw error;

@@ -22,12 +22,60 @@ import type { EventKind, EventMode, GatewayName } from '../domain/webhook-event.
 import {
   type HistoryEntry,
   type PaymentStore,
+  type PendingPayments,
   StaleWriteError,
   type StatusChange,
 } from '../processing/ports.js';
 
 const PAYMENT_SORT_KEY = 'PAYMENT';
 const HISTORY_PREFIX = 'EVENT#';
+
+/**
+ * The reconciler's progress through one gateway's pending payments: one item per gateway, `RECONCILER#<gateway>`
+ * `PROGRESS`. It carries none of the index attributes (so no index holds it), and no payment's key (`PAYMENT#...`)
+ * can equal it; the reconciler's IAM allows it to write only keys starting `RECONCILER#`, never a payment.
+ */
+export const RECONCILER_PROGRESS_PREFIX = 'RECONCILER#';
+const RECONCILER_PROGRESS_SORT_KEY = 'PROGRESS';
+
+/** A place in the pending index: its keys, enough to continue a query after it (even once that payment left). */
+interface IndexPosition {
+  readonly pendingSince: string;
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/**
+ * Why a stored position, not an "asked at" on each payment: the reconciler never writes a payment (the consumers'
+ * version-conditional writes own them; its own writes would race them). `frontier` is the last payment asked about
+ * in index order: those after it were never asked about, so they come first. (One that enters the index behind it,
+ * with a `pendingSince` older than a payment already asked about, as after a consumer backlog longer than the grace
+ * period, waits for the round-robin.) `cursor` is where the round-robin over the payments up to the frontier
+ * stopped, so each of them is asked about once per round, the least recently asked first.
+ */
+interface ReconcilerProgressItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly gateway: GatewayName;
+  readonly frontier?: IndexPosition;
+  readonly cursor?: IndexPosition;
+  readonly version: number;
+  readonly updatedAt: string;
+}
+
+/** A key condition on `pendingSince`. */
+interface SinceRange {
+  readonly operator: '<' | '<=';
+  readonly value: string;
+}
+
+function withinRange(range: SinceRange, since: string): boolean {
+  return range.operator === '<' ? since < range.value : since <= range.value;
+}
+
+function positionOf(item: PaymentItem | LegacyPaymentItem): IndexPosition {
+  return { pendingSince: item.pendingSince ?? '', pk: item.pk, sk: item.sk };
+}
 
 function partitionKey(gateway: GatewayName, paymentKey: string): string {
   return `PAYMENT#${gateway}#${paymentKey}`;
@@ -385,27 +433,111 @@ export class DynamoPaymentStore implements PaymentStore {
     return undefined;
   }
 
-  async pendingPayments(gateway: GatewayName, before: string, limit: number): Promise<Payment[]> {
+  async pendingPayments(gateway: GatewayName, before: string, limit: number): Promise<PendingPayments> {
+    const { tableName } = this.options;
     const { pendingIndex } = PAYMENTS_TABLE;
-    const payments: Payment[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          IndexName: pendingIndex.name,
-          KeyConditionExpression: '#gateway = :gateway AND #since < :before',
-          ExpressionAttributeNames: { '#gateway': pendingIndex.partitionKey, '#since': pendingIndex.sortKey },
-          ExpressionAttributeValues: { ':gateway': gateway, ':before': before },
-          ScanIndexForward: true,
-          Limit: limit - payments.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      payments.push(...((page.Items ?? []) as (PaymentItem | LegacyPaymentItem)[]).map(fromItem));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && payments.length < limit);
-    return payments;
+    const progressKey = { pk: `${RECONCILER_PROGRESS_PREFIX}${gateway}`, sk: RECONCILER_PROGRESS_SORT_KEY };
+    const { Item: stored } = await this.client.send(
+      new GetCommand({ TableName: tableName, Key: progressKey, ConsistentRead: true }),
+    );
+    const progress = stored as ReconcilerProgressItem | undefined;
+    const { frontier, cursor } = progress ?? {};
+    const entries: { readonly item: PaymentItem | LegacyPaymentItem; readonly fresh: boolean }[] = [];
+    const seen = new Set<string>();
+    // Pages through the index from just after `start`, skipping what this call already holds (or stopping at it).
+    const take = async (
+      range: SinceRange,
+      start: IndexPosition | undefined,
+      fresh: boolean,
+      stopAtSeen: boolean,
+    ) => {
+      // What this call holds and the range covers, to read past; none when it stops at the first of them.
+      const skippable = stopAtSeen
+        ? 0
+        : entries.filter(({ item }) => withinRange(range, positionOf(item).pendingSince)).length;
+      let startKey: Record<string, unknown> | undefined = start && { pendingGateway: gateway, ...start };
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: pendingIndex.name,
+            KeyConditionExpression: `#gateway = :gateway AND #since ${range.operator} :bound`,
+            ExpressionAttributeNames: {
+              '#gateway': pendingIndex.partitionKey,
+              '#since': pendingIndex.sortKey,
+            },
+            ExpressionAttributeValues: { ':gateway': gateway, ':bound': range.value },
+            ScanIndexForward: true,
+            Limit: limit - entries.length + skippable,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of (page.Items ?? []) as (PaymentItem | LegacyPaymentItem)[]) {
+          if (seen.has(item.pk)) {
+            if (stopAtSeen) return;
+            continue;
+          }
+          seen.add(item.pk);
+          entries.push({ item, fresh });
+          if (entries.length >= limit) return;
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    };
+    if (limit > 0) {
+      // Never asked: after the frontier (the last of them asked), oldest first.
+      if (!frontier || frontier.pendingSince < before) {
+        await take({ operator: '<', value: before }, frontier, true, false);
+      }
+      // Then round-robin over those asked before: after the cursor to the frontier, then from the oldest round again.
+      if (frontier && entries.length < limit) {
+        const range: SinceRange =
+          frontier.pendingSince < before
+            ? { operator: '<=', value: frontier.pendingSince }
+            : { operator: '<', value: before };
+        // A query may only start inside its range (a cursor past it, left by an overlapping run, starts a round).
+        const from = cursor && withinRange(range, cursor.pendingSince) ? cursor : undefined;
+        await take(range, from, false, false);
+        if (from && entries.length < limit) await take(range, undefined, false, true);
+      }
+    }
+    const asked = async (count: number): Promise<void> => {
+      const done = entries.slice(0, Math.max(0, count));
+      const lastFresh = done.findLast((entry) => entry.fresh);
+      const lastRound = done.findLast((entry) => !entry.fresh);
+      if (!lastFresh && !lastRound) return;
+      const nextFrontier = lastFresh ? positionOf(lastFresh.item) : frontier;
+      const nextCursor = lastRound ? positionOf(lastRound.item) : cursor;
+      const next: ReconcilerProgressItem = {
+        ...progressKey,
+        gateway,
+        ...(nextFrontier && { frontier: nextFrontier }),
+        ...(nextCursor && { cursor: nextCursor }),
+        version: (progress?.version ?? 0) + 1,
+        updatedAt: new Date().toISOString(),
+      };
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: next,
+            ConditionExpression: progress ? '#version = :previous' : 'attribute_not_exists(pk)',
+            ...(progress && {
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':previous': progress.version },
+            }),
+          }),
+        );
+      } catch (error) {
+        // An overlapping run moved the progress since this one read it: its progress stands. These payments are
+        // then asked about again, never skipped.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    };
+    return Object.assign(
+      entries.map(({ item }) => fromItem(item)),
+      { asked },
+    );
   }
 
   async save(next: Payment): Promise<void> {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAYMENTS_TABLE_OUTPUT } from '../../cli/deployed-payments.js';
 import { runCli } from '../../cli/program.js';
 import { DEV_SECRETS_FILE } from '../../events/index.js';
-import type { PaymentView } from '../../local/contract.js';
+import type { PaymentView, QueuesView } from '../../local/contract.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { tableNames } from '../../local/tables.js';
 import { runPayhook, runPayhookWith } from '../support/cli.js';
@@ -172,6 +172,61 @@ describe('payhook CLI against the running local stack', () => {
     expect((await showJson('flutterwave', key, 'pending')).status).toBe('pending');
   });
 
+  it('keeps an event that names no payment and lists it with unmatched list, as text and JSON', async () => {
+    const sent = await cli('send', 'paystack', 'subscription.expiring_cards');
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(/\b200\b/);
+    const deadline = Date.now() + 15_000;
+    let json = await cli('unmatched', 'list', '--json');
+    for (;;) {
+      expect(json.code, json.stderr).toBe(0);
+      if ((JSON.parse(json.stdout) as { total: number }).total > 0) break;
+      if (Date.now() > deadline) throw new Error(`nothing unmatched: ${json.stdout}`);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      json = await cli('unmatched', 'list', '--json');
+    }
+    const listed = JSON.parse(json.stdout) as {
+      target: string;
+      total: number;
+      truncated: string[];
+      events: { eventId: string; eventType: string; kind: string; money: unknown; requestId: string }[];
+    };
+    expect(listed).toMatchObject({ target: `local stack at ${stack.url}`, total: 1, truncated: [] });
+    const [event] = listed.events;
+    expect(event).toMatchObject({
+      gateway: 'paystack',
+      eventType: 'subscription.expiring_cards',
+      kind: 'other',
+      money: null,
+      occurredAt: null,
+    });
+    expect(event?.eventId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // Customer data never reaches the listing.
+    expect(json.stdout).not.toContain('example.com');
+
+    const text = await cli('unmatched', 'list', '--gateway', 'paystack', '--since', '10m');
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('1 unmatched event(s)');
+    expect(text.stdout).toContain('paystack subscription.expiring_cards: 1');
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `  \\S+Z  paystack  subscription\\.expiring_cards  ${event?.eventId}  request ${event?.requestId}  other  -\\n`,
+      ),
+    );
+    // Nothing became a payment, and nothing was dead-lettered or parked.
+    expect((await cli('payments', 'show', 'paystack', event?.eventId ?? '')).code).not.toBe(0);
+    const { queues } = (await (await fetch(`${stack.url}/local/queues`)).json()) as QueuesView;
+    expect(queues.map((queue) => queue.deadLetter.visible + queue.deadLetter.inFlight)).toEqual([0, 0, 0]);
+
+    const none = await cli('unmatched', 'list', '--gateway', 'stripe');
+    expect(none.code).toBe(0);
+    expect(none.stdout).toMatch(
+      /^local stack at \S+: 0 unmatched event\(s\) since \S+Z \(events that named no payment\)\n$/,
+    );
+    const bad = await cli('unmatched', 'list', '--gateway', 'paypal');
+    expect(bad.code).not.toBe(0);
+  });
+
   it('fails clearly for a payment that does not exist, and when no stack runs for the data dir', async () => {
     const missing = await cli('payments', 'show', 'paystack', 'NO-SUCH-ORDER');
     expect(missing.code).not.toBe(0);
@@ -278,6 +333,45 @@ describe.runIf(hasMotoServer)('payhook payments show --stack against a deployed 
     expect(text.stdout).toBe((await local('payments', 'show', 'paystack', 'ORDER-1001')).stdout);
     expect(text.stdout).toContain('\nrefunds (1):\n');
     expect(text.stdout).toMatch(/succeeded -> partially_refunded; refund RFD-1001-1 succeeded\n/);
+  });
+
+  it('lists the unmatched events of a deployed stack as the local stack lists them', async () => {
+    expect((await local('send', 'paystack', 'subscription.expiring_cards')).code).toBe(0);
+    const deadline = Date.now() + 15_000;
+    let fromLocal = await local('unmatched', 'list', '--json', '--since', '1h');
+    while ((JSON.parse(fromLocal.stdout) as { total: number }).total === 0) {
+      if (Date.now() > deadline) throw new Error(`nothing unmatched: ${fromLocal.stdout}${fromLocal.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      fromLocal = await local('unmatched', 'list', '--json', '--since', '1h');
+    }
+    const since = (JSON.parse(fromLocal.stdout) as { since: string }).since;
+    const fromStack = await remote(
+      'unmatched',
+      'list',
+      '--json',
+      '--since',
+      since,
+      '--stack',
+      'shop-prod',
+      '--region',
+      'us-east-1',
+    );
+    expect(fromStack.stderr).toBe('');
+    expect(fromStack.code).toBe(0);
+    const { target: localTarget, ...localList } = JSON.parse(fromLocal.stdout) as Record<string, unknown>;
+    const { target, ...stackList } = JSON.parse(fromStack.stdout) as Record<string, unknown>;
+    expect([localTarget, target]).toEqual([`local stack at ${deployed.url}`, 'stack shop-prod']);
+    expect(stackList).toEqual(localList);
+    expect(stackList).toMatchObject({
+      total: 1,
+      events: [{ gateway: 'paystack', eventType: 'subscription.expiring_cards' }],
+    });
+
+    const foreign = await remote('unmatched', 'list', '--stack', 'not-payhook');
+    expect([foreign.code, foreign.stderr]).toEqual([
+      1,
+      `error: stack not-payhook has no ${PAYMENTS_TABLE_OUTPUT} output: is it a payhook stack?\n`,
+    ]);
   });
 
   it('fails clearly for a payment the stack does not have, a stack that is not payhook, and no stack', async () => {

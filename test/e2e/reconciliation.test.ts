@@ -203,7 +203,7 @@ describe('Reconciliation on the local stack', () => {
     expect(await announced('ORDER-VERIF-1')).toEqual(['payment.authorized', 'payment.succeeded']);
   });
 
-  it('leaves a verif-hash claim authorised when the gateway reports another amount', async () => {
+  it('applies what the gateway reports, not what a verif-hash claim said (another amount)', async () => {
     const body = readSample('flutterwave', 'charge.completed')
       .replaceAll('ORDER-2001', 'ORDER-VERIF-2')
       .replace('4975361', '4975998');
@@ -219,10 +219,43 @@ describe('Reconciliation on the local stack', () => {
       headers: { 'content-type': 'application/json', 'verif-hash': devSecret('flutterwave') },
       body,
     });
-    await eventually('flutterwave', 'ORDER-VERIF-2', 'authorized');
-    const report = await post('/local/reconcile?grace=0', '');
-    expect(report.body).toMatchObject({ errors: { flutterwave: { confirmation_mismatch: 1 } } });
-    expect((await eventually('flutterwave', 'ORDER-VERIF-2', 'authorized')).status).toBe('authorized');
+    // Confirmed at once by the consumer: the gateway's money is the fact, the claim's is not.
+    const view = await eventually('flutterwave', 'ORDER-VERIF-2', 'succeeded');
+    expect(view.amount).toBe('75.05');
+    expect(view.moneyIn.map((fact) => [fact.id, fact.amount?.amount])).toEqual([['4975998', '75.05']]);
+    expect(view.history.find((entry) => entry.eventType === 'charge.completed')?.eventId).toMatch(
+      /^payhook:claim:/,
+    );
+  });
+
+  it('keeps a verif-hash claim inert: it never fails a payment, nor takes the id the signed webhook carries', async () => {
+    const reference = 'ORDER-VERIF-3';
+    await post('/payments', { gateway: 'flutterwave', reference, amount: '7500.50', currency: 'NGN' });
+    const failed = readSample('flutterwave', 'charge.completed.failed')
+      .replaceAll('ORDER-2002', reference)
+      .replace('4975388', '4975997');
+    const claimed = await fetch(`${stack.url}/webhooks/flutterwave`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'verif-hash': devSecret('flutterwave') },
+      body: failed,
+    });
+    expect(claimed.status).toBe(200);
+    // The same body, signed: it is its own event (the claim did not take its id), and it fails the payment.
+    const signed = SIGNERS.flutterwave(failed, { secret: devSecret('flutterwave') });
+    const answer = await fetch(`${stack.url}/webhooks/flutterwave`, {
+      method: 'POST',
+      headers: signed.headers,
+      body: signed.body,
+    });
+    expect(answer.status).toBe(200);
+    const view = await eventually('flutterwave', reference, 'failed');
+    const types = view.history.map((entry) => [entry.eventId.startsWith('payhook:claim:'), entry.kind]);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        [true, 'other'],
+        [false, 'payment.failed'],
+      ]),
+    );
   });
 
   it('answers 400 naming the field for a bad registration', async () => {

@@ -230,8 +230,11 @@ describe('Construct: Reconciliation', () => {
     }
   });
 
-  it('gives the reconciler exactly: query the pending index, send to the queues, read the secrets, write its logs', () => {
-    expect(actionsOf(template, roleOf('payhook: asks the gateways about payments still pending'))).toEqual([
+  it('gives the reconciler exactly: query the pending index, its own progress items, send to the queues, read the secrets, write its logs', () => {
+    const role = roleOf('payhook: asks the gateways about payments still pending');
+    expect(actionsOf(template, role)).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
       'dynamodb:Query',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
@@ -241,6 +244,24 @@ describe('Construct: Reconciliation', () => {
       'sqs:GetQueueUrl',
       'sqs:SendMessage',
     ]);
+    // Item reads and writes only on keys starting RECONCILER#: never a payment item.
+    const itemStatements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) =>
+        (policy.Properties.Roles as { Ref: string }[]).some((candidate) => candidate.Ref === role),
+      )
+      .flatMap(
+        (policy) => policy.Properties.PolicyDocument.Statement as { Action: unknown; Condition?: unknown }[],
+      )
+      .filter((statement) =>
+        [statement.Action]
+          .flat()
+          .some((action) => action === 'dynamodb:GetItem' || action === 'dynamodb:PutItem'),
+      );
+    expect(itemStatements).toHaveLength(1);
+    expect(itemStatements[0]).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RECONCILER#*'] } },
+    });
   });
 
   it('gives registration exactly: get and put payments, query the two lookup indexes, announce a mismatch, write its logs', () => {

@@ -9,7 +9,7 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetQueueAttributesCommand,
   PurgeQueueCommand,
@@ -34,6 +34,10 @@ import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
 import { createConsumer } from '../../lambdas/processing/consumer.js';
 import { FilePaymentEventPublisher, readPublishedEvents } from '../../lambdas/publishing/file-publisher.js';
 import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';
+import {
+  DynamoUnmatchedEventStore,
+  unmatchedPartitionKey,
+} from '../../lambdas/store/dynamodb-unmatched-events.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { pollOnce, queueArnOf, toLambdaRecord } from '../../local/sqs-event-source.js';
 import type { TableNames } from '../../local/tables.js';
@@ -54,6 +58,7 @@ let dynamo: DynamoEmulator;
 let pipeline: PipelineQueues;
 let tables: TableNames;
 let store: DynamoPaymentStore;
+let unmatched: DynamoUnmatchedEventStore;
 const eventsDir = mkdtempSync(join(tmpdir(), 'payhook-consumer-'));
 
 beforeAll(async () => {
@@ -61,6 +66,10 @@ beforeAll(async () => {
   pipeline = await createPipelineQueues(sqs.client, 'consumer-test');
   tables = await dynamo.createTables('consumer-test');
   store = new DynamoPaymentStore(createDocumentClient(dynamo.client), {
+    tableName: tables.payments,
+    historyRetentionDays: 30,
+  });
+  unmatched = new DynamoUnmatchedEventStore(createDocumentClient(dynamo.client), {
     tableName: tables.payments,
     historyRetentionDays: 30,
   });
@@ -111,7 +120,13 @@ function harness(
   const metrics = new RecordingMetrics();
   const consumer = createConsumer({
     metrics,
-    apply: { store, publisher, now: () => new Date(), keepPayload: options.keepPayload ?? false },
+    apply: {
+      store,
+      unmatched,
+      publisher,
+      now: () => new Date(),
+      keepPayload: options.keepPayload ?? false,
+    },
     newIdempotencyStore: () =>
       new DynamoDBPersistenceLayer({
         tableName: tables.idempotency,
@@ -590,6 +605,7 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     const consumer = createConsumer({
       apply: {
         store,
+        unmatched,
         publisher: new FlakyPublisher(join(eventsDir, `${randomUUID()}.jsonl`)),
         now: () => new Date(),
         keepPayload: false,
@@ -684,7 +700,7 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
       const log = recordingLog();
       const held = new HeldElsewhere(times);
       const consumer = createConsumer({
-        apply: { store, publisher, now: () => new Date(), keepPayload: false },
+        apply: { store, unmatched, publisher, now: () => new Date(), keepPayload: false },
         newIdempotencyStore: () => held,
         dedupeWindows: DEDUPE_WINDOW_SECONDS,
         sqs: sqs.client,
@@ -743,19 +759,84 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     });
   });
 
-  it('keeps low-priority events without a payment out of the payments table', async () => {
-    const { send, drainQueue, publisher, log } = harness('low');
-    const { reference: _reference, ...subscription } = event('other', 'unused', {
-      priority: defaultPriority('other'),
+  describe('events that name no payment', () => {
+    it('keeps a history-only event without a payment as unmatched: no payment item, nothing published or dead-lettered', async () => {
+      const { send, drainQueue, publisher, log, metrics } = harness('low');
+      const { reference: _reference, ...subscription } = event('other', 'unused', {
+        eventType: 'subscription.expiring_cards',
+        priority: defaultPriority('other'),
+        money: undefined,
+      });
+      await send(subscription);
+      await drainQueue();
+      expect(await publisher.published()).toEqual([]);
+      expect(log.lines.find((line) => line.message === 'event processed')?.fields).toMatchObject({
+        eventId: subscription.eventId,
+        outcome: 'unmatched',
+      });
+      expect(metrics.total(METRICS.eventsProcessed, 'unmatched')).toBe(1);
+      expect(await store.get('paystack', 'unused')).toBeUndefined();
+      expect((await drain(sqs.client, pipeline.deadLetterQueues.low)).length).toBe(0);
+      const { items } = await unmatched.list({ gateway: 'paystack', since: new Date(Date.now() - 60_000) });
+      const kept = items.find((item) => item.eventId === subscription.eventId);
+      expect(kept).toEqual({
+        gateway: 'paystack',
+        eventId: subscription.eventId,
+        eventType: 'subscription.expiring_cards',
+        kind: 'other',
+        receivedAt: subscription.receivedAt,
+        requestId: subscription.requestId,
+      });
     });
-    await send(subscription);
-    await drainQueue();
-    expect(await publisher.published()).toEqual([]);
-    expect(log.lines.find((line) => line.message === 'event processed')?.fields).toMatchObject({
-      eventId: subscription.eventId,
-      outcome: 'no_payment',
+
+    it('keeps a status-affecting event without a reference or payment id as unmatched, not as impossible_event', async () => {
+      const { send, drainQueue, publisher, log, metrics } = harness('normal', { keepPayload: true });
+      const payload = '{"event":"invoice.payment_failed","data":{"invoice_code":"INV_x","amount":500000}}';
+      const { reference: _reference, ...failed } = event('payment.failed', 'unused', {
+        eventType: 'invoice.payment_failed',
+        priority: 'normal',
+        occurredAt: '2026-11-20T12:00:00.000Z',
+        payload,
+      });
+      await send(failed);
+      await drainQueue();
+      // A gateway retry inside the dedupe window is a duplicate: counted as such, and still one item.
+      await send({ ...failed, requestId: 'req-gateway-retry' });
+      await drainQueue();
+
+      expect(await publisher.published()).toEqual([]);
+      expect((await drain(sqs.client, pipeline.deadLetterQueues.normal)).length).toBe(0);
+      expect(metrics.total(METRICS.deadLettered)).toBe(0);
+      expect(metrics.total(METRICS.eventsProcessed, 'unmatched')).toBe(1);
+      expect(metrics.total(METRICS.eventsProcessed, 'duplicate')).toBe(1);
+      expect(
+        log.lines.filter((line) => line.message === 'event processed').map((line) => line.fields.outcome),
+      ).toEqual(['unmatched', 'duplicate']);
+      expect(await store.find('paystack', failed.eventId)).toBeUndefined();
+      const { items } = await unmatched.list({ gateway: 'paystack', since: new Date(Date.now() - 60_000) });
+      expect(items.filter((item) => item.eventId === failed.eventId)).toEqual([
+        {
+          gateway: 'paystack',
+          eventId: failed.eventId,
+          eventType: 'invoice.payment_failed',
+          kind: 'payment.failed',
+          receivedAt: failed.receivedAt,
+          occurredAt: '2026-11-20T12:00:00.000Z',
+          requestId: failed.requestId,
+          money: moneyFromMinor('250000', 'NGN'),
+        },
+      ]);
+      // Where the deployment keeps payloads, the item keeps it too (the listing never reads it).
+      const { Item } = await dynamo.client.send(
+        new GetItemCommand({
+          TableName: tables.payments,
+          Key: {
+            pk: { S: unmatchedPartitionKey('paystack') },
+            sk: { S: `${failed.receivedAt}#${failed.eventId}` },
+          },
+        }),
+      );
+      expect(Item?.payload?.S).toBe(payload);
     });
-    expect(await store.get('paystack', 'unused')).toBeUndefined();
-    expect((await drain(sqs.client, pipeline.deadLetterQueues.low)).length).toBe(0);
   });
 });

@@ -35,6 +35,7 @@ import { unparseableWebhook } from '../../lambdas/intake/event-queue.js';
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
 import { createConsumer } from '../../lambdas/processing/consumer.js';
 import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';
+import { DynamoUnmatchedEventStore } from '../../lambdas/store/dynamodb-unmatched-events.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { pollOnce } from '../../local/sqs-event-source.js';
 import { recordingLog } from '../support/api-gateway.js';
@@ -229,6 +230,10 @@ describe('readDeadLetters', () => {
     const consumer = createConsumer({
       apply: {
         store: new DynamoPaymentStore(createDocumentClient(dynamo.client), {
+          tableName: tables.payments,
+          historyRetentionDays: 30,
+        }),
+        unmatched: new DynamoUnmatchedEventStore(createDocumentClient(dynamo.client), {
           tableName: tables.payments,
           historyRetentionDays: 30,
         }),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,7 +153,12 @@ describe('Ingest handler against SQS (fauxqs)', () => {
           const signed = signedSample(gatewayCase);
           const tampered = gatewayCase.tamper(signed.body);
           expect(tampered).not.toBe(signed.body);
-          return { ...signed, body: tampered };
+          // Flutterwave's verif-hash binds no body: beside it, a tampered body is an unverified claim (tested apart).
+          const { 'verif-hash': _verifHash, ...headers } = signed.headers;
+          return {
+            body: tampered,
+            headers: gatewayCase.gateway === 'flutterwave' ? headers : signed.headers,
+          };
         },
         401,
         'invalid_signature',
@@ -171,6 +177,24 @@ describe('Ingest handler against SQS (fauxqs)', () => {
       expect(errorOf(response)).toBe(reason);
       await expectNothingQueued();
     });
+  });
+
+  it('queues a tampered Flutterwave body beside a correct verif-hash only as an inert claim, under its own id', async () => {
+    const flutterwaveCase = GATEWAY_CASES.find((gatewayCase) => gatewayCase.gateway === 'flutterwave');
+    if (!flutterwaveCase) throw new Error('no flutterwave case');
+    const signed = signedSample(flutterwaveCase);
+    const body = flutterwaveCase.tamper(signed.body);
+    const handler = createIngestHandler(dependencies(), recordingLog());
+    const response = await handler(apiGatewayEvent('flutterwave', body, { ...signed.headers }));
+    expect(response.statusCode).toBe(200);
+    const contents = await drainAll(sqs.client, pipeline);
+    const landed = Object.values(contents).flat();
+    expect(landed).toHaveLength(1);
+    const claim = JSON.parse(String(landed[0]?.Body)) as WebhookEventJson;
+    expect(claim).toMatchObject({ kind: 'payment.authorized', needsConfirmation: true });
+    expect(claim.eventId).toMatch(/^payhook:claim:/);
+    expect(claim.factId).toBeUndefined();
+    expect(claim.gatewayPaymentId).toBeUndefined();
   });
 
   describe.each(GATEWAY_CASES.filter((gatewayCase) => gatewayCase.signsTimestamp))(
@@ -408,6 +432,34 @@ describe('Ingest handler against SQS (fauxqs)', () => {
       expect(JSON.stringify(parkedBody)).not.toContain(resigned.headers['x-paystack-signature']);
       expect([contents.high, contents.normal, contents.low].map((messages) => messages?.length)).toEqual([
         0, 0, 0,
+      ]);
+    });
+
+    it('queues a Paystack event whose data is an array (subscription.expiring_cards) as an event naming no payment, not parked', async () => {
+      const signed = signedSample(paystack, { sample: 'subscription.expiring_cards' });
+      const response = await createIngestHandler(
+        dependencies(),
+        recordingLog(),
+      )(apiGatewayEvent('paystack', signed.body, { ...signed.headers }));
+      expect(response.statusCode).toBe(200);
+      const contents = await drainAll(sqs.client, pipeline);
+      expect(
+        Object.fromEntries(Object.entries(contents).map(([queue, messages]) => [queue, messages.length])),
+      ).toMatchObject({ low: 1, 'low-dlq': 0, high: 0, normal: 0 });
+      const event = webhookEventFromJson(JSON.parse(String(contents.low?.[0]?.Body)) as WebhookEventJson);
+      expect(event).toMatchObject({
+        gateway: 'paystack',
+        eventType: 'subscription.expiring_cards',
+        kind: 'other',
+        mode: 'unknown',
+        payload: signed.body,
+      });
+      // Nothing in it names a payment; its id is the digest of the exact body, so a retry collapses into it.
+      expect(event.eventId).toBe(`sha256:${createHash('sha256').update(signed.body).digest('hex')}`);
+      expect([event.reference, event.gatewayPaymentId, event.money]).toEqual([
+        undefined,
+        undefined,
+        undefined,
       ]);
     });
 

@@ -13,6 +13,7 @@ import {
   type LegacyPaymentItem,
   PAYMENT_ITEM_FORMAT,
 } from '../../lambdas/store/dynamodb-payment-store.js';
+import { DynamoUnmatchedEventStore } from '../../lambdas/store/dynamodb-unmatched-events.js';
 import type { TableNames } from '../../local/tables.js';
 import { type DynamoEmulator, startDynamoEmulator } from '../support/dynamodb-emulator.js';
 import { domainEvent, FOLD_NOW, foldAll, usd } from '../support/payment-fold.js';
@@ -20,11 +21,16 @@ import { domainEvent, FOLD_NOW, foldAll, usd } from '../support/payment-fold.js'
 let dynamo: DynamoEmulator;
 let tables: TableNames;
 let store: DynamoPaymentStore;
+let unmatched: DynamoUnmatchedEventStore;
 
 beforeAll(async () => {
   dynamo = await startDynamoEmulator();
   tables = await dynamo.createTables('payment-record-test');
   store = new DynamoPaymentStore(createDocumentClient(dynamo.client), {
+    tableName: tables.payments,
+    historyRetentionDays: 30,
+  });
+  unmatched = new DynamoUnmatchedEventStore(createDocumentClient(dynamo.client), {
     tableName: tables.payments,
     historyRetentionDays: 30,
   });
@@ -90,26 +96,37 @@ describe('Payment record on DynamoDB (dynalite)', () => {
     const eth = (minor: string) => moneyFromMinor(minor, 'ETH');
     const { payment } = foldAll([
       domainEvent('payment.succeeded', 'e1', {
-        gatewayPaymentId: 'pi_store',
+        gateway: 'oxapay',
+        reference: 'STORE-1',
+        gatewayPaymentId: 'track_store',
         factId: 'ch_1',
         money: eth('123456789012345678901'),
       }),
       domainEvent('refund.succeeded', 'e2', {
-        gatewayPaymentId: 'pi_store',
+        gateway: 'oxapay',
+        reference: 'STORE-1',
+        gatewayPaymentId: 'track_store',
         factId: 're_1',
         money: eth('1'),
       }),
       domainEvent('refund.succeeded', 'e3', {
-        gatewayPaymentId: 'pi_store',
+        gateway: 'oxapay',
+        reference: 'STORE-1',
+        gatewayPaymentId: 'track_store',
         refundedTotal: eth('5'),
         money: eth('5'),
       }),
-      domainEvent('dispute.opened', 'e4', { gatewayPaymentId: 'pi_store', factId: 'dp_1' }),
+      domainEvent('dispute.opened', 'e4', {
+        gateway: 'oxapay',
+        reference: 'STORE-1',
+        gatewayPaymentId: 'track_store',
+        factId: 'dp_1',
+      }),
     ]);
     if (!payment) throw new Error('no payment');
     const first = { ...payment, version: 1 };
     await store.save(first);
-    const read = await store.get('stripe', 'pi_store');
+    const read = await store.get('oxapay', 'STORE-1');
     expect(read).toEqual(first);
     expect(read && refundedTotalMinor(read)).toBe(5n);
   });
@@ -117,7 +134,7 @@ describe('Payment record on DynamoDB (dynalite)', () => {
   it('makes two different events racing on one payment fail the version check, re-read, and keep both facts', async () => {
     const racing = new BarrierStore(store, 2);
     const publisher = new CollectingPublisher();
-    const deps = { store: racing, publisher, now: () => FOLD_NOW, keepPayload: false };
+    const deps = { store: racing, unmatched, publisher, now: () => FOLD_NOW, keepPayload: false };
     const base = { gatewayPaymentId: 'pi_race' };
     await applyEvent(
       domainEvent('payment.succeeded', 'race_paid', { ...base, factId: 'pi_race', money: usd(10_000) }),
@@ -186,7 +203,7 @@ describe('Upgrading: payment items written by the previous release', () => {
     expect(read && refundedTotalMinor(read)).toBe(2000n);
 
     const publisher = new CollectingPublisher();
-    const deps = { store, publisher, now: () => FOLD_NOW, keepPayload: false };
+    const deps = { store, unmatched, publisher, now: () => FOLD_NOW, keepPayload: false };
     // The old release announced the payment and its first refund; a new refund adds to it and only it is announced.
     await applyEvent(
       domainEvent('refund.succeeded', 'evt_new_refund', {
@@ -242,7 +259,7 @@ describe('Upgrading: payment items written by the previous release', () => {
         factId: 'pi_old_early',
         money: usd(10_000),
       }),
-      { store, publisher, now: () => FOLD_NOW, keepPayload: false },
+      { store, unmatched, publisher, now: () => FOLD_NOW, keepPayload: false },
     );
     const after = await store.get('stripe', 'pi_old_early');
     expect(after?.status).toBe('partially_refunded');
@@ -260,7 +277,7 @@ describe('Upgrading: payment items written by the previous release', () => {
     const publisher = new CollectingPublisher();
     await applyEvent(
       domainEvent('dispute.won', 'evt_won', { gatewayPaymentId: 'pi_old_disputed', factId: 'du_1' }),
-      { store, publisher, now: () => FOLD_NOW, keepPayload: false },
+      { store, unmatched, publisher, now: () => FOLD_NOW, keepPayload: false },
     );
     const after = await store.get('stripe', 'pi_old_disputed');
     expect(after?.status).toBe('dispute_won');
@@ -283,7 +300,7 @@ describe('Upgrading: payment items written by the previous release', () => {
         gatewayPaymentId: 'pi_old_amount',
         factId: 'ch_real',
       }),
-      { store, publisher, now: () => FOLD_NOW, keepPayload: false },
+      { store, unmatched, publisher, now: () => FOLD_NOW, keepPayload: false },
     );
     const after = await store.get('stripe', 'pi_old_amount');
     expect(after?.moneyIn).toEqual([{ id: 'ch_real', money: usd(4200), eventIds: ['evt_no_amount'] }]);

@@ -17,6 +17,7 @@ import { createConsumer } from '../../lambdas/processing/consumer.js';
 import { FilePaymentEventPublisher, readPublishedEvents } from '../../lambdas/publishing/file-publisher.js';
 import { FileSecretStore } from '../../lambdas/secrets/gateway-secrets.js';
 import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';
+import { DynamoUnmatchedEventStore } from '../../lambdas/store/dynamodb-unmatched-events.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { pollOnce } from '../../local/sqs-event-source.js';
 import { apiGatewayEvent, recordingLog } from '../support/api-gateway.js';
@@ -66,6 +67,10 @@ describe('events/poison: the same event id with a different amount', () => {
     const consumer = createConsumer({
       apply: {
         store,
+        unmatched: new DynamoUnmatchedEventStore(createDocumentClient(dynamo.client), {
+          tableName: tables.payments,
+          historyRetentionDays: 30,
+        }),
         publisher: new FilePaymentEventPublisher(eventsFile),
         now: () => new Date(),
         keepPayload: false,

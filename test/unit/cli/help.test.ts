@@ -17,7 +17,10 @@ async function help(...args: string[]) {
 
 describe('payhook --help', () => {
   it.each([
-    [['--help'], ['Usage: payhook [options] [command]', 'send [options] <gateway> [sample]', 'payments']],
+    [
+      ['--help'],
+      ['Usage: payhook [options] [command]', 'send [options] <gateway> [sample]', 'payments', 'unmatched'],
+    ],
     [
       ['send', '--help'],
       [
@@ -31,6 +34,16 @@ describe('payhook --help', () => {
     [
       ['payments', 'show', '--help'],
       ['Usage: payhook payments show [options] <gateway> <identifier>', '--json'],
+    ],
+    [
+      ['unmatched', 'list', '--help'],
+      [
+        'Usage: payhook unmatched list [options]',
+        '--gateway <gateway>',
+        '--since <when>',
+        '--json',
+        '--stack',
+      ],
     ],
   ])('%j prints usage on stdout and exits 0', async (args, expected) => {
     const { code, out, err } = await help(...args);

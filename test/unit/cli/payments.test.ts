@@ -8,6 +8,7 @@ import type { PaymentEvent } from '../../../lambdas/domain/payment-event.js';
 import { defaultPriority, type EventKind, type WebhookEvent } from '../../../lambdas/domain/webhook-event.js';
 import { applyEvent } from '../../../lambdas/processing/apply-event.js';
 import { DynamoPaymentStore } from '../../../lambdas/store/dynamodb-payment-store.js';
+import { DynamoUnmatchedEventStore } from '../../../lambdas/store/dynamodb-unmatched-events.js';
 import type { FactView, HistoryView, PaymentView } from '../../../local/contract.js';
 import { paymentView } from '../../../local/views.js';
 import { type DynamoEmulator, startDynamoEmulator } from '../../support/dynamodb-emulator.js';
@@ -348,6 +349,10 @@ describe('payments show --stack: the payment read from a payments table (dynalit
     });
     const deps = {
       store,
+      unmatched: new DynamoUnmatchedEventStore(createDocumentClient(dynamo.client), {
+        tableName: tables.payments,
+        historyRetentionDays: 30,
+      }),
       publisher: { publish: async (paymentEvent: PaymentEvent) => void published.push(paymentEvent) },
       now: () => new Date(),
       keepPayload: false,

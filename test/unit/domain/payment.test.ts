@@ -98,6 +98,41 @@ describe('The payment record of facts: Stripe refunds', () => {
     expect(announcementKeys(announced).at(-1)).toBe('refund:re_2:succeeded -> refunded');
   });
 
+  it.each([
+    ['money in of zero', 'payment.succeeded', moneyFromMinor('0', 'USD'), 'stripe'],
+    ['money in below zero', 'payment.succeeded', moneyFromMinor('-100', 'USD'), 'stripe'],
+    ['a pending refund below zero', 'refund.pending', moneyFromMinor('-1', 'USD'), 'stripe'],
+    [
+      'a fiat gateway paid in a non-ISO currency',
+      'payment.succeeded',
+      moneyFromMinor('100', 'USDT'),
+      'paystack',
+    ],
+    [
+      'a fiat gateway refunding in a non-ISO currency',
+      'refund.succeeded',
+      moneyFromMinor('100', 'ABC'),
+      'razorpay',
+    ],
+  ] as const)('refuses %s as impossible, whatever the record holds', (_what, kind, money, gateway) => {
+    const event = domainEvent(kind, 'e_bad', {
+      gateway,
+      money,
+      factId: 'x',
+      reference: 'R',
+      gatewayPaymentId: 'G',
+    });
+    expect(() => decide(undefined, event, FOLD_NOW)).toThrow(ImpossibleEventError);
+  });
+
+  it('lets a crypto gateway, and a Standard Webhooks sender, use currencies outside ISO 4217', () => {
+    const usdt = moneyFromMinor('1500000', 'USDT');
+    for (const gateway of ['oxapay', 'standard'] as const) {
+      const event = domainEvent('payment.succeeded', 'e_crypto', { gateway, money: usdt, reference: 'R' });
+      expect(decide(undefined, event, FOLD_NOW).next?.status).toBe('succeeded');
+    }
+  });
+
   it('refuses a refund of zero and a refund in another currency as impossible', () => {
     const start = foldAll([paid()]).payment;
     expect(() => decide(start, refund('refund.succeeded', 'e1', 're_1', 0), FOLD_NOW)).toThrow(

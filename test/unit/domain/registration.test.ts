@@ -163,4 +163,24 @@ describe('applyRegistration', () => {
     expect(next && expectationMismatch(next)).toBe(false);
     expect(announcements).toEqual([]);
   });
+
+  it('refuses to change an expectation, a reference, a gateway id or an expiry, naming the field, and changes nothing', () => {
+    const { next: first } = applyRegistration(
+      undefined,
+      { ...registration, gatewayPaymentId: 'T1', expiresAt: '2026-11-25T10:00:00.000Z' },
+      NOW,
+    );
+    const attempts = [
+      [{ ...registration, expected: moneyFromMinor('100', 'NGN') }, 'amount'],
+      [{ ...registration, expected: moneyFromMinor('250000', 'GHS') }, 'currency'],
+      [{ ...registration, reference: 'ORDER-2' }, 'reference'],
+      [{ ...registration, gatewayPaymentId: 'T2' }, 'gatewayPaymentId'],
+      [{ ...registration, expiresAt: '2026-11-26T10:00:00.000Z' }, 'expiresAt'],
+    ] as const;
+    for (const [again, field] of attempts) {
+      expect(() => applyRegistration(first, again, NOW)).toThrow(
+        expect.objectContaining({ name: 'RegistrationConflictError', field }),
+      );
+    }
+  });
 });

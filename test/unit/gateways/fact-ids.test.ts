@@ -91,6 +91,28 @@ describe('Gateway adapters: fact ids from the signed body', () => {
     ]);
   });
 
+  it('names a Stripe session or charge made without a PaymentIntent by its own id, for the fact and the payment', () => {
+    const withoutIntent = (sample: string) => {
+      const body = JSON.parse(readSample('stripe', sample)) as { data: { object: Record<string, unknown> } };
+      body.data.object.payment_intent = null;
+      return normalise('stripe', '', JSON.stringify(body))[0];
+    };
+    const session = withoutIntent('checkout.session.completed');
+    const charge = withoutIntent('charge.refunded');
+    const dispute = withoutIntent('charge.dispute.created');
+    expect([session?.factId, session?.gatewayPaymentId, session?.reference]).toEqual([
+      'cs_test_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ',
+      'cs_test_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ',
+      'ORDER-2004',
+    ]);
+    // charge.refunded names no refund of its own; the charge is the payment.
+    expect([charge?.factId, charge?.gatewayPaymentId]).toEqual([undefined, 'ch_3QpHyk2eZvKYlo2C1mZ0vB7c']);
+    expect([dispute?.factId, dispute?.gatewayPaymentId]).toEqual([
+      'dp_1QpK8d2eZvKYlo2C0dIsP1a',
+      'ch_3QpHyk2eZvKYlo2C1mZ0vB7c',
+    ]);
+  });
+
   it('gives each deposit to one OXA Pay static address its own fact id (its transaction hash)', () => {
     const deposit = (hash: string) => {
       const body = JSON.parse(readSample('oxapay', 'static_address.paid')) as { txs: { tx_hash: string }[] };

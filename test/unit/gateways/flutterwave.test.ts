@@ -125,8 +125,14 @@ describe('Gateway: flutterwave', () => {
         'malformed_signature',
       ],
       [
-        'a failing flutterwave-signature even beside a correct verif-hash (the HMAC binds the body; verif-hash does not)',
+        'a failing flutterwave-signature beside a correct verif-hash, where only the HMAC scheme is accepted',
         () => webhookRequest(BODY, { 'verif-hash': SECRET, 'flutterwave-signature': hmacOf(BODY, 'other') }),
+        onlySchemes('flutterwave-signature'),
+        'invalid_signature',
+      ],
+      [
+        'a failing flutterwave-signature beside a wrong verif-hash',
+        () => webhookRequest(BODY, { 'verif-hash': 'other', 'flutterwave-signature': hmacOf(BODY, 'other') }),
         settings,
         'invalid_signature',
       ],
@@ -141,6 +147,18 @@ describe('Gateway: flutterwave', () => {
       expect(result).toMatchObject({ ok: false, reason });
       expect(JSON.stringify(result)).not.toContain(SECRET);
       expect(JSON.stringify(result)).not.toContain(hmacOf(BODY));
+    });
+
+    it('takes a correct verif-hash beside a failing flutterwave-signature as an unverified claim, not a refusal', () => {
+      // The HMAC algorithm is unconfirmed: a wrong guess must never refuse Flutterwave's real deliveries.
+      const request = webhookRequest(BODY, {
+        'verif-hash': SECRET,
+        'flutterwave-signature': hmacOf(BODY, 'other'),
+      });
+      expect(flutterwave.verify(request, secretOf(SECRET), settings)).toEqual({
+        ok: true,
+        bodyUnverified: true,
+      });
     });
 
     it.each([

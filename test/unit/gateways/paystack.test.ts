@@ -105,6 +105,21 @@ describe('Gateway: paystack', () => {
     });
 
     it.each([
+      ['merchant-accepted', 'dispute.lost'],
+      ['auto-accepted', 'dispute.lost'],
+      ['declined', 'dispute.won'],
+      ['something-new', 'dispute.updated'],
+    ])('reads a dispute resolved as %s as %s, about the same dispute', (resolution, kind) => {
+      const body = JSON.parse(readSample('paystack', 'charge.dispute.create')) as {
+        event: string;
+        data: object;
+      };
+      const resolved = { ...body, event: 'charge.dispute.resolve', data: { ...body.data, resolution } };
+      const [event] = paystack.normalise(signed(JSON.stringify(resolved)), settings).events;
+      expect(event).toMatchObject({ kind, factId: '358950' });
+    });
+
+    it.each([
       ['paymentrequest.pending', 'payment.pending', 'normal'],
       ['invoice.payment_failed', 'payment.failed', 'normal'],
     ])('classifies %s as %s (%s)', (sample, kind, priority) => {

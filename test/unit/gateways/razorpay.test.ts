@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import Razorpay from 'razorpay';
 import { describe, expect, it } from 'vitest';
 import { devSecret, readSample } from '../../../events/index.js';
@@ -20,6 +20,30 @@ function withoutEventId(body: string) {
   const { 'x-razorpay-event-id': _id, ...headers } = signRazorpay(body, { secret: SECRET }).headers;
   return webhookRequest(body, headers);
 }
+
+function eventIdOf(request: ReturnType<typeof webhookRequest>): string | undefined {
+  return razorpay.normalise(request, settings).events[0]?.eventId;
+}
+
+/** A Razorpay event body around the given payload entities. */
+function razorpayBody(event: string, entities: Record<string, Record<string, unknown>>): string {
+  const payload = Object.fromEntries(Object.entries(entities).map(([name, entity]) => [name, { entity }]));
+  return JSON.stringify({
+    entity: 'event',
+    event,
+    contains: Object.keys(entities),
+    payload,
+    created_at: 1795253406,
+  });
+}
+
+const PAYMENT = {
+  id: 'pay_Q8mN2xK7rT4vLa',
+  entity: 'payment',
+  amount: 49900,
+  currency: 'INR',
+  order_id: null,
+};
 
 describe('Gateway: razorpay', () => {
   describe('verify', () => {
@@ -114,7 +138,7 @@ describe('Gateway: razorpay', () => {
       const [event] = razorpay.normalise(signed(body, SECRET, 'evt_KnU7wdxaPy2Qnq'), settings).events;
       expect(event).toMatchObject({
         gateway: 'razorpay',
-        eventId: 'evt_KnU7wdxaPy2Qnq',
+        eventId: 'payment.captured:pay_Q8mN2xK7rT4vLa',
         eventType: 'payment.captured',
         kind: 'payment.succeeded',
         priority: 'high',
@@ -206,31 +230,103 @@ describe('Gateway: razorpay', () => {
 
     it('gives a re-signed sample the same event id, and different samples different ids', () => {
       const captured = readSample('razorpay', 'payment.captured');
-      const first = razorpay.normalise(signed(captured), settings).events[0]?.eventId;
-      const again = razorpay.normalise(signed(captured, 'rzp_other'), settings).events[0]?.eventId;
-      const other = razorpay.normalise(signed(readSample('razorpay', 'order.paid')), settings).events[0]
-        ?.eventId;
-      expect(first).toMatch(/^evt_[0-9a-f]{14}$/);
+      const first = eventIdOf(signed(captured));
+      const again = eventIdOf(signed(captured, 'rzp_other'));
+      const other = eventIdOf(signed(readSample('razorpay', 'order.paid')));
+      expect(first).toBe('payment.captured:pay_Q8mN2xK7rT4vLa');
       expect(again).toBe(first);
       expect(other).not.toBe(first);
     });
 
     it.each([
+      ['payment.authorized', 'payment.authorized:pay_Q8mN2xK7rT4vLa'],
       ['payment.captured', 'payment.captured:pay_Q8mN2xK7rT4vLa'],
+      ['payment.failed', 'payment.failed:pay_Q8mLq1Zf8sYc2D'],
+      ['order.paid', 'order.paid:order_Q8mMz5hJ3kW9pB:pay_Q8mN2xK7rT4vLa'],
       ['refund.processed', 'refund.processed:rfnd_Q9aB3cD4eF5gH6'],
-      ['payment.dispute.created', 'payment.dispute.created:disp_Q9bC4dE5fG6hJ7'],
-    ])(
-      'falls back to the event and its own entity id for %s when the event-id header is missing',
-      (sample, id) => {
-        const [event] = razorpay.normalise(withoutEventId(readSample('razorpay', sample)), settings).events;
-        expect(event?.eventId).toBe(id);
+      ['payment.dispute.created', 'payment.dispute.created:disp_Q9bC4dE5fG6hJ7:open'],
+    ])('derives the event id of the %s sample from the signed body: %s', (sample, id) => {
+      const body = readSample('razorpay', sample);
+      expect(eventIdOf(signed(body))).toBe(id);
+      expect(eventIdOf(withoutEventId(body))).toBe(id);
+    });
+
+    it.each(['payment.captured', 'order.paid', 'refund.processed', 'payment.dispute.created'])(
+      'keeps one event id for a captured %s body replayed under any x-razorpay-event-id',
+      (sample) => {
+        // The header is not signed: anyone holding one captured body can send it with fresh header values.
+        const body = readSample('razorpay', sample);
+        const ids = new Set(
+          [
+            eventIdOf(signed(body)),
+            eventIdOf(withoutEventId(body)),
+            ...['evt_replay1', 'evt_replay2', 'evt_replay3', 'evt_replay4', '', '   '].map((header) =>
+              eventIdOf(signed(body, SECRET, header)),
+            ),
+            eventIdOf(signed(body, SECRET, 'payhook:reconciler:order_Q8mMz5hJ3kW9pB:payment.succeeded')),
+          ].map((id) => id ?? 'none'),
+        );
+        expect([...ids]).toHaveLength(1);
+        expect([...ids][0]).not.toMatch(/evt_|payhook:/);
       },
     );
 
-    it('falls back to a body digest when there is neither an event-id header nor an entity', () => {
-      const body = '{"entity":"event","event":"payment.downtime.started","payload":{}}';
-      const [event] = razorpay.normalise(withoutEventId(body), settings).events;
-      expect(event?.eventId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    it('keys one dispute moving through statuses apart, and a retry of one status together', () => {
+      const dispute = (status: string) => ({
+        id: 'disp_Q9bC4dE5fG6hJ7',
+        entity: 'dispute',
+        payment_id: PAYMENT.id,
+        amount: 29900,
+        currency: 'INR',
+        status,
+      });
+      const underReview = eventIdOf(
+        signed(
+          razorpayBody('payment.dispute.action_required', { payment: PAYMENT, dispute: dispute('open') }),
+        ),
+      );
+      const later = eventIdOf(
+        signed(
+          razorpayBody('payment.dispute.action_required', {
+            payment: PAYMENT,
+            dispute: dispute('under_review'),
+          }),
+        ),
+      );
+      expect(underReview).toBe('payment.dispute.action_required:disp_Q9bC4dE5fG6hJ7:open');
+      expect(later).toBe('payment.dispute.action_required:disp_Q9bC4dE5fG6hJ7:under_review');
+    });
+
+    it.each([
+      ['payment_link.paid', 'payment_link', 'plink_Q9cD5eF6gH7jK8'],
+      ['payment_link.partially_paid', 'payment_link', 'plink_Q9cD5eF6gH7jK8'],
+      ['invoice.paid', 'invoice', 'inv_Q9dE6fG7hJ8kL9'],
+      ['invoice.partially_paid', 'invoice', 'inv_Q9dE6fG7hJ8kL9'],
+    ])('keys %s by the %s and the payment: one link or invoice can be paid in parts', (event, name, id) => {
+      const order = { id: 'order_Q9eF7gH8jK9lM0', entity: 'order', amount: 49900, currency: 'INR' };
+      const entities = { [name]: { id, entity: name }, order, payment: PAYMENT };
+      const second = { ...PAYMENT, id: 'pay_Q9fG8hJ9kL0mN1' };
+      expect(eventIdOf(signed(razorpayBody(event, entities)))).toBe(`${event}:${id}:${PAYMENT.id}`);
+      expect(eventIdOf(signed(razorpayBody(event, { ...entities, payment: second })))).toBe(
+        `${event}:${id}:pay_Q9fG8hJ9kL0mN1`,
+      );
+    });
+
+    it.each([
+      ['an event with no entity', '{"entity":"event","event":"payment.downtime.started","payload":{}}'],
+      ['an event type with no rule', razorpayBody('subscription.charged', { payment: PAYMENT })],
+      [
+        'a payment link event without a payment',
+        razorpayBody('payment_link.expired', { payment_link: { id: 'plink_1' } }),
+      ],
+      ['order.paid without a payment', razorpayBody('order.paid', { order: { id: 'order_1' } })],
+      ['a dispute without a status', razorpayBody('payment.dispute.won', { dispute: { id: 'disp_1' } })],
+    ])('falls back to the event and a digest of the body for %s', (_name, body) => {
+      const [event] = razorpay.normalise(signed(body, SECRET, 'evt_chosen_by_sender'), settings).events;
+      const eventType = (JSON.parse(body) as { event: string }).event;
+      expect(event?.eventId).toBe(`${eventType}:sha256:${createHash('sha256').update(body).digest('hex')}`);
+      // Other bytes (another event, or the same one re-serialised) are another id.
+      expect(eventIdOf(signed(`${body}\n`))).not.toBe(event?.eventId);
     });
 
     it('reads the reference from notes.order_id and a bare payment id when there is no order', () => {

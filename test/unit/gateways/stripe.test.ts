@@ -3,6 +3,7 @@ import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { devSecret, readSample } from '../../../events/index.js';
 import { signStripe } from '../../../events/stripe/sign.js';
+import { paymentKeyOf } from '../../../lambdas/domain/payment.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../../lambdas/gateways/settings.js';
 import { stripe } from '../../../lambdas/gateways/stripe.js';
 import { UnparseablePayloadError } from '../../../lambdas/gateways/types.js';
@@ -502,5 +503,149 @@ describe('Gateway: stripe (capture and currency details)', () => {
       }),
     );
     expect(paid?.money).toEqual({ amountMinor: 10000n, currency: 'MGA', exponent: 0 });
+  });
+});
+
+/**
+ * The payment's identity comes from Stripe's own ids in the signed object. `client_reference_id` can be set by the
+ * payer (Payment Links take it from the URL), so it is only ever carried as a reference, never the key.
+ */
+describe('Gateway: stripe (payment identity from Stripe ids only)', () => {
+  const normaliseOne = (body: string) => stripe.normalise(signed(body), settings).events[0];
+  const identity = (body: string) => {
+    const normalised = normaliseOne(body);
+    return {
+      gatewayPaymentId: normalised?.gatewayPaymentId,
+      factId: normalised?.factId,
+      reference: normalised?.reference,
+      paymentKey: normalised && paymentKeyOf(normalised),
+    };
+  };
+  const VICTIM = 'pi_3QpVictim2eZvKYlo2C0aB1cD';
+
+  it("keys a session without a PaymentIntent by its own cs_ id, even when client_reference_id names another payment's pi_", () => {
+    const session = {
+      id: 'cs_test_attacker1',
+      object: 'checkout.session',
+      mode: 'payment',
+      status: 'complete',
+      payment_status: 'paid',
+      amount_total: 100,
+      currency: 'usd',
+      client_reference_id: VICTIM,
+      payment_intent: null,
+    };
+    expect(identity(event('checkout.session.completed', session))).toEqual({
+      gatewayPaymentId: 'cs_test_attacker1',
+      factId: 'cs_test_attacker1',
+      reference: VICTIM,
+      paymentKey: 'cs_test_attacker1',
+    });
+    expect(identity(event('checkout.session.async_payment_succeeded', session)).paymentKey).toBe(
+      'cs_test_attacker1',
+    );
+    expect(identity(event('checkout.session.expired', { ...session, status: 'expired' })).paymentKey).toBe(
+      'cs_test_attacker1',
+    );
+  });
+
+  it('keys a session with a PaymentIntent by the PaymentIntent, expanded or not, whatever client_reference_id says', () => {
+    const session = {
+      id: 'cs_test_2',
+      object: 'checkout.session',
+      payment_status: 'paid',
+      amount_total: 100,
+      currency: 'usd',
+      client_reference_id: VICTIM,
+    };
+    expect(
+      identity(event('checkout.session.completed', { ...session, payment_intent: 'pi_own' })),
+    ).toMatchObject({
+      gatewayPaymentId: 'pi_own',
+      paymentKey: 'pi_own',
+      reference: VICTIM,
+    });
+    expect(
+      identity(
+        event('checkout.session.completed', { ...session, payment_intent: { id: 'pi_own', object: 'x' } }),
+      ).paymentKey,
+    ).toBe('pi_own');
+  });
+
+  it('tracks a charge without a PaymentIntent by its ch_ id through its refunds and disputes, not dead-lettered', () => {
+    const charge = {
+      id: 'ch_3QpNoIntent',
+      object: 'charge',
+      amount: 5000,
+      amount_refunded: 2000,
+      currency: 'usd',
+      status: 'succeeded',
+      captured: true,
+      payment_intent: null,
+      metadata: {},
+    };
+    const refund = {
+      id: 're_1',
+      object: 'refund',
+      amount: 2000,
+      currency: 'usd',
+      status: 'succeeded',
+      payment_intent: null,
+    };
+    const dispute = { id: 'dp_1', object: 'dispute', amount: 3000, currency: 'usd', status: 'lost' };
+    const cases = [
+      [event('charge.succeeded', charge), 'ch_3QpNoIntent'],
+      [event('charge.captured', charge), 'ch_3QpNoIntent'],
+      [event('charge.refunded', charge), undefined],
+      [event('refund.updated', { ...refund, charge: 'ch_3QpNoIntent' }), 're_1'],
+      [
+        event('charge.refund.updated', { ...refund, charge: { id: 'ch_3QpNoIntent', object: 'charge' } }),
+        're_1',
+      ],
+      [event('charge.dispute.closed', { ...dispute, charge: 'ch_3QpNoIntent' }), 'dp_1'],
+    ] as const;
+    for (const [body, factId] of cases) {
+      expect(identity(body)).toEqual({
+        gatewayPaymentId: 'ch_3QpNoIntent',
+        factId,
+        reference: undefined,
+        paymentKey: 'ch_3QpNoIntent',
+      });
+    }
+  });
+
+  it('reads the object kind from the event type when the object does not say', () => {
+    expect(identity(BODY)).toMatchObject({ gatewayPaymentId: 'pi_1', factId: 'pi_1', paymentKey: 'pi_1' });
+    expect(identity(event('charge.failed', { id: 'ch_2', currency: 'usd', amount: 10 })).paymentKey).toBe(
+      'ch_2',
+    );
+    expect(
+      identity(
+        event('checkout.session.completed', {
+          id: 'cs_3',
+          payment_status: 'paid',
+          amount_total: 7,
+          currency: 'usd',
+        }),
+      ),
+    ).toMatchObject({ gatewayPaymentId: 'cs_3', paymentKey: 'cs_3' });
+    expect(
+      normaliseOne(
+        event('checkout.session.completed', { id: 'cs_3', amount_total: 7, amount: 9, currency: 'usd' }),
+      )?.money?.amountMinor,
+    ).toBe(7n);
+  });
+
+  it('never lets client_reference_id stand in for the payment when the object carries no Stripe id at all', () => {
+    const session = { object: 'checkout.session', payment_status: 'paid', client_reference_id: VICTIM };
+    expect(identity(event('checkout.session.completed', session))).toEqual({
+      gatewayPaymentId: undefined,
+      factId: undefined,
+      reference: undefined,
+      paymentKey: undefined,
+    });
+    // A reference the merchant's server set (a configured metadata key) is still read.
+    const withMetadata = { ...session, metadata: { reference: 'ORDER-2020' } };
+    expect(identity(event('checkout.session.completed', withMetadata)).reference).toBe('ORDER-2020');
   });
 });
