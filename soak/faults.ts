@@ -70,7 +70,9 @@ export const FAULT_PROFILES = {
     idempotencyTable: false,
     outageChance: 0.02,
     outageMs: 150,
-    publishFailure: 0.02,
+    // Higher than in "full": a short run publishes only about 180 announcements (each fact once), and at 2% one run in
+    // 35 saw no failed publish at all, which the CI soak counts as a run that proved nothing.
+    publishFailure: 0.05,
     // Higher than in "full": a short run has few invocations, and every CI run should see some crashes.
     consumerCrash: 0.1,
   },
