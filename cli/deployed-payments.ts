@@ -11,7 +11,7 @@ import { DynamoPaymentStore } from '../lambdas/store/dynamodb-payment-store.js';
 import type { PaymentView } from '../local/contract.js';
 import { paymentView } from '../local/views.js';
 import { CliError } from './io.js';
-import { type DeployedStackOptions, readStackOutputs } from './oncall/target.js';
+import { type DeployedStackOptions, stackTable } from './oncall/target.js';
 
 /** The CloudFormation output that names the payments table (see `lib/payhook-stack.ts`). */
 export const PAYMENTS_TABLE_OUTPUT = 'PaymentsTableName';
@@ -39,13 +39,7 @@ export async function deployedPaymentView(
   gateway: GatewayName,
   identifier: string,
 ): Promise<PaymentView> {
-  const { outputs, config } = await readStackOutputs(options);
-  const tableName = outputs[PAYMENTS_TABLE_OUTPUT];
-  if (!tableName) {
-    throw new CliError(
-      `stack ${options.stack} has no ${PAYMENTS_TABLE_OUTPUT} output: is it a payhook stack?`,
-    );
-  }
+  const { tableName, config } = await stackTable(options, PAYMENTS_TABLE_OUTPUT, 'is it a payhook stack?');
   const client = new DynamoDBClient(config);
   const store = new DynamoPaymentStore(createDocumentClient(client), {
     tableName,

@@ -16,7 +16,7 @@ import {
 import { deployedPaymentView } from './deployed-payments.js';
 import { CliError, type CliIo } from './io.js';
 import { connectToLocalStack } from './local-client.js';
-import type { TargetOptions } from './oncall/options.js';
+import { deployedStackOf, type TargetOptions } from './oncall/options.js';
 import { gatewayArgument } from './webhook.js';
 
 interface ShowOptions extends TargetOptions {
@@ -133,14 +133,8 @@ export function formatPayment(gateway: GatewayName, view: PaymentView): string {
 async function show(io: CliIo, gatewayName: string, identifier: string, options: ShowOptions): Promise<void> {
   const gateway = gatewayArgument(gatewayName);
   if (options.stack) {
-    const env = io.env ?? process.env;
     const view = await deployedPaymentView(
-      {
-        stack: options.stack,
-        ...(options.region && { region: options.region }),
-        ...(options.profile && { profile: options.profile }),
-        ...(env.PAYHOOK_AWS_ENDPOINT_URL && { endpoint: env.PAYHOOK_AWS_ENDPOINT_URL }),
-      },
+      deployedStackOf(io, { ...options, stack: options.stack }),
       gateway,
       identifier,
     );

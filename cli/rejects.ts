@@ -10,8 +10,8 @@ import type { RefusedRequest } from '../lambdas/intake/refused-requests.js';
 import { DynamoRefusedRequestStore } from '../lambdas/store/dynamodb-refused-requests.js';
 import { dataDirFromEnv, readStackInfo } from '../local/contract.js';
 import { CliError, type CliIo } from './io.js';
-import { parseDuration, type TargetOptions } from './oncall/options.js';
-import { readStackOutputs } from './oncall/target.js';
+import { deployedStackOf, parseDuration, type TargetOptions } from './oncall/options.js';
+import { stackTable } from './oncall/target.js';
 
 /** The CloudFormation output that names the table (see `lib/payhook-stack.ts`). */
 export const REJECTS_TABLE_OUTPUT = 'RejectsTableName';
@@ -31,19 +31,11 @@ interface RejectsSource {
 
 async function sourceOf(io: CliIo, options: TargetOptions): Promise<RejectsSource> {
   if (options.stack) {
-    const env = io.env ?? process.env;
-    const { outputs, config } = await readStackOutputs({
-      stack: options.stack,
-      ...(options.region && { region: options.region }),
-      ...(options.profile && { profile: options.profile }),
-      ...(env.PAYHOOK_AWS_ENDPOINT_URL && { endpoint: env.PAYHOOK_AWS_ENDPOINT_URL }),
-    });
-    const tableName = outputs[REJECTS_TABLE_OUTPUT];
-    if (!tableName) {
-      throw new CliError(
-        `stack ${options.stack} has no ${REJECTS_TABLE_OUTPUT} output: deploy a newer payhook`,
-      );
-    }
+    const { tableName, config } = await stackTable(
+      deployedStackOf(io, { ...options, stack: options.stack }),
+      REJECTS_TABLE_OUTPUT,
+      'deploy a newer payhook',
+    );
     const client = new DynamoDBClient(config);
     return {
       label: `stack ${options.stack}`,

@@ -14,8 +14,8 @@ import { dataDirFromEnv, readStackInfo } from '../local/contract.js';
 import { moneyView } from '../local/views.js';
 import { PAYMENTS_TABLE_OUTPUT } from './deployed-payments.js';
 import { CliError, type CliIo } from './io.js';
-import { parseDuration, type TargetOptions } from './oncall/options.js';
-import { readStackOutputs } from './oncall/target.js';
+import { deployedStackOf, parseDuration, type TargetOptions } from './oncall/options.js';
+import { stackTable } from './oncall/target.js';
 import { parseSince } from './rejects.js';
 
 interface ListOptions extends TargetOptions {
@@ -42,19 +42,11 @@ const SHOWN = 100;
 
 async function sourceOf(io: CliIo, options: TargetOptions): Promise<UnmatchedSource> {
   if (options.stack) {
-    const env = io.env ?? process.env;
-    const { outputs, config } = await readStackOutputs({
-      stack: options.stack,
-      ...(options.region && { region: options.region }),
-      ...(options.profile && { profile: options.profile }),
-      ...(env.PAYHOOK_AWS_ENDPOINT_URL && { endpoint: env.PAYHOOK_AWS_ENDPOINT_URL }),
-    });
-    const tableName = outputs[PAYMENTS_TABLE_OUTPUT];
-    if (!tableName) {
-      throw new CliError(
-        `stack ${options.stack} has no ${PAYMENTS_TABLE_OUTPUT} output: is it a payhook stack?`,
-      );
-    }
+    const { tableName, config } = await stackTable(
+      deployedStackOf(io, { ...options, stack: options.stack }),
+      PAYMENTS_TABLE_OUTPUT,
+      'is it a payhook stack?',
+    );
     const client = new DynamoDBClient(config);
     return {
       label: `stack ${options.stack}`,

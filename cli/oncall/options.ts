@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { PRIORITIES, type Priority } from '../../lambdas/definitions.js';
 import { dataDirFromEnv } from '../../local/contract.js';
 import type { CliIo } from '../io.js';
-import { deployedTarget, localTarget, type OncallTarget } from './target.js';
+import { type DeployedStackOptions, deployedTarget, localTarget, type OncallTarget } from './target.js';
 import type { DeadLetterFilter } from './types.js';
 
 /** Options every on-call command takes: where to act, and which dead letters. */
@@ -46,15 +46,22 @@ export function filterOf(options: FilterOptions): DeadLetterFilter {
   };
 }
 
+/** The deployed stack `--stack`, `--region` and `--profile` name, reached at PAYHOOK_AWS_ENDPOINT_URL when set. */
+export function deployedStackOf(
+  io: CliIo,
+  options: TargetOptions & { readonly stack: string },
+): DeployedStackOptions {
+  const env = io.env ?? process.env;
+  return {
+    stack: options.stack,
+    ...(options.region && { region: options.region }),
+    ...(options.profile && { profile: options.profile }),
+    ...(env.PAYHOOK_AWS_ENDPOINT_URL && { endpoint: env.PAYHOOK_AWS_ENDPOINT_URL }),
+  };
+}
+
 /** The local stack (found through PAYHOOK_DATA_DIR), or the deployed stack named by --stack. */
 export async function targetOf(io: CliIo, options: TargetOptions): Promise<OncallTarget> {
-  if (options.stack) {
-    return deployedTarget({
-      stack: options.stack,
-      ...(options.region && { region: options.region }),
-      ...(options.profile && { profile: options.profile }),
-      ...(io.env?.PAYHOOK_AWS_ENDPOINT_URL && { endpoint: io.env.PAYHOOK_AWS_ENDPOINT_URL }),
-    });
-  }
+  if (options.stack) return deployedTarget(deployedStackOf(io, { ...options, stack: options.stack }));
   return localTarget(dataDirFromEnv(io.env ?? process.env));
 }

@@ -91,6 +91,21 @@ export async function readStackOutputs(options: DeployedStackOptions): Promise<S
   return { outputs, config };
 }
 
+/**
+ * The table one of a deployed stack's outputs names, with the client settings that reached the stack; a
+ * {@link CliError} ending in `hint` when the stack has no such output.
+ */
+export async function stackTable(
+  options: DeployedStackOptions,
+  output: string,
+  hint: string,
+): Promise<{ readonly tableName: string; readonly config: StackOutputs['config'] }> {
+  const { outputs, config } = await readStackOutputs(options);
+  const tableName = outputs[output];
+  if (!tableName) throw new CliError(`stack ${options.stack} has no ${output} output: ${hint}`);
+  return { tableName, config };
+}
+
 /** A deployed payhook stack, its queue URLs read from the stack's CloudFormation outputs. */
 export async function deployedTarget(options: DeployedStackOptions): Promise<OncallTarget> {
   const { outputs, config } = await readStackOutputs(options);

@@ -402,8 +402,19 @@ async function reconcileRun(deps: ReconcileDependencies, runId: string): Promise
 }
 
 /**
- * Confirms one payment at once (not at the next run): how the consumer settles an unverified claim of money. Skips
- * a payment that no longer awaits confirmation.
+ * What a consumer may spend confirming a claim in line: one request of at most 3 s, no retry and no `Retry-After`
+ * wait (a 429 asking for 30 s would otherwise outlive the consumer's timeout and fail the whole batch). A claim the
+ * gateway could not answer stays awaiting confirmation, and the reconciler's next run asks again with its retries.
+ */
+export const INLINE_CONFIRMATION_VERIFY: ReconcileSettings['verify'] = {
+  timeoutMs: 3000,
+  attempts: 1,
+  backoffMs: 0,
+};
+
+/**
+ * Confirms one payment at once (not at the next run): how the consumer settles an unverified claim of money, within
+ * {@link INLINE_CONFIRMATION_VERIFY}. Skips a payment that no longer awaits confirmation.
  */
 export async function confirmPayment(
   deps: ReconcileDependencies,
@@ -413,8 +424,9 @@ export async function confirmPayment(
 ): Promise<void> {
   const payment = await deps.store.get(gateway, paymentKey);
   if (!payment || !awaitingConfirmation(payment)) return;
+  const inline = { ...deps, settings: { ...deps.settings, verify: INLINE_CONFIRMATION_VERIFY } };
   try {
-    await checkPayment(deps, payment, { runId, now: deps.now() });
+    await checkPayment(inline, payment, { runId, now: deps.now() });
   } finally {
     deps.metrics?.flush();
   }
