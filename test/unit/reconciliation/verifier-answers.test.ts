@@ -184,4 +184,66 @@ describe('Verifiers: answers that are not a payment', () => {
     );
     await expect(answer).rejects.toBeInstanceOf(VerifyUnsupportedError);
   });
+
+  function askStripe(gatewayPaymentId: string, body: string) {
+    nextBody = body;
+    return stripeVerifier.verify(
+      { gateway: 'stripe', gatewayPaymentId },
+      { apiKey: KEY },
+      { baseUrl: base, attempts: 1 },
+    );
+  }
+
+  it.each([
+    ['paid', 'complete', 'succeeded'],
+    ['unpaid', 'open', 'pending'],
+    ['unpaid', 'expired', 'expired'],
+  ])(
+    'reads a Checkout Session made without a PaymentIntent (%s, %s) as %s, naming the money by its own id',
+    async (paid, state, status) => {
+      const result = await askStripe(
+        'cs_1',
+        `{"id":"cs_1","object":"checkout.session","payment_status":"${paid}","status":"${state}","amount_total":1500,"currency":"usd","payment_intent":null,"client_reference_id":"pi_someone_else","metadata":{"reference":"ORDER-9"}}`,
+      );
+      expect(result).toMatchObject({
+        status,
+        gatewayPaymentId: 'cs_1',
+        factId: 'cs_1',
+        reference: 'ORDER-9',
+      });
+      expect(result.money).toEqual({ amountMinor: 1500n, currency: 'USD', exponent: 2 });
+    },
+  );
+
+  it('names a session paid through a PaymentIntent by that intent, as the webhooks do', async () => {
+    const result = await askStripe(
+      'cs_2',
+      '{"id":"cs_2","object":"checkout.session","payment_status":"paid","status":"complete","amount_total":700,"currency":"usd","payment_intent":"pi_77"}',
+    );
+    expect(result).toMatchObject({ status: 'succeeded', gatewayPaymentId: 'cs_2', factId: 'pi_77' });
+  });
+
+  it.each([
+    ['succeeded', true, 'succeeded'],
+    ['succeeded', false, 'authorized'],
+    ['failed', false, 'failed'],
+    ['pending', false, 'pending'],
+  ])(
+    'reads a charge made without a PaymentIntent (%s, captured %s) as %s',
+    async (word, captured, status) => {
+      const result = await askStripe(
+        'ch_1',
+        `{"id":"ch_1","object":"charge","status":"${word}","captured":${captured},"amount":2000,"amount_captured":${captured ? 1800 : 0},"currency":"usd","payment_intent":null}`,
+      );
+      expect(result).toMatchObject({ status, gatewayPaymentId: 'ch_1', factId: 'ch_1' });
+      expect(result.money?.amountMinor).toBe(captured ? 1800n : 2000n);
+    },
+  );
+
+  it('refuses an answer that is not the object asked for, and an id of no known kind', async () => {
+    await expect(
+      askStripe('cs_3', '{"id":"cs_3","object":"charge","status":"succeeded"}'),
+    ).rejects.toBeInstanceOf(VerifyMalformedError);
+    await expect(askStripe('sub_1', '{}')).rejects.toBeInstanceOf(VerifyUnsupportedError);
+  });
 });

@@ -551,11 +551,14 @@ describe('Verifier: stripe', () => {
     ]);
   });
 
-  it.each(['ch_1', 'cs_test_1', 'evt_1'])('refuses id %s, which is not a PaymentIntent', async (id) => {
-    const error = await failure(verify('stripe', { gateway: 'stripe', gatewayPaymentId: id }));
-    expect(error).toBeInstanceOf(VerifyUnsupportedError);
-    expect(sandbox.requests('stripe')).toEqual([]);
-  });
+  it.each(['evt_1', 'sub_1', 'in_1'])(
+    'refuses id %s, which is no PaymentIntent, session or charge',
+    async (id) => {
+      const error = await failure(verify('stripe', { gateway: 'stripe', gatewayPaymentId: id }));
+      expect(error).toBeInstanceOf(VerifyUnsupportedError);
+      expect(sandbox.requests('stripe')).toEqual([]);
+    },
+  );
 
   it('reports a status word it has no mapping for as malformed', async () => {
     sandbox.setPayment('stripe', { status: 'requires_source', amount: '1', currency: 'usd', id: 'pi_old' });
