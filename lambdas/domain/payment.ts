@@ -60,8 +60,13 @@ export type DisputeFact = StatedFact<DisputeState>;
 
 /** An attempt at paying that moved no money: authorised (a hold), failed or expired. */
 export interface AttemptFact extends StatedFact<AttemptState> {
-  /** The authorisation is an unverified claim of money (Flutterwave `verif-hash`), for the reconciler to confirm. */
+  /**
+   * An unverified claim of money (Flutterwave `verif-hash`), for the reconciler to confirm: a marker, not a fact. It
+   * announces nothing, ranks only above `pending`, and waits until the gateway's verified answer settles it.
+   */
   readonly claim?: true;
+  /** The gateway's verified answer about this claim has been applied (see `WebhookEvent.settlesClaims`). */
+  readonly settled?: true;
 }
 
 /** What one applied event announced, remembered so a retry after a crash publishes exactly the same again. */
@@ -273,9 +278,14 @@ export function awaitingConfirmation(payment: Pick<Payment, 'moneyIn' | 'attempt
   return payment.moneyIn.length === 0 && payment.attempts.some(isOpenClaim);
 }
 
-/** An unverified claim whose attempt has not ended (a failure or expiry the gateway reported settles it). */
+/** An unverified claim the gateway's verified answer has not settled yet. */
 function isOpenClaim(fact: AttemptFact): boolean {
-  return fact.claim === true && attemptState(fact) === 'authorized';
+  return fact.claim === true && fact.settled !== true;
+}
+
+/** The claims still waiting for the gateway's word: what the reconciler's answer settles. */
+export function openClaimIds(payment: Pick<Payment, 'attempts'>): string[] {
+  return payment.attempts.filter(isOpenClaim).map((fact) => fact.id);
 }
 
 /** The money an unverified claim said arrived, for the reconciler to compare with the gateway's answer. */
@@ -300,11 +310,14 @@ export function deriveStatus(
   if (refunded > 0n) return 'partially_refunded';
   if (disputes.includes('won')) return 'dispute_won';
   if (payment.moneyIn.length > 0) return expectationMismatch(payment) ? 'amount_mismatch' : 'succeeded';
-  // Across attempts: one still authorised outranks others that failed (a retry after a declined card).
-  const attempts = payment.attempts.map(attemptState);
+  // Across attempts: one still authorised outranks others that failed (a retry after a declined card). Unverified
+  // claims are not attempts: an open one ranks only above pending, so a forged claim cannot undo a failure.
+  const verified = payment.attempts.filter((fact) => fact.claim !== true);
+  const attempts = verified.map(attemptState);
   if (attempts.includes('authorized')) return 'authorized';
   if (attempts.includes('failed')) return 'failed';
   if (attempts.includes('expired')) return 'expired';
+  if (payment.attempts.some(isOpenClaim)) return 'authorized';
   return 'pending';
 }
 
@@ -361,7 +374,8 @@ export function announceable(payment: Payment): Announcement[] {
   }
   // Authorisations, failures and expiries matter only while no money has arrived.
   if (!paidSoFar) {
-    for (const fact of payment.attempts) {
+    // An unverified claim announces nothing: only what the gateway confirms does.
+    for (const fact of payment.attempts.filter((attempt) => attempt.claim !== true)) {
       const money = fact.money ? { money: fact.money } : {};
       for (const state of fact.states) {
         found.push({ fact: { type: 'attempt', id: fact.id, state }, to: state, ...money });
@@ -448,6 +462,9 @@ function compareText(a: string, b: string): number {
 
 /** The gateway's id of what the event is about; where the adapter found none, the payment (or the event) itself. */
 function factIdOf(event: WebhookEvent, paymentKey: string): string {
+  // Each unverified claim is its own marker, named by its own (synthetic, body-digest) id, never by an id its
+  // unsigned body chose.
+  if (event.needsConfirmation) return event.eventId;
   if (event.factId !== undefined) return event.factId;
   if (event.kind.startsWith('refund.')) return event.eventId;
   return event.gatewayPaymentId ?? paymentKey;
@@ -473,6 +490,22 @@ function checkCurrency(event: WebhookEvent, money: Money | undefined, facts: Pay
 /** The facts after one event; the same facts whatever order the events come in, and unchanged by a repeat. */
 export function foldEvent(payment: Payment, event: WebhookEvent): Payment {
   checkMoney(event);
+  return settleClaims(foldFact(payment, event), event);
+}
+
+/** Marks the claims the gateway's verified answer settles (on the reconciler's events only). */
+function settleClaims(payment: Payment, event: WebhookEvent): Payment {
+  const settles = event.settlesClaims;
+  if (!settles || settles.length === 0) return payment;
+  return {
+    ...payment,
+    attempts: payment.attempts.map((fact) =>
+      fact.claim === true && settles.includes(fact.id) ? { ...fact, settled: true as const } : fact,
+    ),
+  };
+}
+
+function foldFact(payment: Payment, event: WebhookEvent): Payment {
   const id = factIdOf(event, payment.paymentKey);
   switch (event.kind) {
     case 'payment.succeeded': {
@@ -498,6 +531,8 @@ export function foldEvent(payment: Payment, event: WebhookEvent): Payment {
           ...((fact?.claim || (state === 'authorized' && event.needsConfirmation)) && {
             claim: true as const,
           }),
+          // A claim told again (a retry of the same body) stays settled once the gateway answered it.
+          ...(fact?.settled && { settled: true as const }),
         })),
       };
     }

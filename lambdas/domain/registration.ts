@@ -129,7 +129,7 @@ export const REGISTRATION_EVENT_PREFIX = 'registration:';
 export class RegistrationConflictError extends Error {
   override readonly name = 'RegistrationConflictError';
   constructor(
-    readonly field: 'reference' | 'gatewayPaymentId' | 'amount' | 'currency' | 'expiresAt',
+    readonly field: 'reference' | 'gatewayPaymentId' | 'amount' | 'currency',
     message: string,
   ) {
     super(message);
@@ -165,16 +165,6 @@ function conflictWith(payment: Payment, registration: Registration): Registratio
     return new RegistrationConflictError(
       'amount',
       `this payment was registered for ${formatMajor(expected)} ${expected.currency}; the expectation is kept`,
-    );
-  }
-  if (
-    payment.expiresAt !== undefined &&
-    registration.expiresAt !== undefined &&
-    payment.expiresAt !== registration.expiresAt
-  ) {
-    return new RegistrationConflictError(
-      'expiresAt',
-      `this payment was registered to expire at ${payment.expiresAt}; the expiry is kept`,
     );
   }
   return undefined;

@@ -98,6 +98,11 @@ export interface WebhookEvent {
    * `amount_refunded`, Razorpay's payment `amount_refunded`): a floor on the refunded total, never added to it.
    */
   readonly refundedTotal?: Money;
+  /**
+   * The unverified claims (their fact ids) this event settles: set only on the reconciler's own events, which carry
+   * the gateway's verified answer about a payment awaiting confirmation. Read only from synthetic events.
+   */
+  readonly settlesClaims?: readonly string[];
 }
 
 /**

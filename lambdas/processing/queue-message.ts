@@ -1,5 +1,6 @@
 import { isPriority } from '../definitions.js';
 import { InvalidAmountError, type MoneyJson } from '../domain/money.js';
+import { isSyntheticEventId } from '../domain/synthetic-ids.js';
 import {
   isEventKind,
   isGatewayName,
@@ -56,6 +57,24 @@ function readMoney(raw: Raw, field: 'money' | 'refundedTotal' = 'money'): MoneyJ
 }
 
 /**
+ * The claims a reconciler's answer settles: a list of ids, read only on a synthetic event (a webhook's message can
+ * never settle a claim, whatever it carries).
+ */
+function readSettlesClaims(raw: Raw): readonly string[] | undefined {
+  const value = raw.settlesClaims;
+  if (value === undefined) return undefined;
+  if (typeof raw.eventId !== 'string' || !isSyntheticEventId(raw.eventId)) return undefined;
+  if (
+    !Array.isArray(value) ||
+    value.length > 100 ||
+    !value.every((id) => typeof id === 'string' && id.length <= 512)
+  ) {
+    throw new InvalidMessageError('field "settlesClaims" must be a list of at most 100 ids');
+  }
+  return value as string[];
+}
+
+/**
  * Reads the body of a queue message written by ingest. Everything is checked, because a message can also arrive by
  * redrive or by hand, and a bad one must be put aside with its reason rather than retried for days.
  */
@@ -95,6 +114,7 @@ export function parseQueueMessage(body: string): WebhookEvent {
   // Fields version 2 added; a version 1 message has neither.
   const refundedTotal = version === 2 ? readMoney(fields, 'refundedTotal') : undefined;
   const factId = version === 2 ? optionalString(fields, 'factId') : undefined;
+  const settlesClaims = version === 2 ? readSettlesClaims(fields) : undefined;
   const reference = optionalString(fields, 'reference');
   const gatewayPaymentId = optionalString(fields, 'gatewayPaymentId');
   const occurredAt = fields.occurredAt === undefined ? undefined : requireTime(fields, 'occurredAt');
@@ -116,6 +136,7 @@ export function parseQueueMessage(body: string): WebhookEvent {
     ...(money && { money }),
     ...(refundedTotal && { refundedTotal }),
     ...(factId !== undefined && { factId }),
+    ...(settlesClaims !== undefined && { settlesClaims }),
     ...(fields.needsConfirmation === true && { needsConfirmation: true as const }),
   };
   let event: WebhookEvent;

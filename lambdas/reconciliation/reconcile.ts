@@ -1,7 +1,13 @@
 import type { StructuredLog } from '../common/log.js';
 import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
 import { METRICS } from '../definitions.js';
-import { awaitingConfirmation, claimedMoney, type Payment, sameMoney } from '../domain/payment.js';
+import {
+  awaitingConfirmation,
+  claimedMoney,
+  openClaimIds,
+  type Payment,
+  sameMoney,
+} from '../domain/payment.js';
 import { syntheticEventId } from '../domain/synthetic-ids.js';
 import {
   defaultPriority,
@@ -10,6 +16,7 @@ import {
   type GatewayName,
   type WebhookEvent,
 } from '../domain/webhook-event.js';
+import { bodyDigestId } from '../gateways/normalise.js';
 import type { EventQueue } from '../intake/event-queue.js';
 import type { PaymentStore } from '../processing/ports.js';
 import {
@@ -99,9 +106,15 @@ export function reconcilerEvent(
   const gatewayPaymentId = payment.gatewayPaymentId ?? detail.result?.gatewayPaymentId;
   // The same id the gateway's webhook names this money by, so a webhook and this answer are one fact, not two.
   const factId = detail.result?.factId;
+  // A verified answer settles the claims it answers; its id names them, so a later claim's answer is not taken for a
+  // duplicate of this one.
+  const settles = kind === 'payment.authorized' ? [] : openClaimIds(payment);
+  const claimsPart =
+    settles.length > 0 ? [bodyDigestId(settles.join('\n')).slice(0, 'sha256:'.length + 16)] : [];
   return {
     gateway: payment.gateway,
-    eventId: syntheticEventId('reconciler', payment.paymentKey, kind),
+    eventId: syntheticEventId('reconciler', payment.paymentKey, kind, ...claimsPart),
+    ...(settles.length > 0 && { settlesClaims: settles }),
     eventType: `reconciler.${detail.gatewayStatus}`,
     kind,
     ...(payment.reference !== undefined && { reference: payment.reference }),

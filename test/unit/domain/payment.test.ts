@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { moneyFromMinor } from '../../../lambdas/domain/money.js';
 import {
+  awaitingConfirmation,
   decide,
   deriveStatus,
   EVENT_IDS_KEPT,
@@ -221,13 +222,36 @@ describe('The payment record of facts: attempts, running totals and failed refun
       ]).payment;
     expect(held('payment.expired')?.status).toBe('expired');
     expect(held('payment.failed')?.status).toBe('failed');
-    const claim = foldAll([
-      domainEvent('payment.authorized', 'c1', { factId: 'tx_1', money: usd(500), needsConfirmation: true }),
-      domainEvent('payment.failed', 'c2', { factId: 'tx_1' }),
+    // An unverified claim (Flutterwave verif-hash) is a marker, not an attempt: it cannot undo a signed failure, and
+    // it stays awaiting confirmation until the gateway's verified answer (the reconciler's event) settles it.
+    const claimEvent = domainEvent('payment.authorized', 'payhook:claim:sha256:abc', {
+      factId: 'tx_1',
+      money: usd(500),
+      needsConfirmation: true,
+    });
+    const failedThenClaimed = foldAll([
+      domainEvent('payment.failed', 'f1', { factId: 'tx_1' }),
+      claimEvent,
     ]).payment;
-    expect(claim?.status).toBe('failed');
-    // Out of the reconciler's index: a claim the gateway reported failed is not asked about again.
-    expect(claim?.pendingSince).toBeUndefined();
+    expect(failedThenClaimed?.status).toBe('failed');
+    expect(failedThenClaimed && awaitingConfirmation(failedThenClaimed)).toBe(true);
+    const answered = foldAll(
+      [
+        domainEvent('payment.failed', 'payhook:reconciler:pi_1:payment.failed:x', {
+          factId: 'tx_1',
+          settlesClaims: ['payhook:claim:sha256:abc'],
+        }),
+        claimEvent,
+      ],
+      failedThenClaimed,
+    ).payment;
+    expect(answered?.status).toBe('failed');
+    expect(answered && awaitingConfirmation(answered)).toBe(false);
+    // Out of the reconciler's index once answered, even when the same claim is sent again.
+    expect(answered?.pendingSince).toBeUndefined();
+    const claimedOnly = foldAll([claimEvent]);
+    expect(claimedOnly.payment?.status).toBe('authorized');
+    expect(claimedOnly.announced).toEqual([]);
   });
 
   it('keeps an authorisation of one attempt over the failure of another (a retry after a declined card)', () => {

@@ -78,6 +78,15 @@ describe('parseQueueMessage', () => {
     },
   );
 
+  it('reads the claims an answer settles only from a synthetic (reconciler) event, never from a webhook', () => {
+    const synthetic = body({ eventId: 'payhook:reconciler:pi_1:payment.failed:abc', settlesClaims: ['c1'] });
+    expect(parseQueueMessage(synthetic).settlesClaims).toEqual(['c1']);
+    expect(parseQueueMessage(body({ settlesClaims: ['c1'] })).settlesClaims).toBeUndefined();
+    expect(() => parseQueueMessage(body({ eventId: 'payhook:reconciler:x', settlesClaims: 'c1' }))).toThrow(
+      InvalidMessageError,
+    );
+  });
+
   it('still reads a version 1 message (queued by the previous release), which has no fact fields', () => {
     const { version: _version, ...current } = webhookEventToJson(EVENT);
     const previous = JSON.stringify({ ...current, version: 1 });
