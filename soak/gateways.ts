@@ -667,10 +667,14 @@ function oxapayEvent(payment: SoakPayment, spec: EventSpec, amount: number): Gat
 }
 
 /** Signs once: every (re)delivery of this webhook sends these exact bytes and headers, as a gateway's retry does. */
-export function sign(gateway: SoakGateway, event: GatewayEvent): SignedWebhook {
+export function sign(
+  gateway: SoakGateway,
+  event: GatewayEvent,
+  headerEventId: string | undefined = event.headerEventId,
+): SignedWebhook {
   return SIGNERS[gateway](event.payload, {
     secret: devSecret(gateway),
-    ...(event.headerEventId ? { eventId: event.headerEventId } : {}),
+    ...(headerEventId ? { eventId: headerEventId } : {}),
   });
 }
 

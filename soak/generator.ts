@@ -43,6 +43,11 @@ export interface Delivery {
   readonly concurrentCopies: number;
   /** A tampered copy (body changed after signing), sent too: must be refused (401). */
   readonly forged: boolean;
+  /**
+   * Copies of a Razorpay webhook replayed under fresh `x-razorpay-event-id` values (an attacker with one captured,
+   * signed body; the header is not signed): each must be accepted as the same event, changing nothing.
+   */
+  readonly headerReplays: number;
   /** The same event id as an already-applied event with another amount: must end in the DLQ (payload_mismatch). */
   readonly poison: boolean;
   /** Held back this long before the first copy is sent (random delays within a phase). */
@@ -70,6 +75,7 @@ export interface PlanFigures {
   delayedDeliveries: number;
   duplicateCopies: number;
   forged: number;
+  headerReplays: number;
   pending: number;
   authorisations: number;
   failedAttempts: number;
@@ -126,7 +132,9 @@ export interface PlanOptions {
 
 /** HTTP requests one delivery makes when nothing answers 5xx. */
 export function webhooksIn(delivery: Delivery): number {
-  return delivery.sequentialCopies + delivery.concurrentCopies + (delivery.forged ? 1 : 0);
+  return (
+    delivery.sequentialCopies + delivery.concurrentCopies + (delivery.forged ? 1 : 0) + delivery.headerReplays
+  );
 }
 
 function bump(record: Record<string, number>, key: string, by = 1): void {
@@ -491,6 +499,7 @@ export function emptyFigures(): PlanFigures {
     delayedDeliveries: 0,
     duplicateCopies: 0,
     forged: 0,
+    headerReplays: 0,
     pending: 0,
     authorisations: 0,
     failedAttempts: 0,
@@ -537,6 +546,7 @@ export function buildPlan(options: PlanOptions, random: Random): Plan {
       sequentialCopies: !isPoison && roll < 0.15 ? random.int(2, 3) : 1,
       concurrentCopies: !isPoison && roll >= 0.15 && roll < 0.25 ? random.int(2, 3) : 0,
       forged: random.chance(0.02),
+      headerReplays: payment.gateway === 'razorpay' && !isPoison && random.chance(0.1) ? random.int(1, 2) : 0,
       poison: isPoison,
       delayMs: random.chance(0.15) ? random.int(10, 250) : 0,
     };
@@ -544,6 +554,7 @@ export function buildPlan(options: PlanOptions, random: Random): Plan {
     figures.deliveries += 1;
     figures.duplicateCopies += planned.sequentialCopies - 1 + planned.concurrentCopies;
     if (planned.forged) figures.forged += 1;
+    figures.headerReplays += planned.headerReplays;
     if (planned.delayMs > 0) figures.delayedDeliveries += 1;
     return planned;
   };

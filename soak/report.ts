@@ -35,7 +35,7 @@ function counts(record: Readonly<Record<string, number>>): string {
 /** The lifecycle figures of the plan: what the webhooks were about. */
 export function figureLines(figures: PlanFigures): string[] {
   return [
-    `events: ${figures.events} distinct valid events in ${figures.deliveries} deliveries (${figures.duplicateCopies} duplicate copies, ${figures.forged} forged, ${figures.delayedDeliveries} delayed); by queue: ${counts(figures.byPriority)}`,
+    `events: ${figures.events} distinct valid events in ${figures.deliveries} deliveries (${figures.duplicateCopies} duplicate copies, ${figures.headerReplays} replayed under fresh unsigned headers, ${figures.forged} forged, ${figures.delayedDeliveries} delayed); by queue: ${counts(figures.byPriority)}`,
     `spread over phases: ${counts(figures.spreads)}; ${figures.burstPayments} payments sent in a burst`,
     `before the money: ${figures.pending} pending, ${figures.authorisations} authorisations, ${figures.failedAttempts} failed attempts; ${figures.unpaid} never paid`,
     `money in: ${figures.moneyInTwice} told by two event types, ${figures.deposits} OXA Pay deposits (${figures.multiDepositPayments} payments with several)`,
