@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient } from '../lambdas/common/aws-clients.js';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/definitions.js';
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
 import type { PaymentStore } from '../lambdas/processing/ports.js';
 import { DynamoPaymentStore } from '../lambdas/store/dynamodb-payment-store.js';
@@ -15,9 +16,6 @@ import { type DeployedStackOptions, stackTable } from './oncall/target.js';
 
 /** The CloudFormation output that names the payments table (see `lib/payhook-stack.ts`). */
 export const PAYMENTS_TABLE_OUTPUT = 'PaymentsTableName';
-
-/** Only writes use the retention (to date history items); this store only reads. */
-const UNUSED_RETENTION_DAYS = 400;
 
 /**
  * The payment found by either identifier, with its history, as the local route answers it; `undefined` when there
@@ -43,7 +41,7 @@ export async function deployedPaymentView(
   const client = new DynamoDBClient(config);
   const store = new DynamoPaymentStore(createDocumentClient(client), {
     tableName,
-    historyRetentionDays: UNUSED_RETENTION_DAYS,
+    historyRetentionDays: DEFAULT_HISTORY_RETENTION_DAYS, // used by writes only; this reads
   });
   let view: PaymentView | undefined;
   try {

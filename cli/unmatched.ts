@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Command, InvalidArgumentError } from 'commander';
 import { createDocumentClient } from '../lambdas/common/aws-clients.js';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/definitions.js';
 import { formatMajor } from '../lambdas/domain/money.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from '../lambdas/domain/webhook-event.js';
 import type { UnmatchedEventSummary } from '../lambdas/processing/unmatched.js';
@@ -32,7 +33,7 @@ interface UnmatchedSource {
 }
 
 /** Only writes use the retention (to date the items); listing only reads. */
-const UNUSED_RETENTION_DAYS = 400;
+const UNUSED_RETENTION_DAYS = DEFAULT_HISTORY_RETENTION_DAYS;
 
 /** Most events read per gateway, newest first; older ones are reported as cut. */
 const LIMIT_PER_GATEWAY = 1000;

@@ -221,6 +221,9 @@ export const DEDUPE_WINDOW_SECONDS: Readonly<Record<GatewayName, number>> = {
   standard: 7 * DAY,
 };
 
+/** Days a payment's history items (and unmatched events) are kept unless `PAYHOOK_HISTORY_RETENTION_DAYS` says. */
+export const DEFAULT_HISTORY_RETENTION_DAYS = 400;
+
 /** Environment variables the consumer functions read (one function per priority queue). */
 export const CONSUMER_ENV = {
   /** Which priority this consumer drains. */
@@ -236,7 +239,7 @@ export const CONSUMER_ENV = {
   eventsFile: 'PAYHOOK_EVENTS_FILE',
   /** JSON object of gateway to dedupe window in seconds, over {@link DEDUPE_WINDOW_SECONDS}. */
   dedupeWindows: 'PAYHOOK_DEDUPE_WINDOWS',
-  /** Days a history item is kept. @default 400 */
+  /** Days a history item is kept. @default {@link DEFAULT_HISTORY_RETENTION_DAYS} */
   historyRetentionDays: 'PAYHOOK_HISTORY_RETENTION_DAYS',
   /** `true` keeps raw payloads (customer data) in the history. @default false */
   historyKeepsPayload: 'PAYHOOK_HISTORY_KEEPS_PAYLOAD',

@@ -14,6 +14,7 @@ import type { StructuredLog } from '../lambdas/common/log.js';
 import { EmfMetrics } from '../lambdas/common/metrics.js';
 import { createLogger } from '../lambdas/common/powertools.js';
 import {
+  DEFAULT_HISTORY_RETENTION_DAYS,
   DEFAULT_MAX_BODY_BYTES,
   inProgressExpirySeconds,
   PRIORITIES,
@@ -222,7 +223,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     : join(options.dataDir, 'payment-events.jsonl');
 
   const documents = createDocumentClient(dynamo);
-  const paymentsTable = { tableName: tables.payments, historyRetentionDays: 400 };
+  const paymentsTable = { tableName: tables.payments, historyRetentionDays: DEFAULT_HISTORY_RETENTION_DAYS };
   const store = new DynamoPaymentStore(documents, paymentsTable);
   const unmatched = new DynamoUnmatchedEventStore(documents, paymentsTable);
   const secretStore = new FileSecretStore(options.secretsFile);

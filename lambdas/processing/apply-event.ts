@@ -13,7 +13,7 @@ import {
 } from '../domain/payment-event.js';
 import type { WebhookEvent } from '../domain/webhook-event.js';
 import { type PaymentStore, StaleWriteError, type StatusChange } from './ports.js';
-import type { UnmatchedEventRecorder } from './unmatched.js';
+import type { UnmatchedEvent, UnmatchedEventRecorder } from './unmatched.js';
 
 export interface ApplyDependencies {
   readonly store: PaymentStore;
@@ -95,13 +95,9 @@ export async function publishAnnouncements(
   return published;
 }
 
-/**
- * Keeps an event that names no payment (no reference, no gateway payment id) as an unmatched event, whatever its kind:
- * it can move no payment, and it is not a failure either, so it is neither applied nor dead-lettered. Rewriting the
- * same item on a retry is harmless.
- */
-async function keepUnmatched(event: WebhookEvent, deps: ApplyDependencies): Promise<ApplyResult> {
-  await deps.unmatched.record({
+/** What a stored record of one event holds (a history item, an unmatched item): the payload only where kept. */
+function eventRecord(event: WebhookEvent, keepPayload: boolean): UnmatchedEvent {
+  return {
     gateway: event.gateway,
     eventId: event.eventId,
     eventType: event.eventType,
@@ -110,8 +106,17 @@ async function keepUnmatched(event: WebhookEvent, deps: ApplyDependencies): Prom
     ...(event.occurredAt !== undefined && { occurredAt: event.occurredAt }),
     requestId: event.requestId,
     ...(event.money && { money: event.money }),
-    ...(deps.keepPayload && { payload: event.payload }),
-  });
+    ...(keepPayload && { payload: event.payload }),
+  };
+}
+
+/**
+ * Keeps an event that names no payment (no reference, no gateway payment id) as an unmatched event, whatever its kind:
+ * it can move no payment, and it is not a failure either, so it is neither applied nor dead-lettered. Rewriting the
+ * same item on a retry is harmless.
+ */
+async function keepUnmatched(event: WebhookEvent, deps: ApplyDependencies): Promise<ApplyResult> {
+  await deps.unmatched.record(eventRecord(event, deps.keepPayload));
   return { outcome: 'unmatched', note: `${event.eventType} names no payment (no reference, no payment id)` };
 }
 
@@ -165,19 +170,11 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
     ? (payment?.recentEvents.find((recent) => recent.eventId === event.eventId)?.announced ?? [])
     : [];
   await deps.store.recordHistory({
-    gateway: event.gateway,
+    ...eventRecord(event, deps.keepPayload),
     paymentKey,
-    eventId: event.eventId,
-    eventType: event.eventType,
-    kind: event.kind,
-    receivedAt: event.receivedAt,
-    ...(event.occurredAt !== undefined && { occurredAt: event.occurredAt }),
-    requestId: event.requestId,
-    ...(event.money && { money: event.money }),
     ...(transition && { transition }),
     ...(announced.length > 0 && { announced: announced.map((item) => item.fact) }),
     ...(note !== undefined && { note }),
-    ...(deps.keepPayload && { payload: event.payload }),
   });
   const published =
     transition && payment

@@ -12,6 +12,7 @@ import type { StructuredLog } from '../common/log.js';
 import {
   CONSUMER_ENV,
   DEDUPE_WINDOW_SECONDS,
+  DEFAULT_HISTORY_RETENTION_DAYS,
   INGEST_ENV,
   inProgressExpirySeconds,
   isPriority,
@@ -73,7 +74,11 @@ export function consumerDependenciesFromEnv(env: Environment, log: StructuredLog
   const documents = createDocumentClient(dynamo);
   const tables = {
     tableName: requireEnv(env, CONSUMER_ENV.paymentsTable),
-    historyRetentionDays: positiveIntegerEnv(env, CONSUMER_ENV.historyRetentionDays, 400),
+    historyRetentionDays: positiveIntegerEnv(
+      env,
+      CONSUMER_ENV.historyRetentionDays,
+      DEFAULT_HISTORY_RETENTION_DAYS,
+    ),
   };
   return {
     apply: {

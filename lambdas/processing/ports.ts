@@ -3,9 +3,19 @@ import type { FactRef, Payment, PaymentStatus } from '../domain/payment.js';
 import type { EventKind, GatewayName } from '../domain/webhook-event.js';
 
 /** One event in a payment's history: the audit trail `payhook payments show` prints. */
-export interface HistoryEntry {
-  readonly gateway: GatewayName;
+export interface HistoryEntry extends EventRecord {
   readonly paymentKey: string;
+  /** The status before and after the event; absent when it changed nothing but the history. */
+  readonly transition?: StatusChange;
+  /** The facts (in a state) it announced, each published once. */
+  readonly announced?: readonly FactRef[];
+  /** Why nothing moved, when nothing did. */
+  readonly note?: string;
+}
+
+/** What any stored record of one gateway event holds: a history item, an unmatched item. */
+export interface EventRecord {
+  readonly gateway: GatewayName;
   readonly eventId: string;
   readonly eventType: string;
   readonly kind: EventKind;
@@ -13,12 +23,6 @@ export interface HistoryEntry {
   readonly occurredAt?: string;
   readonly requestId: string;
   readonly money?: Money;
-  /** The status before and after the event; absent when it changed nothing but the history. */
-  readonly transition?: StatusChange;
-  /** The facts (in a state) it announced, each published once. */
-  readonly announced?: readonly FactRef[];
-  /** Why nothing moved, when nothing did. */
-  readonly note?: string;
   /** The raw payload, only where the deployment keeps payloads (customer data). */
   readonly payload?: string;
 }

@@ -1,5 +1,5 @@
-import type { Money } from '../domain/money.js';
-import type { EventKind, GatewayName } from '../domain/webhook-event.js';
+import type { GatewayName } from '../domain/webhook-event.js';
+import type { EventRecord } from './ports.js';
 
 /**
  * A validly signed event that names no payment (no merchant reference, no gateway payment id): a Paystack
@@ -7,18 +7,7 @@ import type { EventKind, GatewayName } from '../domain/webhook-event.js';
  * payment, so it is neither applied nor dead-lettered; it is kept (for as long as payment histories are) so that
  * `payhook unmatched list` can show what came in that payhook could not tie to anything.
  */
-export interface UnmatchedEvent {
-  readonly gateway: GatewayName;
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly kind: EventKind;
-  readonly receivedAt: string;
-  readonly occurredAt?: string;
-  readonly requestId: string;
-  readonly money?: Money;
-  /** The raw payload, only where the deployment keeps payloads (customer data). */
-  readonly payload?: string;
-}
+export type UnmatchedEvent = EventRecord;
 
 /** An unmatched event as listed: everything but the payload, which a listing never reads. */
 export type UnmatchedEventSummary = Omit<UnmatchedEvent, 'payload'>;

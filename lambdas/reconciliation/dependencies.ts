@@ -1,7 +1,14 @@
 import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../common/aws-clients.js';
 import { type Environment, optionalEnv, positiveIntegerEnv, requireEnv } from '../common/config.js';
 import type { StructuredLog } from '../common/log.js';
-import { CONSUMER_ENV, INGEST_ENV, PRIORITIES, type Priority, RECONCILER_ENV } from '../definitions.js';
+import {
+  CONSUMER_ENV,
+  DEFAULT_HISTORY_RETENTION_DAYS,
+  INGEST_ENV,
+  PRIORITIES,
+  type Priority,
+  RECONCILER_ENV,
+} from '../definitions.js';
 import { GATEWAYS, type GatewayName } from '../domain/webhook-event.js';
 import { secretStoreFromEnv } from '../intake/dependencies.js';
 import { SqsEventQueue } from '../intake/sqs-event-queue.js';
@@ -58,7 +65,7 @@ export function reconcileDependenciesFromEnv(env: Environment, log: StructuredLo
   return {
     store: new DynamoPaymentStore(createDocumentClient(createDynamoDbClient()), {
       tableName: requireEnv(env, CONSUMER_ENV.paymentsTable),
-      historyRetentionDays: 400,
+      historyRetentionDays: DEFAULT_HISTORY_RETENTION_DAYS,
     }),
     verifiers: VERIFIERS,
     credentials: credentialsFrom(secretStoreFromEnv(env)),

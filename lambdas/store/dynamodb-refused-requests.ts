@@ -1,7 +1,8 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { REJECTS_TABLE } from '../definitions.js';
 import { GATEWAYS } from '../domain/webhook-event.js';
 import type { RefusedRequest, RefusedRequestStore } from '../intake/refused-requests.js';
+import { newestFirstPerPartition } from './newest-first.js';
 
 export interface RefusedRequestQuery {
   /** One gateway (or `unknown`); every partition when absent. */
@@ -48,47 +49,31 @@ export class DynamoRefusedRequestStore implements RefusedRequestStore {
    */
   async list(query: RefusedRequestQuery): Promise<RefusedRequestPage> {
     const partitions = query.gateway ? [query.gateway] : [...GATEWAYS, 'unknown'];
-    const limit = query.limitPerGateway ?? 1000;
-    const items: RefusedRequest[] = [];
-    const truncated: string[] = [];
-    for (const gateway of partitions) {
-      let startKey: Record<string, unknown> | undefined;
-      let kept = 0;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.options.tableName,
-            KeyConditionExpression: '#gateway = :gateway AND #sk >= :since',
-            ...(query.reason !== undefined && { FilterExpression: '#reason = :reason' }),
-            ExpressionAttributeNames: {
-              '#gateway': REJECTS_TABLE.partitionKey,
-              '#sk': REJECTS_TABLE.sortKey,
-              ...(query.reason !== undefined && { '#reason': 'reason' }),
-            },
-            ExpressionAttributeValues: {
-              ':gateway': gateway,
-              ':since': query.since.toISOString(),
-              ...(query.reason !== undefined && { ':reason': query.reason }),
-            },
-            ScanIndexForward: false,
-            ...(startKey && { ExclusiveStartKey: startKey }),
-          }),
-        );
-        const pageItems = page.Items ?? [];
-        const taken = pageItems.slice(0, limit - kept);
-        for (const item of taken) {
-          const { [REJECTS_TABLE.sortKey]: _sk, [REJECTS_TABLE.ttlAttribute]: _ttl, ...refused } = item;
-          items.push(refused as RefusedRequest);
-        }
-        kept += taken.length;
-        if (kept >= limit) {
-          // Items left on this page, or another page to read: older ones were left out (or may have been).
-          if (taken.length < pageItems.length || page.LastEvaluatedKey) truncated.push(gateway);
-          break;
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    }
-    return { items, truncated };
+    const page = await newestFirstPerPartition(
+      this.client,
+      partitions,
+      query.limitPerGateway ?? 1000,
+      (gateway) => ({
+        TableName: this.options.tableName,
+        KeyConditionExpression: '#gateway = :gateway AND #sk >= :since',
+        ...(query.reason !== undefined && { FilterExpression: '#reason = :reason' }),
+        ExpressionAttributeNames: {
+          '#gateway': REJECTS_TABLE.partitionKey,
+          '#sk': REJECTS_TABLE.sortKey,
+          ...(query.reason !== undefined && { '#reason': 'reason' }),
+        },
+        ExpressionAttributeValues: {
+          ':gateway': gateway,
+          ':since': query.since.toISOString(),
+          ...(query.reason !== undefined && { ':reason': query.reason }),
+        },
+        ScanIndexForward: false,
+      }),
+    );
+    const items = page.items.map((item) => {
+      const { [REJECTS_TABLE.sortKey]: _sk, [REJECTS_TABLE.ttlAttribute]: _ttl, ...refused } = item;
+      return refused as unknown as RefusedRequest;
+    });
+    return { items, truncated: page.truncated };
   }
 }

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { PAYMENTS_TABLE } from '../definitions.js';
 import { type MoneyJson, moneyFromJson, moneyToJson } from '../domain/money.js';
 import { type EventKind, GATEWAYS, type GatewayName } from '../domain/webhook-event.js';
@@ -9,6 +9,7 @@ import type {
   UnmatchedEventStore,
   UnmatchedEventSummary,
 } from '../processing/unmatched.js';
+import { newestFirstPerPartition } from './newest-first.js';
 
 const UNMATCHED_PREFIX = 'UNMATCHED#';
 
@@ -87,48 +88,33 @@ export class DynamoUnmatchedEventStore implements UnmatchedEventStore {
    */
   async list(query: UnmatchedEventQuery): Promise<UnmatchedEventPage> {
     const gateways: readonly GatewayName[] = query.gateway ? [query.gateway] : GATEWAYS;
-    const limit = query.limitPerGateway ?? 1000;
-    const items: UnmatchedEventSummary[] = [];
-    const truncated: GatewayName[] = [];
     const names = Object.fromEntries(LISTED_ATTRIBUTES.map((name, index) => [`#a${index}`, name]));
-    for (const gateway of gateways) {
-      let startKey: Record<string, unknown> | undefined;
-      let kept = 0;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.options.tableName,
-            KeyConditionExpression: '#pk = :pk AND #sk >= :since',
-            ProjectionExpression: Object.keys(names).join(', '),
-            ExpressionAttributeNames: {
-              '#pk': PAYMENTS_TABLE.partitionKey,
-              '#sk': PAYMENTS_TABLE.sortKey,
-              ...names,
-            },
-            ExpressionAttributeValues: {
-              ':pk': unmatchedPartitionKey(gateway),
-              ':since': query.since.toISOString(),
-            },
-            ScanIndexForward: false,
-            Limit: limit - kept + 1,
-            ...(startKey && { ExclusiveStartKey: startKey }),
-          }),
-        );
-        const pageItems = (page.Items ?? []) as Omit<UnmatchedItem, 'pk' | 'sk' | 'expiresAt' | 'payload'>[];
-        const taken = pageItems.slice(0, limit - kept);
-        for (const { money, ...rest } of taken) {
-          items.push({ ...rest, ...(money && { money: moneyFromJson(money) }) });
-        }
-        kept += taken.length;
-        if (kept >= limit) {
-          // Items left on this page, or another page to read: older ones were left out (or may have been).
-          if (taken.length < pageItems.length || page.LastEvaluatedKey) truncated.push(gateway);
-          break;
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    }
+    const page = await newestFirstPerPartition(
+      this.client,
+      gateways,
+      query.limitPerGateway ?? 1000,
+      (gateway, stillWanted) => ({
+        TableName: this.options.tableName,
+        KeyConditionExpression: '#pk = :pk AND #sk >= :since',
+        ProjectionExpression: Object.keys(names).join(', '),
+        ExpressionAttributeNames: {
+          '#pk': PAYMENTS_TABLE.partitionKey,
+          '#sk': PAYMENTS_TABLE.sortKey,
+          ...names,
+        },
+        ExpressionAttributeValues: {
+          ':pk': unmatchedPartitionKey(gateway),
+          ':since': query.since.toISOString(),
+        },
+        ScanIndexForward: false,
+        // One more than wanted, so a full partition is seen to be cut.
+        Limit: stillWanted + 1,
+      }),
+    );
+    const items: UnmatchedEventSummary[] = (
+      page.items as Omit<UnmatchedItem, 'pk' | 'sk' | 'expiresAt' | 'payload'>[]
+    ).map(({ money, ...rest }) => ({ ...rest, ...(money && { money: moneyFromJson(money) }) }));
     items.sort((a, b) => b.receivedAt.localeCompare(a.receivedAt) || b.eventId.localeCompare(a.eventId));
-    return { items, truncated };
+    return { items, truncated: page.truncated };
   }
 }
