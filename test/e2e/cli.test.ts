@@ -30,7 +30,8 @@ async function showJson(
     const shown = await run('payments', 'show', gateway, identifier, '--json');
     if (shown.code === 0) {
       const view = JSON.parse(shown.stdout) as PaymentView;
-      if (view.status === status) return view;
+      // The history item is written just after the payment: a status an event set waits for its entry too.
+      if (view.status === status && (status === 'pending' || view.history.length > 0)) return view;
     }
     if (Date.now() > deadline)
       throw new Error(`payments show ${gateway} ${identifier}: ${shown.stdout}${shown.stderr}`);

@@ -52,7 +52,9 @@ async function eventually(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = await payment(gateway, identifier);
-    if (found.view?.status === status) return found.view;
+    // The history item is written just after the payment: a status an event set waits for its entry too.
+    const view = found.view;
+    if (view?.status === status && (status === 'pending' || view.history.length > 0)) return view;
     if (Date.now() > deadline)
       throw new Error(`${gateway} ${identifier}: ${found.view?.status ?? found.status}, not ${status}`);
     await new Promise((resolve) => setTimeout(resolve, 100));

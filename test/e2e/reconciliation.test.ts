@@ -34,12 +34,21 @@ async function post(path: string, body: unknown) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function eventually(gateway: string, reference: string, status: string): Promise<PaymentView> {
+/**
+ * Waits for the payment to reach `status` and, when given, for its view to satisfy `ready`: the history item is written
+ * just after the payment itself, so a test that reads the history waits for the entry it needs.
+ */
+async function eventually(
+  gateway: string,
+  reference: string,
+  status: string,
+  ready: (view: PaymentView) => boolean = () => true,
+): Promise<PaymentView> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const response = await fetch(`${stack.url}/local/payments/${gateway}/${reference}`);
     const view = response.ok ? ((await response.json()) as PaymentView) : undefined;
-    if (view?.status === status) return view;
+    if (view?.status === status && ready(view)) return view;
     if (Date.now() > deadline)
       throw new Error(`${gateway} ${reference}: ${view?.status ?? response.status}, not ${status}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -88,7 +97,7 @@ describe('Reconciliation on the local stack', () => {
 
     const report = await post('/local/reconcile?grace=0', '');
     expect(report.body).toMatchObject({ queued: { 'payment.succeeded': 1 } });
-    const view = await eventually('paystack', 'ORDER-LOST-1', 'succeeded');
+    const view = await eventually('paystack', 'ORDER-LOST-1', 'succeeded', (seen) => seen.history.length > 0);
     expect([view.amount, view.currency, view.history.at(-1)?.eventType]).toEqual([
       '2500.00',
       'NGN',
@@ -194,7 +203,12 @@ describe('Reconciliation on the local stack', () => {
       body,
     });
     expect(response.status).toBe(200);
-    const view = await eventually('flutterwave', 'ORDER-VERIF-1', 'succeeded');
+    const view = await eventually(
+      'flutterwave',
+      'ORDER-VERIF-1',
+      'succeeded',
+      (seen) => seen.history.length >= 2,
+    );
     expect(view.history.map((entry) => [entry.eventType, entry.transition?.to])).toEqual([
       ['charge.completed', 'authorized'],
       ['reconciler.successful', 'succeeded'],
@@ -221,7 +235,9 @@ describe('Reconciliation on the local stack', () => {
       body,
     });
     // Confirmed at once by the consumer: the gateway's money is the fact, the claim's is not.
-    const view = await eventually('flutterwave', 'ORDER-VERIF-2', 'succeeded');
+    const view = await eventually('flutterwave', 'ORDER-VERIF-2', 'succeeded', (seen) =>
+      seen.history.some((entry) => entry.eventType === 'charge.completed'),
+    );
     expect(view.amount).toBe('75.05');
     expect(view.moneyIn.map((fact) => [fact.id, fact.amount?.amount])).toEqual([['4975998', '75.05']]);
     expect(view.history.find((entry) => entry.eventType === 'charge.completed')?.eventId).toMatch(
@@ -249,7 +265,7 @@ describe('Reconciliation on the local stack', () => {
       body: signed.body,
     });
     expect(answer.status).toBe(200);
-    const view = await eventually('flutterwave', reference, 'failed');
+    const view = await eventually('flutterwave', reference, 'failed', (seen) => seen.history.length >= 2);
     const types = view.history.map((entry) => [entry.eventId.startsWith('payhook:claim:'), entry.kind]);
     expect(types).toEqual(
       expect.arrayContaining([
