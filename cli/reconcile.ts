@@ -25,13 +25,15 @@ async function reconcileNow(io: CliIo, options: ReconcileOptions): Promise<void>
   }
   const report = JSON.parse(answer.body) as {
     checked: number;
+    confirmationsByGateway?: Record<string, number>;
     queued: Record<string, number>;
     stillPending: number;
     errors: Record<string, Record<string, number>>;
   };
   const queued = Object.entries(report.queued).map(([kind, count]) => `${kind} x ${count}`);
+  const confirmations = Object.values(report.confirmationsByGateway ?? {}).reduce((sum, n) => sum + n, 0);
   io.stdout(
-    `checked ${report.checked} pending payment(s); queued ${queued.length > 0 ? queued.join(', ') : 'nothing'}; still pending ${report.stillPending}\n`,
+    `checked ${confirmations} claim(s) awaiting confirmation and ${report.checked} pending payment(s); queued ${queued.length > 0 ? queued.join(', ') : 'nothing'}; still pending ${report.stillPending}\n`,
   );
   for (const [gateway, counts] of Object.entries(report.errors)) {
     io.stdout(
@@ -48,8 +50,8 @@ export function registerReconcile(program: Command, io: CliIo): void {
     .command('reconcile')
     .summary('ask the gateways about pending payments, once, now')
     .description(
-      "Run the local stack's reconciler once, now: payments pending for longer than the grace period are asked " +
-        'about at their gateway (the built-in sandbox, or PAYHOOK_<GATEWAY>_API_URL), and what it learns is queued ' +
+      "Run the local stack's reconciler once, now: unverified claims awaiting confirmation (with no grace period), " +
+        'then payments pending for longer than the grace period, are asked about at their gateway (the built-in sandbox, or PAYHOOK_<GATEWAY>_API_URL), and what it learns is queued ' +
         'for the consumers like a webhook.',
     )
     .option('--now', 'run it now (required: the stack also runs it on a timer)')

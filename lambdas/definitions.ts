@@ -245,12 +245,21 @@ export const CONSUMER_ENV = {
   historyKeepsPayload: 'PAYHOOK_HISTORY_KEEPS_PAYLOAD',
 } as const;
 
+/**
+ * The reconciler's second schedule: only the claims awaiting confirmation (Flutterwave `verif-hash` bodies), every
+ * minute, so a real payment that came with a claim alone counts within about a minute rather than at the next full
+ * run; each gateway's claims asked per run are capped by the reconciler's `confirmationsPerRun`.
+ */
+export const CONFIRMATION_SCHEDULE = { input: { scope: 'confirmations' }, intervalMinutes: 1 } as const;
+
 /** Environment of the reconciler (and of the local stack's reconciler timer). */
 export const RECONCILER_ENV = {
   /** Seconds a payment stays pending before the reconciler asks about it. @default 600 */
   graceSeconds: 'PAYHOOK_RECONCILE_GRACE',
   /** Payments asked about per run. @default 200 */
   budget: 'PAYHOOK_RECONCILE_BUDGET',
+  /** Claims awaiting confirmation asked about per gateway per run. @default 20 */
+  confirmationsPerRun: 'PAYHOOK_CONFIRMATIONS_PER_RUN',
   /** Seconds after which a pending payment without a registered expiry expires. @default 86400 */
   pendingExpirySeconds: 'PAYHOOK_PENDING_EXPIRY',
   /** Local stack only: seconds between runs. @default 60 */

@@ -63,7 +63,6 @@ export class PayhookStack extends Stack {
       namePrefix: id,
       ...(config.existingSecretNames && { existingSecretNames: config.existingSecretNames }),
     });
-    this.pipeline.enableConfirmations(this.secrets);
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
       pipeline: this.pipeline,
       secrets: this.secrets,

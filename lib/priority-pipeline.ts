@@ -113,24 +113,6 @@ export class PriorityPipeline extends Construct {
     this.consumers = consumers;
   }
 
-  /**
-   * Lets the consumers confirm unverified claims of money at once (Flutterwave `verif-hash`): read that gateway's
-   * secret (its API key) and queue the reconciler's finding. Only gateways with such a scheme are granted.
-   */
-  public enableConfirmations(secrets: GatewaySecrets): void {
-    const flutterwave = secrets.secrets.flutterwave;
-    if (!flutterwave) return;
-    for (const priority of PRIORITIES) {
-      const fn = this.consumers[priority].function;
-      fn.addEnvironment(INGEST_ENV.secretIds, JSON.stringify({ flutterwave: flutterwave.secretArn }));
-      flutterwave.grantRead(fn);
-      for (const target of PRIORITIES) {
-        fn.addEnvironment(INGEST_ENV.queueUrl(target), this.queues[target].queueUrl);
-        this.queues[target].grantSendMessages(fn);
-      }
-    }
-  }
-
   /** Lets the grantee (the ingest function) send to every priority queue and park on the low-priority DLQ. */
   public grantIngest(grantee: iam.IGrantable): void {
     for (const priority of PRIORITIES) this.queues[priority].grantSendMessages(grantee);

@@ -8,6 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import {
+  CONFIRMATION_SCHEDULE,
   CONSUMER_ENV,
   INGEST_ENV,
   PAYMENTS_TABLE,
@@ -48,6 +49,7 @@ export class Reconciliation extends Construct {
   public readonly reconciler: PayhookFunction;
   public readonly register: PayhookFunction;
   public readonly schedule: scheduler.Schedule;
+  public readonly confirmationSchedule: scheduler.Schedule;
 
   constructor(scope: Construct, id: string, props: ReconciliationProps) {
     super(scope, id);
@@ -97,6 +99,16 @@ export class Reconciliation extends Construct {
       schedule: scheduler.ScheduleExpression.rate(props.interval ?? Duration.minutes(5)),
       // A missed run is simply the next run: no retries piling up behind a slow gateway.
       target: new LambdaInvoke(reconciler, { retryAttempts: 0, role: scheduleRole }),
+    });
+    // Claims awaiting confirmation (Flutterwave verif-hash alone) are asked about every minute, not every full run.
+    this.confirmationSchedule = new scheduler.Schedule(this, 'ConfirmationSchedule', {
+      description: 'payhook reconciler: claims awaiting confirmation',
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(CONFIRMATION_SCHEDULE.intervalMinutes)),
+      target: new LambdaInvoke(reconciler, {
+        retryAttempts: 0,
+        role: scheduleRole,
+        input: scheduler.ScheduleTargetInput.fromObject(CONFIRMATION_SCHEDULE.input),
+      }),
     });
     const stack = Stack.of(this);
     const functionLogicalId = stack.resolve(

@@ -33,7 +33,6 @@ import { dedupeWindowsFromEnv } from '../lambdas/processing/dependencies.js';
 import { FilePaymentEventPublisher, readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
 import { credentialsFrom } from '../lambdas/reconciliation/dependencies.js';
 import {
-  confirmPayment,
   DEFAULT_RECONCILE_SETTINGS,
   type ReconcileReport,
   reconcile,
@@ -84,8 +83,13 @@ export interface LocalStackOptions {
   readonly report?: (line: string) => void;
   /** Gateway API base URLs (`PAYHOOK_<GATEWAY>_API_URL`); the others are served by the built-in sandbox. */
   readonly gatewayApiUrls?: Readonly<Partial<Record<GatewayName, string>>>;
-  /** Seconds between reconciler runs; 0 turns the timer off (`payhook reconcile --now` still works). @default 60 */
+  /**
+   * Seconds between reconciler runs; 0 turns both reconciler timers off (`payhook reconcile --now` still works, and
+   * works off the claims awaiting confirmation too). @default 60
+   */
   readonly reconcileIntervalSeconds?: number;
+  /** Seconds between confirmations-only runs (claims awaiting confirmation; a minute on AWS). @default 5 */
+  readonly confirmIntervalSeconds?: number;
   /** Seconds a payment stays pending before the reconciler asks about it. @default 600 */
   readonly reconcileGraceSeconds?: number;
   /** Seams for the soak (injected faults) and the benchmark (counting); the real parts run inside them. */
@@ -263,9 +267,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       inProgressRetrySeconds: inProgressExpirySeconds(priority),
       log: consumerLog,
       metrics: new EmfMetrics(`payhook-consumer-${priority}`),
-      // Called only once the stack runs, by which time the reconciler's dependencies below exist.
-      confirmClaim: (gateway: GatewayName, paymentKey: string) =>
-        confirmPayment(reconcileDeps, gateway, paymentKey, `confirm-${randomUUID()}`),
     });
     return options.hooks?.consumer?.(priority, consumer) ?? consumer;
   };
@@ -449,20 +450,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   writeFileSync(stackInfoPath(options.dataDir), `${JSON.stringify(info, null, 2)}\n`);
   state = 'ready';
   const intervalSeconds = options.reconcileIntervalSeconds ?? 60;
-  const timer =
+  const confirmSeconds = options.confirmIntervalSeconds ?? 5;
+  let confirming: Promise<unknown> | undefined;
+  const timers =
     intervalSeconds > 0
-      ? setInterval(() => {
-          reconcileNow().catch((error: unknown) =>
-            report(`reconciler run failed: ${(error as Error).message}`),
-          );
-        }, intervalSeconds * 1000)
-      : undefined;
-  timer?.unref();
+      ? [
+          setInterval(() => {
+            reconcileNow().catch((error: unknown) =>
+              report(`reconciler run failed: ${(error as Error).message}`),
+            );
+          }, intervalSeconds * 1000),
+          // As the stack's second schedule does on AWS: claims awaiting confirmation, more often than the full run.
+          setInterval(() => {
+            confirming ??= reconcile(reconcileDeps, `local-confirm-${randomUUID()}`, 'confirmations')
+              .catch((error: unknown) => report(`confirmation run failed: ${(error as Error).message}`))
+              .finally(() => {
+                confirming = undefined;
+              });
+          }, confirmSeconds * 1000),
+        ]
+      : [];
+  for (const timer of timers) timer.unref();
 
   async function stop(stopOptions: { readonly drainTimeoutMs?: number } = {}) {
     state = 'stopping';
-    if (timer) clearInterval(timer);
+    for (const timer of timers) clearInterval(timer);
     await reconciling?.catch(() => undefined);
+    await confirming?.catch(() => undefined);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // Drain: what is queued or in flight is processed before the pollers stop, so nothing is half-written.

@@ -51,11 +51,6 @@ export interface ConsumerDependencies {
    * no reason. @default 5
    */
   readonly inProgressRetrySeconds?: number;
-  /**
-   * Asks the gateway, at once, to confirm an unverified claim of money (Flutterwave `verif-hash`), through the
-   * reconciler's path. @default - no confirmation at once; the scheduled reconciler still confirms
-   */
-  readonly confirmClaim?: (gateway: GatewayName, paymentKey: string) => Promise<void>;
   /** Outcomes, transitions, failures and queue delay per gateway. @default NO_METRICS */
   readonly metrics?: MetricsRecorder;
 }
@@ -308,15 +303,6 @@ export function createConsumer(deps: ConsumerDependencies) {
       metrics.add(METRICS.eventsProcessed, event.gateway, 1, duplicate ? 'duplicate' : result.outcome);
       if (!duplicate && result.transition && result.transition.from !== result.transition.to)
         metrics.add(METRICS.transitions, event.gateway, 1, result.transition.to);
-      if (event.needsConfirmation && result.paymentKey && deps.confirmClaim) {
-        // A failed check leaves the payment authorised and in the pending index: the next reconciler run asks again.
-        await deps.confirmClaim(event.gateway, result.paymentKey).catch((error: unknown) =>
-          deps.log.warn('could not confirm the claim at once; the reconciler will', {
-            ...context,
-            error: (error as Error).message,
-          }),
-        );
-      }
       deps.log.info('event processed', {
         ...context,
         outcome: duplicate ? 'duplicate' : result.outcome,

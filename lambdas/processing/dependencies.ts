@@ -20,8 +20,6 @@ import {
 } from '../definitions.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from '../domain/webhook-event.js';
 import { publisherFromEnv } from '../publishing/from-env.js';
-import { reconcileDependenciesFromEnv } from '../reconciliation/dependencies.js';
-import { confirmPayment } from '../reconciliation/reconcile.js';
 import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
 import { DynamoUnmatchedEventStore } from '../store/dynamodb-unmatched-events.js';
 import type { ConsumerDependencies } from './consumer.js';
@@ -97,22 +95,5 @@ export function consumerDependenciesFromEnv(env: Environment, log: StructuredLog
     maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
     inProgressRetrySeconds: inProgressExpirySeconds(priority),
     log,
-    ...confirmationFromEnv(env, log),
-  };
-}
-
-/**
- * Immediate confirmation of unverified claims (Flutterwave `verif-hash`), when the deployment gives the consumer the
- * gateway secrets and queues it needs (the CDK stack does when Flutterwave is enabled).
- */
-function confirmationFromEnv(
-  env: Environment,
-  log: StructuredLog,
-): Pick<ConsumerDependencies, 'confirmClaim'> {
-  if (!optionalEnv(env, INGEST_ENV.secretIds)) return {};
-  const reconcileDeps = reconcileDependenciesFromEnv(env, log);
-  return {
-    confirmClaim: (gateway, paymentKey) =>
-      confirmPayment(reconcileDeps, gateway, paymentKey, `confirm-${gateway}-${paymentKey}`),
   };
 }

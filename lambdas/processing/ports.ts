@@ -68,6 +68,11 @@ export interface PaymentStore {
    * them behind the rest; the store keeps that progress in an item of its own, never in a payment.
    */
   pendingPayments(gateway: GatewayName, before: string, limit: number): Promise<PendingPayments>;
+  /**
+   * Up to `limit` of the gateway's payments awaiting confirmation of an unverified claim since before `before`, in
+   * the same asking order as {@link pendingPayments} (never asked first, then round-robin), with progress of its own.
+   */
+  confirmationsDue(gateway: GatewayName, before: string, limit: number): Promise<PendingPayments>;
   /** A payment's history, oldest first. */
   history(gateway: GatewayName, paymentKey: string): Promise<HistoryEntry[]>;
 }

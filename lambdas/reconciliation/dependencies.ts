@@ -31,6 +31,11 @@ export function reconcileSettingsFromEnv(env: Environment): ReconcileSettings {
       DEFAULT_RECONCILE_SETTINGS.graceSeconds,
     ),
     budget: positiveIntegerEnv(env, RECONCILER_ENV.budget, DEFAULT_RECONCILE_SETTINGS.budget),
+    confirmationsPerRun: positiveIntegerEnv(
+      env,
+      RECONCILER_ENV.confirmationsPerRun,
+      DEFAULT_RECONCILE_SETTINGS.confirmationsPerRun,
+    ),
     defaultExpirySeconds: positiveIntegerEnv(
       env,
       RECONCILER_ENV.pendingExpirySeconds,

@@ -43,12 +43,19 @@ export interface ReconcileSettings {
   readonly concurrencyPerGateway: number;
   /** A pending payment without a registered expiry expires this long after it became pending. @default 86400 */
   readonly defaultExpirySeconds: number;
+  /**
+   * Payments awaiting confirmation of an unverified claim asked about per gateway per run, before the pending ones
+   * and without a grace period: the rate at which claims (which anyone holding a leaked `verif-hash` can send) may
+   * spend the merchant's API quota. @default 20
+   */
+  readonly confirmationsPerRun: number;
   readonly verify: Omit<VerifyOptions, 'baseUrl'>;
 }
 
 export const DEFAULT_RECONCILE_SETTINGS: ReconcileSettings = {
   graceSeconds: 600,
   budget: 200,
+  confirmationsPerRun: 20,
   concurrencyPerGateway: 4,
   defaultExpirySeconds: 86_400,
   verify: { timeoutMs: 5000, attempts: 3, backoffMs: 500 },
@@ -70,11 +77,21 @@ export interface ReconcileDependencies {
   readonly metrics?: MetricsRecorder;
 }
 
+/**
+ * What a run works off: `all` (the schedule's run and `payhook reconcile --now`) asks about claims awaiting
+ * confirmation, then pending payments; `confirmations` (a more frequent schedule) only the claims.
+ */
+export type ReconcileScope = 'all' | 'confirmations';
+
 export interface ReconcileReport {
   readonly runId: string;
+  readonly scope: ReconcileScope;
+  /** Pending payments asked about (not counting confirmations). */
   readonly checked: number;
-  /** Payments asked about, per gateway: each gateway's share of the budget it used. */
+  /** Pending payments asked about, per gateway: each gateway's share of the budget it used. */
   readonly checkedByGateway: Readonly<Partial<Record<GatewayName, number>>>;
+  /** Payments awaiting confirmation of a claim asked about, per gateway (at most `confirmationsPerRun` each). */
+  readonly confirmationsByGateway: Readonly<Partial<Record<GatewayName, number>>>;
   /** Synthetic events queued, by the kind they carry. */
   readonly queued: Readonly<Partial<Record<EventKind, number>>>;
   readonly stillPending: number;
@@ -147,7 +164,7 @@ async function inParallel<T>(
   await Promise.all(workers);
 }
 
-/** Counters one run (or one immediate confirmation) fills in. */
+/** Counters one run fills in. */
 interface Tally {
   readonly queued: Partial<Record<EventKind, number>>;
   readonly errors: Partial<Record<GatewayName, Record<string, number>>>;
@@ -175,7 +192,7 @@ function claimDiffers(payment: Payment, result: VerifyResult): boolean {
 
 /**
  * Asks the gateway about one pending (or awaiting-confirmation) payment, and queues what the answer means: the path
- * both the scheduled run and an immediate confirmation take.
+ * both passes of a run take.
  */
 export async function checkPayment(
   deps: ReconcileDependencies,
@@ -299,8 +316,8 @@ async function ask(
 }
 
 /**
- * One reconciler run: the payments pending (or awaiting confirmation) since before the grace period, each gateway
- * its share of the run's budget (see {@link fairShares}), each payment checked with {@link checkPayment}. Within a
+ * One reconciler run: first the claims awaiting confirmation (see {@link confirmationPass}); then, unless `scope` is
+ * `confirmations`, the payments pending since before the grace period, each gateway its share of the run's budget (see {@link fairShares}), each payment checked with {@link checkPayment}. Within a
  * gateway, payments never asked about come first (oldest first), then the others round-robin (see
  * `PaymentStore.pendingPayments`).
  *
@@ -316,9 +333,13 @@ async function ask(
  * fails part-way leaves the rest first in line for the next. The round-robin still reaches every abandoned payment,
  * once per round of its gateway's pending payments.
  */
-export async function reconcile(deps: ReconcileDependencies, runId: string): Promise<ReconcileReport> {
+export async function reconcile(
+  deps: ReconcileDependencies,
+  runId: string,
+  scope: ReconcileScope = 'all',
+): Promise<ReconcileReport> {
   try {
-    return await reconcileRun(deps, runId);
+    return await reconcileRun(deps, runId, scope);
   } finally {
     // Written even when the run fails part-way, so its counts are not carried into the next run.
     deps.metrics?.flush();
@@ -362,10 +383,55 @@ function askedThrough(answered: readonly (boolean | undefined)[], count: number)
   return through;
 }
 
-async function reconcileRun(deps: ReconcileDependencies, runId: string): Promise<ReconcileReport> {
-  const now = deps.now();
+/**
+ * Asks the gateways about the claims awaiting confirmation: per gateway with a verify API, up to
+ * `confirmationsPerRun`, never asked first and then round-robin, with no grace period (a claim says money may have
+ * arrived; nothing counts until the gateway says so). A gateway that cannot answer (429, 5xx, timeout) is asked
+ * nothing more in this pass: its remaining claims wait for the next run rather than hammer an API that is pushing back.
+ */
+async function confirmationPass(
+  deps: ReconcileDependencies,
+  context: { readonly runId: string; readonly now: Date },
+  tally: Tally,
+): Promise<Partial<Record<GatewayName, number>>> {
+  const asked: Partial<Record<GatewayName, number>> = {};
+  const { confirmationsPerRun, concurrencyPerGateway } = deps.settings;
+  const gateways = GATEWAYS.filter((gateway) => deps.verifiers[gateway] !== undefined);
+  const outcomes = await Promise.allSettled(
+    gateways.map(async (gateway) => {
+      const due = await deps.store.confirmationsDue(gateway, context.now.toISOString(), confirmationsPerRun);
+      if (due.length === 0) return;
+      const answered: (boolean | undefined)[] = [];
+      let pushedBack = false;
+      try {
+        const credentials = await deps.credentials(gateway);
+        await inParallel(due, concurrencyPerGateway, async (payment, position) => {
+          if (pushedBack) return;
+          const done = await ask(deps, payment, { ...context, ...(credentials && { credentials }) }, tally);
+          answered[position] = done;
+          if (!done) pushedBack = true;
+        });
+      } finally {
+        asked[gateway] = answered.filter((done) => done !== undefined).length;
+        await due.asked(askedThrough(answered, due.length));
+      }
+    }),
+  );
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  return asked;
+}
+
+/**
+ * Asks the gateways about the payments pending since before the grace period, each gateway its share of the budget.
+ */
+async function pendingPass(
+  deps: ReconcileDependencies,
+  context: { readonly runId: string; readonly now: Date },
+  tally: Tally,
+): Promise<Partial<Record<GatewayName, number>>> {
+  const { runId, now } = context;
   const before = new Date(now.getTime() - deps.settings.graceSeconds * 1000).toISOString();
-  const tally: Tally = { queued: {}, errors: {}, stillPending: 0 };
   const { budget, concurrencyPerGateway } = deps.settings;
   // Up to the whole budget from each gateway, so that a share one gateway leaves unused can go to another.
   const batches = await Promise.all(
@@ -402,45 +468,31 @@ async function reconcileRun(deps: ReconcileDependencies, runId: string): Promise
   );
   const failed = outcomes.find((outcome) => outcome.status === 'rejected');
   if (failed) throw failed.reason;
-  const report = {
+  return checkedByGateway;
+}
+
+async function reconcileRun(
+  deps: ReconcileDependencies,
+  runId: string,
+  scope: ReconcileScope,
+): Promise<ReconcileReport> {
+  const context = { runId, now: deps.now() };
+  const tally: Tally = { queued: {}, errors: {}, stillPending: 0 };
+  // Claims first: they are the freshest news, and their pass is capped per gateway, so it cannot eat the budget.
+  const confirmationsByGateway = await confirmationPass(deps, context, tally);
+  const checkedByGateway = scope === 'all' ? await pendingPass(deps, context, tally) : {};
+  const report: ReconcileReport = {
     runId,
-    checked: shares.reduce((sum, share) => sum + share, 0),
+    scope,
+    checked: Object.values(checkedByGateway).reduce((sum, count) => sum + count, 0),
     checkedByGateway,
+    confirmationsByGateway,
     queued: tally.queued,
     stillPending: tally.stillPending,
     errors: tally.errors,
   };
-  deps.log.info('reconciler run', { ...report });
+  // A confirmations-only run that found nothing to ask is the common case every minute: not worth a log line.
+  if (scope === 'all' || Object.keys(confirmationsByGateway).length > 0)
+    deps.log.info('reconciler run', { ...report });
   return report;
-}
-
-/**
- * What a consumer may spend confirming a claim in line: one request of at most 3 s, no retry and no `Retry-After`
- * wait (a 429 asking for 30 s would otherwise outlive the consumer's timeout and fail the whole batch). A claim the
- * gateway could not answer stays awaiting confirmation, and the reconciler's next run asks again with its retries.
- */
-export const INLINE_CONFIRMATION_VERIFY: ReconcileSettings['verify'] = {
-  timeoutMs: 3000,
-  attempts: 1,
-  backoffMs: 0,
-};
-
-/**
- * Confirms one payment at once (not at the next run): how the consumer settles an unverified claim of money, within
- * {@link INLINE_CONFIRMATION_VERIFY}. Skips a payment that no longer awaits confirmation.
- */
-export async function confirmPayment(
-  deps: ReconcileDependencies,
-  gateway: GatewayName,
-  paymentKey: string,
-  runId: string,
-): Promise<void> {
-  const payment = await deps.store.get(gateway, paymentKey);
-  if (!payment || !awaitingConfirmation(payment)) return;
-  const inline = { ...deps, settings: { ...deps.settings, verify: INLINE_CONFIRMATION_VERIFY } };
-  try {
-    await checkPayment(inline, payment, { runId, now: deps.now() });
-  } finally {
-    deps.metrics?.flush();
-  }
 }

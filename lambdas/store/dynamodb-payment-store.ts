@@ -31,7 +31,8 @@ const PAYMENT_SORT_KEY = 'PAYMENT';
 const HISTORY_PREFIX = 'EVENT#';
 
 /**
- * The reconciler's progress through one gateway's pending payments: one item per gateway, `RECONCILER#<gateway>`
+ * The reconciler's progress through one partition of the pending index: one item per partition,
+ * `RECONCILER#<gateway>` (pending payments) and `RECONCILER#<gateway>#confirm` (claims awaiting confirmation), sort key
  * `PROGRESS`. It carries none of the index attributes (so no index holds it), and no payment's key (`PAYMENT#...`)
  * can equal it; the reconciler's IAM allows it to write only keys starting `RECONCILER#`, never a payment.
  */
@@ -75,6 +76,15 @@ function withinRange(range: SinceRange, since: string): boolean {
 
 function positionOf(item: PaymentItem | LegacyPaymentItem): IndexPosition {
   return { pendingSince: item.pendingSince ?? '', pk: item.pk, sk: item.sk };
+}
+
+/**
+ * The pending index's partition for a gateway's payments awaiting confirmation of an unverified claim. At most one
+ * entry per payment (its own item), so at most one confirmation is outstanding per payment however many claims came.
+ * Items written before this partition existed stay in the gateway's own one, where the pending pass asks about them.
+ */
+function confirmationPartition(gateway: GatewayName): string {
+  return `${gateway}#confirm`;
 }
 
 function partitionKey(gateway: GatewayName, paymentKey: string): string {
@@ -152,6 +162,7 @@ export interface LegacyPaymentItem {
   readonly amount?: MoneyJson;
   readonly paid?: MoneyJson;
   readonly refundedMinor: string;
+  readonly pendingGateway?: string;
   readonly pendingSince?: string;
   readonly expiresAt?: string;
   readonly awaitingConfirmation?: boolean;
@@ -222,9 +233,12 @@ function toItem(payment: Payment): PaymentItem {
       ...(paid && { paid: moneyToJson(paid) }),
       ...(refundedMinor !== undefined && { refundedMinor: refundedMinor.toString() }),
     })),
-    // The pending index is sparse: its keys exist only while the payment is pending or awaiting confirmation.
-    ...((payment.status === 'pending' || awaitingConfirmation(payment)) &&
-      pendingSince && { pendingGateway: payment.gateway, pendingSince }),
+    // The pending index is sparse: its keys exist only while the payment is pending or awaiting confirmation, and a
+    // claim awaiting confirmation has a partition of its own, which the reconciler works off first and without grace.
+    ...(pendingSince &&
+      (awaitingConfirmation(payment)
+        ? { pendingGateway: confirmationPartition(payment.gateway), pendingSince }
+        : payment.status === 'pending' && { pendingGateway: payment.gateway, pendingSince })),
     ...(payment.reference !== undefined && { referenceKey: `${payment.gateway}#${payment.reference}` }),
     ...(payment.gatewayPaymentId !== undefined && {
       gatewayPaymentIdKey: `${payment.gateway}#${payment.gatewayPaymentId}`,
@@ -433,10 +447,24 @@ export class DynamoPaymentStore implements PaymentStore {
     return undefined;
   }
 
-  async pendingPayments(gateway: GatewayName, before: string, limit: number): Promise<PendingPayments> {
+  pendingPayments(gateway: GatewayName, before: string, limit: number): Promise<PendingPayments> {
+    return this.waitingIn(gateway, gateway, before, limit);
+  }
+
+  confirmationsDue(gateway: GatewayName, before: string, limit: number): Promise<PendingPayments> {
+    return this.waitingIn(gateway, confirmationPartition(gateway), before, limit);
+  }
+
+  /** The payments of one partition of the pending index, in asking order (see {@link ReconcilerProgressItem}). */
+  private async waitingIn(
+    gateway: GatewayName,
+    partition: string,
+    before: string,
+    limit: number,
+  ): Promise<PendingPayments> {
     const { tableName } = this.options;
     const { pendingIndex } = PAYMENTS_TABLE;
-    const progressKey = { pk: `${RECONCILER_PROGRESS_PREFIX}${gateway}`, sk: RECONCILER_PROGRESS_SORT_KEY };
+    const progressKey = { pk: `${RECONCILER_PROGRESS_PREFIX}${partition}`, sk: RECONCILER_PROGRESS_SORT_KEY };
     const { Item: stored } = await this.client.send(
       new GetCommand({ TableName: tableName, Key: progressKey, ConsistentRead: true }),
     );
@@ -455,7 +483,7 @@ export class DynamoPaymentStore implements PaymentStore {
       const skippable = stopAtSeen
         ? 0
         : entries.filter(({ item }) => withinRange(range, positionOf(item).pendingSince)).length;
-      let startKey: Record<string, unknown> | undefined = start && { pendingGateway: gateway, ...start };
+      let startKey: Record<string, unknown> | undefined = start && { pendingGateway: partition, ...start };
       do {
         const page = await this.client.send(
           new QueryCommand({
@@ -466,7 +494,7 @@ export class DynamoPaymentStore implements PaymentStore {
               '#gateway': pendingIndex.partitionKey,
               '#since': pendingIndex.sortKey,
             },
-            ExpressionAttributeValues: { ':gateway': gateway, ':bound': range.value },
+            ExpressionAttributeValues: { ':gateway': partition, ':bound': range.value },
             ScanIndexForward: true,
             Limit: limit - entries.length + skippable,
             ExclusiveStartKey: startKey,

@@ -186,7 +186,7 @@ describe('Reconciliation on the local stack', () => {
     expect(await announced('ORDER-EXPIRED-1')).toEqual(['payment.expired']);
   });
 
-  it('confirms a Flutterwave success that came with verif-hash only, at once, before it counts', async () => {
+  it('confirms a Flutterwave success that came with verif-hash only in the next reconciler run, not in the consumer', async () => {
     const body = readSample('flutterwave', 'charge.completed')
       .replaceAll('ORDER-2001', 'ORDER-VERIF-1')
       .replace('4975361', '4975999');
@@ -197,12 +197,19 @@ describe('Reconciliation on the local stack', () => {
       reference: 'ORDER-VERIF-1',
       id: '4975999',
     });
+    const requestsBefore = stack.sandbox.requests('flutterwave').length;
     const response = await fetch(`${stack.url}/webhooks/flutterwave`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'verif-hash': devSecret('flutterwave') },
       body,
     });
     expect(response.status).toBe(200);
+    // Recorded as a claim; the consumer asked the gateway nothing (a slow or rate-limiting API cannot hold it up).
+    await eventually('flutterwave', 'ORDER-VERIF-1', 'authorized', (seen) => seen.history.length === 1);
+    expect(stack.sandbox.requests('flutterwave')).toHaveLength(requestsBefore);
+    // The next run asks about claims first and without a grace period (on AWS, a schedule every minute does).
+    const run = await post('/local/reconcile', '');
+    expect(run.body).toMatchObject({ confirmationsByGateway: { flutterwave: 1 } });
     const view = await eventually(
       'flutterwave',
       'ORDER-VERIF-1',
@@ -234,7 +241,9 @@ describe('Reconciliation on the local stack', () => {
       headers: { 'content-type': 'application/json', 'verif-hash': devSecret('flutterwave') },
       body,
     });
-    // Confirmed at once by the consumer: the gateway's money is the fact, the claim's is not.
+    // Confirmed by the next run: the gateway's money is the fact, the claim's is not.
+    await eventually('flutterwave', 'ORDER-VERIF-2', 'authorized');
+    await post('/local/reconcile', '');
     const view = await eventually('flutterwave', 'ORDER-VERIF-2', 'succeeded', (seen) =>
       seen.history.some((entry) => entry.eventType === 'charge.completed'),
     );

@@ -86,6 +86,9 @@ class BarrierStore implements PaymentStore {
   pendingPayments(gateway: GatewayName, before: string, limit: number) {
     return this.inner.pendingPayments(gateway, before, limit);
   }
+  confirmationsDue(gateway: GatewayName, before: string, limit: number) {
+    return this.inner.confirmationsDue(gateway, before, limit);
+  }
   history(gateway: GatewayName, key: string) {
     return this.inner.history(gateway, key);
   }
@@ -319,6 +322,8 @@ describe('Upgrading: payment items written by the previous release', () => {
         status: 'authorized',
         amount: { amountMinor: '700', currency: 'USD', exponent: 2 },
         awaitingConfirmation: true,
+        // The previous release kept a payment awaiting confirmation in its gateway's pending partition.
+        pendingGateway: 'stripe',
         pendingSince: '2026-11-20T10:00:00.000Z',
       }),
     );
@@ -335,9 +340,14 @@ describe('Upgrading: payment items written by the previous release', () => {
         upgraded: true,
       },
     ]);
-    // Written back in the new format, it stays in the reconciler's index until the claim is confirmed.
+    // As written by the previous release, the reconciler's pending pass asks about it (it checks claims too)...
+    const before = await store.pendingPayments('stripe', '2026-11-21T00:00:00.000Z', 10);
+    expect(before.map((payment) => payment.paymentKey)).toContain('pi_old_claim');
+    // ...and written back in the new format, it moves to the confirmations, until the claim is confirmed.
     if (claim) await store.save({ ...claim, version: claim.version + 1 });
+    const due = await store.confirmationsDue('stripe', '2026-11-21T00:00:00.000Z', 10);
+    expect(due.map((payment) => payment.paymentKey)).toContain('pi_old_claim');
     const pending = await store.pendingPayments('stripe', '2026-11-21T00:00:00.000Z', 10);
-    expect(pending.map((payment) => payment.paymentKey)).toContain('pi_old_claim');
+    expect(pending.map((payment) => payment.paymentKey)).not.toContain('pi_old_claim');
   });
 });
