@@ -159,12 +159,56 @@ const KEY_PREFERENCE: Readonly<Record<GatewayName, 'reference' | 'gatewayPayment
   razorpay: 'gatewayPaymentId',
 };
 
-export function paymentKeyOf(
-  event: Pick<WebhookEvent, 'gateway' | 'reference' | 'gatewayPaymentId'>,
-): string | undefined {
+/**
+ * The mark that starts every payment key not made of the gateway's preferred identifier as it is. The preferred
+ * identifier is the key itself (so existing records keep their keys) unless it starts with the mark; the other kind of
+ * identifier, used only when an event lacks the preferred one, is always marked with its kind. So within a gateway
+ * a merchant reference and a gateway id can never share a key: a Paystack event naming only transaction `4975361`
+ * is `@id:4975361`, never the payment whose reference is `4975361`.
+ */
+export const PAYMENT_KEY_MARK = '@';
+
+const KEY_KIND_LABEL: Readonly<Record<'reference' | 'gatewayPaymentId', string>> = {
+  reference: 'ref',
+  gatewayPaymentId: 'id',
+};
+
+type PaymentIdentifiers = Pick<WebhookEvent, 'gateway' | 'reference' | 'gatewayPaymentId'>;
+
+export function paymentKeyOf(event: PaymentIdentifiers): string | undefined {
+  const preferred = KEY_PREFERENCE[event.gateway];
+  const other = preferred === 'reference' ? 'gatewayPaymentId' : 'reference';
+  const own = event[preferred];
+  if (own !== undefined) {
+    return own.startsWith(PAYMENT_KEY_MARK) ? `${PAYMENT_KEY_MARK}${KEY_KIND_LABEL[preferred]}:${own}` : own;
+  }
+  const fallback = event[other];
+  return fallback === undefined ? undefined : `${PAYMENT_KEY_MARK}${KEY_KIND_LABEL[other]}:${fallback}`;
+}
+
+/**
+ * The key the release before {@link PAYMENT_KEY_MARK} gave the same identifiers (the preferred identifier, else the
+ * other, both as they are): where a record it wrote may still live.
+ */
+export function previousPaymentKeyOf(event: PaymentIdentifiers): string | undefined {
   return KEY_PREFERENCE[event.gateway] === 'reference'
     ? (event.reference ?? event.gatewayPaymentId)
     : (event.gatewayPaymentId ?? event.reference);
+}
+
+/**
+ * Whether a record stored under a previous key is the payment these identifiers name today: its own identifiers
+ * give the same key. (A record keyed by reference `4975361` is not the payment an event naming only transaction
+ * `4975361` is about, though the previous release gave both that key.)
+ */
+export function isPaymentNamed(payment: Payment, event: PaymentIdentifiers): boolean {
+  const key = paymentKeyOf(event);
+  const own = paymentKeyOf({
+    gateway: payment.gateway,
+    ...(payment.reference !== undefined && { reference: payment.reference }),
+    ...(payment.gatewayPaymentId !== undefined && { gatewayPaymentId: payment.gatewayPaymentId }),
+  });
+  return key !== undefined && own === key;
 }
 
 /** Kinds that say nothing about a payment's facts; they are kept in the history only. */

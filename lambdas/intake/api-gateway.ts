@@ -56,6 +56,23 @@ export function resultToResponse(result: IntakeResult): APIGatewayProxyStructure
   };
 }
 
+/**
+ * Headers in which a gateway names its delivery without signing it (Razorpay's `x-razorpay-event-id`): logged so that
+ * a delivery can be matched with the gateway's dashboard, never used to identify or dedupe anything (a sender can put
+ * any value there; see `gateways/razorpay.ts`).
+ */
+const UNSIGNED_DELIVERY_ID_HEADERS: Readonly<Record<string, string>> = { razorpay: 'x-razorpay-event-id' };
+
+/** The gateway's unsigned delivery id, cut to a length fit for a log line; `undefined` when it sent none. */
+function unsignedDeliveryId(gateway: string, headers: APIGatewayProxyEventV2['headers']): string | undefined {
+  const name = Object.hasOwn(UNSIGNED_DELIVERY_ID_HEADERS, gateway)
+    ? UNSIGNED_DELIVERY_ID_HEADERS[gateway]
+    : undefined;
+  if (name === undefined) return undefined;
+  const value = Object.entries(headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
+  return value === undefined ? undefined : value.slice(0, 100);
+}
+
 /** The one structured line per request: what happened and why, never a secret, a signature or a payload. */
 function logResult(
   log: StructuredLog,
@@ -63,6 +80,7 @@ function logResult(
   requestId: string,
   bodyBytes: number,
   result: IntakeResult,
+  deliveryId: string | undefined,
 ): void {
   const fields: Record<string, unknown> = {
     gateway: gateway.slice(0, 40),
@@ -70,6 +88,7 @@ function logResult(
     outcome: result.outcome,
     status: result.status,
     bodyBytes,
+    ...(deliveryId !== undefined && { unsignedDeliveryId: deliveryId }),
   };
   if (result.outcome === 'accepted') {
     const shown = result.events.slice(0, 10);
@@ -131,7 +150,7 @@ export function createIngestHandler(deps: IntakeDependencies, log: StructuredLog
     } else {
       result = await receiveWebhook(gateway, requestFromEvent(event, receivedAt), deps);
     }
-    logResult(log, gateway, requestId, encodedBytes, result);
+    logResult(log, gateway, requestId, encodedBytes, result, unsignedDeliveryId(gateway, event.headers));
     if (result.outcome === 'refused' && deps.refusals) {
       await deps.refusals.record(describeRefusal(event, gateway, result, receivedAt));
     }

@@ -13,6 +13,7 @@ import {
 } from '../domain/payment-event.js';
 import type { WebhookEvent } from '../domain/webhook-event.js';
 import { type PaymentStore, StaleWriteError, type StatusChange } from './ports.js';
+import { storedPayment } from './stored-payment.js';
 import type { UnmatchedEvent, UnmatchedEventRecorder } from './unmatched.js';
 
 export interface ApplyDependencies {
@@ -142,7 +143,7 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
   let payment: Payment | undefined;
   let note: string | undefined;
   for (let attempt = 1; ; attempt += 1) {
-    const current = await deps.store.get(event.gateway, paymentKey);
+    const current = await storedPayment(deps.store, event);
     const applied = current?.recentEvents.find((recent) => recent.eventId === event.eventId);
     if (applied) {
       // Applied before a crash or a lost acknowledgement: finish the remaining steps with what it announced then.
@@ -169,9 +170,11 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
   const announced = transition
     ? (payment?.recentEvents.find((recent) => recent.eventId === event.eventId)?.announced ?? [])
     : [];
+  // A record the previous release wrote keeps the key it was written under.
+  const storedKey = payment?.paymentKey ?? paymentKey;
   await deps.store.recordHistory({
     ...eventRecord(event, deps.keepPayload),
-    paymentKey,
+    paymentKey: storedKey,
     ...(transition && { transition }),
     ...(announced.length > 0 && { announced: announced.map((item) => item.fact) }),
     ...(note !== undefined && { note }),
@@ -187,7 +190,7 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
       : [];
   return {
     outcome: transition ? 'applied' : 'unchanged',
-    paymentKey,
+    paymentKey: storedKey,
     ...(transition && { transition }),
     ...(published.length > 0 && { announced: published }),
     ...(note !== undefined && { note }),

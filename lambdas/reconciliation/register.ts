@@ -1,8 +1,9 @@
-import { type Payment, paymentKeyOf } from '../domain/payment.js';
+import type { Payment } from '../domain/payment.js';
 import type { PaymentEventPublisher } from '../domain/payment-event.js';
 import { applyRegistration, REGISTRATION_EVENT_PREFIX, type Registration } from '../domain/registration.js';
 import { publishAnnouncements } from '../processing/apply-event.js';
 import { type PaymentStore, StaleWriteError } from '../processing/ports.js';
+import { storedPayment } from '../processing/stored-payment.js';
 
 export interface RegisterResult {
   readonly payment: Payment;
@@ -24,10 +25,7 @@ export async function registerPayment(
   for (let attempt = 1; ; attempt += 1) {
     // Only the payment this registration names by its key: a lookup by "whichever identifier" would let B's
     // gatewayPaymentId equal to A's reference find A (and a conflict, or worse, a change, land on A).
-    const current = await store.get(
-      registration.gateway,
-      paymentKeyOf(registration) ?? registration.reference,
-    );
+    const current = await storedPayment(store, registration);
     const { next, created } = applyRegistration(current, registration, now);
     const settled = next ?? (current as Payment);
     if (next) {

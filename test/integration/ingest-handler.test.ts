@@ -352,6 +352,26 @@ describe('Ingest handler against SQS (fauxqs)', () => {
       ]);
     });
 
+    it("logs Razorpay's unsigned x-razorpay-event-id as a log field only, beside the event id from the signed body", async () => {
+      const razorpay = GATEWAY_CASES.find((gatewayCase) => gatewayCase.gateway === 'razorpay');
+      if (!razorpay) throw new Error('no razorpay case');
+      const signed = signedSample(razorpay);
+      const log = recordingLog();
+      const response = await createIngestHandler(
+        dependencies(),
+        log,
+      )(
+        apiGatewayEvent('razorpay', signed.body, {
+          ...signed.headers,
+          'x-razorpay-event-id': 'evt_delivery_42',
+        }),
+      );
+      expect(response.statusCode).toBe(200);
+      const accepted = log.lines.find((line) => line.message === 'webhook accepted');
+      expect(accepted?.fields.unsignedDeliveryId).toBe('evt_delivery_42');
+      expect(accepted?.fields.eventIds).not.toContain('evt_delivery_42');
+    });
+
     it('answers 503 with retry-after when the queue is unavailable, so the gateway retries', async () => {
       const missing = `${pipeline.queues.high}-does-not-exist`;
       const broken = new SqsEventQueue(sqs.client, {

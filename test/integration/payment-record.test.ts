@@ -171,7 +171,72 @@ describe('Payment record on DynamoDB (dynalite)', () => {
   });
 });
 
+describe('Payment keys: a reference and a gateway id never name the same record', () => {
+  it('keeps a Paystack payment with reference 4975361 apart from an event naming only transaction 4975361', async () => {
+    const publisher = new CollectingPublisher();
+    const deps = { store, unmatched, publisher, now: () => FOLD_NOW, keepPayload: false };
+    const ngn = (minor: number) => moneyFromMinor(String(minor), 'NGN');
+    await applyEvent(
+      domainEvent('payment.succeeded', 'ps_numeric_paid', {
+        gateway: 'paystack',
+        reference: '4975361',
+        gatewayPaymentId: '111',
+        factId: '111',
+        money: ngn(500_000),
+      }),
+      deps,
+    );
+    // Transaction 4975361 is another payment; this refund of it names no reference.
+    const refund = await applyEvent(
+      domainEvent('refund.succeeded', 'ps_other_refund', {
+        gateway: 'paystack',
+        reference: undefined,
+        gatewayPaymentId: '4975361',
+        factId: 'rf_1',
+        money: ngn(100),
+      }),
+      deps,
+    );
+    expect(refund.paymentKey).toBe('@id:4975361');
+    const paid = await store.get('paystack', '4975361');
+    expect([paid?.status, paid && refundedTotalMinor(paid)]).toEqual(['succeeded', 0n]);
+    expect((await store.get('paystack', '@id:4975361'))?.refunds.map((fact) => fact.id)).toEqual(['rf_1']);
+  });
+});
+
 describe('Upgrading: payment items written by the previous release', () => {
+  it('finds a record the previous release keyed by a bare gateway id, and keeps it under that key', async () => {
+    await putLegacy(
+      legacy('777001', {
+        gateway: 'paystack',
+        pk: 'PAYMENT#paystack#777001',
+        reference: undefined,
+        gatewayPaymentId: '777001',
+        status: 'succeeded',
+        paid: { amountMinor: '250000', currency: 'NGN', exponent: 2 },
+      }),
+    );
+    const publisher = new CollectingPublisher();
+    const deps = { store, unmatched, publisher, now: () => FOLD_NOW, keepPayload: false };
+    const result = await applyEvent(
+      domainEvent('refund.succeeded', 'ps_legacy_refund', {
+        gateway: 'paystack',
+        reference: undefined,
+        gatewayPaymentId: '777001',
+        factId: 'rf_legacy',
+        money: moneyFromMinor('1000', 'NGN'),
+      }),
+      deps,
+    );
+    expect(result.paymentKey).toBe('777001');
+    const updated = await store.get('paystack', '777001');
+    expect([updated?.status, updated && refundedTotalMinor(updated)]).toEqual(['partially_refunded', 1000n]);
+    expect(await store.get('paystack', '@id:777001')).toBeUndefined();
+    expect((await store.history('paystack', '777001')).map((entry) => entry.eventId)).toEqual([
+      'ps_legacy_refund',
+    ]);
+  });
+
   const documents = () => createDocumentClient(dynamo.client);
   const legacy = (key: string, fields: Partial<LegacyPaymentItem>): LegacyPaymentItem => ({
     pk: `PAYMENT#stripe#${key}`,

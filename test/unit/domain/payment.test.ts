@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { moneyFromMinor } from '../../../lambdas/domain/money.js';
 import {
@@ -13,6 +14,7 @@ import {
   refundedTotalMinor,
 } from '../../../lambdas/domain/payment.js';
 import { applyRegistration } from '../../../lambdas/domain/registration.js';
+import { GATEWAYS } from '../../../lambdas/domain/webhook-event.js';
 import { announcementKeys, domainEvent, FOLD_NOW, foldAll, usd } from '../../support/payment-fold.js';
 
 const paid = (eventId = 'evt_paid', amount = 10_000) =>
@@ -393,10 +395,34 @@ describe('The payment record of facts: money in', () => {
 });
 
 describe('The payment record: bookkeeping', () => {
-  it('keys Stripe and Razorpay payments by the gateway id, the others by the reference', () => {
+  it('keys Stripe and Razorpay payments by the gateway id, the others by the reference, the other kind marked', () => {
     expect(paymentKeyOf({ gateway: 'stripe', reference: 'R', gatewayPaymentId: 'pi_1' })).toBe('pi_1');
     expect(paymentKeyOf({ gateway: 'paystack', reference: 'R', gatewayPaymentId: '1' })).toBe('R');
-    expect(paymentKeyOf({ gateway: 'paystack', gatewayPaymentId: '1' })).toBe('1');
+    expect(paymentKeyOf({ gateway: 'paystack', gatewayPaymentId: '1' })).toBe('@id:1');
+    expect(paymentKeyOf({ gateway: 'stripe', reference: 'pi_1' })).toBe('@ref:pi_1');
+    // A preferred identifier that starts with the mark is marked too, so it cannot pose as the other kind.
+    expect(paymentKeyOf({ gateway: 'paystack', reference: '@id:1' })).toBe('@ref:@id:1');
+  });
+
+  it('never gives a merchant reference and a gateway id the same key, whatever their text', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...GATEWAYS),
+        fc.oneof(fc.string(), fc.constantFrom('@', '@id:', '@ref:', '1')),
+        fc.oneof(fc.string(), fc.constantFrom('@', '@id:', '@ref:', '1')),
+        fc.boolean(),
+        (gateway, a, b, withBoth) => {
+          // By reference alone vs by gateway id alone; and, where both are given, vs each alone of the other kind.
+          const byReference = paymentKeyOf({ gateway, reference: a });
+          const byId = paymentKeyOf({ gateway, gatewayPaymentId: b });
+          expect(byReference).not.toBe(byId);
+          if (withBoth) {
+            const both = paymentKeyOf({ gateway, reference: a, gatewayPaymentId: b });
+            expect([byReference, byId]).toContain(both);
+          }
+        },
+      ),
+    );
   });
 
   it('refuses an event that names no payment', () => {
