@@ -6,13 +6,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   CONSUMER_ENV,
-  INGEST_ENV,
   PRIORITIES,
   PRIORITY_QUEUES,
   type Priority,
   queueName,
 } from '../lambdas/definitions.js';
-import type { GatewaySecrets } from './gateway-secrets.js';
 import { PayhookFunction } from './payhook-function.js';
 import { SERVICES } from './payhook-metrics.js';
 import type { PaymentEvents } from './payment-events.js';

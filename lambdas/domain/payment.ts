@@ -187,28 +187,52 @@ export function paymentKeyOf(event: PaymentIdentifiers): string | undefined {
 }
 
 /**
- * The key the release before {@link PAYMENT_KEY_MARK} gave the same identifiers (the preferred identifier, else the
- * other, both as they are): where a record it wrote may still live.
+ * Stripe ids that earlier releases did not take as a payment's identity: a Checkout Session or a charge made without
+ * a PaymentIntent was keyed by its merchant reference (`client_reference_id` included) instead.
  */
-export function previousPaymentKeyOf(event: PaymentIdentifiers): string | undefined {
-  return KEY_PREFERENCE[event.gateway] === 'reference'
-    ? (event.reference ?? event.gatewayPaymentId)
-    : (event.gatewayPaymentId ?? event.reference);
+const ONCE_KEYED_BY_REFERENCE = /^(cs|ch|py)_/;
+
+/**
+ * The keys earlier releases gave the same identifiers, where a record they wrote may still live (today's key
+ * excluded): the preferred identifier, else the other, both as they were (before {@link PAYMENT_KEY_MARK}); and a
+ * Stripe session's or charge's reference (before such payments were keyed by Stripe's id).
+ */
+export function previousPaymentKeysOf(event: PaymentIdentifiers): string[] {
+  const unmarked =
+    KEY_PREFERENCE[event.gateway] === 'reference'
+      ? (event.reference ?? event.gatewayPaymentId)
+      : (event.gatewayPaymentId ?? event.reference);
+  const byReference =
+    event.gateway === 'stripe' &&
+    event.gatewayPaymentId !== undefined &&
+    ONCE_KEYED_BY_REFERENCE.test(event.gatewayPaymentId)
+      ? event.reference
+      : undefined;
+  const today = paymentKeyOf(event);
+  return [...new Set([unmarked, byReference])].filter(
+    (key): key is string => key !== undefined && key !== today,
+  );
 }
 
 /**
- * Whether a record stored under a previous key is the payment these identifiers name today: its own identifiers
- * give the same key. (A record keyed by reference `4975361` is not the payment an event naming only transaction
- * `4975361` is about, though the previous release gave both that key.)
+ * Whether a record stored under a previous key is the payment these identifiers name today: its own identifiers give
+ * the same key (a record keyed by reference `4975361` is not the payment an event naming only transaction `4975361`
+ * is about, though earlier releases gave both that key); or, for a record keyed by a reference alone, one of its facts
+ * carries the gateway id this event names (a Stripe session's money was named by the session's id). A reference alone
+ * never matches: the payer may have chosen it.
  */
 export function isPaymentNamed(payment: Payment, event: PaymentIdentifiers): boolean {
   const key = paymentKeyOf(event);
+  if (key === undefined) return false;
   const own = paymentKeyOf({
     gateway: payment.gateway,
     ...(payment.reference !== undefined && { reference: payment.reference }),
     ...(payment.gatewayPaymentId !== undefined && { gatewayPaymentId: payment.gatewayPaymentId }),
   });
-  return key !== undefined && own === key;
+  if (own === key) return true;
+  const id = event.gatewayPaymentId;
+  if (payment.gatewayPaymentId !== undefined || id === undefined) return false;
+  return [...payment.moneyIn, ...payment.attempts].some((fact) => fact.id === id);
 }
 
 /** Kinds that say nothing about a payment's facts; they are kept in the history only. */

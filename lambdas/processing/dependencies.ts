@@ -13,7 +13,6 @@ import {
   CONSUMER_ENV,
   DEDUPE_WINDOW_SECONDS,
   DEFAULT_HISTORY_RETENTION_DAYS,
-  INGEST_ENV,
   inProgressExpirySeconds,
   isPriority,
   PRIORITY_QUEUES,

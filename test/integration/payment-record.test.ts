@@ -205,6 +205,43 @@ describe('Payment keys: a reference and a gateway id never name the same record'
 });
 
 describe('Upgrading: payment items written by the previous release', () => {
+  it("finds a Stripe session an earlier release keyed by its reference, by the session's id, and not by the reference alone", async () => {
+    const publisher = new CollectingPublisher();
+    const deps = { store, unmatched, publisher, now: () => FOLD_NOW, keepPayload: false };
+    // As written before sessions were keyed by Stripe's id: the key was the reference, and no gateway id was kept.
+    const written = foldAll([
+      domainEvent('payment.succeeded', 'evt_old_session', {
+        gatewayPaymentId: 'cs_old_1',
+        reference: 'ORDER-S1',
+        factId: 'cs_old_1',
+        money: usd(2500),
+      }),
+    ]).payment;
+    if (!written) throw new Error('nothing folded');
+    const { gatewayPaymentId: _notKept, ...withoutId } = written;
+    await store.save({ ...withoutId, paymentKey: 'ORDER-S1' });
+    const session = { gatewayPaymentId: 'cs_old_1', reference: 'ORDER-S1', factId: 'cs_old_1' };
+    const again = await applyEvent(
+      domainEvent('payment.succeeded', 'evt_session_again', { ...session, money: usd(2500) }),
+      deps,
+    );
+    expect(again.paymentKey).toBe('ORDER-S1');
+    expect(again.transition?.from).toBe(again.transition?.to);
+    expect(await store.get('stripe', 'cs_old_1')).toBeUndefined();
+    // Another session whose payer chose the same client_reference_id is its own payment.
+    const other = await applyEvent(
+      domainEvent('payment.succeeded', 'evt_payer_session', {
+        gatewayPaymentId: 'cs_payer_2',
+        reference: 'ORDER-S1',
+        factId: 'cs_payer_2',
+        money: usd(100),
+      }),
+      deps,
+    );
+    expect(other.paymentKey).toBe('cs_payer_2');
+    expect((await store.get('stripe', 'ORDER-S1'))?.moneyIn.map((fact) => fact.id)).toEqual(['cs_old_1']);
+  });
+
   it('finds a record the previous release keyed by a bare gateway id, and keeps it under that key', async () => {
     await putLegacy(
       legacy('777001', {
