@@ -8,11 +8,14 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_SAMPLES, DEV_SECRETS_FILE, readSample, SIGNERS } from '../events/index.js';
 import { decide } from '../lambdas/domain/payment.js';
-import { GATEWAYS, type GatewayName, webhookEventToJson } from '../lambdas/domain/webhook-event.js';
+import { GATEWAYS, type GatewayName } from '../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
 import type { WebhookRequest } from '../lambdas/gateways/types.js';
-import { parseQueueMessage } from '../lambdas/processing/queue-message.js';
+import {
+  readWebhookEventMessage,
+  writeWebhookEventMessage,
+} from '../lambdas/messages/webhook-event-message.js';
 import { parseGatewaySecret } from '../lambdas/secrets/gateway-secrets.js';
 
 export interface CpuOptions {
@@ -248,7 +251,7 @@ export function measureCpu(options: CpuOptions, log: (line: string) => void = ()
     throw new Error('the paystack main sample is not a payment.succeeded');
   }
   const event = succeeded;
-  const message = JSON.stringify(webhookEventToJson(event));
+  const message = writeWebhookEventMessage(event).body;
   const at = new Date();
   const messageBytes = Buffer.byteLength(message);
   const consumer: CpuRow[] = [];
@@ -267,14 +270,14 @@ export function measureCpu(options: CpuOptions, log: (line: string) => void = ()
     ),
   );
   const parseDecideRounds = compare(
-    () => decide(undefined, parseQueueMessage(message), at),
+    () => decide(undefined, readWebhookEventMessage(message), at),
     () => JSON.parse(message),
     options,
   );
   consumer.push(
     row(
       'parse + decide',
-      'parseQueueMessage + decide: all of the consumer CPU before its first I/O',
+      'readWebhookEventMessage + decide: all of the consumer CPU before its first I/O',
       'JSON.parse of the queue message',
       messageBytes,
       parseDecideRounds,

@@ -113,7 +113,7 @@ export function markdown(results: BenchResults): string {
       '### Consumer: the pure core',
       '',
       'The Paystack main sample normalised, as a queue message. `decide` runs with no stored record (the first event of',
-      'a payment); the second row adds `parseQueueMessage`, i.e. all the consumer does before its first DynamoDB call.',
+      'a payment); the second row adds `readWebhookEventMessage`, i.e. all the consumer does before its first DynamoDB call.',
       '',
       ...cpuTable(cpu.consumer, 'step'),
       '',

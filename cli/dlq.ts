@@ -11,6 +11,7 @@ import {
   targetOf,
 } from './oncall/options.js';
 import type { DeadLetter } from './oncall/types.js';
+import { columns, safe } from './terminal-safe.js';
 
 type DlqOptions = TargetOptions & FilterOptions & { readonly json?: boolean };
 
@@ -22,16 +23,7 @@ function age(seconds: number): string {
 }
 
 function table(rows: readonly (readonly string[])[]): string {
-  const widths =
-    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return columns(rows).join('\n');
 }
 
 function positive(text: string): number {
@@ -67,7 +59,7 @@ async function list(io: CliIo, options: DlqOptions): Promise<void> {
     io.stdout(`${JSON.stringify({ target: target.label, summary: groups, messages: letters }, null, 2)}\n`);
     return;
   }
-  io.stdout(`${letters.length} dead-lettered message(s) in ${target.label}\n`);
+  io.stdout(safe`${letters.length} dead-lettered message(s) in ${target.label}\n`);
   if (letters.length === 0) return;
   io.stdout(
     `\n${table([
@@ -110,17 +102,18 @@ async function show(io: CliIo, messageId: string, options: DlqOptions): Promise<
   }
   io.stdout(
     `${[
-      `message ${detail.messageId} in the ${detail.queue} dead-letter queue`,
-      `  error        ${detail.errorClass}${detail.errorMessage ? `: ${detail.errorMessage}` : ''}`,
-      `  first failed ${detail.firstFailedAt} (${age(detail.ageSeconds)} ago), received ${detail.receiveCount} time(s)`,
-      `  gateway      ${detail.gateway ?? '-'}  event ${detail.eventType ?? '-'} ${detail.eventId ?? ''}`,
-      `  reference    ${detail.reference ?? '-'}`,
+      safe`message ${detail.messageId} in the ${detail.queue} dead-letter queue`,
+      safe`  error        ${detail.errorClass}` + (detail.errorMessage ? safe`: ${detail.errorMessage}` : ''),
+      safe`  first failed ${detail.firstFailedAt} (${age(detail.ageSeconds)} ago), received ${detail.receiveCount} time(s)`,
+      safe`  gateway      ${detail.gateway ?? '-'}  event ${detail.eventType ?? '-'} ${detail.eventId ?? ''}`,
+      safe`  reference    ${detail.reference ?? '-'}`,
       '  attributes',
-      ...Object.entries(detail.attributes).map(([name, value]) => `    ${name}: ${value}`),
-      '  body (emails and card numbers masked, secrets and signatures removed)',
+      ...Object.entries(detail.attributes).map(([name, value]) => safe`    ${name}: ${value}`),
+      '  body (emails, card numbers, UPI handles and API keys masked; secrets, PINs and signatures removed)',
+      // JSON.stringify escapes C0 controls; escapeField the rest (C1, bidi), which are valid JSON escapes too.
       ...JSON.stringify(detail.body, null, 2)
         .split('\n')
-        .map((line) => `    ${line}`),
+        .map((line) => safe`    ${line}`),
     ].join('\n')}\n`,
   );
 }
@@ -152,19 +145,20 @@ async function redriveCommand(io: CliIo, options: RedriveOptions): Promise<void>
     io.stdout(`${JSON.stringify({ target: target.label, ...result }, null, 2)}\n`);
   } else if (options.dryRun) {
     io.stdout(
-      `dry run on ${target.label}: would move ${result.wouldMove}, leave ${result.skipped}; nothing was moved\n`,
+      safe`dry run on ${target.label}: would move ${result.wouldMove}, leave ${result.skipped}; nothing was moved\n`,
     );
   } else {
     io.stdout(
-      `redrive on ${target.label}: moved ${result.moved}, skipped ${result.skipped}, failed ${result.failed}\n`,
+      safe`redrive on ${target.label}: moved ${result.moved}, skipped ${result.skipped}, failed ${result.failed}\n`,
     );
     if (result.notRedrivable > 0) {
       io.stdout(
         `  ${result.notRedrivable} parked unparseable webhook(s) cannot be redriven; see the README's on-call section\n`,
       );
     }
-    for (const failure of result.failures) io.stdout(`  failed ${failure.messageId}: ${failure.reason}\n`);
-    if (result.stoppedEarly) io.stdout(`  stopped early: ${result.stoppedEarly}\n`);
+    for (const failure of result.failures)
+      io.stdout(safe`  failed ${failure.messageId}: ${failure.reason}\n`);
+    if (result.stoppedEarly) io.stdout(safe`  stopped early: ${result.stoppedEarly}\n`);
   }
   if (result.failed > 0)
     throw new CliError(
@@ -188,7 +182,7 @@ async function purgeCommand(
   io.stdout(
     options.json
       ? `${JSON.stringify({ target: target.label, ...result })}\n`
-      : `purged ${result.deleted} message(s) from ${target.label}; ${result.skipped} left\n`,
+      : safe`purged ${result.deleted} message(s) from ${target.label}; ${result.skipped} left\n`,
   );
 }
 

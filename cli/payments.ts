@@ -17,6 +17,7 @@ import { deployedPaymentView } from './deployed-payments.js';
 import { CliError, type CliIo } from './io.js';
 import { connectToLocalStack } from './local-client.js';
 import { deployedStackOf, type TargetOptions } from './oncall/options.js';
+import { columns, safe } from './terminal-safe.js';
 import { gatewayArgument } from './webhook.js';
 
 interface ShowOptions extends TargetOptions {
@@ -71,22 +72,6 @@ export function formatFacts(view: PaymentView): string[] {
   return lines;
 }
 
-/** Rows of cells as left-aligned columns two spaces apart (the last column is not padded). */
-function columns(rows: readonly (readonly string[])[]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, index) => {
-      widths[index] = Math.max(widths[index] ?? 0, cell.length);
-    });
-  }
-  return rows.map((row) =>
-    row
-      .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
 /**
  * The readable form: the payment's fields, then a section per non-empty list of facts (money in, refunds, disputes,
  * attempts), then one line per history entry, oldest first as the route sends them.
@@ -121,7 +106,7 @@ export function formatPayment(gateway: GatewayName, view: PaymentView): string {
   ]);
   const count = view.history.length;
   return [
-    `${ADAPTERS[gateway].displayName} payment ${view.paymentKey}`,
+    safe`${ADAPTERS[gateway].displayName} payment ${view.paymentKey}`,
     ...columns(fields).map((line) => `  ${line}`),
     ...formatFacts(view),
     `history (${count} ${count === 1 ? 'event' : 'events'}):`,
@@ -182,8 +167,10 @@ async function track(io: CliIo, gateway: string, reference: string, options: Tra
   }
   const expected = body.expected as { amount: string; currency: string } | null;
   io.stdout(
-    `${answer.status === 201 ? 'registered' : 'already known; expectation recorded'}: ${gateway} ${reference} ` +
-      `${expected ? `${expected.amount} ${expected.currency} ` : ''}(status ${String(body.status)})\n`,
+    `${answer.status === 201 ? 'registered' : 'already known; expectation recorded'}: ` +
+      safe`${gateway} ${reference} ` +
+      (expected ? safe`${expected.amount} ${expected.currency} ` : '') +
+      safe`(status ${String(body.status)})\n`,
   );
 }
 

@@ -11,6 +11,7 @@ import { registerReconcile } from './reconcile.js';
 import { registerRejects } from './rejects.js';
 import { registerSend } from './send.js';
 import { registerStatus } from './status.js';
+import { escapeField, terminalSafeIo } from './terminal-safe.js';
 import { registerUnmatched } from './unmatched.js';
 
 function packageVersion(): string {
@@ -22,9 +23,11 @@ function packageVersion(): string {
 
 /**
  * The program, writing through `io` and throwing instead of exiting (`exitOverride`), so the caller decides what
- * an error means: {@link runCli} turns it into an exit code.
+ * an error means: {@link runCli} turns it into an exit code. Everything it writes is made terminal-safe first
+ * (see `terminal-safe.ts`): no command can print a control or bidi character raw.
  */
-export function buildProgram(io: CliIo): Command {
+export function buildProgram(rawIo: CliIo): Command {
+  const io = terminalSafeIo(rawIo);
   const program = new Command('payhook')
     .description(
       'Developer tools for payhook: send signed sample webhooks, inspect payments in the local stack.',
@@ -49,14 +52,17 @@ export function buildProgram(io: CliIo): Command {
  * `--help`), commander's code for usage errors, which it has already printed, and 1 with one `error: ...` line on
  * stderr for anything else.
  */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  // Error messages quote what they could not find or read: a reference, an SDK's message, an answer's body.
+  const io = terminalSafeIo(rawIo);
   try {
     await buildProgram(io).parseAsync([...argv]);
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     if (error instanceof CliError) {
-      io.stderr(`error: ${error.message}\n`);
+      // One line, as promised: a newline in what the message quotes shows as `\n`.
+      io.stderr(`error: ${escapeField(error.message)}\n`);
       return error.exitCode;
     }
     // A bug rather than a user error: keep the stack, it is what a report needs.

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { dataDirFromEnv } from '../local/contract.js';
 import { CliError, type CliIo } from './io.js';
 import { connectToLocalStack } from './local-client.js';
+import { safe } from './terminal-safe.js';
 
 interface ReconcileOptions {
   readonly now?: boolean;
@@ -30,15 +31,15 @@ async function reconcileNow(io: CliIo, options: ReconcileOptions): Promise<void>
     stillPending: number;
     errors: Record<string, Record<string, number>>;
   };
-  const queued = Object.entries(report.queued).map(([kind, count]) => `${kind} x ${count}`);
+  const queued = Object.entries(report.queued).map(([kind, count]) => safe`${kind} x ${count}`);
   const confirmations = Object.values(report.confirmationsByGateway ?? {}).reduce((sum, n) => sum + n, 0);
   io.stdout(
     `checked ${confirmations} claim(s) awaiting confirmation and ${report.checked} pending payment(s); queued ${queued.length > 0 ? queued.join(', ') : 'nothing'}; still pending ${report.stillPending}\n`,
   );
   for (const [gateway, counts] of Object.entries(report.errors)) {
     io.stdout(
-      `  ${gateway}: ${Object.entries(counts)
-        .map(([kind, count]) => `${kind} x ${count}`)
+      `${safe`  ${gateway}:`} ${Object.entries(counts)
+        .map(([kind, count]) => safe`${kind} x ${count}`)
         .join(', ')}\n`,
     );
   }

@@ -12,6 +12,7 @@ import { dataDirFromEnv, readStackInfo } from '../local/contract.js';
 import { CliError, type CliIo } from './io.js';
 import { deployedStackOf, parseDuration, type TargetOptions } from './oncall/options.js';
 import { stackTable } from './oncall/target.js';
+import { safe } from './terminal-safe.js';
 
 /** The CloudFormation output that names the table (see `lib/payhook-stack.ts`). */
 export const REJECTS_TABLE_OUTPUT = 'RejectsTableName';
@@ -109,24 +110,29 @@ async function list(io: CliIo, options: ListOptions): Promise<void> {
       );
       return;
     }
-    io.stdout(`${source.label}: ${found.length} refused request(s) since ${options.since.toISOString()}\n`);
+    io.stdout(
+      safe`${source.label}: ${found.length} refused request(s) since ${options.since.toISOString()}\n`,
+    );
     if (truncated.length > 0) {
       io.stdout(
-        `(only the newest 1000 per gateway for ${truncated.join(', ')}: narrow with --since or --reason for older ones)\n`,
+        safe`(only the newest 1000 per gateway for ${truncated.join(', ')}: narrow with --since or --reason for older ones)\n`,
       );
     }
     for (const [reason, entries] of groups) {
       const byGateway = new Map<string, number>();
       for (const entry of entries) byGateway.set(entry.gateway, (byGateway.get(entry.gateway) ?? 0) + 1);
-      const gateways = [...byGateway.entries()].map(([gateway, count]) => `${gateway} ${count}`).join(', ');
-      io.stdout(`\n${reason}: ${entries.length} (${gateways})\n`);
+      const gateways = [...byGateway.entries()]
+        .map(([gateway, count]) => safe`${gateway} ${count}`)
+        .join(', ');
+      io.stdout(`\n${safe`${reason}: ${entries.length}`} (${gateways})\n`);
       for (const entry of entries.slice(0, SHOWN_PER_REASON)) {
+        // The route and the header names are what an unauthenticated caller chose.
         const gateway = entry.requestedGateway
           ? `${entry.gateway} (${entry.requestedGateway})`
           : entry.gateway;
         io.stdout(
-          `  ${entry.at}  ${gateway}  ${entry.status}  request ${entry.requestId}  from ${entry.sourceIp ?? '-'}  ` +
-            `body ${entry.bodyBytes} B sha256 ${entry.bodySha256.slice(0, 16)}  headers ${entry.headerNames.join(',') || '-'}\n`,
+          safe`  ${entry.at}  ${gateway}  ${entry.status}  request ${entry.requestId}  from ${entry.sourceIp ?? '-'}  ` +
+            safe`body ${entry.bodyBytes} B sha256 ${entry.bodySha256.slice(0, 16)}  headers ${entry.headerNames.join(',') || '-'}\n`,
         );
       }
       if (entries.length > SHOWN_PER_REASON) {

@@ -12,6 +12,7 @@ import { GATEWAYS, type GatewayName, type WebhookEvent } from '../lambdas/domain
 import { dataDirFromEnv } from '../local/contract.js';
 import { CliError, type CliIo } from './io.js';
 import { connectToLocalStack, type HttpAnswer, PayhookClient, RequestFailedError } from './local-client.js';
+import { safe } from './terminal-safe.js';
 import {
   gatewayArgument,
   identify,
@@ -100,10 +101,10 @@ function statusText(outcome: Outcome): string {
 }
 
 function describeIdentities(identities: Result['identities']): string {
-  if (typeof identities === 'string') return `payment ?  event ? (${identities})`;
+  if (typeof identities === 'string') return safe`payment ?  event ? (${identities})`;
   const keys = [...new Set(identities.map((identity) => identity.paymentKey ?? '-'))];
   const events = identities.map((identity) => identity.eventId);
-  return `payment ${keys.join(',') || '-'}  event ${events.join(',') || '-'}`;
+  return safe`payment ${keys.join(',') || '-'}  event ${events.join(',') || '-'}`;
 }
 
 /** `200 x 3, 401 x 1`, statuses in the order first seen. */
@@ -233,7 +234,7 @@ async function sendLost(
   if (stored.status >= 400)
     throw new CliError(`the local gateway sandbox refused the payment: ${stored.body.slice(0, 300)}`);
   io.stdout(
-    `lost webhook: ${gateway} payment ${paymentKeyOf(event) ?? reference} (${formatMajor(event.money)} ${event.money.currency}) ` +
+    safe`lost webhook: ${gateway} payment ${paymentKeyOf(event) ?? reference} (${formatMajor(event.money)} ${event.money.currency}) ` +
       'is registered as pending, and the gateway sandbox says it is paid; no webhook was sent.\n' +
       'Settle it with:  npx payhook reconcile --now --grace 0\n',
   );
@@ -269,7 +270,7 @@ async function send(
   const count = options.count ?? 1;
   const mode = modeOf(options);
   io.stdout(
-    `POST ${client.webhookUrl(gateway)}: ${sample.name} x ${count}, ${MODE_NOTE[mode]}` +
+    safe`POST ${client.webhookUrl(gateway)}: ${sample.name} x ${count}, ${MODE_NOTE[mode]}` +
       (count > 1 ? ` (concurrency ${Math.min(options.concurrency, count)})\n` : '\n'),
   );
 
@@ -309,7 +310,10 @@ async function send(
       }
     }
     const answer = 'status' in outcome ? oneLine(outcome.body) : outcome.failure;
-    io.stdout(`[${done}/${count}] ${statusText(outcome)}  ${describeIdentities(identities)}  -> ${answer}\n`);
+    // The answer is whatever the URL sent back (`--url` can be any server).
+    io.stdout(
+      `[${done}/${count}] ${statusText(outcome)}  ${describeIdentities(identities)}  -> ${safe`${answer}`}\n`,
+    );
     return { outcome, identities };
   });
 

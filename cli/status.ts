@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliIo } from './io.js';
 import { queueStatus } from './oncall/dead-letters.js';
 import { type TargetOptions, targetOf } from './oncall/options.js';
+import { safe } from './terminal-safe.js';
 
 async function status(io: CliIo, options: TargetOptions & { readonly json?: boolean }): Promise<void> {
   const target = await targetOf(io, options);
@@ -10,7 +11,7 @@ async function status(io: CliIo, options: TargetOptions & { readonly json?: bool
     io.stdout(`${JSON.stringify({ target: target.label, queues: rows }, null, 2)}\n`);
     return;
   }
-  io.stdout(`${target.label}\n`);
+  io.stdout(safe`${target.label}\n`);
   io.stdout('queue    visible  in flight  delayed  DLQ  oldest DLQ\n');
   for (const row of rows) {
     const oldest =
@@ -20,7 +21,9 @@ async function status(io: CliIo, options: TargetOptions & { readonly json?: bool
     );
     for (const failure of row.recentFailures) {
       io.stdout(
-        `         last failure ${failure.at}: ${failure.errorClass}${failure.errorMessage ? ` (${failure.errorMessage})` : ''}\n`,
+        safe`         last failure ${failure.at}: ${failure.errorClass}` +
+          (failure.errorMessage ? safe` (${failure.errorMessage})` : '') +
+          '\n',
       );
     }
   }

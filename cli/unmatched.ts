@@ -18,6 +18,7 @@ import { CliError, type CliIo } from './io.js';
 import { deployedStackOf, parseDuration, type TargetOptions } from './oncall/options.js';
 import { stackTable } from './oncall/target.js';
 import { parseSince } from './rejects.js';
+import { safe } from './terminal-safe.js';
 
 interface ListOptions extends TargetOptions {
   readonly gateway?: GatewayName;
@@ -104,7 +105,7 @@ function eventJson(event: UnmatchedEventSummary) {
 /** One event as a text line: time, gateway, event type, event id, request id, kind, money. */
 export function formatUnmatched(event: UnmatchedEventSummary): string {
   const money = event.money ? `${formatMajor(event.money)} ${event.money.currency}` : '-';
-  return `  ${event.receivedAt}  ${event.gateway}  ${event.eventType}  ${event.eventId}  request ${event.requestId}  ${event.kind}  ${money}\n`;
+  return safe`  ${event.receivedAt}  ${event.gateway}  ${event.eventType}  ${event.eventId}  request ${event.requestId}  ${event.kind}  ${money}\n`;
 }
 
 /** Counts by gateway and event type, most frequent first: what kinds of unmatched events are arriving. */
@@ -151,17 +152,17 @@ async function list(io: CliIo, options: ListOptions): Promise<void> {
       return;
     }
     io.stdout(
-      `${source.label}: ${items.length} unmatched event(s) since ${options.since.toISOString()} (events that named no payment)\n`,
+      safe`${source.label}: ${items.length} unmatched event(s) since ${options.since.toISOString()} (events that named no payment)\n`,
     );
     if (truncated.length > 0) {
       io.stdout(
-        `(only the newest ${LIMIT_PER_GATEWAY} per gateway for ${truncated.join(', ')}: narrow with --since or --gateway for older ones)\n`,
+        safe`(only the newest ${LIMIT_PER_GATEWAY} per gateway for ${truncated.join(', ')}: narrow with --since or --gateway for older ones)\n`,
       );
     }
     if (items.length === 0) return;
     io.stdout(
       `${countsByType(items)
-        .map(([key, count]) => `${key}: ${count}`)
+        .map(([key, count]) => safe`${key}: ${count}`)
         .join(', ')}\n\n`,
     );
     for (const event of items.slice(0, SHOWN)) io.stdout(formatUnmatched(event));

@@ -147,7 +147,21 @@ export const REJECTS_TABLE = {
   defaultPerMinute: 60,
 } as const;
 
-/** 256 KiB: larger than any payment webhook seen in the gateways' docs, small enough for one SQS message. */
+/**
+ * Every queue's `MaximumMessageSize`: SQS's largest, 1 MiB (queues default to 256 KiB unless it is set). Set on the
+ * stack's queues and the local stack's alike.
+ */
+export const QUEUE_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * The largest `PAYHOOK_MAX_BODY_BYTES` allowed: a body of that size always fits one queue message. A queued event
+ * carries its payload as base64 (4/3 of the bytes) and a parked webhook its text with non-ASCII characters escaped
+ * (at most twice the bytes, else base64; see `intake/event-queue.ts`), beside at most 64 KiB of identifiers, headers
+ * and attributes: (1 MiB - 64 KiB) / 2 = 480 KiB.
+ */
+export const MAX_BODY_BYTES_LIMIT = (QUEUE_MAX_MESSAGE_BYTES - 64 * 1024) / 2;
+
+/** 256 KiB: larger than any payment webhook seen in the gateways' docs, well inside {@link MAX_BODY_BYTES_LIMIT}. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
 /**

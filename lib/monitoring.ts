@@ -5,6 +5,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS, PRIORITIES, type Priority } from '../lambdas/definitions.js';
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
+import type { SignatureFailureReason } from '../lambdas/gateways/types.js';
 import type { PayhookFunction } from './payhook-function.js';
 import { combined, metricsNamespace, payhookMetric, SERVICES } from './payhook-metrics.js';
 import type { PriorityPipeline } from './priority-pipeline.js';
@@ -27,8 +28,9 @@ export interface MonitoringProps {
   /** The gateways with a route: each gets a signature-failure alarm and a row on the dashboard. @default - none */
   readonly gateways?: readonly GatewayName[];
   /**
-   * Invalid signatures from one gateway above `threshold` within `minutes`: the typical wrong secret after a rotation,
-   * which otherwise turns every webhook into a 401 until the gateway gives up. @default { threshold: 10, minutes: 5 }
+   * Failing signatures from one gateway (invalid, malformed, or a timestamp out of tolerance; not missing) above
+   * `threshold` within `minutes`: forgeries, or the typical wrong secret after a rotation, which otherwise turns every
+   * webhook into a 401 until the gateway gives up. @default { threshold: 10, minutes: 5 }
    */
   readonly signatureFailures?: { readonly threshold: number; readonly minutes: number };
   /** Minutes without an accepted webhook after which a gateway's quiet alarm fires, per gateway. @default - none */
@@ -40,6 +42,16 @@ export interface MonitoringProps {
 }
 
 const DEFAULT_SIGNATURE_FAILURES = { threshold: 10, minutes: 5 };
+
+/**
+ * The `WebhookRequests` outcomes the signature-failure alarm counts: a signature was presented and failed. Not
+ * `missing_signature`, which every scanner produces.
+ */
+export const SIGNATURE_FAILURE_OUTCOMES = [
+  'invalid_signature',
+  'malformed_signature',
+  'timestamp_out_of_tolerance',
+] as const satisfies readonly SignatureFailureReason[];
 
 const DEFAULT_OLDEST_AGE: Readonly<Record<Priority, number>> = { high: 300, normal: 900, low: 3600 };
 
@@ -227,19 +239,30 @@ export class Monitoring extends Construct {
     const quiet = new Map<GatewayName, cloudwatch.Alarm>();
     const failures = props.signatureFailures ?? DEFAULT_SIGNATURE_FAILURES;
     for (const gateway of gateways) {
+      // Every refusal that presented a signature (a forgery, a wrong secret, a replay), summed in one metric-math
+      // alarm, billed per metric read: SIGNATURE_FAILURE_OUTCOMES.length (3) per gateway. `missing_signature` is left
+      // out: every scanner that finds the URL produces it.
       signature.set(
         gateway,
         alarm(
           `${gateway}-signature-failures`,
-          payhookMetric(
-            namespace,
-            METRICS.webhookRequests,
-            { service: SERVICES.ingest, gateway, detail: 'invalid_signature' },
-            { statistic: 'Sum', period: Duration.minutes(failures.minutes) },
+          combined(
+            'SUM',
+            SIGNATURE_FAILURE_OUTCOMES.map((outcome) =>
+              payhookMetric(
+                namespace,
+                METRICS.webhookRequests,
+                { service: SERVICES.ingest, gateway, detail: outcome },
+                { statistic: 'Sum', period: Duration.minutes(failures.minutes) },
+              ),
+            ),
+            `${gateway} signature failures`,
+            Duration.minutes(failures.minutes),
           ),
           failures.threshold,
-          `payhook: more than ${failures.threshold} invalid ${gateway} signatures in ${failures.minutes} min: ` +
-            'a wrong or rotated secret? Every one is a 401 the gateway retries, then gives up on. ' +
+          `payhook: more than ${failures.threshold} ${gateway} requests with a failing signature in ` +
+            `${failures.minutes} min (${SIGNATURE_FAILURE_OUTCOMES.join(', ')}): a wrong or rotated secret, or ` +
+            'forgeries? Every one is a 401; a real gateway retries, then gives up on the endpoint. ' +
             `Run \`payhook rejects list --gateway ${gateway}\``,
         ),
       );
@@ -341,8 +364,23 @@ export class Monitoring extends Construct {
         width: 8,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Invalid signatures by gateway',
-        left: requests('invalid_signature'),
+        // What the signature-failure alarms count, per gateway.
+        title: 'Signature failures by gateway (invalid, malformed, timestamp)',
+        left: gateways.map((gateway) =>
+          combined(
+            'SUM',
+            SIGNATURE_FAILURE_OUTCOMES.map((outcome) =>
+              payhookMetric(
+                namespace,
+                METRICS.webhookRequests,
+                { service: SERVICES.ingest, gateway, detail: outcome },
+                { statistic: 'Sum', period: fiveMinutes },
+              ),
+            ),
+            gateway,
+            fiveMinutes,
+          ),
+        ),
         width: 8,
       }),
       new cloudwatch.AlarmStatusWidget({

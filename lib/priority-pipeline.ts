@@ -9,6 +9,7 @@ import {
   PRIORITIES,
   PRIORITY_QUEUES,
   type Priority,
+  QUEUE_MAX_MESSAGE_BYTES,
   queueName,
 } from '../lambdas/definitions.js';
 import { PayhookFunction } from './payhook-function.js';
@@ -61,12 +62,15 @@ export class PriorityPipeline extends Construct {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
+        maxMessageSizeBytes: QUEUE_MAX_MESSAGE_BYTES,
       });
       const queue = new sqs.Queue(this, priority, {
         queueName: queueName(priority, 'main', prefix),
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),
+        // A body up to PAYHOOK_MAX_BODY_BYTES becomes a message larger than SQS's 256 KiB default.
+        maxMessageSizeBytes: QUEUE_MAX_MESSAGE_BYTES,
         deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: definition.maxReceiveCount },
       });
       const consumer = new PayhookFunction(this, `${priority}-consumer`, {

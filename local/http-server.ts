@@ -24,11 +24,14 @@ export interface LocalRoutes {
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
 const TEXT_CONTENT = /^(text\/|application\/(json|[a-z.+-]*\+json|x-www-form-urlencoded|xml))/i;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// `ignoreBOM` keeps a leading byte-order mark as U+FEFF: by default a TextDecoder swallows it, and the handler, which
+// encodes the text back to bytes, would verify the signature over a body three bytes shorter than the one signed.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The body as API Gateway passes it on: text stays text, anything else (or anything that is not valid UTF-8) is
- * base64-encoded with `isBase64Encoded`, so the handler verifies signatures over the exact bytes either way.
+ * base64-encoded with `isBase64Encoded`, so the handler verifies signatures over the exact bytes either way. Text is
+ * passed as text only when it encodes back to exactly the bytes received; otherwise the bytes go on as base64.
  */
 export function encodeBody(
   body: Buffer,
@@ -36,7 +39,8 @@ export function encodeBody(
 ): { body: string; isBase64Encoded: boolean } {
   if (contentType !== undefined && TEXT_CONTENT.test(contentType)) {
     try {
-      return { body: strictUtf8.decode(body), isBase64Encoded: false };
+      const text = strictUtf8.decode(body);
+      if (Buffer.from(text, 'utf8').equals(body)) return { body: text, isBase64Encoded: false };
     } catch {
       // Claims to be text but is not UTF-8: pass the bytes on untouched.
     }

@@ -1,5 +1,11 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { PRIORITIES, PRIORITY_QUEUES, type Priority, queueName } from '../lambdas/definitions.js';
+import {
+  PRIORITIES,
+  PRIORITY_QUEUES,
+  type Priority,
+  QUEUE_MAX_MESSAGE_BYTES,
+  queueName,
+} from '../lambdas/definitions.js';
 import type { QueueCounts } from './contract.js';
 import { queueArnOf } from './sqs-event-source.js';
 
@@ -23,7 +29,10 @@ export async function createPipelineQueues(client: SQSClient, prefix?: string): 
     const dlq = await client.send(
       new CreateQueueCommand({
         QueueName: queueName(priority, 'deadLetter', prefix),
-        Attributes: { MessageRetentionPeriod: FOURTEEN_DAYS },
+        Attributes: {
+          MessageRetentionPeriod: FOURTEEN_DAYS,
+          MaximumMessageSize: String(QUEUE_MAX_MESSAGE_BYTES),
+        },
       }),
     );
     if (!dlq.QueueUrl) throw new Error(`CreateQueue returned no URL for the ${priority} dead-letter queue`);
@@ -32,6 +41,7 @@ export async function createPipelineQueues(client: SQSClient, prefix?: string): 
         QueueName: queueName(priority, 'main', prefix),
         Attributes: {
           VisibilityTimeout: String(definition.visibilityTimeoutSeconds),
+          MaximumMessageSize: String(QUEUE_MAX_MESSAGE_BYTES),
           RedrivePolicy: JSON.stringify({
             deadLetterTargetArn: queueArnOf(dlq.QueueUrl),
             maxReceiveCount: definition.maxReceiveCount,

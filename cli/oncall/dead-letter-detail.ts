@@ -46,7 +46,10 @@ export function maskBody(text: string): unknown {
   const parsed = parseLossless(text);
   if (parsed === undefined) return maskText(text);
   if (!isRecord(parsed) || !ENVELOPES.has(String(parsed.messageType))) return maskJson(parsed);
-  const { payload, headers, errorMessage, ...envelope } = parsed;
+  const { payload: payloadText, payloadBase64, headers, errorMessage, ...envelope } = parsed;
+  // A version 3 webhook-event carries its payload as base64 of UTF-8 text: shown (masked) as that text.
+  const payload =
+    typeof payloadBase64 === 'string' ? Buffer.from(payloadBase64, 'base64').toString('utf8') : payloadText;
   const base64 = envelope.payloadEncoding === 'base64';
   return {
     ...(maskJson(envelope, { maskStrings: false }) as Record<string, unknown>),

@@ -13,6 +13,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { MESSAGE_ATTRIBUTES, PRIORITIES, PRIORITY_QUEUES } from '../../lambdas/definitions.js';
+import { sqsSafeAttributeText } from '../../lambdas/messages/sqs-text.js';
 import { queueCounts } from '../../local/queues.js';
 import { maskText } from './masking.js';
 import type { DeadLetter, DeadLetterFilter, QueuePair } from './types.js';
@@ -61,7 +62,13 @@ export function selectedPairs(queues: readonly QueuePair[], filter: DeadLetterFi
 export function matchesFilter(letter: DeadLetter, filter: DeadLetterFilter): boolean {
   if (filter.queues !== undefined && !filter.queues.includes(letter.queue)) return false;
   if (filter.gateway !== undefined && letter.gateway !== filter.gateway) return false;
-  if (filter.eventType !== undefined && letter.eventType !== filter.eventType) return false;
+  // Attributes are written in printable ASCII (see sqs-text.ts): an event type typed as it is matches its escaped form.
+  if (
+    filter.eventType !== undefined &&
+    letter.eventType !== filter.eventType &&
+    letter.eventType !== sqsSafeAttributeText(filter.eventType)
+  )
+    return false;
   if (filter.errorClass !== undefined && letter.errorClass !== filter.errorClass) return false;
   if (filter.since !== undefined && Date.parse(letter.firstFailedAt) < filter.since.getTime()) return false;
   return true;

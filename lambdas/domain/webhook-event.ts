@@ -1,5 +1,5 @@
 import type { Priority } from '../definitions.js';
-import { type Money, type MoneyJson, moneyFromJson, moneyToJson } from './money.js';
+import type { Money } from './money.js';
 
 /** Gateways payhook has an adapter for; each is also its route: `POST /webhooks/<gateway>`. */
 export const GATEWAYS = [
@@ -103,37 +103,4 @@ export interface WebhookEvent {
    * the gateway's verified answer about a payment awaiting confirmation. Read only from synthetic events.
    */
   readonly settlesClaims?: readonly string[];
-}
-
-/**
- * The queue message's version. 2 added `factId` and `refundedTotal`; a version 1 message (queued or dead-lettered by
- * the previous release) is still read, and its events fall back to the ids described on {@link WebhookEvent.factId}.
- */
-export const WEBHOOK_EVENT_VERSION = 2;
-
-export interface WebhookEventJson extends Omit<WebhookEvent, 'money' | 'refundedTotal'> {
-  readonly messageType: 'webhook-event';
-  readonly version: 1 | 2;
-  readonly money?: MoneyJson;
-  readonly refundedTotal?: MoneyJson;
-}
-
-export function webhookEventToJson(event: WebhookEvent): WebhookEventJson {
-  const { money, refundedTotal, ...rest } = event;
-  return {
-    messageType: 'webhook-event',
-    version: WEBHOOK_EVENT_VERSION,
-    ...rest,
-    ...(money ? { money: moneyToJson(money) } : {}),
-    ...(refundedTotal ? { refundedTotal: moneyToJson(refundedTotal) } : {}),
-  };
-}
-
-export function webhookEventFromJson(json: WebhookEventJson): WebhookEvent {
-  const { money, refundedTotal, messageType: _type, version: _version, ...rest } = json;
-  return {
-    ...rest,
-    ...(money ? { money: moneyFromJson(money) } : {}),
-    ...(refundedTotal ? { refundedTotal: moneyFromJson(refundedTotal) } : {}),
-  };
 }

@@ -9,9 +9,10 @@ import { UnparseablePayloadError } from './types.js';
 
 export type JsonObject = { readonly [key: string]: unknown };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// A byte-order mark is kept: the text is the exact bytes (the event's payload), and JSON parsing skips it.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** The body as text; throws {@link UnparseablePayloadError} when it is not valid UTF-8. */
+/** The body as text, every byte of it; throws {@link UnparseablePayloadError} when it is not valid UTF-8. */
 export function bodyText(body: Buffer): string {
   try {
     return utf8.decode(body);
@@ -23,7 +24,8 @@ export function bodyText(body: Buffer): string {
 /** Parses JSON keeping every number's text; throws {@link UnparseablePayloadError} on anything else. */
 export function parseJson(text: string): unknown {
   try {
-    return parse(text);
+    // A sender may start its JSON with a byte-order mark (RFC 8259 lets a parser ignore one).
+    return parse(text.startsWith('\ufeff') ? text.slice(1) : text);
   } catch (error) {
     throw new UnparseablePayloadError(`body is not JSON: ${(error as Error).message}`);
   }

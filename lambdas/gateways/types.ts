@@ -49,6 +49,8 @@ export interface Classification {
 /** A validly signed item that could not be normalised: parked raw for a human, never dropped. */
 export interface UnparseableItem {
   readonly reason: string;
+  /** Why it is parked, where not simply unreadable. @default 'unparseable_payload' */
+  readonly errorClass?: 'batch_too_large';
   /** The item's text (one Adyen notification item), or the exact bytes when it is the whole body. */
   readonly payload: string | Buffer;
 }

@@ -41,6 +41,7 @@ export function requestFromEvent(event: APIGatewayProxyEventV2, receivedAt: Date
   };
 }
 
+/** The HTTP answer: the outcome and its `detail`, never a failure's `diagnosis` (the log line's alone). */
 export function resultToResponse(result: IntakeResult): APIGatewayProxyStructuredResultV2 {
   if (result.outcome === 'accepted') {
     return { statusCode: result.status, headers: { 'content-type': result.contentType }, body: result.body };
@@ -103,7 +104,12 @@ function logResult(
   } else if (result.outcome === 'refused') {
     log.warn('webhook refused', { ...fields, reason: result.reason, detail: result.detail });
   } else {
-    log.error('webhook not taken', { ...fields, reason: result.reason, detail: result.detail });
+    log.error('webhook not taken', {
+      ...fields,
+      reason: result.reason,
+      detail: result.detail,
+      ...(result.diagnosis !== undefined && { diagnosis: result.diagnosis }),
+    });
   }
 }
 

@@ -17,6 +17,7 @@ import type { StructuredLog } from '../common/log.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
   INGEST_ENV,
+  MAX_BODY_BYTES_LIMIT,
   PRIORITIES,
   type Priority,
   REJECTS_TABLE,
@@ -83,7 +84,18 @@ export function intakeDependenciesFromEnv(env: Environment, log: StructuredLog):
       queues,
       parking: requireEnv(env, INGEST_ENV.deadLetterQueueUrl('low')),
     }),
-    maxBodyBytes: positiveIntegerEnv(env, INGEST_ENV.maxBodyBytes, DEFAULT_MAX_BODY_BYTES),
+    maxBodyBytes: maxBodyBytesFromEnv(env),
     ...(refusals && { refusals }),
   };
+}
+
+/** `PAYHOOK_MAX_BODY_BYTES`, refused above {@link MAX_BODY_BYTES_LIMIT}: a larger body might not fit one message. */
+export function maxBodyBytesFromEnv(env: Environment): number {
+  const bytes = positiveIntegerEnv(env, INGEST_ENV.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+  if (bytes > MAX_BODY_BYTES_LIMIT) {
+    throw new MissingConfigurationError(
+      `environment variable ${INGEST_ENV.maxBodyBytes} is ${bytes}; at most ${MAX_BODY_BYTES_LIMIT} bytes fit one queue message once encoded`,
+    );
+  }
+  return bytes;
 }

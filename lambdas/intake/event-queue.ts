@@ -1,5 +1,6 @@
 import type { GatewayName, WebhookEvent } from '../domain/webhook-event.js';
 import type { UnparseableItem, WebhookRequest } from '../gateways/types.js';
+import { sqsSafeJson } from '../messages/sqs-text.js';
 
 /** Where accepted webhooks go. On AWS: the SQS queues of `lambdas/definitions.ts`. */
 export interface EventQueue {
@@ -28,7 +29,8 @@ export interface UnparseableWebhook {
   readonly messageType: 'unparseable-webhook';
   readonly version: 1;
   readonly gateway: GatewayName;
-  readonly errorClass: 'unparseable_payload';
+  /** `batch_too_large`: the items of an Adyen batch past the first 100 distinct ones (see `gateways/adyen.ts`). */
+  readonly errorClass: 'unparseable_payload' | 'batch_too_large';
   readonly errorMessage: string;
   /** The payload as text where it is UTF-8 and stays compact as a JSON string, else base64 of the exact bytes. */
   readonly payload: string;
@@ -38,14 +40,15 @@ export interface UnparseableWebhook {
   readonly requestId: string;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// The byte-order mark is kept: the parked payload is the exact bytes.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function encodePayload(bytes: Buffer): Pick<UnparseableWebhook, 'payload' | 'payloadEncoding'> {
   try {
     const text = strictUtf8.decode(bytes);
-    // Control characters escape to six bytes each in JSON; past 2x growth, base64's fixed 4/3 is the safer size.
-    if (JSON.stringify(text).length <= 2 * bytes.length + 2)
-      return { payload: text, payloadEncoding: 'utf8' };
+    // Written as printable ASCII (see sqs-text.ts): control and non-ASCII characters escape to six bytes each; past
+    // 2x growth, base64's fixed 4/3 is the safer size (and the parked message always fits, see MAX_BODY_BYTES_LIMIT).
+    if (sqsSafeJson(text).length <= 2 * bytes.length + 2) return { payload: text, payloadEncoding: 'utf8' };
   } catch {
     // Not UTF-8: fall through to base64 so the exact bytes survive.
   }
@@ -67,7 +70,7 @@ export function unparseableWebhook(
     messageType: 'unparseable-webhook',
     version: 1,
     gateway,
-    errorClass: 'unparseable_payload',
+    errorClass: item.errorClass ?? 'unparseable_payload',
     errorMessage: item.reason,
     ...encodePayload(bytes),
     headers,

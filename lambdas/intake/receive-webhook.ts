@@ -8,7 +8,12 @@ import {
   UnparseablePayloadError,
   type WebhookRequest,
 } from '../gateways/types.js';
-import type { SecretStore } from '../secrets/gateway-secrets.js';
+import {
+  errorClassOf,
+  InvalidSecretError,
+  type SecretStore,
+  SecretsUnavailableError,
+} from '../secrets/gateway-secrets.js';
 import { asUnverifiedClaim } from './claims.js';
 import { type EventQueue, unparseableWebhook } from './event-queue.js';
 import type { RefusedRequestRecorder } from './refused-requests.js';
@@ -55,6 +60,11 @@ export type IntakeResult =
       readonly status: 503;
       readonly reason: FailureReason;
       readonly detail: string;
+      /**
+       * More than the answer says, for the log line only (never the HTTP answer, which anyone can read): why the
+       * secret could not be used. Never any part of a secret, nor where it is stored.
+       */
+      readonly diagnosis?: string;
     };
 
 export interface IntakeDependencies {
@@ -78,8 +88,23 @@ function refuse(
   return { outcome: 'refused', status, reason, detail };
 }
 
-function fail(reason: FailureReason, detail: string): IntakeResult & { outcome: 'failed' } {
-  return { outcome: 'failed', status: 503, reason, detail };
+function fail(
+  reason: FailureReason,
+  detail: string,
+  diagnosis?: string,
+): IntakeResult & { outcome: 'failed' } {
+  return { outcome: 'failed', status: 503, reason, detail, ...(diagnosis !== undefined && { diagnosis }) };
+}
+
+/**
+ * Why a secret store failed, fit for a log line. payhook's own secret errors are written to be safe (the gateway, the
+ * key at fault, an error class); anything else is reduced to its class name, since an SDK, parser or file-system
+ * message can quote the secret's text or name its ARN or file.
+ */
+function secretFailureDiagnosis(error: unknown): string {
+  return error instanceof InvalidSecretError || error instanceof SecretsUnavailableError
+    ? error.message
+    : `the secret store failed (${errorClassOf(error)})`;
 }
 
 /** Size of a body the front door has not decoded yet, without decoding it (base64 expands 3 bytes into 4 chars). */
@@ -129,15 +154,19 @@ export async function receiveWebhook(
       `body is ${request.body.length} bytes; the limit is ${deps.maxBodyBytes}`,
     );
   }
-  if (request.body.length === 0) return refuse(400, 'empty_body', 'the request has no body');
+  // An empty body is still checked: a gateway can sign one (every whole-body HMAC can; the Standard Webhooks
+  // libraries accept one), and a validly signed body is never refused. Only one that does not verify is `empty_body`.
+  const empty = request.body.length === 0;
 
   let fetched: Awaited<ReturnType<SecretStore['get']>>;
   try {
     fetched = await deps.secrets.get(adapter.name);
   } catch (error) {
+    // The answer is unauthenticated: it says which gateway, never why (the log line does, without the secret).
     return fail(
       'secrets_unavailable',
-      `cannot load ${adapter.displayName} secrets: ${(error as Error).message}`,
+      `cannot load the ${adapter.displayName} signing secret (the reason is in payhook's log)`,
+      secretFailureDiagnosis(error),
     );
   }
   if (!fetched)
@@ -157,9 +186,20 @@ export async function receiveWebhook(
       // The cached secret already said no; a failed refresh does not change that answer.
     }
   }
+  if (empty && (!verification.ok || verification.bodyUnverified)) {
+    // Nothing proves an empty body came from the gateway (Adyen signs inside the body, and Flutterwave's verif-hash
+    // binds no body at all): refused as before, whatever the signature headers said.
+    return refuse(400, 'empty_body', 'the request has no body');
+  }
   if (!verification.ok) return refuse(401, verification.reason, verification.detail);
 
-  const normalised = normaliseOrPark(adapter, request, deps);
+  // A validly signed empty body has nothing to normalise: parked for a human like any signed unparseable body.
+  const normalised: NormalisedBatch = empty
+    ? {
+        events: [],
+        unparseable: [{ reason: 'validly signed, but the body is empty', payload: request.body }],
+      }
+    : normaliseOrPark(adapter, request, deps);
   const batch = verification.bodyUnverified
     ? { ...normalised, events: normalised.events.map(asUnverifiedClaim) }
     : normalised;

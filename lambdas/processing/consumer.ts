@@ -16,16 +16,12 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { StructuredLog } from '../common/log.js';
 import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
 import { MESSAGE_ATTRIBUTES, METRICS } from '../definitions.js';
+import { type MoneyJson, moneyToJson } from '../domain/money.js';
 import { ImpossibleEventError } from '../domain/payment.js';
-import {
-  GATEWAYS,
-  type GatewayName,
-  type WebhookEventJson,
-  webhookEventFromJson,
-  webhookEventToJson,
-} from '../domain/webhook-event.js';
+import { GATEWAYS, type GatewayName, type WebhookEvent } from '../domain/webhook-event.js';
+import { sqsSafeJson, stringAttribute } from '../messages/sqs-text.js';
+import { InvalidMessageError, readWebhookEventMessage } from '../messages/webhook-event-message.js';
 import { type ApplyDependencies, type ApplyResult, applyEvent } from './apply-event.js';
-import { InvalidMessageError, parseQueueMessage } from './queue-message.js';
 
 export interface ConsumerDependencies {
   readonly apply: ApplyDependencies;
@@ -141,12 +137,6 @@ export const MAX_IN_PROGRESS_REQUEUES = 3;
 export function inProgressDelaySeconds(receiveCount: number, expirySeconds: number): number {
   return Math.min(expirySeconds, IN_PROGRESS_RETRY_SECONDS * 2 ** Math.max(0, receiveCount - 1));
 }
-const MAX_ATTRIBUTE_TEXT = 256;
-
-function stringAttribute(value: string): MessageAttributeValue {
-  return { DataType: 'String', StringValue: value.slice(0, MAX_ATTRIBUTE_TEXT) || '-' };
-}
-
 function originalAttributes(record: SQSRecord): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [name, attribute] of Object.entries(record.messageAttributes ?? {})) {
@@ -155,11 +145,14 @@ function originalAttributes(record: SQSRecord): Record<string, string> {
   return result;
 }
 
-/** The key the idempotency layer stores: the gateway's event id, never the SQS message id. */
+/**
+ * The key the idempotency layer stores: the gateway's event id, never the SQS message id. Powertools reads only the
+ * key and `money` (hashed to refuse the same id with other money), so the event itself goes through as it was read.
+ */
 interface IdempotentInput {
   readonly idempotencyKey: string;
-  readonly money: WebhookEventJson['money'] | null;
-  readonly event: WebhookEventJson;
+  readonly money: MoneyJson | null;
+  readonly event: WebhookEvent;
 }
 
 /**
@@ -185,10 +178,10 @@ export function createConsumer(deps: ConsumerDependencies) {
     apply.set(
       gateway,
       makeIdempotent(
-        // The message was checked by parseQueueMessage before it got here; only the money needs turning back into bigints.
+        // The message was read and checked by readWebhookEventMessage before it got here.
         async (input: IdempotentInput) => {
           executed.add(input);
-          return applyEvent(webhookEventFromJson(input.event), deps.apply);
+          return applyEvent(input.event, deps.apply);
         },
         { persistenceStore: deps.newIdempotencyStore(), config },
       ),
@@ -206,7 +199,7 @@ export function createConsumer(deps: ConsumerDependencies) {
       [MESSAGE_ATTRIBUTES.firstFailedAt]: stringAttribute(firstFailedAt.toISOString()),
       [MESSAGE_ATTRIBUTES.receiveCount]: { DataType: 'Number', StringValue: String(receiveCount) },
       // Not shortened like the human-readable attributes: a redrive restores the original attributes from it.
-      [MESSAGE_ATTRIBUTES.originalAttributes]: { DataType: 'String', StringValue: JSON.stringify(original) },
+      [MESSAGE_ATTRIBUTES.originalAttributes]: { DataType: 'String', StringValue: sqsSafeJson(original) },
     };
     // Kept at the top level too, so the on-call CLI can filter without unpacking.
     for (const name of [
@@ -282,7 +275,7 @@ export function createConsumer(deps: ConsumerDependencies) {
     const sentAt = Number(record.attributes.SentTimestamp);
     if (Number.isFinite(sentAt)) metrics.add(METRICS.queueDelay, gateway, Math.max(0, Date.now() - sentAt));
     try {
-      const event = parseQueueMessage(record.body);
+      const event = readWebhookEventMessage(record.body);
       context = {
         ...context,
         gateway: event.gateway,
@@ -292,11 +285,10 @@ export function createConsumer(deps: ConsumerDependencies) {
       };
       const run = apply.get(event.gateway);
       if (!run) throw new InvalidMessageError(`no consumer for gateway ${event.gateway}`, 'unknown_gateway');
-      const json = webhookEventToJson(event);
       const input: IdempotentInput = {
         idempotencyKey: `${event.gateway}#${event.eventId}`,
-        money: json.money ?? null,
-        event: json,
+        money: event.money ? moneyToJson(event.money) : null,
+        event,
       };
       const result = await run(input);
       const duplicate = !executed.has(input);

@@ -17,14 +17,46 @@ export interface SecretStore {
   get(gateway: GatewayName, options?: { readonly refresh?: boolean }): Promise<FetchedSecret | undefined>;
 }
 
+/**
+ * A gateway's secret is there but not in the documented shape. The message names the gateway and the key at fault and
+ * is safe to log: it never holds any part of a secret value, nor where the secret is stored (file path, ARN, name),
+ * and it carries no `cause` (a parser's or the SDK's error quotes the text it choked on, or the ARN).
+ */
 export class InvalidSecretError extends Error {
   override readonly name = 'InvalidSecretError';
 }
 
-function stringList(value: unknown, where: string): string[] {
+/**
+ * A gateway's secret could not be fetched (the store is unreachable, throttled, refused access, the file is missing).
+ * Like {@link InvalidSecretError}, its message is safe to log: the gateway and the underlying error's class name only.
+ */
+export class SecretsUnavailableError extends Error {
+  override readonly name = 'SecretsUnavailableError';
+}
+
+/**
+ * The class name of an error from elsewhere (the SDK, Powertools, node:fs), for a log line: `ThrottlingException`,
+ * `AccessDeniedException`. Never its message, which can quote a secret's text or name the ARN or path it lives at.
+ */
+export function errorClassOf(error: unknown): string {
+  const name = error instanceof Error ? error.name : typeof error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const shown = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/.test(name) ? name : 'Error';
+  if (typeof code !== 'string' || !/^E[A-Z0-9_]{1,30}$/.test(code)) return shown;
+  return shown === 'Error' ? code : `${shown} ${code}`;
+}
+
+/** The fixed sentence every shape problem starts with: the gateway, and what the documented shape is. */
+function notDocumentedShape(gateway: string, problem: string): InvalidSecretError {
+  return new InvalidSecretError(
+    `the ${gateway} secret is not valid JSON of the documented shape ({"secrets": ["..."]}): ${problem}`,
+  );
+}
+
+function stringList(gateway: string, value: unknown, key: string): string[] {
   // A blank secret would be an HMAC key anyone can use.
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item.trim().length > 0)) {
-    throw new InvalidSecretError(`${where} must be a list of non-empty strings`);
+    throw notDocumentedShape(gateway, `${gateway}.${key} must be a list of non-empty strings`);
   }
   return value;
 }
@@ -36,26 +68,49 @@ function stringList(value: unknown, where: string): string[] {
  */
 export function parseGatewaySecret(gateway: string, value: unknown): GatewaySecret {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidSecretError(`secret for ${gateway} must be a JSON object with a "secrets" list`);
+    throw notDocumentedShape(
+      gateway,
+      `it must be a JSON object with a "secrets" list, not ${jsonKind(value)}`,
+    );
   }
   const record = value as Record<string, unknown>;
-  const secrets = stringList(record.secrets, `${gateway}.secrets`);
-  if (secrets.length === 0) throw new InvalidSecretError(`${gateway}.secrets is empty`);
+  const secrets = stringList(gateway, record.secrets, 'secrets');
+  if (secrets.length === 0) throw notDocumentedShape(gateway, `${gateway}.secrets is empty`);
   const api: Record<string, string> = {};
   for (const key of ['apiKey', 'keyId', 'keySecret'] as const) {
     const value = record[key];
     if (value === undefined) continue;
     if (typeof value !== 'string' || value.trim() === '')
-      throw new InvalidSecretError(`${gateway}.${key} must be a non-empty string`);
+      throw notDocumentedShape(gateway, `${gateway}.${key} must be a non-empty string`);
     api[key] = value;
   }
   return {
     secrets,
     ...(record.payoutSecrets !== undefined && {
-      payoutSecrets: stringList(record.payoutSecrets, `${gateway}.payoutSecrets`),
+      payoutSecrets: stringList(gateway, record.payoutSecrets, 'payoutSecrets'),
     }),
     ...(Object.keys(api).length > 0 && { api }),
   };
+}
+
+/** What a JSON value is, in words, never what it says. */
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'string' ? 'a string' : `a ${typeof value}`;
+}
+
+/**
+ * Parses a secret's text as JSON. A parser's error quotes the text around the fault (V8: `Unexpected token 'w',
+ * "whsec_abc..." is not valid JSON`), which for a secret stored as plain text is the secret itself: the error thrown
+ * here says only that the text is not JSON.
+ */
+export function parseSecretJson(gateway: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw notDocumentedShape(gateway, 'the stored text is not JSON (a bare secret must be wrapped as shown)');
+  }
 }
 
 /**
@@ -79,22 +134,38 @@ export class FileSecretStore implements SecretStore {
     return secret ? { secret, fetchedAt: this.cache.fetchedAt } : undefined;
   }
 
+  /**
+   * Errors name neither the file (its path is where the secrets are stored, and the message reaches the 503 answer's
+   * log line) nor anything in it: `PAYHOOK_SECRETS_FILE` says which file, the local stack prints it at start.
+   */
   private async load(): Promise<Map<GatewayName, GatewaySecret>> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      // node:fs messages quote the path; the class and code (`ENOENT`, `EACCES`) say what went wrong.
+      throw new SecretsUnavailableError(`cannot read the secrets file (${errorClassOf(error)})`);
+    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(await readFile(this.path, 'utf8'));
-    } catch (error) {
-      throw new InvalidSecretError(`cannot read secrets file ${this.path}: ${(error as Error).message}`);
+      parsed = JSON.parse(text);
+    } catch {
+      throw new InvalidSecretError(
+        'the secrets file is not JSON: it must hold a JSON object keyed by gateway, each {"secrets": ["..."]}',
+      );
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new InvalidSecretError(`secrets file ${this.path} must hold a JSON object keyed by gateway`);
+      throw new InvalidSecretError(
+        `the secrets file must hold a JSON object keyed by gateway, not ${jsonKind(parsed)}`,
+      );
     }
     const secrets = new Map<GatewayName, GatewaySecret>();
     for (const [key, value] of Object.entries(parsed)) {
       if (key.startsWith('_')) continue;
       if (!isGatewayName(key)) {
+        // The key is not quoted: a secret pasted in the wrong place would be one.
         throw new InvalidSecretError(
-          `secrets file ${this.path} has unknown gateway "${key}" (known: ${GATEWAYS.join(', ')})`,
+          `the secrets file has a key that is not a gateway name (known: ${GATEWAYS.join(', ')}; keys starting with _ are comments)`,
         );
       }
       secrets.set(key, parseGatewaySecret(key, value));

@@ -1,7 +1,15 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { GatewayName } from '../domain/webhook-event.js';
-import { type FetchedSecret, parseGatewaySecret, type SecretStore } from './gateway-secrets.js';
+import type { GatewaySecret } from '../gateways/types.js';
+import {
+  errorClassOf,
+  type FetchedSecret,
+  parseGatewaySecret,
+  parseSecretJson,
+  type SecretStore,
+  SecretsUnavailableError,
+} from './gateway-secrets.js';
 
 /** Powertools' default cache lifetime, kept: a rotation reaches every container within five minutes at the latest. */
 export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
@@ -30,6 +38,8 @@ export class SecretsManagerStore implements SecretStore {
 
   private readonly maxAgeSeconds: number;
   private readonly now: () => Date;
+  /** The last text read per gateway and what it parsed to, so a cached secret is not parsed again per request. */
+  private readonly parsed = new Map<GatewayName, { readonly text: string; readonly secret: GatewaySecret }>();
 
   async get(
     gateway: GatewayName,
@@ -40,13 +50,32 @@ export class SecretsManagerStore implements SecretStore {
     const now = this.now();
     const last = this.fetchedAt.get(gateway);
     const cacheExpired = last === undefined || now.getTime() - last.getTime() >= this.maxAgeSeconds * 1000;
-    const value = await this.provider.get(secretId, {
-      maxAge: this.maxAgeSeconds,
-      transform: 'json',
-      forceFetch: options?.refresh === true,
-    });
+    let value: string | Uint8Array | undefined;
+    try {
+      // The raw text, parsed here: Powertools' `json` transform fails with the parser's message, which quotes the
+      // start of a secret stored as plain text (`whsec_...`) instead of as JSON.
+      value = await this.provider.get(secretId, {
+        maxAge: this.maxAgeSeconds,
+        forceFetch: options?.refresh === true,
+      });
+    } catch (error) {
+      // Powertools wraps the SDK error (as `cause`), whose message can name the secret's ARN: only class names go on.
+      const cause = (error as { cause?: unknown }).cause;
+      throw new SecretsUnavailableError(
+        `cannot fetch the ${gateway} secret from Secrets Manager (${errorClassOf(cause ?? error)})`,
+      );
+    }
     if (options?.refresh || cacheExpired) this.fetchedAt.set(gateway, now);
     if (value === undefined) return undefined;
-    return { secret: parseGatewaySecret(gateway, value), fetchedAt: this.fetchedAt.get(gateway) ?? now };
+    return { secret: this.parse(gateway, value), fetchedAt: this.fetchedAt.get(gateway) ?? now };
+  }
+
+  private parse(gateway: GatewayName, value: string | Uint8Array): GatewaySecret {
+    const text = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
+    const last = this.parsed.get(gateway);
+    if (last?.text === text) return last.secret;
+    const secret = parseGatewaySecret(gateway, parseSecretJson(gateway, text));
+    this.parsed.set(gateway, { text, secret });
+    return secret;
   }
 }

@@ -10,7 +10,7 @@ import { runCli } from '../../cli/program.js';
 import { DEV_SECRETS_FILE, devSecret, SIGNERS } from '../../events/index.js';
 import { MESSAGE_ATTRIBUTES } from '../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
-import { webhookEventToJson } from '../../lambdas/domain/webhook-event.js';
+import { writeWebhookEventMessage } from '../../lambdas/messages/webhook-event-message.js';
 import type { PaymentView, QueuesView } from '../../local/contract.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { runPayhook } from '../support/cli.js';
@@ -89,7 +89,7 @@ async function deadLetteredAfterOutage(reference: string, gateway: 'paystack' | 
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: stack.queues.deadLetterQueues.high,
-      MessageBody: JSON.stringify(webhookEventToJson(event)),
+      MessageBody: writeWebhookEventMessage(event).body,
       MessageAttributes: {
         [MESSAGE_ATTRIBUTES.errorClass]: text('retries_exhausted'),
         [MESSAGE_ATTRIBUTES.errorMessage]: text('InternalException: EventBridge unavailable'),

@@ -453,38 +453,94 @@ describe('Construct: Monitoring', () => {
     expect(named('Errors')).toHaveLength(6);
     expect(named('Throttles')).toHaveLength(6);
     expect(named('5xx')).toHaveLength(1);
-    // Plus payhook's own: one signature-failure alarm per gateway, high-queue delay, lost webhooks.
-    expect(named('WebhookRequests')).toHaveLength(7);
+    // Plus payhook's own: one signature-failure alarm per gateway (metric math over WebhookRequests), high-queue
+    // delay, lost webhooks.
+    const readsMetric = (name: string) =>
+      alarms.filter((alarm) =>
+        (alarm.Metrics ?? []).some(
+          (query: { MetricStat?: { Metric: { MetricName: string } } }) =>
+            query.MetricStat?.Metric.MetricName === name,
+        ),
+      );
+    expect(readsMetric('WebhookRequests')).toHaveLength(7);
     expect(alarms).toHaveLength(3 + 3 + 6 + 6 + 1 + 7 + 2);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  it('alarms per gateway on invalid signatures, on the metric ingest emits (namespace, name and dimensions)', () => {
+  it('alarms per gateway on signatures that fail (invalid, malformed, stale), not missing ones, on the metric ingest emits', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
       .map((alarm) => alarm.Properties)
-      .filter((alarm) => alarm.MetricName === 'WebhookRequests');
+      .filter((alarm) => (alarm.AlarmDescription as string).includes('failing signature'));
+    const gatewayOf = (query: {
+      MetricStat: { Metric: { Dimensions: { Name: string; Value: string }[] } };
+    }) => query.MetricStat.Metric.Dimensions.find((d) => d.Name === 'gateway')?.Value;
     expect(
       alarms
-        .map((alarm) => alarm.Dimensions.find((d: { Name: string }) => d.Name === 'gateway').Value)
+        .map((alarm) => gatewayOf(alarm.Metrics.find((query: { MetricStat?: unknown }) => query.MetricStat)))
         .sort(),
     ).toEqual([...GATEWAYS].sort());
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({
-        // Per deployment: a staging stack in the same account never feeds production's alarms.
-        Namespace: 'payhook/shop-prod',
-        Statistic: 'Sum',
-        Period: 300,
         Threshold: 10,
         ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
       });
-      expect(alarm.Dimensions).toEqual(
-        expect.arrayContaining([
-          { Name: 'service', Value: 'payhook-ingest' },
-          { Name: 'outcome', Value: 'invalid_signature' },
-        ]),
-      );
+      expect(alarm.MetricName).toBeUndefined();
       expect(alarm.AlarmDescription).toContain('payhook rejects list');
+      // One expression, summing exactly three metrics: a metric-math alarm is billed per metric it reads (3 each).
+      const [expression, ...others] = alarm.Metrics.filter(
+        (query: { Expression?: string }) => query.Expression,
+      );
+      expect(others).toEqual([]);
+      const reads = alarm.Metrics.filter((query: { MetricStat?: unknown }) => query.MetricStat);
+      expect(reads).toHaveLength(3);
+      expect(expression).toMatchObject({ ReturnData: true });
+      expect(expression.Expression).toBe(
+        `SUM([${reads.map((query: { Id: string }) => query.Id).join(',')}])`,
+      );
+      const gateway = gatewayOf(reads[0]);
+      const outcomes: string[] = [];
+      for (const query of reads) {
+        expect(query.ReturnData).toBe(false);
+        expect(query.MetricStat).toMatchObject({
+          // Per deployment: a staging stack in the same account never feeds production's alarms.
+          Metric: { Namespace: 'payhook/shop-prod', MetricName: 'WebhookRequests' },
+          Stat: 'Sum',
+          Period: 300,
+        });
+        const dimensions = query.MetricStat.Metric.Dimensions as { Name: string; Value: string }[];
+        expect(dimensions.map((d) => d.Name).sort()).toEqual(['gateway', 'outcome', 'service']);
+        expect(dimensions).toEqual(
+          expect.arrayContaining([
+            { Name: 'service', Value: 'payhook-ingest' },
+            { Name: 'gateway', Value: gateway },
+          ]),
+        );
+        outcomes.push(dimensions.find((d) => d.Name === 'outcome')?.Value ?? '');
+      }
+      // `missing_signature` is left out: every scanner that finds the URL produces it.
+      expect(outcomes.sort()).toEqual([
+        'invalid_signature',
+        'malformed_signature',
+        'timestamp_out_of_tolerance',
+      ]);
     }
+  });
+
+  it('sizes the signature-failure alarm window as configured', () => {
+    const { template: custom } = synthesise({
+      gateways: ['stripe'],
+      signatureFailureAlarm: { threshold: 3, minutes: 15 },
+    });
+    const alarm = Object.values(custom.findResources('AWS::CloudWatch::Alarm'))
+      .map((resource) => resource.Properties)
+      .find((properties) => (properties.AlarmDescription as string).includes('failing signature'));
+    expect(alarm).toMatchObject({ Threshold: 3 });
+    const reads = alarm.Metrics.filter((query: { MetricStat?: unknown }) => query.MetricStat);
+    expect(reads.map((query: { MetricStat: { Period: number } }) => query.MetricStat.Period)).toEqual([
+      900, 900, 900,
+    ]);
   });
 
   it('alarms on high-queue delay and on payments only the reconciler settled, over every enabled gateway', () => {

@@ -26,13 +26,10 @@ import {
   type Priority,
 } from '../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
-import {
-  type GatewayName,
-  type WebhookEvent,
-  webhookEventToJson,
-} from '../../lambdas/domain/webhook-event.js';
+import type { GatewayName, WebhookEvent } from '../../lambdas/domain/webhook-event.js';
 import { unparseableWebhook } from '../../lambdas/intake/event-queue.js';
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
+import { writeWebhookEventMessage } from '../../lambdas/messages/webhook-event-message.js';
 import { createConsumer } from '../../lambdas/processing/consumer.js';
 import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';
 import { DynamoUnmatchedEventStore } from '../../lambdas/store/dynamodb-unmatched-events.js';
@@ -138,7 +135,7 @@ async function putDeadLetter(pipe: Pipeline, spec: LetterSpec): Promise<PutLette
   const { MessageId } = await sqs.client.send(
     new SendMessageCommand({
       QueueUrl: pipe.urls.deadLetterQueues[spec.queue],
-      MessageBody: JSON.stringify(webhookEventToJson(event)),
+      MessageBody: writeWebhookEventMessage(event).body,
       MessageAttributes: {
         errorClass: text(spec.errorClass ?? 'payload_mismatch'),
         errorMessage: text(`failed: ${event.eventId}`),
@@ -537,7 +534,7 @@ describe('redrive', () => {
           Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]),
         ),
       ).toEqual(sent && ingestAttributes(sent.event));
-      expect(message.Body).toBe(sent && JSON.stringify(webhookEventToJson(sent.event)));
+      expect(message.Body).toBe(sent && writeWebhookEventMessage(sent.event).body);
     }
     const left = await readDeadLetters(sqs.client, pipe.pairs, {}, new Date());
     expect(left.letters.map((letter) => letter.messageId).sort()).toEqual(
@@ -580,7 +577,7 @@ describe('redrive', () => {
     const { MessageId } = await sqs.client.send(
       new SendMessageCommand({
         QueueUrl: pipe.urls.deadLetterQueues.high,
-        MessageBody: JSON.stringify(webhookEventToJson(event)),
+        MessageBody: writeWebhookEventMessage(event).body,
         MessageAttributes: {
           errorClass: text('retries_exhausted'),
           errorMessage: text('boom'),

@@ -6,12 +6,12 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_SECRETS_FILE, devSecret, readSample } from '../../events/index.js';
 import { MESSAGE_ATTRIBUTES, METRICS, PRIORITIES } from '../../lambdas/definitions.js';
-import { type WebhookEventJson, webhookEventFromJson } from '../../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../../lambdas/gateways/settings.js';
 import { createIngestHandler } from '../../lambdas/intake/api-gateway.js';
 import type { IntakeDependencies } from '../../lambdas/intake/receive-webhook.js';
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
+import { readWebhookEventMessage } from '../../lambdas/messages/webhook-event-message.js';
 import { FileSecretStore } from '../../lambdas/secrets/gateway-secrets.js';
 import { apiGatewayEvent, recordingLog } from '../support/api-gateway.js';
 import { RecordingMetrics } from '../support/fakes.js';
@@ -98,7 +98,7 @@ describe('Ingest handler against SQS (fauxqs)', () => {
       expect(landed).toHaveLength(gatewayCase.events);
       const message = landed[0];
       if (!message) throw new Error('no message');
-      const event = webhookEventFromJson(JSON.parse(String(message.Body)) as WebhookEventJson);
+      const event = readWebhookEventMessage(String(message.Body));
       expect(event.gateway).toBe(gatewayCase.gateway);
       expect(attribute(message, MESSAGE_ATTRIBUTES.gateway)).toBe(gatewayCase.gateway);
       expect(attribute(message, MESSAGE_ATTRIBUTES.eventId)).toBe(event.eventId);
@@ -117,7 +117,7 @@ describe('Ingest handler against SQS (fauxqs)', () => {
       const landed = (await drainAll(sqs.client, pipeline))[gatewayCase.priority] ?? [];
       expect(landed).toHaveLength(gatewayCase.events);
       if (!gatewayCase.batched) {
-        expect((JSON.parse(String(landed[0]?.Body)) as WebhookEventJson).payload).toBe(signed.body);
+        expect(readWebhookEventMessage(String(landed[0]?.Body)).payload).toBe(signed.body);
       }
     });
 
@@ -190,7 +190,7 @@ describe('Ingest handler against SQS (fauxqs)', () => {
     const contents = await drainAll(sqs.client, pipeline);
     const landed = Object.values(contents).flat();
     expect(landed).toHaveLength(1);
-    const claim = JSON.parse(String(landed[0]?.Body)) as WebhookEventJson;
+    const claim = readWebhookEventMessage(String(landed[0]?.Body));
     expect(claim).toMatchObject({ kind: 'payment.authorized', needsConfirmation: true });
     expect(claim.eventId).toMatch(/^payhook:claim:/);
     expect(claim.factId).toBeUndefined();
@@ -466,7 +466,7 @@ describe('Ingest handler against SQS (fauxqs)', () => {
       expect(
         Object.fromEntries(Object.entries(contents).map(([queue, messages]) => [queue, messages.length])),
       ).toMatchObject({ low: 1, 'low-dlq': 0, high: 0, normal: 0 });
-      const event = webhookEventFromJson(JSON.parse(String(contents.low?.[0]?.Body)) as WebhookEventJson);
+      const event = readWebhookEventMessage(String(contents.low?.[0]?.Body));
       expect(event).toMatchObject({
         gateway: 'paystack',
         eventType: 'subscription.expiring_cards',

@@ -4,7 +4,7 @@ import { parse } from 'lossless-json';
 import { describe, expect, it } from 'vitest';
 import { signAdyen } from '../../../events/adyen/sign.js';
 import { devSecret, readSample } from '../../../events/index.js';
-import { adyen } from '../../../lambdas/gateways/adyen.js';
+import { ADYEN_MAX_BATCH_ITEMS, adyen } from '../../../lambdas/gateways/adyen.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../../lambdas/gateways/settings.js';
 import { UnparseablePayloadError } from '../../../lambdas/gateways/types.js';
 import { secretOf, webhookRequest } from '../../support/requests.js';
@@ -441,5 +441,39 @@ describe('Gateway: adyen (hostile but validly signed items)', () => {
     const batch = adyen.normalise(request, settings);
     expect(batch.events[0]?.eventId).toBe(`AUTHORISATION:${good.pspReference}:true`);
     expect(batch.events.length + batch.unparseable.length).toBe(2);
+  });
+});
+
+describe('Gateway: adyen (batches)', () => {
+  it('queues one captured item repeated hundreds of times in one batch once', () => {
+    const capture = item('CAPTURE', 'true', { pspReference: 'CAP0000000000001', originalReference: 'PSP1' });
+    const request = signed(notification(...Array.from({ length: 300 }, () => capture)));
+    const { events, unparseable } = adyen.normalise(request, settings);
+    expect(events.map((event) => event.eventId)).toEqual(['CAPTURE:CAP0000000000001:true']);
+    expect(unparseable).toEqual([]);
+  });
+
+  it('queues the first 100 distinct items and parks the rest as one batch_too_large message, items intact', () => {
+    const items = Array.from({ length: 150 }, (_, index) =>
+      item('AUTHORISATION', 'true', { pspReference: `PSP${String(index).padStart(13, '0')}` }),
+    );
+    const request = signed(notification(...items));
+    const { events, unparseable } = adyen.normalise(request, settings);
+    expect(events).toHaveLength(ADYEN_MAX_BATCH_ITEMS);
+    expect(events.at(-1)?.gatewayPaymentId).toBe(`PSP${String(99).padStart(13, '0')}`);
+    expect(unparseable).toHaveLength(1);
+    const [parked] = unparseable;
+    expect(parked?.errorClass).toBe('batch_too_large');
+    expect(parked?.reason).toMatch(/50 distinct notification items past the first 100/);
+    // The parked text is a batch of its own: the 50 items left, as they were signed, ready to re-run.
+    const rest = itemsOf(String(parked?.payload));
+    expect(rest.map((entry) => entry.pspReference)).toEqual(
+      itemsOf(request.body)
+        .slice(100)
+        .map((entry) => entry.pspReference),
+    );
+    expect(adyen.verify(webhookRequest(String(parked?.payload), {}), secretOf(KEY), settings)).toEqual({
+      ok: true,
+    });
   });
 });

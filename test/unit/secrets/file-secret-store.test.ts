@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEV_SECRETS_FILE } from '../../../events/index.js';
 import { GATEWAYS } from '../../../lambdas/domain/webhook-event.js';
-import { FileSecretStore, InvalidSecretError } from '../../../lambdas/secrets/gateway-secrets.js';
+import {
+  FileSecretStore,
+  InvalidSecretError,
+  SecretsUnavailableError,
+} from '../../../lambdas/secrets/gateway-secrets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'payhook-secrets-'));
 
@@ -42,10 +46,24 @@ describe('FileSecretStore', () => {
     expect(await new FileSecretStore(file({ paystack: { secrets: ['x'] } })).get('stripe')).toBeUndefined();
   });
 
+  it('cannot read a missing file, saying why by its error code and never naming the file', async () => {
+    const path = join(dir, 'absent.json');
+    await expect(new FileSecretStore(path).get('paystack')).rejects.toThrow(SecretsUnavailableError);
+    await expect(new FileSecretStore(path).get('paystack')).rejects.toThrow(
+      /^cannot read the secrets file \(ENOENT\)$/,
+    );
+  });
+
+  it('refuses a key that is not a gateway without quoting it: it could be a secret pasted in the wrong place', async () => {
+    const path = file({ paypal: { secrets: ['x'] } });
+    await expect(new FileSecretStore(path).get('paystack')).rejects.toThrow(
+      /a key that is not a gateway name/,
+    );
+    await expect(new FileSecretStore(path).get('paystack')).rejects.not.toThrow(/paypal/);
+  });
+
   it.each([
-    ['a missing file', join(dir, 'absent.json'), /cannot read secrets file/],
-    ['broken JSON', file('{"paystack":'), /cannot read secrets file/],
-    ['an unknown gateway', file({ paypal: { secrets: ['x'] } }), /unknown gateway "paypal"/],
+    ['broken JSON', file('{"paystack":'), /the secrets file is not JSON/],
     ['an empty list', file({ paystack: { secrets: [] } }), /paystack.secrets is empty/],
     ['a bare string', file({ paystack: { secrets: 'sk_test_x' } }), /paystack.secrets must be a list/],
     [

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InvalidSecretError } from '../../../lambdas/secrets/gateway-secrets.js';
+import { InvalidSecretError, SecretsUnavailableError } from '../../../lambdas/secrets/gateway-secrets.js';
 import { SecretsManagerStore } from '../../../lambdas/secrets/secrets-manager-store.js';
 
 // Secrets Manager has no embedded emulator: these tests stop at the client boundary. The moto_server integration
@@ -82,8 +82,20 @@ describe('SecretsManagerStore', () => {
     await expect(store().get('stripe')).rejects.not.toThrow(/whsec_leak_me/);
   });
 
-  it('lets an AWS error through, for ingest to answer 503', async () => {
-    secretsManager.on(GetSecretValueCommand).rejects(new Error('Rate exceeded'));
-    await expect(store().get('stripe')).rejects.toThrow(/Rate exceeded/);
+  it('turns an AWS error into one that names its class only (its message can name the ARN), for ingest to answer 503', async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error('Rate exceeded for payhook/stripe'), { name: 'ThrottlingException' }));
+    await expect(store().get('stripe')).rejects.toThrow(SecretsUnavailableError);
+    await expect(store().get('stripe')).rejects.toThrow(
+      /^cannot fetch the stripe secret from Secrets Manager \(ThrottlingException\)$/,
+    );
+  });
+
+  it('refuses a secret stored as plain text without quoting any of it', async () => {
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: 'whsec_leak_me_please' });
+    await expect(store().get('stripe')).rejects.toThrow(InvalidSecretError);
+    await expect(store().get('stripe')).rejects.toThrow(/the stored text is not JSON/);
+    await expect(store().get('stripe')).rejects.not.toThrow(/whsec|leak/);
   });
 });

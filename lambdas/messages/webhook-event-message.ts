@@ -1,14 +1,59 @@
-import { isPriority } from '../definitions.js';
-import { InvalidAmountError, type MoneyJson } from '../domain/money.js';
+import { isPriority, MESSAGE_ATTRIBUTES } from '../definitions.js';
+import { InvalidAmountError, type MoneyJson, moneyFromJson, moneyToJson } from '../domain/money.js';
 import { isSyntheticEventId } from '../domain/synthetic-ids.js';
-import {
-  isEventKind,
-  isGatewayName,
-  type WebhookEvent,
-  type WebhookEventJson,
-  webhookEventFromJson,
-} from '../domain/webhook-event.js';
+import { isEventKind, isGatewayName, type WebhookEvent } from '../domain/webhook-event.js';
 import { withFactFieldsFromPayload } from './previous-message.js';
+import { sqsSafeJson } from './sqs-text.js';
+
+/**
+ * The queue message that carries one {@link WebhookEvent} from ingest (or the reconciler) to a consumer: its type,
+ * its writer and its reader, in one place.
+ *
+ * Versions: 3 carries the payload as base64 of its exact UTF-8 bytes (`payloadBase64`) and is written in printable
+ * ASCII (see `sqs-text.ts`), so every body a gateway can sign queues and comes back byte-exact; 2 added `factId`,
+ * `refundedTotal` and `settlesClaims`; 1 is the first release's. Versions 1 and 2 are still read: messages queued or
+ * dead-lettered before an upgrade are kept up to 14 days.
+ */
+export const WEBHOOK_EVENT_MESSAGE_VERSION = 3;
+
+/** A version 3 message body, as JSON. Money is exact decimal text with its currency and exponent. */
+export interface WebhookEventMessage extends Omit<WebhookEvent, 'money' | 'refundedTotal' | 'payload'> {
+  readonly messageType: 'webhook-event';
+  readonly version: typeof WEBHOOK_EVENT_MESSAGE_VERSION;
+  readonly payloadBase64: string;
+  readonly money?: MoneyJson;
+  readonly refundedTotal?: MoneyJson;
+}
+
+/** What goes on the queue for one event: the body and the routing attributes (not yet made SQS-safe). */
+export interface WrittenMessage {
+  readonly body: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export function writeWebhookEventMessage(event: WebhookEvent): WrittenMessage {
+  const { money, refundedTotal, payload, ...rest } = event;
+  const message: WebhookEventMessage = {
+    messageType: 'webhook-event',
+    version: WEBHOOK_EVENT_MESSAGE_VERSION,
+    ...rest,
+    payloadBase64: Buffer.from(payload, 'utf8').toString('base64'),
+    ...(money && { money: moneyToJson(money) }),
+    ...(refundedTotal && { refundedTotal: moneyToJson(refundedTotal) }),
+  };
+  return {
+    body: sqsSafeJson(message),
+    attributes: {
+      [MESSAGE_ATTRIBUTES.messageType]: 'webhook-event',
+      [MESSAGE_ATTRIBUTES.gateway]: event.gateway,
+      [MESSAGE_ATTRIBUTES.eventType]: event.eventType,
+      [MESSAGE_ATTRIBUTES.eventId]: event.eventId,
+      [MESSAGE_ATTRIBUTES.kind]: event.kind,
+      [MESSAGE_ATTRIBUTES.priority]: event.priority,
+      [MESSAGE_ATTRIBUTES.requestId]: event.requestId,
+    },
+  };
+}
 
 /** A message no consumer can use as it is: a permanent error, dead-lettered at once. */
 export class InvalidMessageError extends Error {
@@ -44,7 +89,7 @@ function requireTime(raw: Raw, field: string): string {
   return value;
 }
 
-function readMoney(raw: Raw, field: 'money' | 'refundedTotal' = 'money'): MoneyJson | undefined {
+function readMoney(raw: Raw, field: 'money' | 'refundedTotal') {
   const money = raw[field];
   if (money === undefined) return undefined;
   if (typeof money !== 'object' || money === null)
@@ -53,7 +98,13 @@ function readMoney(raw: Raw, field: 'money' | 'refundedTotal' = 'money'): MoneyJ
   if (typeof amountMinor !== 'string' || typeof currency !== 'string' || !Number.isInteger(exponent)) {
     throw new InvalidMessageError(`field "${field}" must hold amountMinor (string), currency and exponent`);
   }
-  return { amountMinor, currency, exponent: exponent as number };
+  try {
+    return moneyFromJson({ amountMinor, currency, exponent: exponent as number });
+  } catch (error) {
+    if (error instanceof InvalidAmountError)
+      throw new InvalidMessageError(`field "${field}": ${error.message}`);
+    throw error;
+  }
 }
 
 /**
@@ -74,11 +125,32 @@ function readSettlesClaims(raw: Raw): readonly string[] | undefined {
   return value as string[];
 }
 
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The payload: version 3's base64 of UTF-8 bytes, or the text versions 1 and 2 carried. */
+function readPayload(raw: Raw, version: 1 | 2 | 3): string {
+  if (version !== 3) {
+    if (typeof raw.payload !== 'string') throw new InvalidMessageError('field "payload" must be a string');
+    return raw.payload;
+  }
+  const encoded = raw.payloadBase64;
+  if (typeof encoded !== 'string' || !BASE64.test(encoded)) {
+    throw new InvalidMessageError('field "payloadBase64" must be base64');
+  }
+  try {
+    return strictUtf8.decode(Buffer.from(encoded, 'base64'));
+  } catch {
+    throw new InvalidMessageError('field "payloadBase64" is not base64 of UTF-8 text');
+  }
+}
+
 /**
- * Reads the body of a queue message written by ingest. Everything is checked, because a message can also arrive by
- * redrive or by hand, and a bad one must be put aside with its reason rather than retried for days.
+ * Reads a queue message body written by {@link writeWebhookEventMessage} (or by an earlier release). Everything is
+ * checked, because a message can also arrive by redrive or by hand, and a bad one must be put aside with its reason
+ * rather than retried for days.
  */
-export function parseQueueMessage(body: string): WebhookEvent {
+export function readWebhookEventMessage(body: string): WebhookEvent {
   let raw: unknown;
   try {
     raw = JSON.parse(body);
@@ -95,11 +167,10 @@ export function parseQueueMessage(body: string): WebhookEvent {
       'unparseable_payload',
     );
   }
-  // Version 1 is what the previous release queued: still read (messages in flight or dead-lettered at an upgrade).
-  if (fields.messageType !== 'webhook-event' || (fields.version !== 1 && fields.version !== 2)) {
-    throw new InvalidMessageError('message is not a version 1 or 2 webhook-event');
-  }
   const version = fields.version;
+  if (fields.messageType !== 'webhook-event' || (version !== 1 && version !== 2 && version !== 3)) {
+    throw new InvalidMessageError('message is not a version 1, 2 or 3 webhook-event');
+  }
   if (!isGatewayName(fields.gateway)) {
     throw new InvalidMessageError(`unknown gateway ${JSON.stringify(fields.gateway)}`, 'unknown_gateway');
   }
@@ -109,18 +180,16 @@ export function parseQueueMessage(body: string): WebhookEvent {
   if (fields.mode !== 'live' && fields.mode !== 'test' && fields.mode !== 'unknown') {
     throw new InvalidMessageError(`unknown mode ${JSON.stringify(fields.mode)}`);
   }
-  if (typeof fields.payload !== 'string') throw new InvalidMessageError('field "payload" must be a string');
-  const money = readMoney(fields);
-  // Fields version 2 added; a version 1 message has neither.
-  const refundedTotal = version === 2 ? readMoney(fields, 'refundedTotal') : undefined;
-  const factId = version === 2 ? optionalString(fields, 'factId') : undefined;
-  const settlesClaims = version === 2 ? readSettlesClaims(fields) : undefined;
+  const payload = readPayload(fields, version);
+  const money = readMoney(fields, 'money');
+  // Fields version 2 added; a version 1 message has none of them.
+  const refundedTotal = version === 1 ? undefined : readMoney(fields, 'refundedTotal');
+  const factId = version === 1 ? undefined : optionalString(fields, 'factId');
+  const settlesClaims = version === 1 ? undefined : readSettlesClaims(fields);
   const reference = optionalString(fields, 'reference');
   const gatewayPaymentId = optionalString(fields, 'gatewayPaymentId');
   const occurredAt = fields.occurredAt === undefined ? undefined : requireTime(fields, 'occurredAt');
-  const json: WebhookEventJson = {
-    messageType: 'webhook-event',
-    version,
+  const event: WebhookEvent = {
     gateway: fields.gateway,
     eventId: requireString(fields, 'eventId', 512),
     eventType: requireString(fields, 'eventType', 256),
@@ -129,7 +198,7 @@ export function parseQueueMessage(body: string): WebhookEvent {
     receivedAt: requireTime(fields, 'receivedAt'),
     priority: fields.priority,
     requestId: requireString(fields, 'requestId', 256),
-    payload: fields.payload,
+    payload,
     ...(reference !== undefined && { reference }),
     ...(gatewayPaymentId !== undefined && { gatewayPaymentId }),
     ...(occurredAt !== undefined && { occurredAt }),
@@ -139,12 +208,5 @@ export function parseQueueMessage(body: string): WebhookEvent {
     ...(settlesClaims !== undefined && { settlesClaims }),
     ...(fields.needsConfirmation === true && { needsConfirmation: true as const }),
   };
-  let event: WebhookEvent;
-  try {
-    event = webhookEventFromJson(json);
-  } catch (error) {
-    if (error instanceof InvalidAmountError) throw new InvalidMessageError(`money field: ${error.message}`);
-    throw error;
-  }
   return version === 1 ? withFactFieldsFromPayload(event) : event;
 }

@@ -1,0 +1,185 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { devSecret, readSample, SIGNERS } from '../../../events/index.js';
+import { moneyFromMinor } from '../../../lambdas/domain/money.js';
+import type { WebhookEvent } from '../../../lambdas/domain/webhook-event.js';
+import { ADAPTERS } from '../../../lambdas/gateways/registry.js';
+import { DEFAULT_GATEWAY_SETTINGS } from '../../../lambdas/gateways/settings.js';
+import {
+  InvalidMessageError,
+  readWebhookEventMessage,
+  WEBHOOK_EVENT_MESSAGE_VERSION,
+  writeWebhookEventMessage,
+} from '../../../lambdas/messages/webhook-event-message.js';
+import { webhookRequest } from '../../support/requests.js';
+
+const EVENT: WebhookEvent = {
+  gateway: 'stripe',
+  eventId: 'evt_1',
+  eventType: 'payment_intent.succeeded',
+  kind: 'payment.succeeded',
+  gatewayPaymentId: 'pi_1',
+  money: moneyFromMinor('2000', 'USD'),
+  mode: 'test',
+  occurredAt: '2026-11-24T10:00:00.000Z',
+  receivedAt: '2026-11-24T10:00:01.000Z',
+  priority: 'high',
+  requestId: 'req-1',
+  payload: '{"id":"evt_1"}',
+};
+
+/** A message as an earlier release wrote it: the payload as text, money as JSON, the given version. */
+function earlierMessage(event: WebhookEvent, version: 1 | 2): Record<string, unknown> {
+  const {
+    payloadBase64: _bytes,
+    version: _version,
+    ...current
+  } = JSON.parse(writeWebhookEventMessage(event).body) as Record<string, unknown>;
+  return { ...current, version, payload: event.payload };
+}
+
+const body = (overrides: Record<string, unknown> = {}) =>
+  JSON.stringify({ ...JSON.parse(writeWebhookEventMessage(EVENT).body), ...overrides });
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+describe('The webhook-event queue message', () => {
+  it('reads back exactly the event ingest queued', () => {
+    expect(readWebhookEventMessage(writeWebhookEventMessage(EVENT).body)).toEqual(EVENT);
+  });
+
+  it('writes version 3: the payload as base64 of its exact UTF-8 bytes, the whole body printable ASCII', () => {
+    const nasty: WebhookEvent = {
+      ...EVENT,
+      reference: 'ORDER-\uffff-\ufffe-\ud800-😀-é',
+      eventType: 'charge.\u0000\u001b[31m',
+      payload: '\ufeff{"name":"Zoë \uffff 😀","note":"\u0007"}',
+    };
+    const { body: written, attributes } = writeWebhookEventMessage(nasty);
+    expect(written).toMatch(PRINTABLE_ASCII);
+    const raw = JSON.parse(written) as Record<string, unknown>;
+    expect(raw.version).toBe(WEBHOOK_EVENT_MESSAGE_VERSION);
+    expect(Buffer.from(String(raw.payloadBase64), 'base64')).toEqual(Buffer.from(nasty.payload, 'utf8'));
+    expect(readWebhookEventMessage(written)).toEqual(nasty);
+    // The attributes are made SQS-safe where they are sent (sqs-text.ts); here they are the event's own values.
+    expect(attributes.eventType).toBe(nasty.eventType);
+  });
+
+  it('round-trips any text a gateway can sign, in every field, through printable ASCII', () => {
+    const anyText = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('\ud800', '\udfff', '\uffff', '\ufffe', '\u0000', '\u2028'),
+    );
+    fc.assert(
+      fc.property(anyText, anyText, fc.string({ unit: 'binary' }), (reference, eventType, payload) => {
+        const event: WebhookEvent = {
+          ...EVENT,
+          reference: `r${reference}`,
+          eventType: `t${eventType}`,
+          payload,
+        };
+        const written = writeWebhookEventMessage(event).body;
+        expect(written).toMatch(PRINTABLE_ASCII);
+        expect(readWebhookEventMessage(written)).toEqual(event);
+      }),
+    );
+  });
+
+  it('reads back the fact id and the running refunded total exactly', () => {
+    const refund: WebhookEvent = {
+      ...EVENT,
+      kind: 'refund.succeeded',
+      eventType: 'charge.refunded',
+      factId: 're_1',
+      refundedTotal: moneyFromMinor('123456789012345678901', 'ETH'),
+    };
+    expect(readWebhookEventMessage(writeWebhookEventMessage(refund).body)).toEqual(refund);
+  });
+
+  it('still reads a version 2 message (the payload as text), queued or dead-lettered before an upgrade', () => {
+    const refund: WebhookEvent = { ...EVENT, factId: 're_1', refundedTotal: moneyFromMinor('1500', 'USD') };
+    expect(readWebhookEventMessage(JSON.stringify(earlierMessage(refund, 2)))).toEqual(refund);
+  });
+
+  it.each([
+    ['razorpay', 'payment.captured', 'pay_Q8mN2xK7rT4vLa', undefined],
+    ['razorpay', 'order.paid', 'pay_Q8mN2xK7rT4vLa', undefined],
+    ['stripe', 'charge.refunded', undefined, 1500n],
+    ['paystack', 'refund.processed', 'RFD-1001-1', undefined],
+    ['adyen', 'REFUND', 'T4DKQH2VJ8RSMS82', undefined],
+  ] as const)(
+    'reads the fact fields of a version 1 %s %s message again from its payload, as ingest reads them now',
+    (gateway, sample, factId, refundedTotal) => {
+      const signed = SIGNERS[gateway](readSample(gateway, sample), { secret: devSecret(gateway) });
+      const [now] = ADAPTERS[gateway].normalise(
+        webhookRequest(signed.body, signed.headers),
+        DEFAULT_GATEWAY_SETTINGS,
+      ).events;
+      if (!now) throw new Error('no event');
+      const { factId: _factId, refundedTotal: _total, ...previous } = earlierMessage(now, 1);
+      const read = readWebhookEventMessage(JSON.stringify(previous));
+      expect(read.factId).toBe(factId);
+      expect(read.refundedTotal?.amountMinor).toBe(refundedTotal);
+      expect(read).toEqual(now);
+    },
+  );
+
+  it('reads the claims an answer settles only from a synthetic (reconciler) event, never from a webhook', () => {
+    const synthetic = body({ eventId: 'payhook:reconciler:pi_1:payment.failed:abc', settlesClaims: ['c1'] });
+    expect(readWebhookEventMessage(synthetic).settlesClaims).toEqual(['c1']);
+    expect(readWebhookEventMessage(body({ settlesClaims: ['c1'] })).settlesClaims).toBeUndefined();
+    expect(() =>
+      readWebhookEventMessage(body({ eventId: 'payhook:reconciler:x', settlesClaims: 'c1' })),
+    ).toThrow(InvalidMessageError);
+  });
+
+  it('still reads a version 1 message (queued by the previous release), which has no fact fields', () => {
+    const previous = JSON.stringify(earlierMessage(EVENT, 1));
+    expect(readWebhookEventMessage(previous)).toEqual(EVENT);
+    // A version 1 message carries no fact id; one that claims to is not read as if version 2 had written it.
+    const odd = JSON.stringify({ ...earlierMessage(EVENT, 1), factId: 'x' });
+    expect(readWebhookEventMessage(odd).factId).toBeUndefined();
+  });
+
+  it.each([
+    ['not JSON', 'nope', 'invalid_message'],
+    ['an array', '[]', 'invalid_message'],
+    ['another message type', body({ messageType: 'something' }), 'invalid_message'],
+    ['a future version', body({ version: 4 }), 'invalid_message'],
+    ['a payload that is not base64', body({ payloadBase64: 'not base64!' }), 'invalid_message'],
+    [
+      'a payload that is not UTF-8',
+      body({ payloadBase64: Buffer.from([0xff, 0xfe]).toString('base64') }),
+      'invalid_message',
+    ],
+    ['a version 2 message without its payload text', body({ version: 2 }), 'invalid_message'],
+    ['a bad running total', body({ refundedTotal: { amountMinor: 5 } }), 'invalid_message'],
+    ['an unknown gateway', body({ gateway: 'paypal' }), 'unknown_gateway'],
+    ['an unknown kind', body({ kind: 'payment.done' }), 'invalid_message'],
+    ['an empty event id', body({ eventId: '' }), 'invalid_message'],
+    ['a bad time', body({ receivedAt: 'yesterday' }), 'invalid_message'],
+    [
+      'a float amount',
+      body({ money: { amountMinor: '20.5', currency: 'USD', exponent: 2 } }),
+      'invalid_message',
+    ],
+    [
+      'a numeric amount',
+      body({ money: { amountMinor: 2000, currency: 'USD', exponent: 2 } }),
+      'invalid_message',
+    ],
+    [
+      'a parked unparseable webhook',
+      JSON.stringify({ messageType: 'unparseable-webhook', version: 1 }),
+      'unparseable_payload',
+    ],
+  ])('refuses %s as %s', (_name, text, errorClass) => {
+    try {
+      readWebhookEventMessage(text);
+      expect.unreachable('parsed a bad message');
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidMessageError);
+      expect((error as InvalidMessageError).errorClass).toBe(errorClass);
+    }
+  });
+});
