@@ -161,6 +161,20 @@ export const QUEUE_MAX_MESSAGE_BYTES = 1024 * 1024;
  */
 export const MAX_BODY_BYTES_LIMIT = (QUEUE_MAX_MESSAGE_BYTES - 64 * 1024) / 2;
 
+/**
+ * The longest identifiers payhook queues, in UTF-8 bytes: they become DynamoDB keys (the idempotency key
+ * `<gateway>#<event id>`, the history sort key `EVENT#<event id>` of at most 1,024 bytes, the payment's partition key
+ * and index keys of at most 2,048), and DynamoDB refuses a longer key for good. Ingest parks an event with a longer
+ * one as `key_too_large` rather than queue something no consumer can ever store.
+ */
+export const IDENTIFIER_MAX_BYTES = {
+  eventId: 500,
+  eventType: 256,
+  reference: 1000,
+  gatewayPaymentId: 1000,
+  factId: 1000,
+} as const;
+
 /** 256 KiB: larger than any payment webhook seen in the gateways' docs, well inside {@link MAX_BODY_BYTES_LIMIT}. */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
@@ -296,6 +310,11 @@ export const METRICS = {
   webhookBodyBytes: { name: 'WebhookBodyBytes', unit: 'Bytes', dimension: undefined },
   /** Ingest: from receipt to the events durably queued (accepted requests only). */
   timeToQueue: { name: 'TimeToQueue', unit: 'Milliseconds', dimension: undefined },
+  /**
+   * Ingest: requests from outside their gateway's `sourceIps` list, in either mode (per gateway only; `enforce` also
+   * counts them as `WebhookRequests` with outcome `source_not_allowed`). Gateways without a list never count here.
+   */
+  webhookSourceNotAllowed: { name: 'WebhookSourceNotAllowed', unit: 'Count', dimension: undefined },
   /** Consumers: what each event did (`applied`, `unchanged`, `duplicate`, `unmatched`: named no payment). */
   eventsProcessed: { name: 'EventsProcessed', unit: 'Count', dimension: 'outcome' },
   /** Consumers: status changes, by the status reached. */

@@ -87,7 +87,9 @@ export function apiGatewayEventFrom(
         method: request.method ?? 'GET',
         path: url.pathname,
         protocol: `HTTP/${request.httpVersion}`,
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        // The socket's peer, as API Gateway gives the connection's: ingest checks a gateway's `sourceIps` against it.
+        // A socket that no longer knows its peer gives none, which no allow-list contains (never a made-up address).
+        sourceIp: request.socket.remoteAddress ?? '',
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: requestId(),

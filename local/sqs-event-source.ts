@@ -160,7 +160,7 @@ export async function pollOnce(
   const done = records.filter((record) => !failedIds.has(record.messageId));
   // DeleteMessageBatch takes at most 10 entries, whatever the batch size (the low queue's is 50).
   for (let start = 0; start < done.length; start += MAX_BATCH_ENTRIES) {
-    await sqs.send(
+    const answer = await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: queueUrl,
         Entries: done
@@ -168,6 +168,15 @@ export async function pollOnce(
           .map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
       }),
     );
+    // A batch call answers 200 even when entries fail: those messages would come back and be processed again.
+    const failed = answer.Failed ?? [];
+    if (failed.length > 0) {
+      throw new Error(
+        `could not delete ${failed.length} processed message(s) from ${queueUrl}: ${failed
+          .map((entry) => `${entry.Code ?? 'error'} ${entry.Message ?? ''}`.trim())
+          .join('; ')}`,
+      );
+    }
   }
   return { received: records.length, failed: failedIds.size };
 }

@@ -3,7 +3,18 @@ import { MESSAGE_ATTRIBUTES } from '../lambdas/definitions.js';
 import { readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
 import type { FactView, PaymentView, QueuesView } from '../local/contract.js';
 import type { Plan, PlannedPayment } from './generator.js';
-import type { ModelFact } from './model.js';
+import { type ModelFact, VERIFIED_ANSWER_ID } from './model.js';
+
+const SYNTHETIC_PREFIX = 'payhook:';
+const CLAIM_PREFIX = 'payhook:claim:';
+
+/**
+ * An event id payhook made up for the gateway's verified answer (the reconciler's): in its synthetic namespace, and not
+ * an unverified claim's.
+ */
+export function isVerifiedAnswerId(eventId: string): boolean {
+  return eventId.startsWith(SYNTHETIC_PREFIX) && !eventId.startsWith(CLAIM_PREFIX);
+}
 
 /** What the stack says, compared with the model. Every list names what went wrong, for the report. */
 export interface CheckResult {
@@ -38,6 +49,15 @@ export interface CheckResult {
   /** Extra copies of a poison message in its DLQ (it was queued twice); not a problem. */
   readonly duplicateDeadLetters: number;
   readonly expectedDeadLetters: number;
+  /** Unverified claims found in their payments' histories (each under its own claim id), of those sent. */
+  readonly claimsRecorded: number;
+  readonly claimsSent: number;
+  /** Payments where the gateway's verified answer settled a claim, as modelled (one answer, on the modelled fact). */
+  readonly verifiedAnswers: number;
+  readonly verifiedAnswersExpected: number;
+  /** Registered payments whose record keeps the first expectation, of those registered. */
+  readonly expectationsKept: number;
+  readonly expectationsExpected: number;
   readonly problems: readonly string[];
 }
 
@@ -129,13 +149,16 @@ export interface CheckInputs {
   readonly deadLetterQueues: Readonly<Record<string, string>>;
 }
 
-/** A fact as the view prints it, in the model's terms. */
+/**
+ * A fact as the view prints it, in the model's terms: the verified answer's event id (payhook's own) as the model's
+ * stand-in for it.
+ */
 function factOf(view: FactView): ModelFact {
   return {
     id: view.id,
     amountMinor: view.amount?.amountMinor ?? null,
     state: view.state,
-    eventIds: [...view.eventIds],
+    eventIds: view.eventIds.map((id) => (isVerifiedAnswerId(id) ? VERIFIED_ANSWER_ID : id)),
   };
 }
 
@@ -161,6 +184,12 @@ export function compareRecord(planned: PlannedPayment, view: PaymentView): strin
   same('paid', view.money?.amountMinor ?? null, model.paidMinor);
   same('refunded', view.refunded?.amountMinor ?? null, model.refundedMinor);
   same('running refunded total', view.refundedFloor?.amountMinor ?? null, model.floorMinor);
+  // The first registration's expectation, whatever was registered after it (and none where nothing was registered).
+  same(
+    'expectation',
+    view.expected ? `${view.expected.amountMinor} ${view.expected.currency}` : null,
+    model.expected ? `${model.expected.amountMinor} ${model.expected.currency}` : null,
+  );
   const lists = [
     ['money in', view.moneyIn, model.moneyIn],
     ['refunds', view.refunds, model.refunds],
@@ -264,8 +293,12 @@ export async function check(inputs: CheckInputs): Promise<CheckResult> {
     problems.push(`doubled: payment event ${id} is not in the model (${copies} published)`);
   }
 
-  // Each payment: its record equals the model's, its history has every valid event once, no fact announced twice.
+  // Each payment: its record equals the model's, its history has every valid event once (claims under their own ids),
+  // the gateway's verified answer exactly where modelled, no fact announced twice.
   let recordsMatched = 0;
+  let claimsRecorded = 0;
+  let verifiedAnswers = 0;
+  let expectationsKept = 0;
   let next = 0;
   const worker = async () => {
     for (;;) {
@@ -285,6 +318,13 @@ export async function check(inputs: CheckInputs): Promise<CheckResult> {
       const differences = compareRecord(planned, view);
       if (differences.length === 0) recordsMatched += 1;
       problems.push(...differences);
+      if (
+        model.expected &&
+        view.expected?.amountMinor === model.expected.amountMinor &&
+        view.expected.currency === model.expected.currency
+      ) {
+        expectationsKept += 1;
+      }
       const historyIds = view.history.map((item) => item.eventId);
       for (const id of model.historyEventIds) {
         if (!historyIds.includes(id)) {
@@ -292,8 +332,24 @@ export async function check(inputs: CheckInputs): Promise<CheckResult> {
           problems.push(`lost: ${payment.gateway} ${payment.key}: event ${id} not in the history`);
         }
       }
+      const claimIds = new Set(planned.claims.map((claim) => claim.sourceEventId));
+      claimsRecorded += [...claimIds].filter((id) => historyIds.includes(id)).length;
+      const answers = new Set(historyIds.filter(isVerifiedAnswerId));
+      if (model.verifiedAnswer && answers.size === 0) {
+        lost += 1;
+        problems.push(
+          `lost: ${payment.gateway} ${payment.key}: the gateway's verified answer to a claim was never applied`,
+        );
+      } else if (answers.size > (model.verifiedAnswer ? 1 : 0)) {
+        doubled += answers.size - (model.verifiedAnswer ? 1 : 0);
+        problems.push(
+          `doubled: ${payment.gateway} ${payment.key}: ${answers.size} verified answers in the history (${[...answers].join(', ')}), model says ${model.verifiedAnswer ? 1 : 0}`,
+        );
+      } else if (model.verifiedAnswer && differences.length === 0) {
+        verifiedAnswers += 1;
+      }
       for (const id of new Set(historyIds)) {
-        if (!model.historyEventIds.has(id)) {
+        if (!model.historyEventIds.has(id) && !isVerifiedAnswerId(id)) {
           doubled += 1;
           problems.push(
             `doubled: ${payment.gateway} ${payment.key}: event ${id} in the history was never sent`,
@@ -358,6 +414,15 @@ export async function check(inputs: CheckInputs): Promise<CheckResult> {
     deadLettered: deadLetters.length,
     duplicateDeadLetters,
     expectedDeadLetters: plan.poison.length,
+    claimsRecorded,
+    claimsSent: plan.payments.reduce(
+      (sum, planned) => sum + new Set(planned.claims.map((claim) => claim.sourceEventId)).size,
+      0,
+    ),
+    verifiedAnswers,
+    verifiedAnswersExpected: plan.payments.filter((planned) => planned.model.verifiedAnswer).length,
+    expectationsKept,
+    expectationsExpected: plan.payments.filter((planned) => planned.model.expected !== null).length,
     problems,
   };
 }

@@ -34,6 +34,11 @@ export interface SoakPayment {
   readonly currency: string;
   /** Run id and index, for the ids of refunds, disputes and events. */
   readonly tag: string;
+  /**
+   * Razorpay only: a payment made without an order (a Payment Page), keyed by its own `pay_` id. Its `notes` hold what
+   * the payer typed into the page, so its `reference` is payer-controlled.
+   */
+  readonly orderless?: true;
 }
 
 export type FactType = 'money_in' | 'refund' | 'dispute' | 'attempt';
@@ -63,7 +68,16 @@ export interface Truth {
  */
 export interface EventSpec {
   readonly type: string;
-  readonly about: 'pending' | 'attempt' | 'money_in' | 'refund' | 'refund_total' | 'dispute' | 'noise';
+  /** `session`: a Stripe Checkout Session made without a PaymentIntent (`status` is its `payment_status`). */
+  readonly about:
+    | 'pending'
+    | 'attempt'
+    | 'money_in'
+    | 'refund'
+    | 'refund_total'
+    | 'dispute'
+    | 'noise'
+    | 'session';
   /** The gateway's own id of the thing: capture/deposit, attempt, refund, dispute. */
   readonly id?: string;
   readonly status?: string;
@@ -85,6 +99,17 @@ export interface GatewayEvent {
   /** For header-borne event ids (Razorpay's, sent as Razorpay does but not payhook's event id: it is unsigned). */
   readonly headerEventId?: string;
   readonly truth: Truth;
+  /**
+   * An unverified claim (Flutterwave `verif-hash` without a valid body signature): no fact, whatever it says. `money`
+   * when it claims money arrived (it becomes a claim marker with that amount), `failure` when it claims a failure
+   * (history only). `sourceEventId` is then the claim's own id (see {@link claimEventId}).
+   */
+  readonly claim?: { readonly says: 'money'; readonly amountMinor: number } | { readonly says: 'failure' };
+  /**
+   * The signature a claim carries beside its correct `verif-hash`: none, or the `flutterwave-signature` of the
+   * genuine body it was made from (a captured delivery, tampered with: the HMAC no longer matches).
+   */
+  readonly claimSignatureOf?: string;
 }
 
 const CURRENCY: Readonly<Record<SoakGateway, string>> = {
@@ -96,7 +121,7 @@ const CURRENCY: Readonly<Record<SoakGateway, string>> = {
 };
 
 /** Minor units per major unit, for the gateways that send major units. */
-const MINOR_DIGITS: Readonly<Record<string, number>> = { NGN: 2, USDT: 6 };
+export const MINOR_DIGITS: Readonly<Record<string, number>> = { NGN: 2, USDT: 6, USD: 2, INR: 2 };
 
 export function makePayment(
   gateway: SoakGateway,
@@ -116,6 +141,45 @@ export function makePayment(
           : String(7_000_000_000 + index);
   const key = gateway === 'stripe' || gateway === 'razorpay' ? gatewayId : reference;
   return { gateway, index, reference, gatewayId, key, amountMinor, currency: CURRENCY[gateway], tag };
+}
+
+/**
+ * A payment whose merchant reference the PAYER chose, set to another payment's gateway id: a Stripe Checkout Session
+ * made without a PaymentIntent (Payment Links take `client_reference_id` from the URL), keyed by its own `cs_` id; or a
+ * Razorpay payment made without an order (a Payment Page, whose `notes` hold what the payer typed), keyed by its own
+ * `pay_` id. Its record must be its own, and the payment whose id it names must not change.
+ */
+export function makePayerReferencedPayment(
+  gateway: 'stripe' | 'razorpay',
+  index: number,
+  run: string,
+  amountMinor: number,
+  victim: SoakPayment,
+): SoakPayment {
+  const tag = `${run}x${index}`;
+  const gatewayId = gateway === 'stripe' ? `cs_soak${tag}` : `pay_soak${tag}`;
+  return {
+    gateway,
+    index,
+    reference: victim.gatewayId,
+    gatewayId,
+    key: gatewayId,
+    amountMinor,
+    currency: CURRENCY[gateway],
+    tag,
+    ...(gateway === 'razorpay' && { orderless: true as const }),
+  };
+}
+
+/** A merchant reference for a payment the soak only registers (its own run id and number). */
+export function makeRegisteredOnlyPayment(
+  gateway: 'paystack' | 'flutterwave',
+  index: number,
+  run: string,
+  amountMinor: number,
+): SoakPayment {
+  const payment = makePayment(gateway, index, run, amountMinor);
+  return { ...payment, reference: `SOAK-${run}-reg${index}`, key: `SOAK-${run}-reg${index}` };
 }
 
 /** Ids of the things a payment's lifecycle creates, in each gateway's format. */
@@ -142,7 +206,9 @@ export const ids = {
   },
   /** The capture (Stripe: the PaymentIntent; Razorpay: the payment; Paystack, Flutterwave: the transaction). */
   capture(payment: SoakPayment): string {
-    return payment.gateway === 'razorpay' ? `pay_soak${payment.tag}` : payment.gatewayId;
+    return payment.gateway === 'razorpay' && !payment.orderless
+      ? `pay_soak${payment.tag}`
+      : payment.gatewayId;
   },
   /** A failed attempt before the one that pays: its own payment (Razorpay) or transaction (Flutterwave). */
   failedAttempt(payment: SoakPayment): string {
@@ -160,7 +226,7 @@ const at = (offsetSeconds: number) => new Date(Date.UTC(2026, 10, 20, 10) + offs
 const unix = (offsetSeconds: number) => Math.floor(at(offsetSeconds).getTime() / 1000);
 
 /** Major-unit decimal text from minor units, exactly (no float): `123456` NGN is `1234.56`. */
-function majorText(minor: number, digits: number): string {
+export function majorText(minor: number, digits: number): string {
   const text = String(minor).padStart(digits + 1, '0');
   return `${text.slice(0, text.length - digits)}.${text.slice(text.length - digits)}`;
 }
@@ -453,6 +519,30 @@ function stripeEvent(payment: SoakPayment, spec: EventSpec, amount: number): Gat
       priority = 'high';
       break;
     }
+    case 'session': {
+      // A Checkout Session that made no PaymentIntent: keyed by its own cs_ id. Its client_reference_id is the
+      // payer's to choose (here another payment's pi_ id): only a label, never the key of a record.
+      const status = need(spec.status, 'status');
+      object = {
+        id: gatewayId,
+        object: 'checkout.session',
+        amount_total: amount,
+        client_reference_id: reference,
+        currency: currency.toLowerCase(),
+        livemode: false,
+        metadata: {},
+        mode: 'payment',
+        payment_intent: null,
+        payment_status: status,
+        status: 'complete',
+      };
+      step = `${spec.type}/${status}`;
+      if (status === 'paid') {
+        truth = { fact: { type: 'money_in', id: gatewayId, state: 'received', amountMinor: amount } };
+        priority = 'high';
+      }
+      break;
+    }
     case 'noise':
       // An event payhook has no meaning for (charge.updated: a description changed): history only, low priority.
       object = {
@@ -532,7 +622,7 @@ function razorpayEvent(payment: SoakPayment, spec: EventSpec, amount: number): G
     amount: paymentAmount,
     currency,
     status: paymentStatus,
-    order_id: gatewayId,
+    order_id: payment.orderless ? null : gatewayId,
     captured: paymentStatus === 'captured',
     amount_refunded: spec.refundedMinor ?? 0,
     notes: { reference },
@@ -663,6 +753,69 @@ function oxapayEvent(payment: SoakPayment, spec: EventSpec, amount: number): Gat
     priority: paid ? 'high' : 'normal',
     payload,
     truth: paid ? { fact: { type: 'money_in', id: hash, state: 'received', amountMinor: amount } } : {},
+  };
+}
+
+/**
+ * The id payhook gives an unverified claim: in its synthetic namespace, named by the digest of the exact body (so
+ * only byte-identical copies collapse, and no claim can take the id a signed webhook carries).
+ */
+export function claimEventId(body: string): string {
+  return `payhook:claim:sha256:${createHash('sha256').update(body).digest('hex')}`;
+}
+
+/**
+ * An unverified Flutterwave claim about a payment: the body of `genuine` (an event of the payment's lifecycle) with
+ * `amountMinor` instead of its own amount (a success claim with a wrong amount), or `genuine` itself (a failure told
+ * again by someone holding the verif-hash). `beside`: whether it also carries the `flutterwave-signature` of the
+ * genuine body (a captured delivery tampered with), which no longer matches.
+ */
+export function flutterwaveClaim(
+  payment: SoakPayment,
+  genuine: EventSpec,
+  says: 'money' | 'failure',
+  options: { readonly amountMinor?: number; readonly beside: boolean },
+): GatewayEvent {
+  const original = buildEvent(payment, genuine);
+  const claimed = buildEvent(payment, genuine, {
+    ...(options.amountMinor !== undefined && { amountMinor: options.amountMinor }),
+  });
+  if (options.beside && claimed.payload === original.payload) {
+    // The genuine body's signature would match it: that is a signed webhook, not a claim.
+    throw new Error('soak: a claim beside its own valid signature');
+  }
+  return {
+    spec: genuine,
+    step: `claim ${claimed.step}`,
+    sourceEventId: claimEventId(claimed.payload),
+    priority: claimed.priority,
+    payload: claimed.payload,
+    truth: {},
+    claim:
+      says === 'money'
+        ? { says, amountMinor: options.amountMinor ?? genuine.amountMinor ?? payment.amountMinor }
+        : { says },
+    ...(options.beside && { claimSignatureOf: original.payload }),
+  };
+}
+
+/**
+ * What an unverified claim is sent with: the correct `verif-hash` (the dashboard secret hash, leaked), and possibly the
+ * `flutterwave-signature` of another body (the genuine one it was tampered from).
+ */
+export function claimHeaders(event: GatewayEvent): SignedWebhook {
+  const secret = devSecret('flutterwave');
+  const signatureOf = event.claimSignatureOf;
+  return {
+    body: event.payload,
+    headers: {
+      'content-type': 'application/json',
+      'verif-hash': secret,
+      ...(signatureOf !== undefined && {
+        'flutterwave-signature':
+          SIGNERS.flutterwave(signatureOf, { secret }).headers['flutterwave-signature'] ?? '',
+      }),
+    },
   };
 }
 

@@ -1,14 +1,21 @@
+import type { SandboxPayment } from '../local/gateway-sandbox.js';
 import {
   buildEvent,
   type EventSpec,
+  flutterwaveClaim,
   type GatewayEvent,
   ids,
+  MINOR_DIGITS,
+  majorText,
+  makePayerReferencedPayment,
   makePayment,
+  makeRegisteredOnlyPayment,
   REFUNDABLE,
   SOAK_GATEWAYS,
   type SoakPayment,
+  type Told,
 } from './gateways.js';
-import { modelPayment, type PaymentModel } from './model.js';
+import { type ModelExtras, modelPayment, type PaymentModel } from './model.js';
 import type { Random } from './prng.js';
 
 /**
@@ -20,7 +27,22 @@ import type { Random } from './prng.js';
  * in a burst (all at once, racing for the record). Others are staged (the gateway's early events in the first phase,
  * the rest in the second) or sent refunds-first (refunds and disputes a phase before the money they are about).
  * Poison needs an order: the original is applied in the first phase, the replay (same event id, another amount) comes
- * in the second. The queues are drained between phases.
+ * in the second. The queues are drained between phases, and the reconciler is run after each (the local stack's timer
+ * is off), then the queues drained again.
+ *
+ * The attacks of issue #14, each at a small rate (and at least once however small the run):
+ * - captured signed Razorpay bodies replayed under fresh unsigned `x-razorpay-event-id` headers (the other gateways
+ *   carry no unsigned header that could name an event: nothing to replay there);
+ * - unverified Flutterwave claims (`verif-hash` alone, or beside the `flutterwave-signature` of the genuine body they
+ *   were tampered from): of money with a wrong amount, a phase before the payment's webhooks or after them, and of
+ *   failure (often the exact body of a genuine failed attempt); the gateway sandbox answers what the gateway knows;
+ * - payments whose payer-chosen reference is another payment's id (a Stripe Checkout Session without a PaymentIntent
+ *   whose `client_reference_id` is another payment's `pi_`; a Razorpay payment without an order whose `notes` name
+ *   another payment's `order_`), each its own payment;
+ * - registrations (`POST /payments`) before or during a payment's webhooks, several at once, again with the same
+ *   values (200), then with another amount or currency (409 naming the field, the first expectation kept); and
+ *   registrations of payments that exist only as registrations, naming another payment's reference as their gateway
+ *   id (which must not touch it).
  */
 export type Lifecycle =
   | 'unpaid'
@@ -29,12 +51,18 @@ export type Lifecycle =
   | 'refunded'
   | 'disputed'
   | 'refunded+disputed'
-  | 'poison';
+  | 'poison'
+  | 'payer-reference'
+  | 'registered-only';
 
-/** How a payment's events are spread over the phases. */
-export type Spread = 'shuffled' | 'staged' | 'refunds-first' | 'poison';
+/**
+ * How a payment's events are spread over the phases. `claim-first`: a claim of money in the first phase, every webhook
+ * of the payment in the second.
+ */
+export type Spread = 'shuffled' | 'staged' | 'refunds-first' | 'poison' | 'claim-first' | 'none';
 
 export interface Delivery {
+  readonly kind: 'webhook';
   readonly payment: SoakPayment;
   readonly event: GatewayEvent;
   /** Copies sent one after the other (each once the previous was answered): 1 = no duplicate. */
@@ -54,6 +82,36 @@ export interface Delivery {
   readonly delayMs: number;
 }
 
+/** One conflicting registration: another amount or currency than the first. */
+export interface RegistrationConflict {
+  readonly field: 'amount' | 'currency';
+  readonly amountMinor: number;
+  readonly currency: string;
+}
+
+/**
+ * The merchant's checkout registering a payment (`POST /payments`): the first registration (sent `firstCopies` times
+ * at once; 0 when an earlier step made it), then `again` more with the same values (each answered 200), then each
+ * conflict (answered 409 naming its field, the first expectation kept), in that order, each once the previous was
+ * answered.
+ */
+export interface RegistrationStep {
+  readonly kind: 'registration';
+  readonly payment: SoakPayment;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly gatewayPaymentId?: string;
+  /** How `amount` is written: exact major-unit text (`"2500.00"`) or an integer of minor units. */
+  readonly amountAs: 'major' | 'minor';
+  readonly firstCopies: number;
+  readonly again: number;
+  readonly conflicts: readonly RegistrationConflict[];
+  readonly delayMs: number;
+}
+
+/** What a phase sends: webhooks (signed, or unverified claims) and registrations. */
+export type Step = Delivery | RegistrationStep;
+
 export interface PlannedPayment {
   readonly payment: SoakPayment;
   readonly lifecycle: Lifecycle;
@@ -63,6 +121,10 @@ export interface PlannedPayment {
   readonly model: PaymentModel;
   /** What the gateway itself holds as refunded (its own final running total), for the report's comparison. */
   readonly gatewayRefundedMinor: number;
+  /** Unverified claims sent about it. */
+  readonly claims: readonly GatewayEvent[];
+  /** The other payment whose id its payer-chosen reference names (attack: payer-controlled references). */
+  readonly names?: SoakPayment;
 }
 
 /** What the plan holds, for the report. */
@@ -113,12 +175,53 @@ export interface PlanFigures {
   refundedUnlikeGatewayExamples: string[];
   expectedAnnouncements: number;
   possibleExceptions: number;
+  /** Unverified Flutterwave claims of money, each with a wrong amount: sent a phase before or after the webhooks. */
+  claimsOfMoney: number;
+  claimsBeforeWebhooks: number;
+  claimsAfterWebhooks: number;
+  /** Unverified claims of failure (of them, byte-identical to a genuine failed attempt's body). */
+  claimsOfFailure: number;
+  claimsOfFailureCaptured: number;
+  /** Claims sent beside the (no longer matching) `flutterwave-signature` of the genuine body. */
+  claimsBesideSignature: number;
+  /** Claim webhooks planned, copies included (every one must be answered 200). */
+  claimWebhooks: number;
+  /**
+   * Claims of money the gateway's verified answer settles (money in or a failure), and claims left open: on a payment
+   * whose money was already in (never asked about), or whose gateway says pending (the payment reads `authorized`).
+   */
+  claimsSettled: number;
+  claimsLeftOpen: number;
+  claimsKeepingAuthorized: number;
+  /** Payments whose payer-chosen reference is another payment's id, by kind. */
+  payerReferences: Record<string, number>;
+  /** Payments registered (`POST /payments`), of them before any webhook. */
+  registered: number;
+  registeredBefore: number;
+  /** Registration requests planned, and their expected answers. */
+  registrationRequests: number;
+  registrationsAgain: number;
+  registrationConflicts: Record<string, number>;
+  /** Payments that exist only as registrations, naming another payment's reference as their gateway id. */
+  registeredOnly: number;
+}
+
+/** What the gateway's verify API answers about a payment (the local gateway sandbox is set to it). */
+export interface SandboxRecord {
+  readonly gateway: 'flutterwave';
+  readonly payment: SandboxPayment;
 }
 
 export interface Plan {
   readonly seed: number;
   readonly payments: readonly PlannedPayment[];
-  readonly phases: readonly (readonly Delivery[])[];
+  /** Registrations sent before anything else. */
+  readonly prelude: readonly RegistrationStep[];
+  readonly phases: readonly (readonly Step[])[];
+  /** What the gateways' verify APIs know (only payments someone sent a claim about). */
+  readonly sandbox: readonly SandboxRecord[];
+  /** Payments whose claim the gateway's verified answer settles, and the phase after which the reconciler does. */
+  readonly confirmations: readonly { readonly payment: SoakPayment; readonly phase: number }[];
   /** Poison deliveries and the DLQ (priority) each must end in. */
   readonly poison: readonly { readonly delivery: Delivery; readonly priority: 'high' | 'normal' | 'low' }[];
   readonly figures: PlanFigures;
@@ -130,7 +233,7 @@ export interface PlanOptions {
   readonly seed: number;
 }
 
-/** HTTP requests one delivery makes when nothing answers 5xx. */
+/** HTTP requests one webhook delivery makes when nothing answers 5xx. */
 export function webhooksIn(delivery: Delivery): number {
   return (
     delivery.sequentialCopies + delivery.concurrentCopies + (delivery.forged ? 1 : 0) + delivery.headerReplays
@@ -525,32 +628,83 @@ export function emptyFigures(): PlanFigures {
     refundedUnlikeGatewayExamples: [],
     expectedAnnouncements: 0,
     possibleExceptions: 0,
+    claimsOfMoney: 0,
+    claimsBeforeWebhooks: 0,
+    claimsAfterWebhooks: 0,
+    claimsOfFailure: 0,
+    claimsOfFailureCaptured: 0,
+    claimsBesideSignature: 0,
+    claimWebhooks: 0,
+    claimsSettled: 0,
+    claimsLeftOpen: 0,
+    claimsKeepingAuthorized: 0,
+    payerReferences: {},
+    registered: 0,
+    registeredBefore: 0,
+    registrationRequests: 0,
+    registrationsAgain: 0,
+    registrationConflicts: {},
+    registeredOnly: 0,
   };
 }
+
+/** How often each attack of issue #14 is planned (besides once each however small the run). */
+const ATTACK_RATES = {
+  /** Of Flutterwave payments: an unverified claim of money with a wrong amount. */
+  claimOfMoney: 0.07,
+  /** Of Flutterwave payments never paid: where a claim could leave a payment `authorized` or undo a failure. */
+  claimOfMoneyUnpaid: 0.5,
+  /** Of Flutterwave payments: an unverified claim of failure. */
+  claimOfFailure: 0.06,
+  /** Of Stripe and Razorpay payments: another payment whose payer-chosen reference is this one's id. */
+  payerReference: 0.05,
+  /** Of payments (but OXA Pay ones paid in several deposits: their money in differs from any one amount on the way). */
+  registration: 0.05,
+  /** Of Paystack and Flutterwave payments: a registered-only payment naming this one's reference as its gateway id. */
+  registeredOnly: 0.02,
+} as const;
+
+/** Another currency than the payment's with as many decimals (the amount stays valid), for a conflicting registration. */
+const OTHER_CURRENCY: Readonly<Record<string, string>> = { NGN: 'GHS', USD: 'EUR', INR: 'USD', USDT: 'USDC' };
+
+/** Payments the soak adds beside the gateways' lifecycles (payer-referenced, registered only) are numbered from here. */
+const EXTRA_INDEX = 1_000_000;
 
 export function buildPlan(options: PlanOptions, random: Random): Plan {
   const run = options.seed.toString(36);
   const payments: PlannedPayment[] = [];
-  /** Each phase as units: one delivery, or a burst (a payment's deliveries kept together). */
-  const phases: Delivery[][][] = [[], []];
+  /** Each phase as units: one step, or a burst (a payment's deliveries kept together). */
+  const phases: Step[][][] = [[], []];
+  const prelude: RegistrationStep[] = [];
+  const sandbox: SandboxRecord[] = [];
+  const confirmations: { payment: SoakPayment; phase: number }[] = [];
   const poison: Plan['poison'][number][] = [];
   const figures = emptyFigures();
 
   let plannedWebhooks = 0;
-  const delivery = (payment: SoakPayment, event: GatewayEvent, isPoison = false): Delivery => {
+  const delivery = (
+    payment: SoakPayment,
+    event: GatewayEvent,
+    kind: 'signed' | 'poison' | 'claim' = 'signed',
+  ): Delivery => {
+    const isPoison = kind === 'poison';
     const roll = random.next();
     const planned: Delivery = {
+      kind: 'webhook',
       payment,
       event,
       // 15% are sent again after the first was answered (2-3 times in all), 10% are sent 2-3 times at once.
       sequentialCopies: !isPoison && roll < 0.15 ? random.int(2, 3) : 1,
       concurrentCopies: !isPoison && roll >= 0.15 && roll < 0.25 ? random.int(2, 3) : 0,
-      forged: random.chance(0.02),
-      headerReplays: payment.gateway === 'razorpay' && !isPoison && random.chance(0.1) ? random.int(1, 2) : 0,
+      // A claim is unsigned already: there is no signature to tamper with.
+      forged: kind !== 'claim' && random.chance(0.02),
+      headerReplays:
+        payment.gateway === 'razorpay' && kind === 'signed' && random.chance(0.1) ? random.int(1, 2) : 0,
       poison: isPoison,
       delayMs: random.chance(0.15) ? random.int(10, 250) : 0,
     };
     plannedWebhooks += webhooksIn(planned);
+    if (kind === 'claim') figures.claimWebhooks += webhooksIn(planned);
     figures.deliveries += 1;
     figures.duplicateCopies += planned.sequentialCopies - 1 + planned.concurrentCopies;
     if (planned.forged) figures.forged += 1;
@@ -558,14 +712,104 @@ export function buildPlan(options: PlanOptions, random: Random): Plan {
     if (planned.delayMs > 0) figures.delayedDeliveries += 1;
     return planned;
   };
-  /** Queues a payment's deliveries for a phase: one by one among everyone's, or as one burst. */
-  const enqueue = (which: 0 | 1, deliveries: Delivery[], burst: boolean) => {
-    if (deliveries.length === 0) return;
+  /** The phases each payment's webhooks went to (for registering it "during" them). */
+  const phasesOf = new Map<SoakPayment, Set<0 | 1>>();
+  /** Queues a payment's steps for a phase: one by one among everyone's, or as one burst. */
+  const enqueue = (which: 0 | 1, steps: Step[], burst: boolean) => {
+    if (steps.length === 0) return;
+    for (const step of steps) {
+      if (step.kind === 'webhook')
+        phasesOf.set(step.payment, (phasesOf.get(step.payment) ?? new Set()).add(which));
+    }
     const phase = phases[which] ?? [];
-    if (burst) phase.push(shuffle(random, deliveries));
-    else for (const one of deliveries) phase.push([one]);
+    if (burst) phase.push(shuffle(random, steps));
+    else for (const one of steps) phase.push([one]);
+  };
+  const addPlanned = (planned: PlannedPayment) => {
+    const { model, events } = planned;
+    bump(figures.spreads, planned.spread);
+    figures.events += events.length;
+    for (const event of events) bump(figures.byPriority, event.priority);
+    bump(figures.expectedStatuses, model.status);
+    figures.expectedAnnouncements += model.announcements.length;
+    figures.possibleExceptions += model.possibleExceptions.length;
+    payments.push(planned);
   };
 
+  const countRegistration = (step: RegistrationStep) => {
+    figures.registrationRequests += step.firstCopies + step.again + step.conflicts.length;
+    figures.registrationsAgain += step.again;
+    for (const conflict of step.conflicts) bump(figures.registrationConflicts, conflict.field);
+  };
+  /**
+   * Registers a payment (`POST /payments`) before anything is sent, or during its webhooks (among its phase's), and
+   * sometimes again in the second phase; conflicting registrations come only after the first was answered, so which
+   * expectation is "the first" never depends on timing. Returns the expectation the record must keep.
+   */
+  const planRegistration = (
+    payment: SoakPayment,
+    amountMinor: number,
+    during: 0 | 1,
+    gatewayPaymentId: string | undefined,
+  ): NonNullable<ModelExtras['expected']> => {
+    const otherAmount = (): RegistrationConflict => ({
+      field: 'amount',
+      amountMinor: random.pick([100, amountMinor * 2, amountMinor + 1]),
+      currency: payment.currency,
+    });
+    const otherCurrency = (): RegistrationConflict => ({
+      field: 'currency',
+      amountMinor,
+      currency: OTHER_CURRENCY[payment.currency] ?? 'EUR',
+    });
+    const roll = random.next();
+    const conflicts =
+      figures.registered === 0
+        ? [otherAmount(), otherCurrency()]
+        : roll < 0.45
+          ? [otherAmount()]
+          : roll < 0.7
+            ? [otherCurrency()]
+            : roll < 0.85
+              ? [otherAmount(), otherCurrency()]
+              : [];
+    const step: RegistrationStep = {
+      kind: 'registration',
+      payment,
+      amountMinor,
+      currency: payment.currency,
+      ...(gatewayPaymentId !== undefined && { gatewayPaymentId }),
+      amountAs: random.chance(0.5) ? 'major' : 'minor',
+      firstCopies: random.pick([1, 1, 2, 3]),
+      again: random.int(1, 2),
+      conflicts,
+      delayMs: random.chance(0.3) ? random.int(10, 250) : 0,
+    };
+    figures.registered += 1;
+    countRegistration(step);
+    const before = random.chance(0.35);
+    if (before) {
+      figures.registeredBefore += 1;
+      prelude.push(step);
+    } else {
+      enqueue(during, [step], false);
+    }
+    // Registered again a phase later (only where the first surely came before): still the first expectation.
+    if ((before || during === 0) && random.chance(0.3)) {
+      const later: RegistrationStep = {
+        ...step,
+        firstCopies: 0,
+        again: 1,
+        conflicts: random.chance(0.5) ? [otherAmount()] : [],
+        delayMs: 0,
+      };
+      countRegistration(later);
+      enqueue(1, [later], false);
+    }
+    return { amountMinor, currency: payment.currency };
+  };
+
+  let extras = 0;
   let halfwayPoisoned = false;
   for (let index = 0; plannedWebhooks < options.webhooks; index += 1) {
     const gateway = SOAK_GATEWAYS[index % SOAK_GATEWAYS.length] ?? 'paystack';
@@ -584,12 +828,30 @@ export function buildPlan(options: PlanOptions, random: Random): Plan {
     const hasRefunds = events.some(
       (event) => event.spec.about === 'refund' || event.spec.about === 'refund_total',
     );
+    // Claims are about Flutterwave payments (the gateway with an unsigned scheme); at least one of each kind (of
+    // money before the webhooks, of money after them, of failure) however small the run.
+    const claimable = gateway === 'flutterwave' && !poisonable;
+    const claimOfMoney =
+      claimable &&
+      (figures.claimsBeforeWebhooks === 0 ||
+        figures.claimsAfterWebhooks === 0 ||
+        random.chance(drafted.paid ? ATTACK_RATES.claimOfMoney : ATTACK_RATES.claimOfMoneyUnpaid));
+    const claimBefore =
+      claimOfMoney &&
+      (figures.claimsBeforeWebhooks === 0
+        ? true
+        : figures.claimsAfterWebhooks === 0
+          ? false
+          : random.chance(0.5));
+    const claimOfFailure =
+      claimable && (figures.claimsOfFailure === 0 || random.chance(ATTACK_RATES.claimOfFailure));
     let spread: Spread;
     if (poisonable) spread = 'poison';
+    else if (claimBefore) spread = 'claim-first';
+    else if (claimOfMoney) spread = 'shuffled';
     else if (hasRefunds && random.chance(0.25)) spread = 'refunds-first';
     else if (events.length > 1 && random.chance(0.25)) spread = 'staged';
     else spread = 'shuffled';
-    bump(figures.spreads, spread);
     const burst = random.chance(0.2);
     if (burst) figures.burstPayments += 1;
 
@@ -607,6 +869,8 @@ export function buildPlan(options: PlanOptions, random: Random): Plan {
         sends.filter((one) => !early(one)),
         burst,
       );
+    } else if (spread === 'claim-first') {
+      enqueue(1, sends, burst);
     } else {
       enqueue(0, sends, burst);
     }
@@ -622,16 +886,115 @@ export function buildPlan(options: PlanOptions, random: Random): Plan {
         buildEvent(payment, target.spec, {
           amountMinor: (target.spec.amountMinor ?? payment.amountMinor) + 100,
         }),
-        true,
+        'poison',
       );
       enqueue(1, [replay], false);
       poison.push({ delivery: replay, priority: target.priority });
     }
 
-    const model = modelPayment(payment, events);
-    figures.events += events.length;
-    for (const event of events) bump(figures.byPriority, event.priority);
-    bump(figures.expectedStatuses, model.status);
+    // Unverified claims: sent with the leaked verif-hash, never signed.
+    const claims: GatewayEvent[] = [];
+    let verifiedAnswer: Told | undefined;
+    if (claimOfMoney) {
+      figures.claimsOfMoney += 1;
+      const genuine = events.find((event) => event.spec.about === 'money_in')?.spec ?? {
+        type: 'charge.completed',
+        about: 'money_in',
+        id: payment.gatewayId,
+        status: 'successful',
+        seq: events.length,
+      };
+      const beside = random.chance(0.5);
+      if (beside) figures.claimsBesideSignature += 1;
+      const claim = flutterwaveClaim(payment, genuine, 'money', {
+        amountMinor: random.pick([100, payment.amountMinor * 10, payment.amountMinor - 10]),
+        beside,
+      });
+      claims.push(claim);
+      const phase = claimBefore ? 0 : 1;
+      if (claimBefore) figures.claimsBeforeWebhooks += 1;
+      else figures.claimsAfterWebhooks += 1;
+      enqueue(phase, [delivery(payment, claim, 'claim')], false);
+      // What Flutterwave's verify API answers for the reference: its latest transaction (the money, else the failed
+      // attempt, else the pending one).
+      const latest = events.at(-1)?.spec;
+      const status = latest?.status;
+      const id = latest?.id;
+      if (latest === undefined || status === undefined || id === undefined) {
+        throw new Error('soak: a Flutterwave payment without a transaction');
+      }
+      const amountMinor = latest.amountMinor ?? payment.amountMinor;
+      sandbox.push({
+        gateway: 'flutterwave',
+        payment: {
+          status,
+          amount: majorText(amountMinor, MINOR_DIGITS[payment.currency] ?? 2),
+          currency: payment.currency,
+          reference: payment.reference,
+          id,
+        },
+      });
+      // The reconciler asks (after the claim's phase was drained) only while no money is in; a pending answer
+      // settles nothing, so the claim stays open.
+      const moneyByThen = !claimBefore && events.some((event) => event.truth.fact?.type === 'money_in');
+      if (!moneyByThen && status !== 'pending') {
+        verifiedAnswer =
+          status === 'successful'
+            ? { type: 'money_in', id, state: 'received', amountMinor }
+            : { type: 'attempt', id, state: 'failed', amountMinor };
+        confirmations.push({ payment, phase });
+        figures.claimsSettled += 1;
+      } else {
+        figures.claimsLeftOpen += 1;
+        if (!moneyByThen) figures.claimsKeepingAuthorized += 1;
+      }
+    }
+    if (claimOfFailure) {
+      figures.claimsOfFailure += 1;
+      // The exact body of the payment's genuine failed attempt where it had one (captured: only the signature is
+      // missing), else one made up about the payment itself.
+      const failed = events.find((event) => event.spec.about === 'attempt' && event.spec.status === 'failed');
+      if (failed) figures.claimsOfFailureCaptured += 1;
+      const claim = flutterwaveClaim(
+        payment,
+        failed?.spec ?? {
+          type: 'charge.completed',
+          about: 'attempt',
+          id: payment.gatewayId,
+          status: 'failed',
+          seq: events.length + 1,
+        },
+        'failure',
+        { beside: false },
+      );
+      claims.push(claim);
+      enqueue(random.chance(0.5) ? 0 : 1, [delivery(payment, claim, 'claim')], false);
+    }
+
+    // Registrations of what will arrive (so the status is as without one): never an OXA Pay payment paid in several
+    // deposits, whose money in differs from any single expectation until the last deposit.
+    const base = modelPayment(payment, events);
+    let expected: ModelExtras['expected'];
+    if (
+      drafted.lifecycle !== 'deposits' &&
+      (figures.registered === 0 || random.chance(ATTACK_RATES.registration))
+    ) {
+      const used = phasesOf.get(payment) ?? new Set([0]);
+      expected = planRegistration(
+        payment,
+        base.paidMinor === null ? payment.amountMinor : Number(base.paidMinor),
+        used.has(0) ? 0 : 1,
+        gateway === 'stripe' || gateway === 'razorpay' || gateway === 'oxapay'
+          ? payment.gatewayId
+          : undefined,
+      );
+    }
+
+    const model = modelPayment(payment, events, {
+      claims,
+      ...(verifiedAnswer && { verifiedAnswer }),
+      ...(expected && { expected }),
+    });
     const gatewayRefunded = drafted.gatewayRefundedMinor > 0 ? String(drafted.gatewayRefundedMinor) : null;
     if (model.refundedMinor !== gatewayRefunded) {
       figures.refundedUnlikeGateway += 1;
@@ -646,22 +1009,102 @@ export function buildPlan(options: PlanOptions, random: Random): Plan {
         );
       }
     }
-    figures.expectedAnnouncements += model.announcements.length;
-    figures.possibleExceptions += model.possibleExceptions.length;
-    payments.push({
+    addPlanned({
       payment,
       lifecycle: spread === 'poison' ? 'poison' : drafted.lifecycle,
       spread,
       events,
       model,
       gatewayRefundedMinor: drafted.gatewayRefundedMinor,
+      claims,
     });
+
+    // Another payment whose payer-chosen reference is this one's id: its own record, this one unchanged.
+    if (
+      (gateway === 'stripe' || gateway === 'razorpay') &&
+      (figures.payerReferences[gateway] === undefined || random.chance(ATTACK_RATES.payerReference))
+    ) {
+      const other = makePayerReferencedPayment(
+        gateway,
+        EXTRA_INDEX + extras,
+        run,
+        random.int(1, 100) * 100,
+        payment,
+      );
+      extras += 1;
+      const specs: EventSpec[] =
+        gateway === 'stripe'
+          ? random.chance(0.7)
+            ? [{ type: 'checkout.session.completed', about: 'session', status: 'paid', seq: 0 }]
+            : [
+                // An asynchronous method (a bank debit): completed unpaid, then paid.
+                { type: 'checkout.session.completed', about: 'session', status: 'unpaid', seq: 0 },
+                {
+                  type: 'checkout.session.async_payment_succeeded',
+                  about: 'session',
+                  status: 'paid',
+                  seq: 1,
+                },
+              ]
+          : [
+              ...(random.chance(0.5)
+                ? [{ type: 'payment.authorized', about: 'attempt', id: other.gatewayId, seq: 0 } as const]
+                : []),
+              { type: 'payment.captured', about: 'money_in', id: other.gatewayId, seq: 1 },
+            ];
+      const otherEvents = specs.map((spec) => buildEvent(other, spec));
+      enqueue(
+        random.chance(0.5) ? 0 : 1,
+        otherEvents.map((event) => delivery(other, event)),
+        random.chance(0.2),
+      );
+      bump(figures.payerReferences, gateway);
+      addPlanned({
+        payment: other,
+        lifecycle: 'payer-reference',
+        spread: 'shuffled',
+        events: otherEvents,
+        model: modelPayment(other, otherEvents),
+        gatewayRefundedMinor: 0,
+        claims: [],
+        names: payment,
+      });
+    }
+
+    // A payment only registered, whose gateway id is this one's reference: it must not touch this one.
+    if (
+      (gateway === 'paystack' || gateway === 'flutterwave') &&
+      (figures.registeredOnly === 0 || random.chance(ATTACK_RATES.registeredOnly))
+    ) {
+      const only = makeRegisteredOnlyPayment(
+        gateway,
+        EXTRA_INDEX + extras,
+        run,
+        random.int(100, 500_000) * 10,
+      );
+      extras += 1;
+      figures.registeredOnly += 1;
+      const onlyExpected = planRegistration(only, only.amountMinor, 0, payment.reference);
+      addPlanned({
+        payment: only,
+        lifecycle: 'registered-only',
+        spread: 'none',
+        events: [],
+        model: modelPayment(only, [], { expected: onlyExpected }),
+        gatewayRefundedMinor: 0,
+        claims: [],
+        names: payment,
+      });
+    }
   }
   // Shuffle each phase (Fisher-Yates), so gateways, lifecycles and a payment's own events interleave.
   return {
     seed: options.seed,
     payments,
+    prelude,
     phases: phases.map((units) => shuffle(random, units).flat()),
+    sandbox,
+    confirmations,
     poison,
     figures,
   };

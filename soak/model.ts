@@ -17,6 +17,17 @@ import type { FactType, GatewayEvent, SoakPayment, Told } from './gateways.js';
  *   partially_refunded, dispute_won, succeeded (money in), authorized (an attempt still authorised), failed,
  *   expired, pending.
  *
+ * Attacks (issue #14):
+ * - An unverified claim (Flutterwave `verif-hash` alone) is no fact. One that says money arrived is a marker among
+ *   the attempts (its own id, `authorized`, the amount it claimed, its own id as the event that told it); one that
+ *   says a payment failed is history only. While a claim of money is open (no verified answer of the gateway applied
+ *   yet) and no money is in, the payment reads `authorized`, below every verified attempt's state; a claim announces
+ *   nothing and never fails a payment.
+ * - The gateway's verified answer (what the reconciler's verify call found, applied while a claim awaited
+ *   confirmation) is a fact like a webhook's, under the same id the gateway's webhooks use: it settles the claim.
+ * - A registered expectation shows in the record; money in that differs from it reads `amount_mismatch` (the soak
+ *   registers what arrives, so none of its payments does, and that announcement is not modelled).
+ *
  * Announcements: every fact in each of its states is announced once ever, so the final set is known from the final
  * facts: money in once each; a refund once succeeded (and again once reversed) while money is in; a dispute once per
  * state; an attempt's states only while no money is in; a reported running total only while it exceeds the refunds
@@ -25,6 +36,13 @@ import type { FactType, GatewayEvent, SoakPayment, Told } from './gateways.js';
  * the model lists which ids they could take, and the checks count them apart.
  */
 export const EVENT_IDS_KEPT = 10;
+
+/**
+ * Stands in for the event id of the gateway's verified answer (the reconciler's event, in payhook's synthetic
+ * namespace): its exact form is payhook's business, so the model says only where one must appear. The checks read any
+ * `payhook:` id that is not a claim's as this.
+ */
+export const VERIFIED_ANSWER_ID = 'payhook:<verified answer>';
 
 export interface ModelFact {
   readonly id: string;
@@ -61,8 +79,24 @@ export interface PaymentModel {
   readonly announcements: readonly ModelAnnouncement[];
   /** The order-dependent exceptions: what may also be announced, by id. */
   readonly possibleExceptions: readonly ModelAnnouncement[];
-  /** Valid events that must each have one history item. */
+  /** Valid events that must each have one history item (unverified claims included, under their own ids). */
   readonly historyEventIds: ReadonlySet<string>;
+  /** The registered expectation, minor units as text; `null` when the payment was not registered. */
+  readonly expected: { readonly amountMinor: string; readonly currency: string } | null;
+  /** The gateway's verified answer was applied: one {@link VERIFIED_ANSWER_ID} in a fact and in the history. */
+  readonly verifiedAnswer: boolean;
+  /** Claims of money no verified answer has settled (markers that keep a payment without money `authorized`). */
+  readonly openClaims: number;
+}
+
+/** What the soak did to a payment besides its gateway's signed webhooks. */
+export interface ModelExtras {
+  /** Unverified claims sent about it (copies are the same claim). */
+  readonly claims?: readonly GatewayEvent[];
+  /** The gateway's verified answer, applied while a claim of money awaited confirmation. */
+  readonly verifiedAnswer?: Told;
+  /** What the merchant registered (`POST /payments`), in the payment's currency's minor units. */
+  readonly expected?: { readonly amountMinor: number; readonly currency: string };
 }
 
 interface Gathered {
@@ -96,7 +130,11 @@ function attemptState(states: ReadonlySet<string>): string {
 }
 
 /** The record and announcements the stack must end with, from the valid events sent (in any order, any copies). */
-export function modelPayment(payment: SoakPayment, events: readonly GatewayEvent[]): PaymentModel {
+export function modelPayment(
+  payment: SoakPayment,
+  events: readonly GatewayEvent[],
+  extras: ModelExtras = {},
+): PaymentModel {
   const facts: Record<FactType, Map<string, Gathered>> = {
     money_in: new Map(),
     refund: new Map(),
@@ -119,6 +157,19 @@ export function modelPayment(payment: SoakPayment, events: readonly GatewayEvent
     if (event.truth.fact) gather(event.truth.fact, event.sourceEventId);
     if (event.truth.refundedMinor !== undefined) floors.add(event.truth.refundedMinor);
   }
+  if (extras.verifiedAnswer) gather(extras.verifiedAnswer, VERIFIED_ANSWER_ID);
+  const claimMarkers = new Map<string, ModelFact>();
+  for (const claim of extras.claims ?? []) {
+    historyEventIds.add(claim.sourceEventId);
+    if (claim.claim?.says !== 'money') continue;
+    const id = claim.sourceEventId;
+    claimMarkers.set(id, {
+      id,
+      amountMinor: String(claim.claim.amountMinor),
+      state: 'authorized',
+      eventIds: [id],
+    });
+  }
 
   const list = (type: FactType, stateOf: (states: ReadonlySet<string>) => string): ModelFact[] =>
     [...facts[type].entries()]
@@ -132,7 +183,11 @@ export function modelPayment(payment: SoakPayment, events: readonly GatewayEvent
   const moneyIn = list('money_in', () => 'received');
   const refunds = list('refund', refundState);
   const disputes = list('dispute', disputeState);
-  const attempts = list('attempt', (states) => [...states].sort().join(','));
+  const attempts = [
+    ...list('attempt', (states) => [...states].sort().join(',')),
+    ...claimMarkers.values(),
+  ].sort((a, b) => compareText(a.id, b.id));
+  const openClaims = extras.verifiedAnswer ? 0 : claimMarkers.size;
 
   const hasMoney = moneyIn.length > 0;
   const paid = moneyIn.reduce((sum, fact) => sum + Number(fact.amountMinor ?? 0), 0);
@@ -154,10 +209,13 @@ export function modelPayment(payment: SoakPayment, events: readonly GatewayEvent
   else if (refunded > 0 && refunded >= paid) status = 'refunded';
   else if (refunded > 0) status = 'partially_refunded';
   else if (disputeStates.includes('won')) status = 'dispute_won';
+  else if (hasMoney && extras.expected && String(paid) !== String(extras.expected.amountMinor))
+    status = 'amount_mismatch';
   else if (hasMoney) status = 'succeeded';
   else if (attemptStates.has('authorized')) status = 'authorized';
   else if (attemptStates.has('failed')) status = 'failed';
   else if (attemptStates.has('expired')) status = 'expired';
+  else if (openClaims > 0) status = 'authorized';
   else status = 'pending';
 
   const announce = (type: ModelFactRef['type'], id: string, state: string): ModelAnnouncement => ({
@@ -206,5 +264,10 @@ export function modelPayment(payment: SoakPayment, events: readonly GatewayEvent
     announcements,
     possibleExceptions,
     historyEventIds,
+    expected: extras.expected
+      ? { amountMinor: String(extras.expected.amountMinor), currency: extras.expected.currency }
+      : null,
+    verifiedAnswer: extras.verifiedAnswer !== undefined,
+    openClaims,
   };
 }

@@ -13,6 +13,8 @@ export interface SoakResult {
   readonly figures: PlanFigures;
   readonly delivery: DeliveryStats;
   readonly faults: FaultCounts;
+  /** Reconciler runs after each phase (more than one while a claim it must settle showed no answer yet). */
+  readonly reconcilerRuns: readonly number[];
   readonly check: CheckResult;
 }
 
@@ -35,7 +37,7 @@ function counts(record: Readonly<Record<string, number>>): string {
 /** The lifecycle figures of the plan: what the webhooks were about. */
 export function figureLines(figures: PlanFigures): string[] {
   return [
-    `events: ${figures.events} distinct valid events in ${figures.deliveries} deliveries (${figures.duplicateCopies} duplicate copies, ${figures.headerReplays} replayed under fresh unsigned headers, ${figures.forged} forged, ${figures.delayedDeliveries} delayed); by queue: ${counts(figures.byPriority)}`,
+    `events: ${figures.events} distinct valid events in ${figures.deliveries} deliveries, unverified claims included (${figures.duplicateCopies} duplicate copies, ${figures.headerReplays} replayed under fresh unsigned headers, ${figures.forged} forged, ${figures.delayedDeliveries} delayed); by queue: ${counts(figures.byPriority)}`,
     `spread over phases: ${counts(figures.spreads)}; ${figures.burstPayments} payments sent in a burst`,
     `before the money: ${figures.pending} pending, ${figures.authorisations} authorisations, ${figures.failedAttempts} failed attempts; ${figures.unpaid} never paid`,
     `money in: ${figures.moneyInTwice} told by two event types, ${figures.deposits} OXA Pay deposits (${figures.multiDepositPayments} payments with several)`,
@@ -47,6 +49,18 @@ export function figureLines(figures: PlanFigures): string[] {
     `expected statuses: ${counts(figures.expectedStatuses)}`,
     `refunded total by payhook's rules unlike the gateway's own: ${figures.refundedUnlikeGateway} payments${figures.refundedUnlikeGatewayExamples.map((example) => `\n  e.g. ${example}`).join('')}`,
     `expected announcements: ${figures.expectedAnnouncements}; order-dependent ones possible: ${figures.possibleExceptions}`,
+    ...attackLines(figures),
+  ];
+}
+
+/** The attacks of issue #14 in the plan. */
+export function attackLines(figures: PlanFigures): string[] {
+  const conflicts = Object.values(figures.registrationConflicts).reduce((sum, n) => sum + n, 0);
+  return [
+    `attack, replays: ${figures.headerReplays} captured signed Razorpay bodies replayed under fresh unsigned x-razorpay-event-id headers (the other gateways carry no unsigned header naming an event)`,
+    `attack, unverified claims (Flutterwave verif-hash, no body signature; ${figures.claimWebhooks} webhooks with copies): ${figures.claimsOfMoney} of money with a wrong amount (${figures.claimsBeforeWebhooks} a phase before the payment's webhooks, ${figures.claimsAfterWebhooks} after them; ${figures.claimsBesideSignature} beside the no-longer-matching flutterwave-signature of the body they were tampered from), ${figures.claimsOfFailure} of failure (${figures.claimsOfFailureCaptured} the exact body of a genuine failed attempt); ${figures.claimsSettled} settled by the gateway's verified answer, ${figures.claimsLeftOpen} left open (${figures.claimsKeepingAuthorized} on a payment without money, which reads authorized while the gateway says pending)`,
+    `attack, payer-chosen references naming another payment's id: ${counts(figures.payerReferences)} (Stripe: Checkout Sessions without a PaymentIntent, client_reference_id = another payment's pi_; Razorpay: payments without an order, notes = another payment's order_)`,
+    `attack, registrations: ${figures.registered} payments registered (${figures.registeredBefore} before any webhook), ${figures.registrationRequests} requests: ${figures.registrationsAgain} again with the same values, ${conflicts} with another ${counts(figures.registrationConflicts)}; ${figures.registeredOnly} registered-only payments naming another payment's reference as their gateway id`,
   ];
 }
 
@@ -59,6 +73,22 @@ export function formatReport(result: SoakResult, maxProblems = 30): string {
     ['rejected (4xx; forged copies refused)', `${delivery.rejected} (${delivery.forgedRefused})`],
     ['5xx answers retried by the gateway', `${delivery.serverErrors} (${delivery.retried} webhooks)`],
     ['gave up after retries', delivery.gaveUp],
+    [
+      'unverified claims accepted (200) / recorded as claims / sent',
+      `${delivery.claimsAccepted} / ${check.claimsRecorded} / ${check.claimsSent}`,
+    ],
+    [
+      "claims settled by the gateway's verified answer / modelled",
+      `${check.verifiedAnswers} / ${check.verifiedAnswersExpected} (reconciler runs after each phase: ${result.reconcilerRuns.join(', ')})`,
+    ],
+    [
+      'registrations answered 201 / 200 / 409 naming the field',
+      `${delivery.registrationsCreated} / ${delivery.registrationsKnown} / ${delivery.registrationConflictsRefused} (${delivery.registrationRequests} requests)`,
+    ],
+    [
+      'first expectation kept / registered payments',
+      `${check.expectationsKept} / ${check.expectationsExpected}`,
+    ],
     [
       'records equal to the model (status, totals, facts)',
       `${check.recordsMatched} / ${check.paymentsChecked}`,
@@ -113,12 +143,20 @@ export function soakMarkdown(result: SoakResult, machine: string): string {
     'opened then won or lost, chargebacks after refunds, refunds sent before their payment. Most payments send all',
     'their events at once in random order, with sequential and concurrent duplicates, random delays and bursts; others',
     'are staged over two phases. Poison messages (a reused event id with another amount) and forged copies go too, and',
-    'it resends on every 5xx as a gateway would. Meanwhile faults are injected: ingest queue outages and lost',
-    'SendMessage responses, DynamoDB throttling and lost write responses (payments and idempotency tables) through a',
-    'proxy in front of the emulators; EventBridge publish failures and consumer crashes mid-batch through the',
-    "stack's hooks. It then checks the stack against the generator's own model, computed from the set of events sent",
-    "(never their order): each payment's status, money in, refunded total and facts (money in, refunds, disputes,",
-    'attempts: ids, states, amounts, event ids); every valid event once in its history; every fact announcement',
+    'it resends on every 5xx as a gateway would. The attacks of issue #14 go too, each at a small rate: captured',
+    'signed Razorpay bodies replayed under fresh unsigned event-id headers; unverified Flutterwave claims (the leaked',
+    'verif-hash alone, or beside the signature of the body they were tampered from) of money with a wrong amount, a',
+    "phase before or after the payment's webhooks, and of failure; Stripe Checkout Sessions and Razorpay order-less",
+    "payments whose payer-chosen reference is another payment's id; registrations before and during the webhooks,",
+    "repeated (200) and conflicting (409 naming the field), and registrations naming another payment's reference as",
+    'their gateway id. After each phase the reconciler runs against the local gateway sandbox, set to what each gateway',
+    'knows. Meanwhile faults are injected: ingest queue outages and lost SendMessage responses, DynamoDB throttling and',
+    'lost write responses (payments and idempotency tables) through a proxy in front of the emulators; EventBridge',
+    "publish failures and consumer crashes mid-batch through the stack's hooks. It then checks the stack against the",
+    "generator's own model, computed from the set of events sent (never their order): each payment's status, money in,",
+    'refunded total, facts (money in, refunds, disputes, attempts: ids, states, amounts, event ids; claims as markers)',
+    "and first registered expectation; every valid event and claim once in its history, the gateway's verified answer",
+    'exactly where a claim awaited it; every fact announcement',
     'published, none outside the model but the two documented order-dependent ones (an attempt seen before the money,',
     'a running refunded total seen before the refunds it counts), which are counted apart; every poison message in a',
     'DLQ with its reason, nothing else anywhere. It exits non-zero if anything is lost, doubled or different, and',

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEV_SECRETS_FILE } from '../events/index.js';
+import type { PaymentView } from '../local/contract.js';
 import { startLocalStack } from '../local/stack.js';
-import { check, drain } from './checks.js';
+import { check, drain, isVerifiedAnswerId } from './checks.js';
 import { FAULT_PROFILES, type FaultProfileName, startFaultyBackend } from './faults.js';
-import { buildPlan } from './generator.js';
+import { buildPlan, type Plan } from './generator.js';
 import { mulberry32 } from './prng.js';
 import type { SoakResult } from './report.js';
 import { deliverAll, emptyStats } from './sender.js';
@@ -13,6 +14,24 @@ import { deliverAll, emptyStats } from './sender.js';
 /** Webhooks planned by default (copies, duplicates and forgeries; the gateway's retries on 5xx come on top). */
 export const DEFAULT_WEBHOOKS = 10_000;
 export const DEFAULT_SEED = 20261120;
+
+/** Reconciler runs after a phase, at most: each works off a bounded number of claims per gateway. */
+const MAX_RECONCILER_RUNS = 6;
+
+/** The payments whose claim the reconciler must have settled by now that do not show its answer yet. */
+async function unsettled(url: string, plan: Plan, phase: number): Promise<string[]> {
+  const waiting: string[] = [];
+  for (const { payment } of plan.confirmations.filter((confirmation) => confirmation.phase <= phase)) {
+    const response = await fetch(
+      `${url}/local/payments/${payment.gateway}/${encodeURIComponent(payment.key)}`,
+    );
+    const view = response.ok ? ((await response.json()) as PaymentView) : undefined;
+    if (!view?.history.some((item) => isVerifiedAnswerId(item.eventId))) {
+      waiting.push(`${payment.gateway} ${payment.key}`);
+    }
+  }
+  return waiting;
+}
 
 export interface SoakOptions {
   /** @default DEFAULT_WEBHOOKS */
@@ -73,14 +92,47 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
           if (outageRandom.chance(profile.outageChance)) backend.outage(profile.outageMs);
         },
       };
-      for (const [index, deliveries] of plan.phases.entries()) {
+      const drainTimeoutMs = options.drainTimeoutMs ?? 600_000;
+      // What the gateways' verify APIs know about the payments someone sent a claim about.
+      for (const record of plan.sandbox) stack.sandbox.setPayment(record.gateway, record.payment);
+      // Registrations made before any webhook.
+      await deliverAll(plan.prelude, options.concurrency ?? 16, sender, stats);
+      const reconcilerRuns: number[] = [];
+      for (const [index, steps] of plan.phases.entries()) {
         const phaseStart = Date.now();
-        await deliverAll(deliveries, options.concurrency ?? 16, sender, stats);
+        await deliverAll(steps, options.concurrency ?? 16, sender, stats);
         progress(
-          `phase ${index + 1}: ${deliveries.length} webhooks sent in ${Date.now() - phaseStart} ms; draining`,
+          `phase ${index + 1}: ${steps.length} deliveries and registrations sent in ${Date.now() - phaseStart} ms; draining`,
         );
-        await drain(stack.url, options.drainTimeoutMs ?? 600_000, progress);
-        progress(`phase ${index + 1}: drained after ${Date.now() - phaseStart} ms`);
+        await drain(stack.url, drainTimeoutMs, progress);
+        progress(`phase ${index + 1}: drained after ${Date.now() - phaseStart} ms; reconciling`);
+        // The reconciler (its timer is off) confirms the claims with the gateways and asks about pending payments;
+        // what it queues is drained too. Run again while a claim it must have settled shows no answer yet (each run
+        // works off a bounded number per gateway), at most MAX_RECONCILER_RUNS times: the checks say what is left.
+        let runs = 0;
+        for (;;) {
+          runs += 1;
+          const runStart = Date.now();
+          for (let attempt = 1; ; attempt += 1) {
+            try {
+              const report = await stack.reconcileNow(0);
+              progress(
+                `  reconciler run ${runs}: ${Date.now() - runStart} ms, queued ${JSON.stringify(report.queued)}, errors ${JSON.stringify(report.errors)}`,
+              );
+              break;
+            } catch (error) {
+              // An injected fault the SDK's retries did not absorb: run again.
+              if (attempt >= 3) throw error;
+            }
+          }
+          await drain(stack.url, drainTimeoutMs, progress);
+          const waiting = await unsettled(stack.url, plan, index);
+          if (waiting.length === 0 || runs >= MAX_RECONCILER_RUNS) break;
+        }
+        reconcilerRuns.push(runs);
+        progress(
+          `phase ${index + 1}: ${runs} reconciler run(s), drained after ${Date.now() - phaseStart} ms`,
+        );
       }
       backend.enable(false);
       const result = await check({
@@ -102,6 +154,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
         figures: plan.figures,
         delivery: stats,
         faults: { ...backend.counts },
+        reconcilerRuns,
         check: result,
       };
     } finally {

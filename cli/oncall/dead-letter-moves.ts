@@ -22,15 +22,18 @@ import {
 } from './dlq-reader.js';
 import type { DeadLetterFilter, QueuePair } from './types.js';
 
-/** Seconds a long redrive or purge extends its hold on the messages it has yet to handle. */
+/** Seconds a long redrive, purge or renormalise extends its hold on the messages it has yet to handle. */
 const HOLD_SECONDS = 30;
 /** Extend well before the shortest hold (30 s) can run out. */
 const HOLD_REFRESH_MS = 10_000;
 /** Failures in a row after which a redrive stops: something is broken, and going on would only duplicate more. */
-const MAX_CONSECUTIVE_FAILURES = 3;
+export const MAX_CONSECUTIVE_FAILURES = 3;
 
-/** A parked webhook never reached a consumer: sending it to one only dead-letters it again, as invalid. */
-function isParkedWebhook(held: HeldMessage): boolean {
+/**
+ * A parked webhook never reached a consumer: sending it to one only dead-letters it again, as invalid. It goes back
+ * through its adapter instead (`payhook dlq renormalise`).
+ */
+export function isParkedWebhook(held: HeldMessage): boolean {
   const type =
     held.message.MessageAttributes?.[MESSAGE_ATTRIBUTES.messageType]?.StringValue ??
     bodyObject(held.message)?.messageType;
@@ -41,7 +44,7 @@ function isParkedWebhook(held: HeldMessage): boolean {
  * Keeps the messages a long command has yet to handle hidden, so a slow, rate-limited run is not overtaken by its
  * own holds running out. Messages whose hold cannot be extended are reported and left alone.
  */
-class Hold {
+export class Hold {
   private refreshedAt = Date.now();
   constructor(private readonly sqs: SQSClient) {}
 
@@ -62,11 +65,11 @@ function groupByDeadLetterQueue(items: readonly HeldMessage[]): Map<string, Held
   return groups;
 }
 
-function describeError(error: unknown): string {
+export function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-function checkLimit(limit: number | undefined): number {
+export function checkLimit(limit: number | undefined): number {
   if (limit === undefined) return Number.POSITIVE_INFINITY;
   if (!Number.isInteger(limit) || limit < 0)
     throw new RangeError(`limit must be a whole number >= 0, not ${limit}`);

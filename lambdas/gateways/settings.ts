@@ -1,5 +1,6 @@
 import { isPriority, type Priority } from '../definitions.js';
 import { type EventKind, GATEWAYS, type GatewayName, isEventKind } from '../domain/webhook-event.js';
+import { NO_PUBLISHED_LIST, PUBLISHED_SOURCE_IPS, parseCidr } from './source-ips.js';
 
 export type FlutterwaveScheme = 'verif-hash' | 'flutterwave-signature';
 export const FLUTTERWAVE_SCHEMES: readonly FlutterwaveScheme[] = ['verif-hash', 'flutterwave-signature'];
@@ -42,6 +43,21 @@ export const DEFAULT_STANDARD_MAPPING: StandardWebhooksMapping = {
   },
 };
 
+/**
+ * `log`: a request from outside the list is counted (`WebhookSourceNotAllowed`) and logged, and handled as usual.
+ * `enforce`: it is refused with 403 `source_not_allowed` before any secret is read.
+ */
+export type SourceIpMode = 'log' | 'enforce';
+export const SOURCE_IP_MODES: readonly SourceIpMode[] = ['log', 'enforce'];
+
+/** Where a gateway's webhooks may come from (the front door's source address). */
+export interface SourceIpAllowList {
+  /** @default 'log' */
+  readonly mode: SourceIpMode;
+  /** IPv4 and IPv6 addresses and CIDR blocks. @default - the gateway's shipped list (`gateways/source-ips.ts`) */
+  readonly cidrs: readonly string[];
+}
+
 /** Everything an adapter may be configured with. Fields named after one gateway are read by that gateway only. */
 export interface GatewaySettings {
   /** A disabled gateway answers 404 as if it did not exist. @default true */
@@ -61,6 +77,8 @@ export interface GatewaySettings {
   /** Stripe: metadata keys that may hold the merchant's reference, first found wins. */
   readonly stripeReferenceMetadataKeys: readonly string[];
   readonly standardMapping: StandardWebhooksMapping;
+  /** Checked by the front door before anything else. @default - none: requests are taken from any address */
+  readonly sourceIps?: SourceIpAllowList;
 }
 
 export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
@@ -166,6 +184,34 @@ function readMapping(where: string, value: unknown): StandardWebhooksMapping {
   return mapping as unknown as StandardWebhooksMapping;
 }
 
+function readSourceIps(gateway: GatewayName, where: string, value: unknown): SourceIpAllowList {
+  if (!isRawObject(value))
+    fail(where, 'expected an object such as {"mode": "enforce", "cidrs": ["192.0.2.0/24"]}');
+  onlyKeys(where, value, ['mode', 'cidrs']);
+  const mode = value.mode === undefined ? 'log' : value.mode;
+  if (!(SOURCE_IP_MODES as readonly unknown[]).includes(mode)) {
+    fail(`${where}.mode`, `expected ${SOURCE_IP_MODES.join(' or ')}, got ${JSON.stringify(mode)}`);
+  }
+  if (value.cidrs === undefined) {
+    const published = PUBLISHED_SOURCE_IPS[gateway];
+    if (!published)
+      fail(`${where}.cidrs`, NO_PUBLISHED_LIST[gateway] ?? 'payhook ships no list for this gateway');
+    return { mode: mode as SourceIpMode, cidrs: published.cidrs };
+  }
+  const cidrs = readStringList(`${where}.cidrs`, value.cidrs);
+  if (cidrs.length === 0) fail(`${where}.cidrs`, 'expected at least one address or CIDR block');
+  cidrs.forEach((entry, index) => {
+    const parsed = parseCidr(entry);
+    if (typeof parsed === 'string') {
+      fail(
+        `${where}.cidrs[${index}]`,
+        `${JSON.stringify(entry.slice(0, 60))} is not an IPv4 or IPv6 address or CIDR block (${parsed})`,
+      );
+    }
+  });
+  return { mode: mode as SourceIpMode, cidrs };
+}
+
 const GATEWAY_KEYS = [
   'enabled',
   'acceptTestMode',
@@ -176,6 +222,7 @@ const GATEWAY_KEYS = [
   'captureMode',
   'referenceMetadataKeys',
   'mapping',
+  'sourceIps',
 ] as const;
 
 function readGateway(gateway: GatewayName, value: unknown, base: GatewaySettings): GatewaySettings {
@@ -227,6 +274,8 @@ function readGateway(gateway: GatewayName, value: unknown, base: GatewaySettings
     );
   }
   if (value.mapping !== undefined) settings.standardMapping = readMapping(`${where}.mapping`, value.mapping);
+  if (value.sourceIps !== undefined)
+    settings.sourceIps = readSourceIps(gateway, `${where}.sourceIps`, value.sourceIps);
   return settings;
 }
 

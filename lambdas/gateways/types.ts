@@ -50,7 +50,7 @@ export interface Classification {
 export interface UnparseableItem {
   readonly reason: string;
   /** Why it is parked, where not simply unreadable. @default 'unparseable_payload' */
-  readonly errorClass?: 'batch_too_large';
+  readonly errorClass?: 'batch_too_large' | 'key_too_large';
   /** The item's text (one Adyen notification item), or the exact bytes when it is the whole body. */
   readonly payload: string | Buffer;
 }

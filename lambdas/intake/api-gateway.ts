@@ -2,6 +2,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { StructuredLog } from '../common/log.js';
 import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
 import { METRICS } from '../definitions.js';
+import { isGatewayName } from '../domain/webhook-event.js';
+import type { GatewaySettings } from '../gateways/settings.js';
 import type { WebhookRequest } from '../gateways/types.js';
 import {
   encodedBodyBytes,
@@ -10,6 +12,7 @@ import {
   receiveWebhook,
 } from './receive-webhook.js';
 import { describeRefusal } from './refused-requests.js';
+import { type SourceNotAllowed, sourceNotAllowed } from './source-allow-list.js';
 
 const ROUTE = /^\/webhooks\/([^/]+)\/?$/;
 
@@ -74,7 +77,10 @@ function unsignedDeliveryId(gateway: string, headers: APIGatewayProxyEventV2['he
   return value === undefined ? undefined : value.slice(0, 100);
 }
 
-/** The one structured line per request: what happened and why, never a secret, a signature or a payload. */
+/**
+ * The one structured line per request: what happened and why, never a secret, a signature or a payload. A request from
+ * outside its gateway's `sourceIps` says so (`sourceNotAllowed`: the mode, and `sourceIp`); accepted, it is a warning.
+ */
 function logResult(
   log: StructuredLog,
   gateway: string,
@@ -82,6 +88,7 @@ function logResult(
   bodyBytes: number,
   result: IntakeResult,
   deliveryId: string | undefined,
+  outside: SourceNotAllowed | undefined,
 ): void {
   const fields: Record<string, unknown> = {
     gateway: gateway.slice(0, 40),
@@ -90,10 +97,12 @@ function logResult(
     status: result.status,
     bodyBytes,
     ...(deliveryId !== undefined && { unsignedDeliveryId: deliveryId }),
+    ...(outside !== undefined && { sourceNotAllowed: outside.mode, sourceIp: outside.sourceIp }),
   };
   if (result.outcome === 'accepted') {
     const shown = result.events.slice(0, 10);
-    log.info('webhook accepted', {
+    const write = outside === undefined ? log.info.bind(log) : log.warn.bind(log);
+    write('webhook accepted', {
       ...fields,
       events: result.events.length,
       parked: result.parked,
@@ -113,19 +122,35 @@ function logResult(
   }
 }
 
-/** One request's metrics: its outcome (`accepted`, or the refusal or failure reason), its size, its time to queue. */
+/**
+ * One request's metrics: its outcome (`accepted`, or the refusal or failure reason), its size, its time to queue, and
+ * whether it came from outside its gateway's `sourceIps`.
+ */
 function recordMetrics(
   metrics: MetricsRecorder,
   gateway: string,
   bodyBytes: number,
   result: IntakeResult,
   elapsedMs: number,
+  outside: SourceNotAllowed | undefined,
 ): void {
   const outcome = result.outcome === 'accepted' ? 'accepted' : result.reason;
   metrics.add(METRICS.webhookRequests, gateway, 1, outcome);
+  if (outside) metrics.add(METRICS.webhookSourceNotAllowed, gateway, 1);
   metrics.add(METRICS.webhookBodyBytes, gateway, bodyBytes);
   if (result.outcome === 'accepted') metrics.add(METRICS.timeToQueue, gateway, elapsedMs);
   metrics.flush();
+}
+
+/** The settings of the gateway the route names, when this deployment serves it (known, with an adapter, enabled). */
+function servedGateway(
+  deps: IntakeDependencies,
+  gateway: string,
+): { readonly displayName: string; readonly settings: GatewaySettings } | undefined {
+  if (!isGatewayName(gateway)) return undefined;
+  const adapter = deps.adapters[gateway];
+  const settings = deps.settings[gateway];
+  return adapter && settings.enabled ? { displayName: adapter.displayName, settings } : undefined;
 }
 
 /** Builds the Lambda handler for `POST /webhooks/{gateway}` (API Gateway HTTP API, payload format 2.0). */
@@ -138,7 +163,20 @@ export function createIngestHandler(deps: IntakeDependencies, log: StructuredLog
     const encodedBytes = encodedBodyBytes(event.body ?? '', event.isBase64Encoded === true);
     let result: IntakeResult;
     const method = event.requestContext?.http?.method ?? 'POST';
-    if (method !== 'POST') {
+    // The address the connection came from: API Gateway's, or locally the socket's (the local front door puts it in
+    // the same field). Only gateways with `sourceIps` look at it.
+    const served = servedGateway(deps, gateway);
+    const outside = sourceNotAllowed(served?.settings, event.requestContext?.http?.sourceIp);
+    if (served && outside?.mode === 'enforce') {
+      // Before anything else: a request from an address the gateway does not send from costs no secret read and
+      // learns nothing about the signature.
+      result = {
+        outcome: 'refused',
+        status: 403,
+        reason: 'source_not_allowed',
+        detail: `${served.displayName} webhooks are taken only from the source addresses configured for it`,
+      };
+    } else if (method !== 'POST') {
       result = {
         outcome: 'refused',
         status: 405,
@@ -156,11 +194,26 @@ export function createIngestHandler(deps: IntakeDependencies, log: StructuredLog
     } else {
       result = await receiveWebhook(gateway, requestFromEvent(event, receivedAt), deps);
     }
-    logResult(log, gateway, requestId, encodedBytes, result, unsignedDeliveryId(gateway, event.headers));
+    logResult(
+      log,
+      gateway,
+      requestId,
+      encodedBytes,
+      result,
+      unsignedDeliveryId(gateway, event.headers),
+      outside,
+    );
     if (result.outcome === 'refused' && deps.refusals) {
       await deps.refusals.record(describeRefusal(event, gateway, result, receivedAt));
     }
-    recordMetrics(deps.metrics ?? NO_METRICS, gateway, encodedBytes, result, performance.now() - started);
+    recordMetrics(
+      deps.metrics ?? NO_METRICS,
+      gateway,
+      encodedBytes,
+      result,
+      performance.now() - started,
+      outside,
+    );
     return resultToResponse(result);
   };
 }

@@ -29,8 +29,11 @@ export interface UnparseableWebhook {
   readonly messageType: 'unparseable-webhook';
   readonly version: 1;
   readonly gateway: GatewayName;
-  /** `batch_too_large`: the items of an Adyen batch past the first 100 distinct ones (see `gateways/adyen.ts`). */
-  readonly errorClass: 'unparseable_payload' | 'batch_too_large';
+  /**
+   * `batch_too_large`: the items of an Adyen batch past the first 100 distinct ones (see `gateways/adyen.ts`);
+   * `key_too_large`: an event whose identifier is longer than DynamoDB keys take (see `IDENTIFIER_MAX_BYTES`).
+   */
+  readonly errorClass: 'unparseable_payload' | 'batch_too_large' | 'key_too_large';
   readonly errorMessage: string;
   /** The payload as text where it is UTF-8 and stays compact as a JSON string, else base64 of the exact bytes. */
   readonly payload: string;

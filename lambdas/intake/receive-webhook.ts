@@ -16,6 +16,7 @@ import {
 } from '../secrets/gateway-secrets.js';
 import { asUnverifiedClaim } from './claims.js';
 import { type EventQueue, unparseableWebhook } from './event-queue.js';
+import { parkOversizeKeys } from './key-sizes.js';
 import type { RefusedRequestRecorder } from './refused-requests.js';
 
 /**
@@ -35,7 +36,8 @@ export type RefusalReason =
   | 'malformed_signature'
   | 'invalid_signature'
   | 'timestamp_out_of_tolerance'
-  | 'test_mode_not_accepted';
+  | 'test_mode_not_accepted'
+  | 'source_not_allowed';
 
 export type FailureReason = 'gateway_not_configured' | 'secrets_unavailable' | 'queue_unavailable';
 
@@ -199,7 +201,7 @@ export async function receiveWebhook(
         events: [],
         unparseable: [{ reason: 'validly signed, but the body is empty', payload: request.body }],
       }
-    : normaliseOrPark(adapter, request, deps);
+    : parkOversizeKeys(normaliseOrPark(adapter, request, deps));
   const batch = verification.bodyUnverified
     ? { ...normalised, events: normalised.events.map(asUnverifiedClaim) }
     : normalised;

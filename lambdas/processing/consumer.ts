@@ -104,6 +104,8 @@ export function classifyFailure(error: unknown): Failure {
   if (cause instanceof ImpossibleEventError) return named('impossible_event', message, 'permanent');
   if (cause instanceof IdempotencyAlreadyInProgressError) return named('in_progress', message, 'in_progress');
   const name = cause instanceof Error ? cause.name : 'Error';
+  // DynamoDB refuses the request itself (a key too long, an item too large): it will refuse every retry too.
+  if (name === 'ValidationException') return named('invalid_data', `${name}: ${message}`, 'permanent');
   return {
     errorClass: 'retries_exhausted',
     message: `${name}: ${message}`,

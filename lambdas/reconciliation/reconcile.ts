@@ -280,17 +280,18 @@ async function ask(
       stillPending();
       return true;
     }
-    if (awaitingConfirmation(payment) && claimDiffers(payment, result)) {
-      // The unverified claim said other money: what the gateway reports is applied (it is the verified fact), and
-      // the difference is counted, since it means someone sent a claim with the wrong amount.
-      count('claim_differs');
-      deps.log.warn('an unverified claim said other money than the gateway reports; applying the gateway', {
-        runId,
-        gateway,
-        paymentKey: payment.paymentKey,
-      });
-    }
     if (result.status !== 'pending' && !(awaitingConfirmation(payment) && result.status === 'authorized')) {
+      if (awaitingConfirmation(payment) && claimDiffers(payment, result)) {
+        // The unverified claim said other money: what the gateway reports is applied (it is the verified fact), and
+        // the difference is counted once, with the answer that settles the claim, since it means someone sent a
+        // claim with the wrong amount.
+        count('claim_differs');
+        deps.log.warn('an unverified claim said other money than the gateway reports; applying the gateway', {
+          runId,
+          gateway,
+          paymentKey: payment.paymentKey,
+        });
+      }
       await enqueue(KIND_OF[result.status], { gatewayStatus: result.gatewayStatus, result });
       return true;
     }

@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redrive } from '../../cli/oncall/dead-letters.js';
 import { localTarget } from '../../cli/oncall/target.js';
 import { runCli } from '../../cli/program.js';
-import { DEV_SECRETS_FILE, devSecret, SIGNERS } from '../../events/index.js';
+import { DEV_SECRETS_FILE, devSecret, readSample, SIGNERS } from '../../events/index.js';
 import { MESSAGE_ATTRIBUTES } from '../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
+import { unparseableWebhook } from '../../lambdas/intake/event-queue.js';
+import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
 import { writeWebhookEventMessage } from '../../lambdas/messages/webhook-event-message.js';
 import type { PaymentView, QueuesView } from '../../local/contract.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
@@ -261,6 +263,71 @@ describe('On call, on the local stack', () => {
     expect(none.stdout).toContain('0 refused request(s)');
     const bad = await cli('rejects', 'list', '--gateway', 'paypal');
     expect(bad.code).not.toBe(0);
+  });
+
+  it('renormalises parked webhooks once the adapter reads them: a dry run first, then queued and applied', async () => {
+    // Parked by ingest: validly signed, but no adapter reads it (today's reason).
+    const unreadable = SIGNERS.paystack('{"event":"charge.success","data":"ORDER-RENORM-BROKEN"}', {
+      secret: devSecret('paystack'),
+    });
+    const answer = await fetch(`${stack.url}/webhooks/paystack`, {
+      method: 'POST',
+      headers: unreadable.headers,
+      body: unreadable.body,
+    });
+    expect(answer.status).toBe(200);
+    // Parked by an older adapter with a bug (simulated by hand): today's adapter reads it.
+    const sqs = new SQSClient({
+      endpoint: stack.endpoints.sqs,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      useQueueUrlAsEndpoint: false,
+    });
+    const body = readSample('paystack', 'charge.success').replace('ORDER-1001', 'ORDER-RENORM-1');
+    await new SqsEventQueue(sqs, {
+      queues: stack.queues.queues,
+      parking: stack.queues.deadLetterQueues.low,
+    }).park(
+      unparseableWebhook(
+        'paystack',
+        { headers: {}, body: Buffer.from(body), receivedAt: new Date(), requestId: 'req-renorm-fixed' },
+        { reason: 'unexpected TypeError: an older adapter failed', payload: body },
+      ),
+    );
+    sqs.destroy();
+    await until(async () => (await deadLetterCount()) >= 2, 'both parked webhooks in the DLQ');
+    const before = await deadLetterCount();
+
+    const dry = await cli('dlq', 'renormalise', '--gateway', 'paystack', '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('nothing was changed');
+    expect(dry.stdout).toMatch(/req-renorm-fixed\s+would queue 1 event\(s\): charge\.success \(high\)/);
+    expect(dry.stdout).toMatch(
+      /still unparseable for the same reason, left in place: unparseable_payload: Paystack payload has no "event" name/,
+    );
+    expect(await deadLetterCount()).toBe(before);
+    expect(await paymentStatus('paystack', 'ORDER-RENORM-1')).toBeUndefined();
+
+    const run = await cli('dlq', 'renormalise', '--gateway', 'paystack');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/req-renorm-fixed\s+queued 1 event\(s\): charge\.success \(high\)/);
+    expect(run.stdout).toMatch(/queued 1 event\(s\) from 1 parked webhook\(s\)/);
+    await until(
+      async () => (await paymentStatus('paystack', 'ORDER-RENORM-1')) === 'succeeded',
+      'the renormalised event to be applied',
+    );
+    expect(await deadLetterCount()).toBe(before - 1);
+    const parked = JSON.parse(
+      (await cli('dlq', 'list', '--error', 'unparseable_payload', '--json')).stdout,
+    ) as {
+      messages: { gateway: string; errorMessage: string }[];
+    };
+    expect(parked.messages).toEqual([
+      expect.objectContaining({
+        gateway: 'paystack',
+        errorMessage: expect.stringMatching(/^Paystack payload/),
+      }),
+    ]);
   });
 
   it('refuses to purge without --confirm, and fails clearly for an unknown message or stack', async () => {

@@ -5,9 +5,10 @@ import { runSoak } from '../../soak/soak.js';
 // A short soak for CI: the same generator, faults, model and checks as `npm run soak`, with 500 webhooks and the
 // "ci" fault profile (ingest outages, lost SendMessage responses, DynamoDB throttling on the payments table, failed
 // EventBridge publishes, consumer crashes mid-batch; not lost DynamoDB responses nor the idempotency table, whose
-// recovery takes 10-30 s per hit).
+// recovery takes 10-30 s per hit), and issue #14's attacks (replays under unsigned headers, unverified claims,
+// payer-chosen references naming other payments, re-registrations), each planned at least once.
 describe('soak (short)', () => {
-  it('loses nothing, doubles nothing and dead-letters every poison message', async () => {
+  it('loses nothing, doubles nothing, dead-letters every poison message and lets no attack change a record', async () => {
     // Room to drain on 2 shared cores while the rest of the suite runs beside it (about 25-50 s here); a lost event
     // does not sit in a queue, so a longer wait cannot hide one.
     const result = await runSoak({ webhooks: 500, seed: 4242, faults: 'ci', drainTimeoutMs: 90_000 });
@@ -33,5 +34,29 @@ describe('soak (short)', () => {
     ]) {
       expect(injected, report).toBeGreaterThan(0);
     }
+    // Every attack was planned, and handled as it must be (the records above equal the model's with them).
+    const { figures, delivery, check } = result;
+    for (const [attack, planned] of Object.entries({
+      'replays under fresh unsigned headers': figures.headerReplays,
+      'claims of money before the webhooks': figures.claimsBeforeWebhooks,
+      'claims of money after the webhooks': figures.claimsAfterWebhooks,
+      'claims of failure': figures.claimsOfFailure,
+      "claims settled by the gateway's verified answer": figures.claimsSettled,
+      'Stripe sessions naming another payment': figures.payerReferences.stripe ?? 0,
+      'Razorpay order-less payments naming another payment': figures.payerReferences.razorpay ?? 0,
+      'registrations again with the same values': figures.registrationsAgain,
+      'registrations with another amount': figures.registrationConflicts.amount ?? 0,
+      'registrations with another currency': figures.registrationConflicts.currency ?? 0,
+      "registered-only payments naming another's reference": figures.registeredOnly,
+    })) {
+      expect(planned, `${attack}\n${report}`).toBeGreaterThan(0);
+    }
+    expect(delivery.claimsAccepted, report).toBe(figures.claimWebhooks);
+    expect(check.claimsRecorded, report).toBe(check.claimsSent);
+    expect(check.verifiedAnswers, report).toBe(check.verifiedAnswersExpected);
+    expect(delivery.registrationConflictsRefused, report).toBe(
+      Object.values(figures.registrationConflicts).reduce((sum, n) => sum + n, 0),
+    );
+    expect(check.expectationsKept, report).toBe(check.expectationsExpected);
   }, 240_000);
 });

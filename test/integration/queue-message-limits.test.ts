@@ -11,6 +11,7 @@ import {
   type Priority,
   QUEUE_MAX_MESSAGE_BYTES,
 } from '../../lambdas/definitions.js';
+import type { WebhookEvent } from '../../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../../lambdas/gateways/settings.js';
 import { createIngestHandler } from '../../lambdas/intake/api-gateway.js';
@@ -296,6 +297,49 @@ describe.each(EMULATORS)('%s: every signed byte sequence queues and comes back e
       (JSON.parse(parked[0]?.Body ?? '{}') as { payload: string }).payload,
     ) as typeof batch;
     expect(rest.notificationItems).toHaveLength(20);
+  });
+
+  it('parks an event whose reference no DynamoDB key can hold as key_too_large, and queues nothing', async () => {
+    const body = Buffer.from(
+      readSample('paystack', 'charge.success')
+        .replace('"ORDER-1001"', `"${'R'.repeat(3000)}"`)
+        .replace('302961', '302964'),
+      'utf8',
+    );
+    expect((await post('paystack', body, paystackHeaders(body))).statusCode).toBe(200);
+    expect(await receiveAll(emulator.client, pipeline.queues.high)).toEqual([]);
+    const parked = await receiveAll(emulator.client, pipeline.deadLetterQueues.low);
+    expect(parked.map((message) => message.MessageAttributes?.errorClass?.StringValue)).toEqual([
+      'key_too_large',
+    ]);
+    expect(Buffer.from((JSON.parse(parked[0]?.Body ?? '{}') as { payload: string }).payload, 'utf8')).toEqual(
+      body,
+    );
+  });
+
+  it('dead-letters at once, as invalid_data, an event DynamoDB refuses (a key too long), instead of retrying it', async () => {
+    // Queued before ingest checked key sizes (or sent by hand): DynamoDB refuses its key on every try.
+    // 2,040 characters (the message reader takes up to 2,048): the payment's key is over DynamoDB's 2,048 bytes (the
+    // emulator counts characters, so the test keeps to ASCII).
+    const event: WebhookEvent = {
+      gateway: 'paystack',
+      eventId: 'charge.success:302965',
+      eventType: 'charge.success',
+      kind: 'payment.succeeded',
+      reference: 'R'.repeat(2040),
+      mode: 'live',
+      receivedAt: new Date().toISOString(),
+      priority: 'normal',
+      requestId: 'old-request',
+      payload: '{}',
+    };
+    await new SqsEventQueue(emulator.client, { queues: pipeline.queues }).enqueue([event]);
+    const messages = await receiveAll(emulator.client, pipeline.queues.normal);
+    expect(await consume(messages, 'normal')).toBe(0);
+    const dead = await receiveAll(emulator.client, pipeline.deadLetterQueues.normal);
+    expect(dead.map((message) => message.MessageAttributes?.errorClass?.StringValue)).toEqual([
+      'invalid_data',
+    ]);
   });
 
   it('queues and applies every item of an Adyen batch at the size limit', async () => {

@@ -1,4 +1,8 @@
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../local/lambda-context.js';
@@ -84,5 +88,24 @@ describe('local SQS event source (pollOnce) against fauxqs', () => {
     expect(handed).toBe(25);
     expect(result).toEqual({ received: 25, failed: 0 });
     expect(await counts(queues.low)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('fails loudly when a delete call leaves entries undeleted, rather than processing them again silently', async () => {
+    const { queues } = await createPipelineQueues(sqs.client, 'event-source-delete-fails');
+    await sqs.client.send(new SendMessageCommand({ QueueUrl: queues.normal, MessageBody: '{}' }));
+    // SQS answers a batch delete with per-entry failures (an expired receipt handle) and no error.
+    const partly: typeof sqs.client = Object.create(sqs.client);
+    partly.send = (async (command: unknown) => {
+      if (command instanceof DeleteMessageBatchCommand) {
+        return { Successful: [], Failed: [{ Id: '0', Code: 'ReceiptHandleIsInvalid', SenderFault: true }] };
+      }
+      return sqs.client.send(command as never);
+    }) as typeof sqs.client.send;
+    await expect(
+      pollOnce(partly, queues.normal, async () => ({ batchItemFailures: [] }), {
+        batchSize: 10,
+        context: (id) => lambdaContext('payhook-consumer-normal', 30, id),
+      }),
+    ).rejects.toThrow(/could not delete 1 processed message\(s\).*ReceiptHandleIsInvalid/);
   });
 });

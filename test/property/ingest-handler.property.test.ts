@@ -1,13 +1,23 @@
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { DEV_SECRETS_FILE, devSecret, SIGNERS } from '../../events/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEV_SECRETS_FILE, devSecret, readSample, SIGNERS } from '../../events/index.js';
 import { ADAPTERS } from '../../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../../lambdas/gateways/settings.js';
 import { createIngestHandler } from '../../lambdas/intake/api-gateway.js';
+import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
+import { readWebhookEventMessage } from '../../lambdas/messages/webhook-event-message.js';
 import { FileSecretStore } from '../../lambdas/secrets/gateway-secrets.js';
 import { apiGatewayEvent, recordingLog } from '../support/api-gateway.js';
 import { RecordingQueue } from '../support/fakes.js';
 import { GATEWAY_CASES, signedSample } from '../support/gateway-cases.js';
+import {
+  createPipelineQueues,
+  drainAll,
+  type PipelineQueues as PipelineQueueUrls,
+  type SqsEmulator,
+  startSqsEmulator,
+} from '../support/sqs-emulator.js';
 
 const secrets = new FileSecretStore(DEV_SECRETS_FILE);
 
@@ -89,7 +99,8 @@ describe.each(GATEWAY_CASES.filter((gatewayCase) => !gatewayCase.batched))(
     it('answers 200 to any validly signed body and queues or parks it, never dropping it', async () => {
       await fc.assert(
         fc.asyncProperty(
-          bodies.filter((body) => body.length > 0),
+          // The empty body included: validly signed, it is parked like any body that cannot be read.
+          bodies,
           async (body) => {
             const signed = SIGNERS[gatewayCase.gateway](body, { secret: devSecret(gatewayCase.gateway) });
             const queue = new RecordingQueue();
@@ -193,4 +204,87 @@ describe.each(['stripe', 'standard'] as const)('Property: %s signature timestamp
       { numRuns: RUNS },
     );
   });
+});
+
+describe('Property: every signed byte sequence queues or parks byte-exact on SQS (fauxqs)', () => {
+  let sqs: SqsEmulator;
+  let pipeline: PipelineQueueUrls;
+  let transaction = 900_000;
+
+  beforeAll(async () => {
+    sqs = await startSqsEmulator();
+    pipeline = await createPipelineQueues(sqs.client, 'property-bytes');
+  });
+
+  afterAll(async () => {
+    await sqs?.stop();
+  });
+
+  /** Any text a payer can type, and what a JSON escape can smuggle in (lone surrogates, U+FFFE, U+FFFF). */
+  const anyText = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.constantFrom('\ud800', '\udfff', '\uffff', '\ufffe', '😀', '\u0000', '\u2028', '\ufeff'),
+  );
+
+  const signedBodies = fc.oneof(
+    // A Paystack payment whose reference and customer name are any text: it normalises and is queued.
+    fc.tuple(anyText, anyText).map(([reference, name]) => {
+      transaction += 1;
+      const sample = JSON.parse(readSample('paystack', 'charge.success')) as {
+        data: { id: number; reference: string; customer: { first_name: string } };
+      };
+      sample.data.id = transaction;
+      sample.data.reference = `R${reference}`;
+      sample.data.customer.first_name = name;
+      return Buffer.from(JSON.stringify(sample), 'utf8');
+    }),
+    // Any bytes at all (invalid UTF-8 included), a byte-order mark in front or not: parked or queued, never lost.
+    fc
+      .tuple(fc.boolean(), fc.uint8Array({ minLength: 1, maxLength: 300 }))
+      .map(([bom, bytes]) =>
+        Buffer.concat([bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0), Buffer.from(bytes)]),
+      ),
+  );
+
+  it('answers 200 and the exact bytes come back from a queue or the parking DLQ', async () => {
+    const handler = createIngestHandler(
+      {
+        adapters: ADAPTERS,
+        settings: parseGatewaySettings(undefined),
+        secrets,
+        queue: new SqsEventQueue(sqs.client, {
+          queues: pipeline.queues,
+          parking: pipeline.deadLetterQueues.low,
+        }),
+        maxBodyBytes: 262_144,
+      },
+      recordingLog(),
+    );
+    await fc.assert(
+      fc.asyncProperty(signedBodies, async (body) => {
+        const headers = {
+          'content-type': 'application/json',
+          'x-paystack-signature': createHmac('sha512', devSecret('paystack')).update(body).digest('hex'),
+        };
+        const response = await handler({
+          ...apiGatewayEvent('paystack', body.toString('base64'), headers),
+          isBase64Encoded: true,
+        });
+        expect(response.statusCode).toBe(200);
+        const contents = await drainAll(sqs.client, pipeline);
+        const queued = [...(contents.high ?? []), ...(contents.normal ?? []), ...(contents.low ?? [])].map(
+          (message) => Buffer.from(readWebhookEventMessage(message.Body ?? '').payload, 'utf8'),
+        );
+        const parked = (contents['low-dlq'] ?? []).map((message) => {
+          const { payload, payloadEncoding } = JSON.parse(message.Body ?? '{}') as {
+            payload: string;
+            payloadEncoding: string;
+          };
+          return Buffer.from(payload, payloadEncoding === 'base64' ? 'base64' : 'utf8');
+        });
+        expect([...queued, ...parked]).toEqual([body]);
+      }),
+      { numRuns: Math.min(RUNS, 100) },
+    );
+  }, 120_000);
 });

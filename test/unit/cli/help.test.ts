@@ -36,6 +36,25 @@ describe('payhook --help', () => {
       ['Usage: payhook payments show [options] <gateway> <identifier>', '--json'],
     ],
     [
+      ['dlq', '--help'],
+      ['Usage: payhook dlq [options] [command]', 'list', 'show', 'redrive', 'renormalise', 'purge'],
+    ],
+    [
+      ['dlq', 'renormalise', '--help'],
+      [
+        'Usage: payhook dlq renormalise [options]',
+        '--queue <queue>',
+        '--gateway <gateway>',
+        '--error <class>',
+        '--since <duration>',
+        '--limit <n>',
+        '--dry-run',
+        '--json',
+        '--stack <name>',
+        'PAYHOOK_GATEWAY_SETTINGS',
+      ],
+    ],
+    [
       ['unmatched', 'list', '--help'],
       [
         'Usage: payhook unmatched list [options]',
@@ -61,6 +80,13 @@ describe('payhook --help', () => {
       expect(line).toMatch(/\*/);
     }
     expect(out).toMatch(/paystack\s+.*charge\.success\*/);
+  });
+
+  it('dlq renormalise takes no --type: a parked webhook has no event type until it normalises', async () => {
+    expect((await help('dlq', 'renormalise', '--help')).out).not.toContain('--type');
+    const { code, err } = await help('dlq', 'renormalise', '--type', 'charge.success');
+    expect(code).toBe(1);
+    expect(err).toContain("error: unknown option '--type'");
   });
 
   it('an unknown command is a usage error', async () => {

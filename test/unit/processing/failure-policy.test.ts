@@ -18,6 +18,13 @@ describe('classifyFailure', () => {
       'retries_exhausted',
       false,
     ],
+    [
+      Object.assign(new Error('Size of hashkey has exceeded the maximum size limit'), {
+        name: 'ValidationException',
+      }),
+      'invalid_data',
+      true,
+    ],
   ])('classifies %s as %s (permanent: %s)', (error, errorClass, permanent) => {
     expect(classifyFailure(error)).toMatchObject({ errorClass, permanent });
   });
