@@ -14,6 +14,7 @@ import {
   type FactRef,
   factKey,
   type MoneyInFact,
+  PAYMENT_STATUSES,
   type Payment,
   type PaymentStatus,
   type RefundFact,
@@ -26,57 +27,12 @@ import {
   StaleWriteError,
   type StatusChange,
 } from '../processing/ports.js';
+import { readWaiting } from './pending-index.js';
 
 const PAYMENT_SORT_KEY = 'PAYMENT';
 const HISTORY_PREFIX = 'EVENT#';
 
-/**
- * The reconciler's progress through one partition of the pending index: one item per partition,
- * `RECONCILER#<gateway>` (pending payments) and `RECONCILER#<gateway>#confirm` (claims awaiting confirmation), sort key
- * `PROGRESS`. It carries none of the index attributes (so no index holds it), and no payment's key (`PAYMENT#...`)
- * can equal it; the reconciler's IAM allows it to write only keys starting `RECONCILER#`, never a payment.
- */
-export const RECONCILER_PROGRESS_PREFIX = 'RECONCILER#';
-const RECONCILER_PROGRESS_SORT_KEY = 'PROGRESS';
-
-/** A place in the pending index: its keys, enough to continue a query after it (even once that payment left). */
-interface IndexPosition {
-  readonly pendingSince: string;
-  readonly pk: string;
-  readonly sk: string;
-}
-
-/**
- * Why a stored position, not an "asked at" on each payment: the reconciler never writes a payment (the consumers'
- * version-conditional writes own them; its own writes would race them). `frontier` is the last payment asked about
- * in index order: those after it were never asked about, so they come first. (One that enters the index behind it,
- * with a `pendingSince` older than a payment already asked about, as after a consumer backlog longer than the grace
- * period, waits for the round-robin.) `cursor` is where the round-robin over the payments up to the frontier
- * stopped, so each of them is asked about once per round, the least recently asked first.
- */
-interface ReconcilerProgressItem {
-  readonly pk: string;
-  readonly sk: string;
-  readonly gateway: GatewayName;
-  readonly frontier?: IndexPosition;
-  readonly cursor?: IndexPosition;
-  readonly version: number;
-  readonly updatedAt: string;
-}
-
-/** A key condition on `pendingSince`. */
-interface SinceRange {
-  readonly operator: '<' | '<=';
-  readonly value: string;
-}
-
-function withinRange(range: SinceRange, since: string): boolean {
-  return range.operator === '<' ? since < range.value : since <= range.value;
-}
-
-function positionOf(item: PaymentItem | LegacyPaymentItem): IndexPosition {
-  return { pendingSince: item.pendingSince ?? '', pk: item.pk, sk: item.sk };
-}
+export { RECONCILER_PROGRESS_PREFIX } from './pending-index.js';
 
 /**
  * The pending index's partition for a gateway's payments awaiting confirmation of an unverified claim. At most one
@@ -284,31 +240,33 @@ function fromItem(item: PaymentItem | LegacyPaymentItem): Payment {
 
 const UPGRADED_ID = 'upgraded';
 
-/**
- * A payment item of the previous release, as facts. Its status, paid amount and refunded total become facts marked
- * `upgraded`, and everything they stand for counts as announced (that release announced it). Ids it did not keep are
- * stood in for: the payment's for money in and attempts, `upgraded` for the refunded total and a dispute; the first
- * real money in (with the same money) or dispute takes the stand-in's place (see `absorbUpgraded`). Its recent events
- * keep their ids (a retry still recognises itself) with nothing left to announce.
- */
-export function fromLegacyItem(item: LegacyPaymentItem): Payment {
+/** Statuses of the previous release that meant money had arrived. */
+const LEGACY_PAID_STATUSES: readonly PaymentStatus[] = PAYMENT_STATUSES.filter(
+  (status) => !['pending', 'authorized', 'failed', 'expired'].includes(status),
+);
+
+const LEGACY_DISPUTE_STATES: Partial<Record<PaymentStatus, DisputeState>> = {
+  disputed: 'opened',
+  dispute_won: 'won',
+  dispute_lost: 'lost',
+};
+
+const LEGACY_ATTEMPT_STATES: Partial<Record<PaymentStatus, AttemptState>> = {
+  authorized: 'authorized',
+  failed: 'failed',
+  expired: 'expired',
+};
+
+/** The facts an item of the previous release stands for, each marked `upgraded`. */
+function legacyFacts(item: LegacyPaymentItem) {
   const paid = item.paid ? moneyFromJson(item.paid) : undefined;
   const amount = item.amount ? moneyFromJson(item.amount) : undefined;
   const refundedMinor = BigInt(item.refundedMinor ?? '0');
-  const status = item.status;
+  const { status } = item;
   const factId = item.gatewayPaymentId ?? item.paymentKey;
-  const paidStatuses: readonly PaymentStatus[] = [
-    'succeeded',
-    'amount_mismatch',
-    'partially_refunded',
-    'refunded',
-    'disputed',
-    'dispute_won',
-    'dispute_lost',
-  ];
   const moneyIn: MoneyInFact[] =
     // A refund seen before its payment left a refunded record with no paid amount: that payment is still to come.
-    paid || (paidStatuses.includes(status) && status !== 'partially_refunded')
+    paid || (LEGACY_PAID_STATUSES.includes(status) && status !== 'partially_refunded')
       ? [{ id: factId, ...(paid && { money: paid }), eventIds: [], upgraded: true }]
       : [];
   const refundCurrency = paid ?? amount;
@@ -324,21 +282,11 @@ export function fromLegacyItem(item: LegacyPaymentItem): Payment {
           },
         ]
       : [];
-  const disputeStates: Partial<Record<PaymentStatus, DisputeState>> = {
-    disputed: 'opened',
-    dispute_won: 'won',
-    dispute_lost: 'lost',
-  };
-  const disputeState = disputeStates[status];
+  const disputeState = LEGACY_DISPUTE_STATES[status];
   const disputes: DisputeFact[] = disputeState
     ? [{ id: UPGRADED_ID, states: [disputeState], eventIds: [], upgraded: true }]
     : [];
-  const attemptStates: Partial<Record<PaymentStatus, AttemptState>> = {
-    authorized: 'authorized',
-    failed: 'failed',
-    expired: 'expired',
-  };
-  const attemptState = attemptStates[status];
+  const attemptState = LEGACY_ATTEMPT_STATES[status];
   const attempts: AttemptFact[] = attemptState
     ? [
         {
@@ -351,13 +299,24 @@ export function fromLegacyItem(item: LegacyPaymentItem): Payment {
         },
       ]
     : [];
-  const facts = {
+  return {
     moneyIn,
     refunds,
     disputes,
     attempts,
     ...(item.expected && { expected: moneyFromJson(item.expected) }),
   };
+}
+
+/**
+ * A payment item of the previous release, as facts. Its status, paid amount and refunded total become facts marked
+ * `upgraded`, and everything they stand for counts as announced (that release announced it). Ids it did not keep are
+ * stood in for: the payment's for money in and attempts, `upgraded` for the refunded total and a dispute; the first
+ * real money in (with the same money) or dispute takes the stand-in's place (see `absorbUpgraded`). Its recent events
+ * keep their ids (a retry still recognises itself) with nothing left to announce.
+ */
+export function fromLegacyItem(item: LegacyPaymentItem): Payment {
+  const facts = legacyFacts(item);
   const payment: Payment = {
     gateway: item.gateway,
     paymentKey: item.paymentKey,
@@ -383,7 +342,7 @@ export function fromLegacyItem(item: LegacyPaymentItem): Payment {
   // Everything the previous release announced: what the facts announce now, and a refund it announced before any
   // money had arrived (a refund seen first), which announces only once money is in.
   const announced = announceable(payment).map((announcement) => announcement.fact);
-  const early = refunds.map((fact) => ({ type: 'refund' as const, id: fact.id, state: 'succeeded' }));
+  const early = facts.refunds.map((fact) => ({ type: 'refund' as const, id: fact.id, state: 'succeeded' }));
   return {
     ...payment,
     announced: [
@@ -455,117 +414,20 @@ export class DynamoPaymentStore implements PaymentStore {
     return this.waitingIn(gateway, confirmationPartition(gateway), before, limit);
   }
 
-  /** The payments of one partition of the pending index, in asking order (see {@link ReconcilerProgressItem}). */
+  /** The payments of one partition of the pending index, in asking order (see `pending-index.ts`). */
   private async waitingIn(
     gateway: GatewayName,
     partition: string,
     before: string,
     limit: number,
   ): Promise<PendingPayments> {
-    const { tableName } = this.options;
-    const { pendingIndex } = PAYMENTS_TABLE;
-    const progressKey = { pk: `${RECONCILER_PROGRESS_PREFIX}${partition}`, sk: RECONCILER_PROGRESS_SORT_KEY };
-    const { Item: stored } = await this.client.send(
-      new GetCommand({ TableName: tableName, Key: progressKey, ConsistentRead: true }),
+    const waiting = await readWaiting<PaymentItem | LegacyPaymentItem>(
+      this.client,
+      this.options.tableName,
+      { gateway, partition, before },
+      limit,
     );
-    const progress = stored as ReconcilerProgressItem | undefined;
-    const { frontier, cursor } = progress ?? {};
-    const entries: { readonly item: PaymentItem | LegacyPaymentItem; readonly fresh: boolean }[] = [];
-    const seen = new Set<string>();
-    // Pages through the index from just after `start`, skipping what this call already holds (or stopping at it).
-    const take = async (
-      range: SinceRange,
-      start: IndexPosition | undefined,
-      fresh: boolean,
-      stopAtSeen: boolean,
-    ) => {
-      // What this call holds and the range covers, to read past; none when it stops at the first of them.
-      const skippable = stopAtSeen
-        ? 0
-        : entries.filter(({ item }) => withinRange(range, positionOf(item).pendingSince)).length;
-      let startKey: Record<string, unknown> | undefined = start && { pendingGateway: partition, ...start };
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: pendingIndex.name,
-            KeyConditionExpression: `#gateway = :gateway AND #since ${range.operator} :bound`,
-            ExpressionAttributeNames: {
-              '#gateway': pendingIndex.partitionKey,
-              '#since': pendingIndex.sortKey,
-            },
-            ExpressionAttributeValues: { ':gateway': partition, ':bound': range.value },
-            ScanIndexForward: true,
-            Limit: limit - entries.length + skippable,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of (page.Items ?? []) as (PaymentItem | LegacyPaymentItem)[]) {
-          if (seen.has(item.pk)) {
-            if (stopAtSeen) return;
-            continue;
-          }
-          seen.add(item.pk);
-          entries.push({ item, fresh });
-          if (entries.length >= limit) return;
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    };
-    if (limit > 0) {
-      // Never asked: after the frontier (the last of them asked), oldest first.
-      if (!frontier || frontier.pendingSince < before) {
-        await take({ operator: '<', value: before }, frontier, true, false);
-      }
-      // Then round-robin over those asked before: after the cursor to the frontier, then from the oldest round again.
-      if (frontier && entries.length < limit) {
-        const range: SinceRange =
-          frontier.pendingSince < before
-            ? { operator: '<=', value: frontier.pendingSince }
-            : { operator: '<', value: before };
-        // A query may only start inside its range (a cursor past it, left by an overlapping run, starts a round).
-        const from = cursor && withinRange(range, cursor.pendingSince) ? cursor : undefined;
-        await take(range, from, false, false);
-        if (from && entries.length < limit) await take(range, undefined, false, true);
-      }
-    }
-    const asked = async (count: number): Promise<void> => {
-      const done = entries.slice(0, Math.max(0, count));
-      const lastFresh = done.findLast((entry) => entry.fresh);
-      const lastRound = done.findLast((entry) => !entry.fresh);
-      if (!lastFresh && !lastRound) return;
-      const nextFrontier = lastFresh ? positionOf(lastFresh.item) : frontier;
-      const nextCursor = lastRound ? positionOf(lastRound.item) : cursor;
-      const next: ReconcilerProgressItem = {
-        ...progressKey,
-        gateway,
-        ...(nextFrontier && { frontier: nextFrontier }),
-        ...(nextCursor && { cursor: nextCursor }),
-        version: (progress?.version ?? 0) + 1,
-        updatedAt: new Date().toISOString(),
-      };
-      try {
-        await this.client.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: next,
-            ConditionExpression: progress ? '#version = :previous' : 'attribute_not_exists(pk)',
-            ...(progress && {
-              ExpressionAttributeNames: { '#version': 'version' },
-              ExpressionAttributeValues: { ':previous': progress.version },
-            }),
-          }),
-        );
-      } catch (error) {
-        // An overlapping run moved the progress since this one read it: its progress stands. These payments are
-        // then asked about again, never skipped.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-    };
-    return Object.assign(
-      entries.map(({ item }) => fromItem(item)),
-      { asked },
-    );
+    return Object.assign(waiting.items.map(fromItem), { asked: waiting.asked });
   }
 
   async save(next: Payment): Promise<void> {
