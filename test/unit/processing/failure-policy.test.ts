@@ -1,3 +1,8 @@
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyPersistenceLayerError,
+  IdempotencyValidationError,
+} from '@aws-lambda-powertools/idempotency';
 import { describe, expect, it } from 'vitest';
 import { inProgressExpirySeconds, PRIORITIES, PRIORITY_QUEUES } from '../../../lambdas/definitions.js';
 import { ImpossibleEventError } from '../../../lambdas/domain/payment.js';
@@ -5,9 +10,13 @@ import { InvalidMessageError } from '../../../lambdas/messages/webhook-event-mes
 import {
   backOffSeconds,
   classifyFailure,
+  type FailureAction,
+  type FailureLimits,
+  failureAction,
   inProgressDelaySeconds,
+  MAX_IN_PROGRESS_REQUEUES,
   transientClass,
-} from '../../../lambdas/processing/consumer.js';
+} from '../../../lambdas/processing/failure-policy.js';
 
 describe('classifyFailure', () => {
   it.each([
@@ -77,5 +86,165 @@ describe('transientClass', () => {
         'TypeError',
       ].map(transientClass),
     ).toEqual(['throttled', 'throttled', 'network', 'aws_5xx', 'aws_5xx', 'idempotency_store', 'other']);
+  });
+});
+
+describe('failureAction', () => {
+  // A queue that allows five receives; a retry delay that shows the receive count it was asked about.
+  const limits: FailureLimits = {
+    maxReceiveCount: 5,
+    maxInProgressRequeues: MAX_IN_PROGRESS_REQUEUES,
+    inProgressExpirySeconds: 35,
+    retryDelay: (receiveCount) => 100 + receiveCount,
+  };
+  const named = (name: string, message: string) => Object.assign(new Error(message), { name });
+  const throttled = named('ProvisionedThroughputExceededException', 'slow down');
+  const inProgress = new IdempotencyAlreadyInProgressError('held by another invocation');
+  const deadLetter = (
+    errorClass: string,
+    reason: string,
+    failingSince: 'first-receive' | 'this-receive' = 'this-receive',
+  ): FailureAction => ({ action: 'dead-letter', errorClass, reason, failingSince });
+  const stillInProgress = (requeues: number) =>
+    `still in progress elsewhere after ${requeues} requeues: another invocation holds it; redrive once it is done`;
+
+  it.each<[string, number, number, unknown, FailureAction]>([
+    // Transient failures: retried with the back-off, dead-lettered with their reason on the last allowed receive.
+    ['a transient failure on its first receive', 1, 0, throttled, { action: 'retry', afterSeconds: 101 }],
+    [
+      'a transient failure below the last allowed receive',
+      4,
+      0,
+      throttled,
+      { action: 'retry', afterSeconds: 104 },
+    ],
+    [
+      'a transient failure at the last allowed receive',
+      5,
+      0,
+      throttled,
+      deadLetter('retries_exhausted', 'ProvisionedThroughputExceededException: slow down', 'first-receive'),
+    ],
+    [
+      'a transient failure past the last allowed receive',
+      7,
+      0,
+      throttled,
+      deadLetter('retries_exhausted', 'ProvisionedThroughputExceededException: slow down', 'first-receive'),
+    ],
+    // Unknown errors are transient: payhook cannot tell that a retry would not succeed.
+    ['an unknown error', 2, 0, new TypeError('x is undefined'), { action: 'retry', afterSeconds: 102 }],
+    ['something thrown that is not an Error', 1, 0, 'boom', { action: 'retry', afterSeconds: 101 }],
+    [
+      'an idempotency store failure',
+      1,
+      0,
+      new IdempotencyPersistenceLayerError('table unavailable'),
+      { action: 'retry', afterSeconds: 101 },
+    ],
+    [
+      'an unknown error at the last allowed receive',
+      5,
+      0,
+      new TypeError('x is undefined'),
+      deadLetter('retries_exhausted', 'TypeError: x is undefined', 'first-receive'),
+    ],
+    // In progress elsewhere: short waits while receives are left, then fresh receives, then the DLQ with a reason.
+    ['in progress, first receive', 1, 0, inProgress, { action: 'retry', afterSeconds: 5 }],
+    ['in progress, below the last two receives', 3, 0, inProgress, { action: 'retry', afterSeconds: 20 }],
+    [
+      'in progress with one receive left, no requeue yet',
+      4,
+      0,
+      inProgress,
+      { action: 'requeue', afterSeconds: 35, requeues: 1 },
+    ],
+    [
+      'in progress on the last receive, with requeues left',
+      5,
+      MAX_IN_PROGRESS_REQUEUES - 1,
+      inProgress,
+      { action: 'requeue', afterSeconds: 35, requeues: MAX_IN_PROGRESS_REQUEUES },
+    ],
+    [
+      'in progress with the requeues exhausted',
+      4,
+      MAX_IN_PROGRESS_REQUEUES,
+      inProgress,
+      deadLetter('in_progress_exhausted', stillInProgress(MAX_IN_PROGRESS_REQUEUES)),
+    ],
+    [
+      'in progress with receives left, whatever its requeues',
+      1,
+      7,
+      inProgress,
+      { action: 'retry', afterSeconds: 5 },
+    ],
+    // Permanent failures: dead-lettered at once, whatever receives are left, dated from this receive.
+    [
+      'an invalid message',
+      1,
+      0,
+      new InvalidMessageError('not JSON'),
+      deadLetter('invalid_message', 'not JSON'),
+    ],
+    [
+      'a message for an unknown gateway',
+      1,
+      0,
+      new InvalidMessageError('no consumer for gateway x', 'unknown_gateway'),
+      deadLetter('unknown_gateway', 'no consumer for gateway x'),
+    ],
+    [
+      'a payload the adapter cannot read',
+      2,
+      0,
+      new InvalidMessageError('bad payload', 'unparseable_payload'),
+      deadLetter('unparseable_payload', 'bad payload'),
+    ],
+    [
+      'an impossible event',
+      1,
+      0,
+      new ImpossibleEventError('refund in another currency'),
+      deadLetter('impossible_event', 'refund in another currency'),
+    ],
+    [
+      'the same event id with other money (payload_mismatch)',
+      1,
+      0,
+      new IdempotencyValidationError('hash differs'),
+      deadLetter(
+        'payload_mismatch',
+        'this event id was already processed with a different amount or currency; refusing to apply it',
+      ),
+    ],
+    [
+      'data DynamoDB refuses (invalid_data)',
+      1,
+      0,
+      named('ValidationException', 'Size of hashkey has exceeded the maximum size limit'),
+      deadLetter('invalid_data', 'ValidationException: Size of hashkey has exceeded the maximum size limit'),
+    ],
+    [
+      'a permanent failure on the last allowed receive',
+      5,
+      0,
+      new ImpossibleEventError('zero refund'),
+      deadLetter('impossible_event', 'zero refund'),
+    ],
+  ])('%s (receive %i, %i requeues)', (_what, receiveCount, requeues, error, expected) => {
+    expect(failureAction(classifyFailure(error), { receiveCount, requeues }, limits)).toEqual(expected);
+  });
+
+  it('keeps at least one receive for the requeue: a queue allowing two receives requeues on the first', () => {
+    const failure = classifyFailure(inProgress);
+    expect(
+      failureAction(failure, { receiveCount: 1, requeues: 0 }, { ...limits, maxReceiveCount: 2 }),
+    ).toEqual({
+      action: 'requeue',
+      afterSeconds: 35,
+      requeues: 1,
+    });
   });
 });
