@@ -105,30 +105,45 @@ export function isPriority(value: unknown): value is Priority {
 }
 
 /**
- * Environment variables the ingest function reads. The CDK stack and the local stack set them from the same names,
- * so a rename happens here once.
+ * The environment variables below are grouped by the resource or concern they describe, not by the function that
+ * first read them: a CDK construct sets a resource's variables and its grant together when it binds a function to it
+ * (`lib/`), the local stack and the tests set them by the same names, and the handlers read them. The names themselves
+ * are documented (README, Configuration), so a rename happens here once and never changes them.
  */
-export const INGEST_ENV = {
+
+/** The priority queues, for every function that queues events (ingest, the reconciler). */
+export const QUEUES_ENV = {
   /** Queue URL for each priority: `PAYHOOK_QUEUE_URL_HIGH`, ... */
   queueUrl: (priority: Priority) => `PAYHOOK_QUEUE_URL_${priority.toUpperCase()}`,
-  /** Dead-letter queue URL for each priority: `PAYHOOK_DLQ_URL_LOW`, ... */
+  /** Dead-letter queue URL for each priority: `PAYHOOK_DLQ_URL_LOW`, ... (ingest parks on the low one). */
   deadLetterQueueUrl: (priority: Priority) => `PAYHOOK_DLQ_URL_${priority.toUpperCase()}`,
-  /** JSON object of per-gateway settings (see `lambdas/gateways/settings.ts`); optional. */
-  gatewaySettings: 'PAYHOOK_GATEWAY_SETTINGS',
+} as const;
+
+/** The one queue a consumer drains (one consumer function per priority queue). */
+export const DRAINED_QUEUE_ENV = {
+  /** Which priority it drains. */
+  priority: 'PAYHOOK_PRIORITY',
+  /** The queue it drains (for visibility back-off) and its dead-letter queue. */
+  queueUrl: 'PAYHOOK_QUEUE_URL',
+  deadLetterQueueUrl: 'PAYHOOK_DLQ_URL',
+} as const;
+
+/** The gateways' webhook signing secrets. */
+export const SECRETS_ENV = {
   /** JSON object mapping gateway name to its Secrets Manager secret name or ARN (on AWS). */
   secretIds: 'PAYHOOK_GATEWAY_SECRET_IDS',
   /** Path of a JSON file holding every gateway's secrets (local development). */
   secretsFile: 'PAYHOOK_SECRETS_FILE',
-  /** Largest accepted body in bytes; default {@link DEFAULT_MAX_BODY_BYTES}. */
-  maxBodyBytes: 'PAYHOOK_MAX_BODY_BYTES',
+} as const;
+
+/** How webhooks are taken in: read by ingest, and by `payhook dlq renormalise` to normalise as ingest would. */
+export const INTAKE_ENV = {
+  /** JSON object of per-gateway settings (see `lambdas/gateways/settings.ts`); optional. */
+  gatewaySettings: 'PAYHOOK_GATEWAY_SETTINGS',
   /** `false` refuses test-mode events (for production deployments); default `true`. */
   acceptTestMode: 'PAYHOOK_ACCEPT_TEST_MODE',
-  /** The refused-requests table; unset, refused requests are only logged. */
-  rejectsTable: 'PAYHOOK_REJECTS_TABLE',
-  /** Days a refused request is kept; default {@link REJECTS_TABLE}.defaultTtlDays. */
-  rejectsTtlDays: 'PAYHOOK_REJECTS_TTL_DAYS',
-  /** Refused requests recorded per gateway per minute by one function instance; default {@link REJECTS_TABLE}. */
-  rejectsPerMinute: 'PAYHOOK_REJECTS_PER_MINUTE',
+  /** Largest accepted body in bytes; default {@link DEFAULT_MAX_BODY_BYTES}. */
+  maxBodyBytes: 'PAYHOOK_MAX_BODY_BYTES',
 } as const;
 
 /**
@@ -145,6 +160,15 @@ export const REJECTS_TABLE = {
   defaultTtlDays: 7,
   /** Per gateway and function instance: a flood of forged requests cannot run up the bill. */
   defaultPerMinute: 60,
+} as const;
+
+/** The refused-requests table; unset, ingest only logs refused requests. */
+export const REJECTS_TABLE_ENV = {
+  tableName: 'PAYHOOK_REJECTS_TABLE',
+  /** Days a refused request is kept; default {@link REJECTS_TABLE}.defaultTtlDays. */
+  ttlDays: 'PAYHOOK_REJECTS_TTL_DAYS',
+  /** Refused requests recorded per gateway per minute by one function instance; default {@link REJECTS_TABLE}. */
+  perMinute: 'PAYHOOK_REJECTS_PER_MINUTE',
 } as const;
 
 /**
@@ -252,25 +276,28 @@ export const DEDUPE_WINDOW_SECONDS: Readonly<Record<GatewayName, number>> = {
 /** Days a payment's history items (and unmatched events) are kept unless `PAYHOOK_HISTORY_RETENTION_DAYS` says. */
 export const DEFAULT_HISTORY_RETENTION_DAYS = 400;
 
-/** Environment variables the consumer functions read (one function per priority queue). */
-export const CONSUMER_ENV = {
-  /** Which priority this consumer drains. */
-  priority: 'PAYHOOK_PRIORITY',
-  /** The queue it drains (for visibility back-off) and its dead-letter queue. */
-  queueUrl: 'PAYHOOK_QUEUE_URL',
-  deadLetterQueueUrl: 'PAYHOOK_DLQ_URL',
-  paymentsTable: 'PAYHOOK_PAYMENTS_TABLE',
-  idempotencyTable: 'PAYHOOK_IDEMPOTENCY_TABLE',
-  /** AWS: the EventBridge bus for payment events. */
-  eventBusName: 'PAYHOOK_EVENT_BUS_NAME',
-  /** Local: a JSON-lines file the payment events are appended to. */
-  eventsFile: 'PAYHOOK_EVENTS_FILE',
-  /** JSON object of gateway to dedupe window in seconds, over {@link DEDUPE_WINDOW_SECONDS}. */
-  dedupeWindows: 'PAYHOOK_DEDUPE_WINDOWS',
+/** The payments table: payment items and their history items. */
+export const PAYMENTS_TABLE_ENV = {
+  tableName: 'PAYHOOK_PAYMENTS_TABLE',
   /** Days a history item is kept. @default {@link DEFAULT_HISTORY_RETENTION_DAYS} */
   historyRetentionDays: 'PAYHOOK_HISTORY_RETENTION_DAYS',
   /** `true` keeps raw payloads (customer data) in the history. @default false */
   historyKeepsPayload: 'PAYHOOK_HISTORY_KEEPS_PAYLOAD',
+} as const;
+
+/** The idempotency records: which events were applied, remembered for each gateway's dedupe window. */
+export const IDEMPOTENCY_TABLE_ENV = {
+  tableName: 'PAYHOOK_IDEMPOTENCY_TABLE',
+  /** JSON object of gateway to dedupe window in seconds, over {@link DEDUPE_WINDOW_SECONDS}. */
+  dedupeWindows: 'PAYHOOK_DEDUPE_WINDOWS',
+} as const;
+
+/** Where payment events are published, for every function that announces (the consumers, the registration). */
+export const EVENT_BUS_ENV = {
+  /** AWS: the EventBridge bus for payment events. */
+  busName: 'PAYHOOK_EVENT_BUS_NAME',
+  /** Local: a JSON-lines file the payment events are appended to. */
+  eventsFile: 'PAYHOOK_EVENTS_FILE',
 } as const;
 
 /**

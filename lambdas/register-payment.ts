@@ -6,14 +6,14 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { createDocumentClient, createDynamoDbClient } from './common/aws-clients.js';
 import { requireEnv } from './common/config.js';
 import { createLogger } from './common/powertools.js';
-import { CONSUMER_ENV, DEFAULT_HISTORY_RETENTION_DAYS } from './definitions.js';
+import { DEFAULT_HISTORY_RETENTION_DAYS, PAYMENTS_TABLE_ENV } from './definitions.js';
 import { publisherFromEnv } from './publishing/from-env.js';
 import { handleRegistration } from './reconciliation/registration-http.js';
 import { DynamoPaymentStore } from './store/dynamodb-payment-store.js';
 
 const logger = createLogger('payhook-register');
 const store = new DynamoPaymentStore(createDocumentClient(createDynamoDbClient()), {
-  tableName: requireEnv(process.env, CONSUMER_ENV.paymentsTable),
+  tableName: requireEnv(process.env, PAYMENTS_TABLE_ENV.tableName),
   historyRetentionDays: DEFAULT_HISTORY_RETENTION_DAYS,
 });
 // A registration that meets money which differs from it announces the mismatch, as the consumers would.

@@ -1,134 +1,368 @@
-import type { Priority } from '../lambdas/definitions.js';
-import { GATEWAYS, type GatewayName, isGatewayName } from '../lambdas/domain/webhook-event.js';
-import type { Throttle } from './webhook-api.js';
+import {
+  DEFAULT_HISTORY_RETENTION_DAYS,
+  IDEMPOTENCY_TABLE_ENV,
+  INTAKE_ENV,
+  PAYMENTS_TABLE_ENV,
+  PRIORITIES,
+  type Priority,
+  RECONCILER_ENV,
+  REJECTS_TABLE,
+  REJECTS_TABLE_ENV,
+} from '../lambdas/definitions.js';
+import { GATEWAYS, type GatewayName } from '../lambdas/domain/webhook-event.js';
+import { DEFAULT_RECONCILE_SETTINGS } from '../lambdas/reconciliation/reconcile.js';
+import {
+  alarmWindow,
+  boolean,
+  type Check,
+  customDomain,
+  fail,
+  gatewayList,
+  gatewayMap,
+  ingestGatewaySettings,
+  isObject,
+  logRetentionDays,
+  minutesUpToADay,
+  positiveInteger,
+  priorityMap,
+  secretName,
+  snsTopicArn,
+  throttle,
+  wholeNumber,
+} from './config-checks.js';
+import { SIGNATURE_FAILURE_OUTCOMES } from './payhook-metrics.js';
+
+export {
+  type AlarmWindow,
+  type CustomDomainSetting,
+  InvalidConfigError,
+  LOG_RETENTION_DAYS,
+  type Throttle,
+} from './config-checks.js';
+
+/** The functions a setting can reach through their environment (`consumers`: one per priority). */
+export type FunctionRole = 'ingest' | 'consumers' | 'reconciler' | 'register';
+
+/** What a setting's environment value may depend on besides the setting itself. */
+export interface EnvironmentContext {
+  /** The enabled gateways (the `gateways` setting, resolved). */
+  readonly gateways: readonly GatewayName[];
+}
 
 /**
- * Everything a team configures, under the `payhook` key of cdk.json's context (or `-c payhook='{...}'`). Every key is
- * optional; the README lists the defaults.
+ * One setting of the table: how its configured value is checked, what it is when not configured, how it reaches a
+ * function (if it does), and its line in the README's "Default settings" table. Methods rather than function
+ * properties, so that every setting fits `Setting<unknown, unknown>` when the table is walked.
  */
-export interface PayhookConfig {
-  /** Gateways with a route, a secret and settings. @default all seven */
-  readonly gateways?: readonly GatewayName[];
-  /** Whole-API throttle. @default { rateLimit: 500, burstLimit: 1000 } */
-  readonly throttle?: Throttle;
-  /** Per-gateway route throttle. @default { rateLimit: 100, burstLimit: 200 } */
-  readonly gatewayThrottle?: Throttle;
-  readonly gatewayThrottleOverrides?: Readonly<Partial<Record<GatewayName, Throttle>>>;
-  /** Per-gateway ingest settings, as `PAYHOOK_GATEWAY_SETTINGS` (tolerance, priorities, Adyen capture mode, ...). */
-  readonly gatewaySettings?: Readonly<Record<string, unknown>>;
-  /** `false` refuses test-mode events. @default true */
-  readonly acceptTestMode?: boolean;
-  /** Secrets that already exist, by name, per gateway. @default - created empty, to be filled */
-  readonly existingSecretNames?: Readonly<Partial<Record<GatewayName, string>>>;
-  /** SNS topic for alarm notifications. @default - none */
-  readonly alarmTopicArn?: string;
-  /** @default 90 */
-  readonly archiveRetentionDays?: number;
-  /** Function and access log retention, in days (a CloudWatch Logs retention value). @default 30 */
-  readonly logRetentionDays?: number;
-  /** @default 400 */
-  readonly historyRetentionDays?: number;
-  /** @default false */
-  readonly historyKeepsPayload?: boolean;
-  /** Dedupe window per gateway in seconds. @default - see the README */
-  readonly dedupeWindows?: Readonly<Partial<Record<GatewayName, number>>>;
+export interface Setting<Configured, Resolved> {
+  /** Checks the value under the `payhook` context key, naming the key at fault; returns it typed. */
+  check(key: string, value: unknown): Configured;
+  /** The value the stack uses: the configured one, or the default. */
+  resolve(configured: Configured | undefined): Resolved;
+  readonly env?: SettingEnvironment<Resolved>;
+  readonly docs: SettingDocs<Resolved>;
+}
+
+export interface SettingEnvironment<Resolved> {
+  /** The variable its handlers read it from (named in `lambdas/definitions.ts`). */
+  readonly variable: string;
+  readonly functions: readonly FunctionRole[];
+  /**
+   * `when configured`: only when the key is configured; unset, the handler falls back to the same default, which the
+   * table imports from the handler's side. `always`: the resolved value, default included.
+   */
+  readonly written: 'when configured' | 'always';
+  /** The variable's value; `undefined` leaves it unset. @default JSON for objects, else `String(value)` */
+  encode?(value: Resolved, context: EnvironmentContext): string | undefined;
+}
+
+export interface SettingDocs<Resolved> {
+  /** Its row in the README's "Default settings" table; keys sharing a row are listed together, in table order. */
+  readonly row: string;
+  /**
+   * How its default reads in that row (pieces of one row are joined by "; "): a function of the default, or a fixed
+   * text for a setting that is off or empty unless configured. Absent, it adds nothing to the row's text.
+   */
+  readonly reads?: string | ((value: Resolved) => string);
+  /** An example value, shown after the key. */
+  readonly example?: string;
+}
+
+type Spec<Configured, Resolved> = Omit<Setting<Configured, Resolved>, 'check' | 'resolve'> & {
+  readonly check: Check<Configured>;
+};
+
+/** A setting the stack always has a value for. */
+function withDefault<T>(spec: Spec<T, T> & { readonly default: T }): Setting<T, T> {
+  const { default: fallback, ...rest } = spec;
+  return { ...rest, resolve: (configured) => configured ?? fallback };
+}
+
+/** A setting that is off (or empty) unless configured. */
+function withoutDefault<T>(spec: Spec<T, T | undefined>): Setting<T, T | undefined> {
+  return { ...spec, resolve: (configured) => configured };
+}
+
+/** An object setting whose configured entries are laid over the default's, key by key. */
+function mergedOver<T extends object>(
+  spec: Spec<Partial<T>, T> & { readonly default: T },
+): Setting<Partial<T>, T> {
+  const { default: fallback, ...rest } = spec;
+  return { ...rest, resolve: (configured) => ({ ...fallback, ...configured }) };
+}
+
+const number = (value: number) => value.toLocaleString('en-US');
+const COUNTS = ['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+const rate = (limits: { rateLimit: number; burstLimit: number }) =>
+  `${number(limits.rateLimit)} rps, burst ${number(limits.burstLimit)}`;
+const codeList = (names: readonly string[]) =>
+  `${names
+    .slice(0, -1)
+    .map((name) => `\`${name}\``)
+    .join(', ')} and \`${names.at(-1)}\``;
+
+/**
+ * Everything a team configures, under the `payhook` key of cdk.json's context (or `-c payhook='{...}'`): one entry
+ * per key, every key optional. The config type ({@link PayhookConfig}), its validation ({@link parsePayhookConfig}),
+ * the defaults ({@link resolveSettings}), the functions' environment ({@link settingsEnvironment}) and the README's
+ * "Default settings" table (checked by `test/infra/config.test.ts`) are all read from here. In README order.
+ */
+export const SETTINGS = {
+  /** Gateways with a route, a secret and settings. */
+  gateways: withDefault<readonly GatewayName[]>({
+    check: gatewayList,
+    default: GATEWAYS,
+    docs: {
+      row: 'gateways',
+      reads: (gateways) =>
+        gateways.length === GATEWAYS.length
+          ? `all ${COUNTS[GATEWAYS.length] ?? GATEWAYS.length}`
+          : gateways.join(', '),
+    },
+  }),
+  /** Whole-API throttle. */
+  throttle: withDefault({
+    check: throttle,
+    default: { rateLimit: 500, burstLimit: 1000 },
+    docs: { row: 'API throttle (whole stage)', reads: rate },
+  }),
+  /** Per-gateway route throttle, so one noisy sender cannot starve the others. */
+  gatewayThrottle: withDefault({
+    check: throttle,
+    default: { rateLimit: 100, burstLimit: 200 },
+    docs: { row: 'per-gateway route throttle', reads: rate },
+  }),
+  /** Per-gateway exceptions to `gatewayThrottle`. */
+  gatewayThrottleOverrides: withoutDefault({
+    check: gatewayMap(throttle),
+    docs: { row: 'per-gateway route throttle' },
+  }),
+  /** `false` refuses test-mode events (Stripe `livemode`, Adyen `live`, Paystack `domain`). */
+  acceptTestMode: withDefault({
+    check: boolean,
+    default: true,
+    env: { variable: INTAKE_ENV.acceptTestMode, functions: ['ingest'], written: 'always' },
+    docs: { row: 'test-mode events', reads: (accepted) => (accepted ? 'accepted' : 'refused') },
+  }),
+  /**
+   * Per-gateway ingest settings, as `PAYHOOK_GATEWAY_SETTINGS` (tolerance, priorities, Adyen capture mode, ...), checked
+   * as ingest checks them; `enabled` is set from `gateways`.
+   */
+  gatewaySettings: withDefault<Readonly<Record<string, unknown>>>({
+    check: ingestGatewaySettings,
+    default: {},
+    env: {
+      variable: INTAKE_ENV.gatewaySettings,
+      functions: ['ingest'],
+      written: 'always',
+      encode: (settings, { gateways }) => JSON.stringify({ ...settings, enabled: gateways }),
+    },
+    docs: { row: 'gateway settings', reads: "each gateway's defaults, see Configuration" },
+  }),
+  /** Secrets that already exist, by name, per gateway; the others are created empty, to be filled. */
+  existingSecretNames: withoutDefault({
+    check: gatewayMap(secretName),
+    docs: {
+      row: 'gateway secrets',
+      reads: 'one per gateway, created empty (`{"secrets":[]}`) for you to fill',
+    },
+  }),
+  /** A custom domain for the webhook URL: `{ "domainName": "hooks.example.com", "certificateArn": "arn:..." }`. */
+  customDomain: withoutDefault({
+    check: customDomain,
+    docs: { row: 'webhook URL', reads: "the API's execute-api URL" },
+  }),
   /**
    * `false` deletes the payment and idempotency tables with the stack (test deployments). The refused-requests table
-   * is diagnostic and always deleted with the stack. @default true
+   * is diagnostic and always deleted with the stack.
    */
-  readonly retainData?: boolean;
-  /** A custom domain for the webhook URL: `{ "domainName": "hooks.example.com", "certificateArn": "arn:..." }`. */
-  readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
-  /** Oldest-message age alarm thresholds in seconds. @default { high: 300, normal: 900, low: 3600 } */
-  readonly oldestMessageAgeSeconds?: Readonly<Partial<Record<Priority, number>>>;
-  /** Minutes between reconciler runs. @default 5 */
-  readonly reconcileIntervalMinutes?: number;
-  /** Seconds a payment stays pending before the reconciler asks about it. @default 600 */
-  readonly reconcileGraceSeconds?: number;
-  /** Seconds after which a pending payment without a registered expiry expires. @default 86400 */
-  readonly pendingExpirySeconds?: number;
-  /**
-   * Alarm when one gateway's invalid signatures exceed `threshold` within `minutes` (a wrong secret after a rotation).
-   * @default { threshold: 10, minutes: 5 }
-   */
-  readonly signatureFailureAlarm?: { readonly threshold: number; readonly minutes: number };
-  /** Alarm when a gateway sends no accepted webhook for this many minutes (1-1440), per gateway. @default - none */
-  readonly quietMinutes?: Readonly<Partial<Record<GatewayName, number>>>;
-  /** Alarm when the high-priority queue's p95 delay exceeds this many seconds. @default 60 */
-  readonly highQueueDelaySeconds?: number;
-  /** Alarm when the reconciler finds more payments paid than this in an hour that no webhook announced. @default 0 */
-  readonly lostWebhooksPerHour?: number;
-  /** Days a refused webhook request is kept for diagnosis (`payhook rejects list`). @default 7 */
-  readonly rejectsTtlDays?: number;
+  retainData: withDefault({
+    check: boolean,
+    default: true,
+    docs: {
+      row: 'tables',
+      reads: (retain) =>
+        `on demand, PITR, AWS-managed encryption, TTL, ${retain ? 'kept' : 'deleted'} when the stack is deleted`,
+    },
+  }),
+  /** Days a payment's history items (and unmatched events) are kept. */
+  historyRetentionDays: withDefault({
+    check: positiveInteger,
+    default: DEFAULT_HISTORY_RETENTION_DAYS,
+    env: {
+      variable: PAYMENTS_TABLE_ENV.historyRetentionDays,
+      functions: ['consumers'],
+      written: 'when configured',
+    },
+    docs: { row: 'history items', reads: (days) => `${number(days)} days` },
+  }),
+  /** `true` keeps raw payloads (customer data) in the history. */
+  historyKeepsPayload: withDefault({
+    check: boolean,
+    default: false,
+    env: {
+      variable: PAYMENTS_TABLE_ENV.historyKeepsPayload,
+      functions: ['consumers'],
+      written: 'when configured',
+      encode: (keep) => (keep ? 'true' : undefined),
+    },
+    docs: { row: 'history items', reads: (keep) => (keep ? 'with raw payloads' : 'without raw payloads') },
+  }),
+  /** Dedupe window per gateway in seconds, over the per-gateway defaults. */
+  dedupeWindows: withoutDefault({
+    check: gatewayMap(positiveInteger),
+    env: {
+      variable: IDEMPOTENCY_TABLE_ENV.dedupeWindows,
+      functions: ['consumers'],
+      written: 'when configured',
+    },
+    docs: { row: 'dedupe windows', reads: 'per gateway, see above' },
+  }),
+  /** Days published payment events are archived for replay. */
+  archiveRetentionDays: withDefault({
+    check: positiveInteger,
+    default: 90,
+    docs: { row: 'event archive', reads: (days) => `${number(days)} days` },
+  }),
+  /** Function and access log retention, in days (a CloudWatch Logs retention value). */
+  logRetentionDays: withDefault({
+    check: logRetentionDays,
+    default: 30,
+    docs: { row: 'log retention (functions, API access logs)', reads: (days) => `${number(days)} days` },
+  }),
+  /** Minutes between reconciler runs. */
+  reconcileIntervalMinutes: withDefault({
+    check: positiveInteger,
+    default: 5,
+    docs: { row: 'reconciler', reads: (minutes) => `every ${number(minutes)} min` },
+  }),
+  /** Seconds a payment stays pending before the reconciler asks about it. */
+  reconcileGraceSeconds: withDefault({
+    check: positiveInteger,
+    default: DEFAULT_RECONCILE_SETTINGS.graceSeconds,
+    env: { variable: RECONCILER_ENV.graceSeconds, functions: ['reconciler'], written: 'when configured' },
+    docs: { row: 'reconciler', reads: (seconds) => `asks about payments pending over ${number(seconds)} s` },
+  }),
+  /** Seconds after which a pending payment without a registered expiry expires. */
+  pendingExpirySeconds: withDefault({
+    check: positiveInteger,
+    default: DEFAULT_RECONCILE_SETTINGS.defaultExpirySeconds,
+    env: {
+      variable: RECONCILER_ENV.pendingExpirySeconds,
+      functions: ['reconciler'],
+      written: 'when configured',
+    },
+    docs: {
+      row: 'reconciler',
+      reads: (seconds) => `a pending payment without a registered expiry expires after ${number(seconds)} s`,
+    },
+  }),
+  /** Oldest-message age alarm thresholds in seconds, per priority. */
+  oldestMessageAgeSeconds: mergedOver<Readonly<Record<Priority, number>>>({
+    check: priorityMap(positiveInteger),
+    default: { high: 300, normal: 900, low: 3600 },
+    docs: {
+      row: 'alarms',
+      reads: (ages) =>
+        `any DLQ message; oldest message over ${PRIORITIES.map((priority) => `${number(ages[priority])} s`).join(' / ')} ` +
+        `(${PRIORITIES.join(' / ')}); any function error or throttle; any API 5xx`,
+    },
+  }),
+  /** SNS topic for alarm notifications (and back to OK); none, the alarms show on the dashboard only. */
+  alarmTopicArn: withoutDefault({ check: snsTopicArn, docs: { row: 'alarms' } }),
+  /** Days a refused webhook request is kept for diagnosis (`payhook rejects list`). */
+  rejectsTtlDays: withDefault({
+    check: positiveInteger,
+    default: REJECTS_TABLE.defaultTtlDays,
+    env: { variable: REJECTS_TABLE_ENV.ttlDays, functions: ['ingest'], written: 'always' },
+    docs: { row: 'refused requests kept', reads: (days) => `${number(days)} days` },
+  }),
   /**
    * Refused requests recorded per gateway per minute by one ingest instance; past it they are only logged, so a flood
-   * of forged requests cannot run up the bill. @default 60
+   * of forged requests cannot run up the bill.
    */
-  readonly rejectsPerMinute?: number;
-}
+  rejectsPerMinute: withDefault({
+    check: positiveInteger,
+    default: REJECTS_TABLE.defaultPerMinute,
+    env: { variable: REJECTS_TABLE_ENV.perMinute, functions: ['ingest'], written: 'always' },
+    docs: {
+      row: 'refused requests kept',
+      reads: (count) => `at most ${number(count)} per gateway per minute per ingest instance`,
+    },
+  }),
+  /** Alarm when one gateway's failing signatures exceed `threshold` within `minutes` (a wrong secret after a rotation). */
+  signatureFailureAlarm: withDefault({
+    check: alarmWindow,
+    default: { threshold: 10, minutes: 5 },
+    docs: {
+      row: 'webhook alarms',
+      reads: ({ threshold, minutes }) =>
+        `per gateway: over ${number(threshold)} failing signatures in ${number(minutes)} min ` +
+        `(${codeList(SIGNATURE_FAILURE_OUTCOMES)} summed; not \`missing_signature\`, which every scanner produces)`,
+    },
+  }),
+  /** Alarm when the high-priority queue's p95 delay exceeds this many seconds. */
+  highQueueDelaySeconds: withDefault({
+    check: positiveInteger,
+    default: 60,
+    docs: { row: 'webhook alarms', reads: (seconds) => `high-queue delay p95 over ${number(seconds)} s` },
+  }),
+  /** Alarm when the reconciler finds more payments paid than this in an hour that no webhook announced. */
+  lostWebhooksPerHour: withDefault({
+    check: wholeNumber,
+    default: 0,
+    docs: {
+      row: 'webhook alarms',
+      reads: (count) =>
+        `${count === 0 ? 'any payment' : `over ${number(count)} payments`} only the reconciler found paid in an ` +
+        'hour (no webhook came)',
+    },
+  }),
+  /** Alarm when a gateway sends no accepted webhook for this many minutes (1-1440), per gateway. */
+  quietMinutes: withoutDefault({
+    check: gatewayMap(minutesUpToADay),
+    docs: {
+      row: 'webhook alarms',
+      reads: 'per gateway, optionally, no accepted webhook for N minutes',
+      example: '{"stripe": 120}',
+    },
+  }),
+};
 
-const KEYS = [
-  'gateways',
-  'throttle',
-  'gatewayThrottle',
-  'gatewayThrottleOverrides',
-  'gatewaySettings',
-  'acceptTestMode',
-  'existingSecretNames',
-  'alarmTopicArn',
-  'archiveRetentionDays',
-  'logRetentionDays',
-  'historyRetentionDays',
-  'historyKeepsPayload',
-  'dedupeWindows',
-  'retainData',
-  'customDomain',
-  'oldestMessageAgeSeconds',
-  'reconcileIntervalMinutes',
-  'reconcileGraceSeconds',
-  'pendingExpirySeconds',
-  'signatureFailureAlarm',
-  'quietMinutes',
-  'highQueueDelaySeconds',
-  'lostWebhooksPerHour',
-  'rejectsTtlDays',
-  'rejectsPerMinute',
-] as const;
+export type SettingKey = keyof typeof SETTINGS;
+type ConfiguredValue<S> = S extends { check(key: string, value: unknown): infer T } ? T : never;
+type ResolvedValue<S> = S extends { resolve(configured: never): infer R } ? R : never;
 
-/** CloudWatch Logs accepts only these retention periods. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
+/** The `payhook` context value, as a team writes it: every key optional. */
+export type PayhookConfig = { readonly [K in SettingKey]?: ConfiguredValue<(typeof SETTINGS)[K]> };
 
-export class InvalidConfigError extends Error {
-  override readonly name = 'InvalidConfigError';
-}
+/** Every setting, configured or default: what the stack builds from. */
+export type PayhookSettings = { readonly [K in SettingKey]: ResolvedValue<(typeof SETTINGS)[K]> };
 
-function fail(key: string, message: string): never {
-  throw new InvalidConfigError(`cdk.json context payhook.${key}: ${message}`);
-}
+const KEYS = Object.keys(SETTINGS) as SettingKey[];
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function positiveInteger(key: string, value: unknown): void {
-  if (!Number.isSafeInteger(value) || (value as number) <= 0)
-    fail(key, `expected a positive whole number, got ${JSON.stringify(value)}`);
-}
-
-function throttle(key: string, value: unknown): void {
-  if (!isObject(value)) fail(key, 'expected { "rateLimit": n, "burstLimit": n }');
-  positiveInteger(`${key}.rateLimit`, value.rateLimit);
-  positiveInteger(`${key}.burstLimit`, value.burstLimit);
-}
-
-function gatewayMap(key: string, value: unknown, check: (entryKey: string, entry: unknown) => void): void {
-  if (!isObject(value)) fail(key, 'expected an object keyed by gateway');
-  for (const [gateway, entry] of Object.entries(value)) {
-    if (!isGatewayName(gateway)) fail(key, `unknown gateway "${gateway}" (known: ${GATEWAYS.join(', ')})`);
-    check(`${key}.${gateway}`, entry);
-  }
+function settingOf(key: SettingKey): Setting<unknown, unknown> {
+  return SETTINGS[key] as Setting<unknown, unknown>;
 }
 
 /** Checks the `payhook` context value; the error names the key at fault, so a typo fails `cdk synth` loudly. */
@@ -137,90 +371,67 @@ export function parsePayhookConfig(raw: unknown): PayhookConfig {
   const value = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
   if (!isObject(value)) fail('', 'expected an object');
   for (const key of Object.keys(value)) {
-    if (!(KEYS as readonly string[]).includes(key)) fail(key, `unknown key (allowed: ${KEYS.join(', ')})`);
+    if (!Object.hasOwn(SETTINGS, key)) fail(key, `unknown key (allowed: ${KEYS.join(', ')})`);
   }
-  if (value.gateways !== undefined) {
-    if (!Array.isArray(value.gateways) || value.gateways.length === 0)
-      fail('gateways', 'expected a non-empty list');
-    for (const gateway of value.gateways) {
-      if (!isGatewayName(gateway))
-        fail('gateways', `unknown gateway ${JSON.stringify(gateway)} (known: ${GATEWAYS.join(', ')})`);
-    }
+  const config: Partial<Record<SettingKey, unknown>> = {};
+  for (const key of KEYS) {
+    if (value[key] !== undefined) config[key] = settingOf(key).check(key, value[key]);
   }
-  if (value.throttle !== undefined) throttle('throttle', value.throttle);
-  if (value.gatewayThrottle !== undefined) throttle('gatewayThrottle', value.gatewayThrottle);
-  if (value.gatewayThrottleOverrides !== undefined)
-    gatewayMap('gatewayThrottleOverrides', value.gatewayThrottleOverrides, throttle);
-  if (value.gatewaySettings !== undefined && !isObject(value.gatewaySettings))
-    fail('gatewaySettings', 'expected an object');
-  for (const key of ['acceptTestMode', 'historyKeepsPayload', 'retainData'] as const) {
-    if (value[key] !== undefined && typeof value[key] !== 'boolean') fail(key, 'expected true or false');
+  return config as PayhookConfig;
+}
+
+/** Checks the configuration (as {@link parsePayhookConfig}) and fills in every default. */
+export function resolveSettings(config: PayhookConfig = {}): PayhookSettings {
+  const checked = parsePayhookConfig(config);
+  return Object.fromEntries(
+    KEYS.map((key) => [key, settingOf(key).resolve(checked[key])]),
+  ) as PayhookSettings;
+}
+
+/** Every default, as the constructs' own `@default`s read them. */
+export const SETTING_DEFAULTS: PayhookSettings = resolveSettings();
+
+/** The variables each function's handler reads its settings from, as the table says. */
+export function settingsEnvironment(
+  config: PayhookConfig,
+): Readonly<Record<FunctionRole, Readonly<Record<string, string>>>> {
+  const checked = parsePayhookConfig(config);
+  const settings = resolveSettings(checked);
+  const environment: Record<FunctionRole, Record<string, string>> = {
+    ingest: {},
+    consumers: {},
+    reconciler: {},
+    register: {},
+  };
+  for (const key of KEYS) {
+    const { env } = settingOf(key);
+    if (!env || (env.written === 'when configured' && checked[key] === undefined)) continue;
+    const value: unknown = settings[key];
+    if (value === undefined) continue;
+    const text = env.encode
+      ? env.encode(value, { gateways: settings.gateways })
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value);
+    if (text === undefined) continue;
+    for (const role of env.functions) environment[role][env.variable] = text;
   }
-  if (value.existingSecretNames !== undefined) {
-    gatewayMap('existingSecretNames', value.existingSecretNames, (key, name) => {
-      if (typeof name !== 'string' || name.length === 0) fail(key, 'expected a secret name');
-    });
+  return environment;
+}
+
+/**
+ * The rows of the README's "Default settings" table that name a context key, from the table: `[setting, default,
+ * context keys]`, one per `docs.row`, in table order. (Rows of fixed facts, marked `—`, are the README's own.)
+ */
+export function defaultsTableRows(): [string, string, string][] {
+  const rows = new Map<string, { reads: string[]; keys: string[] }>();
+  for (const key of KEYS) {
+    const { docs } = settingOf(key);
+    const row = rows.get(docs.row) ?? { reads: [], keys: [] };
+    rows.set(docs.row, row);
+    const reads = typeof docs.reads === 'function' ? docs.reads(SETTING_DEFAULTS[key]) : docs.reads;
+    if (reads) row.reads.push(reads);
+    row.keys.push(`\`${key}\`${docs.example ? ` (e.g. \`${docs.example}\`)` : ''}`);
   }
-  if (
-    value.alarmTopicArn !== undefined &&
-    (typeof value.alarmTopicArn !== 'string' || !value.alarmTopicArn.startsWith('arn:'))
-  ) {
-    fail('alarmTopicArn', 'expected an SNS topic ARN');
-  }
-  for (const key of [
-    'archiveRetentionDays',
-    'historyRetentionDays',
-    'reconcileIntervalMinutes',
-    'reconcileGraceSeconds',
-    'pendingExpirySeconds',
-    'highQueueDelaySeconds',
-    'rejectsTtlDays',
-    'rejectsPerMinute',
-  ] as const) {
-    if (value[key] !== undefined) positiveInteger(key, value[key]);
-  }
-  if (
-    value.logRetentionDays !== undefined &&
-    !LOG_RETENTION_DAYS.includes(value.logRetentionDays as number)
-  ) {
-    fail('logRetentionDays', `expected one of ${LOG_RETENTION_DAYS.join(', ')}`);
-  }
-  if (value.dedupeWindows !== undefined) gatewayMap('dedupeWindows', value.dedupeWindows, positiveInteger);
-  if (value.customDomain !== undefined) {
-    const domain = value.customDomain;
-    if (
-      !isObject(domain) ||
-      typeof domain.domainName !== 'string' ||
-      typeof domain.certificateArn !== 'string'
-    ) {
-      fail('customDomain', 'expected { "domainName": "...", "certificateArn": "arn:aws:acm:..." }');
-    }
-  }
-  if (value.oldestMessageAgeSeconds !== undefined) {
-    if (!isObject(value.oldestMessageAgeSeconds))
-      fail('oldestMessageAgeSeconds', 'expected an object keyed by priority');
-    for (const [priority, seconds] of Object.entries(value.oldestMessageAgeSeconds)) {
-      if (!['high', 'normal', 'low'].includes(priority))
-        fail('oldestMessageAgeSeconds', `unknown priority "${priority}"`);
-      positiveInteger(`oldestMessageAgeSeconds.${priority}`, seconds);
-    }
-  }
-  if (value.signatureFailureAlarm !== undefined) {
-    const alarm = value.signatureFailureAlarm;
-    if (!isObject(alarm)) fail('signatureFailureAlarm', 'expected { "threshold": n, "minutes": n }');
-    positiveInteger('signatureFailureAlarm.threshold', alarm.threshold);
-    positiveInteger('signatureFailureAlarm.minutes', alarm.minutes);
-    if ((alarm.minutes as number) > 1440) fail('signatureFailureAlarm.minutes', 'at most 1440 (one day)');
-  }
-  if (value.quietMinutes !== undefined) {
-    gatewayMap('quietMinutes', value.quietMinutes, (key, minutes) => {
-      positiveInteger(key, minutes);
-      if ((minutes as number) > 1440) fail(key, 'at most 1440 (one day)');
-    });
-  }
-  if (value.lostWebhooksPerHour !== undefined) {
-    if (!Number.isSafeInteger(value.lostWebhooksPerHour) || (value.lostWebhooksPerHour as number) < 0)
-      fail('lostWebhooksPerHour', 'expected a whole number, 0 or more');
-  }
-  return value as PayhookConfig;
+  return [...rows].map(([name, row]) => [name, row.reads.join('; '), row.keys.join(', ')]);
 }

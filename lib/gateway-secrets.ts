@@ -1,8 +1,10 @@
 import { SecretValue, Validations } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { SECRETS_ENV } from '../lambdas/definitions.js';
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
+import type { PayhookFunction } from './payhook-function.js';
 
 export interface GatewaySecretsProps {
   readonly gateways: readonly GatewayName[];
@@ -44,14 +46,19 @@ export class GatewaySecrets extends Construct {
     });
   }
 
-  /** `PAYHOOK_GATEWAY_SECRET_IDS`: gateway to secret ARN (or name, for imported secrets). */
-  public secretIds(): Record<string, string> {
-    return Object.fromEntries(
-      Object.entries(this.secrets).map(([gateway, secret]) => [gateway, secret.secretArn]),
-    );
-  }
-
-  public grantRead(grantee: iam.IGrantable): void {
-    for (const secret of Object.values(this.secrets)) secret.grantRead(grantee);
+  /**
+   * Lets the function read every gateway's secret, and tells it where they are: `PAYHOOK_GATEWAY_SECRET_IDS`, gateway
+   * to secret ARN (or name, for imported secrets).
+   */
+  public bindReader(fn: PayhookFunction): iam.Grant {
+    const secrets = Object.entries(this.secrets);
+    fn.addEnvironment({
+      [SECRETS_ENV.secretIds]: JSON.stringify(
+        Object.fromEntries(secrets.map(([gateway, secret]) => [gateway, secret.secretArn])),
+      ),
+    });
+    const [first, ...others] = secrets.map(([, secret]) => secret.grantRead(fn));
+    if (!first) return iam.Grant.drop(fn, 'read the secrets of no gateway');
+    return others.reduce((all, grant) => all.combine(grant), first);
   }
 }

@@ -5,9 +5,15 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS, PRIORITIES, type Priority } from '../lambdas/definitions.js';
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
-import type { SignatureFailureReason } from '../lambdas/gateways/types.js';
+import { type AlarmWindow, SETTING_DEFAULTS } from './config.js';
 import type { PayhookFunction } from './payhook-function.js';
-import { combined, metricsNamespace, payhookMetric, SERVICES } from './payhook-metrics.js';
+import {
+  combined,
+  metricsNamespace,
+  payhookMetric,
+  SERVICES,
+  SIGNATURE_FAILURE_OUTCOMES,
+} from './payhook-metrics.js';
 import type { PriorityPipeline } from './priority-pipeline.js';
 import type { WebhookApi } from './webhook-api.js';
 
@@ -17,8 +23,8 @@ export interface MonitoringProps {
   /** Where alarms notify (and say OK again). @default - alarms without actions, visible on the dashboard */
   readonly alarmTopic?: sns.ITopic;
   /**
-   * Alarm when a priority queue's oldest message is older than this.
-   * @default { high: 300, normal: 900, low: 3600 } seconds
+   * Alarm when a priority queue's oldest message is older than this many seconds.
+   * @default - the `oldestMessageAgeSeconds` setting's default: { high: 300, normal: 900, low: 3600 }
    */
   readonly oldestMessageAgeSeconds?: Readonly<Partial<Record<Priority, number>>>;
   /** @default 'payhook' */
@@ -30,30 +36,34 @@ export interface MonitoringProps {
   /**
    * Failing signatures from one gateway (invalid, malformed, or a timestamp out of tolerance; not missing) above
    * `threshold` within `minutes`: forgeries, or the typical wrong secret after a rotation, which otherwise turns every
-   * webhook into a 401 until the gateway gives up. @default { threshold: 10, minutes: 5 }
+   * webhook into a 401 until the gateway gives up.
+   * @default - the `signatureFailureAlarm` setting's default: { threshold: 10, minutes: 5 }
    */
-  readonly signatureFailures?: { readonly threshold: number; readonly minutes: number };
+  readonly signatureFailures?: AlarmWindow;
   /** Minutes without an accepted webhook after which a gateway's quiet alarm fires, per gateway. @default - none */
   readonly quietMinutes?: Readonly<Partial<Record<GatewayName, number>>>;
-  /** p95 delay (seconds) of messages on the high-priority queue above which to alarm. @default 60 */
+  /**
+   * p95 delay (seconds) of messages on the high-priority queue above which to alarm.
+   * @default - the `highQueueDelaySeconds` setting's default (60)
+   */
   readonly highQueueDelaySeconds?: number;
-  /** Payments the reconciler found paid with no webhook, in an hour, above which to alarm. @default 0 */
+  /**
+   * Payments the reconciler found paid with no webhook, in an hour, above which to alarm.
+   * @default - the `lostWebhooksPerHour` setting's default (0)
+   */
   readonly lostWebhooksPerHour?: number;
 }
 
-const DEFAULT_SIGNATURE_FAILURES = { threshold: 10, minutes: 5 };
+/** The gateway alarms the dashboard's gateway row shows. */
+interface GatewayAlarms {
+  readonly signature: Map<GatewayName, cloudwatch.Alarm>;
+  readonly quiet: Map<GatewayName, cloudwatch.Alarm>;
+}
 
-/**
- * The `WebhookRequests` outcomes the signature-failure alarm counts: a signature was presented and failed. Not
- * `missing_signature`, which every scanner produces.
- */
-export const SIGNATURE_FAILURE_OUTCOMES = [
-  'invalid_signature',
-  'malformed_signature',
-  'timestamp_out_of_tolerance',
-] as const satisfies readonly SignatureFailureReason[];
+type WatchedFunctions = readonly (readonly [string, PayhookFunction])[];
 
-const DEFAULT_OLDEST_AGE: Readonly<Record<Priority, number>> = { high: 300, normal: 900, low: 3600 };
+const ONE_MINUTE = Duration.minutes(1);
+const FIVE_MINUTES = Duration.minutes(5);
 
 /**
  * What on-call needs to hear about: anything in a dead-letter queue, a queue falling behind, function errors and
@@ -61,111 +71,272 @@ const DEFAULT_OLDEST_AGE: Readonly<Record<Priority, number>> = { high: 300, norm
  * the same, one row per concern.
  */
 export class Monitoring extends Construct {
+  /** Every alarm but the quiet-gateway ones, which the gateway row shows. */
   public readonly alarms: readonly cloudwatch.Alarm[];
   public readonly dashboard: cloudwatch.Dashboard;
+  private readonly created: cloudwatch.Alarm[] = [];
+  private readonly alarmTopic?: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    const alarms: cloudwatch.Alarm[] = [];
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
-      const created = new cloudwatch.Alarm(this, alarmId, {
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      if (props.alarmTopic) {
-        created.addAlarmAction(new SnsAction(props.alarmTopic));
-        created.addOkAction(new SnsAction(props.alarmTopic));
-      }
-      alarms.push(created);
-      return created;
-    };
-
-    const oneMinute = Duration.minutes(1);
-    const fiveMinutes = Duration.minutes(5);
+    this.alarmTopic = props.alarmTopic;
     const { pipeline, webhookApi } = props;
+    const functions: WatchedFunctions = [
+      ['ingest', webhookApi.ingest],
+      ...PRIORITIES.map((priority) => [`${priority}-consumer`, pipeline.consumers[priority]] as const),
+      ...Object.entries(props.otherFunctions ?? {}),
+    ];
+    this.queueAlarms(pipeline, props.oldestMessageAgeSeconds ?? {});
+    this.functionAlarms(functions);
+    this.alarm(
+      'api-5xx',
+      webhookApi.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      0,
+      'payhook webhook API answered 5xx: gateways retry these, then disable the endpoint',
+    );
+    const gateways = props.gateways ?? [];
+    const gatewayAlarms = this.webhookAlarms(gateways, props);
+    this.alarms = this.created;
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName ?? 'payhook',
+    });
+    this.addApiWidgets(webhookApi);
+    this.addQueueWidgets(pipeline);
+    this.addFunctionWidgets(functions);
+    this.addGatewayWidgets(gateways, gatewayAlarms);
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.created, width: 24 }),
+    );
+  }
+
+  /** An alarm above `threshold` over one period, missing data not breaching, notifying the topic if any. */
+  private alarm(
+    id: string,
+    metric: cloudwatch.IMetric,
+    threshold: number,
+    description: string,
+  ): cloudwatch.Alarm {
+    const created = new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    this.notify(created);
+    this.created.push(created);
+    return created;
+  }
+
+  /** Sends the alarm, and its return to OK, to the alarm topic, if there is one. */
+  private notify(alarm: cloudwatch.Alarm): void {
+    if (!this.alarmTopic) return;
+    alarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    alarm.addOkAction(new SnsAction(this.alarmTopic));
+  }
+
+  /** Per priority: any message in the dead-letter queue, and the queue's oldest message over its age. */
+  private queueAlarms(pipeline: PriorityPipeline, ages: Readonly<Partial<Record<Priority, number>>>): void {
     for (const priority of PRIORITIES) {
-      alarm(
+      this.alarm(
         `${priority}-dlq-depth`,
         pipeline.deadLetterQueues[priority].metricApproximateNumberOfMessagesVisible({
-          period: oneMinute,
+          period: ONE_MINUTE,
           statistic: 'Maximum',
         }),
         0,
         `payhook ${priority} dead-letter queue has messages: run \`payhook dlq list --queue ${priority}\``,
       );
-      const maxAge = props.oldestMessageAgeSeconds?.[priority] ?? DEFAULT_OLDEST_AGE[priority];
-      alarm(
+      const maxAge = ages[priority] ?? SETTING_DEFAULTS.oldestMessageAgeSeconds[priority];
+      this.alarm(
         `${priority}-oldest-message`,
         pipeline.queues[priority].metricApproximateAgeOfOldestMessage({
-          period: oneMinute,
+          period: ONE_MINUTE,
           statistic: 'Maximum',
         }),
         maxAge,
         `payhook ${priority} queue's oldest message is over ${maxAge} s old: consumers are failing or throttled`,
       );
     }
-    const functions: [string, PayhookFunction][] = [
-      ['ingest', webhookApi.ingest],
-      ...PRIORITIES.map((priority): [string, PayhookFunction] => [
-        `${priority}-consumer`,
-        pipeline.consumers[priority],
-      ]),
-      ...Object.entries(props.otherFunctions ?? {}),
-    ];
+  }
+
+  /** Any error or throttle of any watched function. */
+  private functionAlarms(functions: WatchedFunctions): void {
     for (const [name, fn] of functions) {
-      alarm(
+      this.alarm(
         `${name}-errors`,
-        fn.function.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        fn.function.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
         0,
         `payhook ${name} function errors`,
       );
-      alarm(
+      this.alarm(
         `${name}-throttles`,
-        fn.function.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+        fn.function.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
         0,
         `payhook ${name} function throttled`,
       );
     }
-    alarm(
-      'api-5xx',
-      webhookApi.api.metricServerError({ period: fiveMinutes, statistic: 'Sum' }),
-      0,
-      'payhook webhook API answered 5xx: gateways retry these, then disable the endpoint',
-    );
-    const gateways = props.gateways ?? [];
-    const webhookAlarms = this.webhookAlarms(alarm, gateways, props);
-    this.alarms = alarms;
+  }
 
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: props.dashboardName ?? 'payhook',
+  /**
+   * Alarms on payhook's own metrics: what a gateway sees before it gives up on the endpoint (invalid signatures,
+   * silence), a high-priority backlog, and payments only the reconciler could settle (lost webhooks).
+   */
+  private webhookAlarms(gateways: readonly GatewayName[], props: MonitoringProps): GatewayAlarms {
+    const signature = new Map<GatewayName, cloudwatch.Alarm>();
+    const quiet = new Map<GatewayName, cloudwatch.Alarm>();
+    const failures = props.signatureFailures ?? SETTING_DEFAULTS.signatureFailureAlarm;
+    for (const gateway of gateways) {
+      signature.set(gateway, this.signatureAlarm(gateway, failures));
+      const minutes = props.quietMinutes?.[gateway];
+      if (minutes !== undefined) quiet.set(gateway, this.quietAlarm(gateway, minutes));
+    }
+    if (gateways.length > 0) {
+      this.highQueueDelayAlarm(
+        gateways,
+        props.highQueueDelaySeconds ?? SETTING_DEFAULTS.highQueueDelaySeconds,
+      );
+      this.lostWebhooksAlarm(gateways, props.lostWebhooksPerHour ?? SETTING_DEFAULTS.lostWebhooksPerHour);
+    }
+    return { signature, quiet };
+  }
+
+  private get namespace(): string {
+    return metricsNamespace(Stack.of(this).stackName);
+  }
+
+  /**
+   * Every refusal of one gateway that presented a signature (a forgery, a wrong secret, a replay), summed in one
+   * metric-math alarm, billed per metric read: SIGNATURE_FAILURE_OUTCOMES.length (3) per gateway. `missing_signature`
+   * is left out: every scanner that finds the URL produces it.
+   */
+  private signatureAlarm(gateway: GatewayName, failures: AlarmWindow): cloudwatch.Alarm {
+    const period = Duration.minutes(failures.minutes);
+    return this.alarm(
+      `${gateway}-signature-failures`,
+      combined(
+        'SUM',
+        SIGNATURE_FAILURE_OUTCOMES.map((outcome) =>
+          payhookMetric(
+            this.namespace,
+            METRICS.webhookRequests,
+            { service: SERVICES.ingest, gateway, detail: outcome },
+            { statistic: 'Sum', period },
+          ),
+        ),
+        `${gateway} signature failures`,
+        period,
+      ),
+      failures.threshold,
+      `payhook: more than ${failures.threshold} ${gateway} requests with a failing signature in ` +
+        `${failures.minutes} min (${SIGNATURE_FAILURE_OUTCOMES.join(', ')}): a wrong or rotated secret, or ` +
+        'forgeries? Every one is a 401; a real gateway retries, then gives up on the endpoint. ' +
+        `Run \`payhook rejects list --gateway ${gateway}\``,
+    );
+  }
+
+  /**
+   * No accepted webhook from the gateway for `minutes`: periods of at most an hour, all of which must be silent, whose
+   * sum is the quiet time asked for (rounded up to whole minutes per period), within CloudWatch's one-day range.
+   */
+  private quietAlarm(gateway: GatewayName, minutes: number): cloudwatch.Alarm {
+    const periods = Math.ceil(minutes / 60);
+    const periodMinutes = Math.ceil(minutes / periods);
+    const silent = new cloudwatch.Alarm(this, `${gateway}-quiet`, {
+      metric: payhookMetric(
+        this.namespace,
+        METRICS.webhookRequests,
+        { service: SERVICES.ingest, gateway, detail: 'accepted' },
+        { statistic: 'Sum', period: Duration.minutes(periodMinutes) },
+      ),
+      threshold: 1,
+      evaluationPeriods: periods,
+      datapointsToAlarm: periods,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      // No datapoint is exactly the silence this alarm is for.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      alarmDescription: `payhook: no accepted ${gateway} webhook for ${minutes} min: endpoint disabled at the gateway, DNS, or a route problem?`,
     });
+    this.notify(silent);
+    return silent;
+  }
+
+  /** The worst gateway's p95 wait on the high-priority queue over `seconds`: money-arrived events are late. */
+  private highQueueDelayAlarm(gateways: readonly GatewayName[], seconds: number): void {
+    this.alarm(
+      'high-queue-delay',
+      combined(
+        'MAX',
+        gateways.map((gateway) =>
+          payhookMetric(
+            this.namespace,
+            METRICS.queueDelay,
+            { service: SERVICES.consumer('high'), gateway },
+            { statistic: 'p95', period: FIVE_MINUTES },
+          ),
+        ),
+        'high-priority queue delay p95 (ms), worst gateway',
+        FIVE_MINUTES,
+      ),
+      seconds * 1000,
+      `payhook: high-priority events wait over ${seconds} s (p95) before processing: money-arrived events are late`,
+    );
+  }
+
+  /** More than `perHour` payments in an hour found paid by the reconciler that no webhook had announced. */
+  private lostWebhooksAlarm(gateways: readonly GatewayName[], perHour: number): void {
+    this.alarm(
+      'lost-webhooks',
+      combined(
+        'SUM',
+        gateways.map((gateway) =>
+          payhookMetric(
+            this.namespace,
+            METRICS.paymentsSettled,
+            { service: SERVICES.reconciler, gateway },
+            { statistic: 'Sum', period: Duration.hours(1) },
+          ),
+        ),
+        'payments found paid by the reconciler (lost webhooks)',
+        Duration.hours(1),
+      ),
+      perHour,
+      `payhook: the reconciler found more than ${perHour} payment(s) paid in an hour that no webhook had announced: ` +
+        'webhooks are being lost (endpoint disabled at a gateway? refused requests?)',
+    );
+  }
+
+  /** Requests, 4xx and 5xx, and latency of the webhook API. */
+  private addApiWidgets(webhookApi: WebhookApi): void {
     const api = webhookApi.api;
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Webhooks: requests, 4xx, 5xx',
         left: [
-          api.metricCount({ period: oneMinute }),
-          api.metricClientError({ period: oneMinute }),
-          api.metricServerError({ period: oneMinute }),
+          api.metricCount({ period: ONE_MINUTE }),
+          api.metricClientError({ period: ONE_MINUTE }),
+          api.metricServerError({ period: ONE_MINUTE }),
         ],
         width: 12,
       }),
       new cloudwatch.GraphWidget({
         title: 'Webhooks: latency',
-        left: [api.metricLatency({ period: oneMinute })],
+        left: [api.metricLatency({ period: ONE_MINUTE })],
         width: 12,
       }),
     );
+  }
+
+  /** Depth and oldest message of each priority queue, and depth of each dead-letter queue. */
+  private addQueueWidgets(pipeline: PriorityPipeline): void {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Queue depth',
         left: PRIORITIES.map((priority) =>
           pipeline.queues[priority].metricApproximateNumberOfMessagesVisible({
-            period: oneMinute,
+            period: ONE_MINUTE,
             label: priority,
           }),
         ),
@@ -175,7 +346,7 @@ export class Monitoring extends Construct {
         title: 'Oldest message age (s)',
         left: PRIORITIES.map((priority) =>
           pipeline.queues[priority].metricApproximateAgeOfOldestMessage({
-            period: oneMinute,
+            period: ONE_MINUTE,
             label: priority,
           }),
         ),
@@ -185,176 +356,51 @@ export class Monitoring extends Construct {
         title: 'Dead-letter queue depth',
         left: PRIORITIES.map((priority) =>
           pipeline.deadLetterQueues[priority].metricApproximateNumberOfMessagesVisible({
-            period: oneMinute,
+            period: ONE_MINUTE,
             label: `${priority} DLQ`,
           }),
         ),
         width: 8,
       }),
     );
+  }
+
+  /** Errors, throttles and p95 duration of every watched function. */
+  private addFunctionWidgets(functions: WatchedFunctions): void {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Function errors',
-        left: functions.map(([name, fn]) => fn.function.metricErrors({ period: fiveMinutes, label: name })),
+        left: functions.map(([name, fn]) => fn.function.metricErrors({ period: FIVE_MINUTES, label: name })),
         width: 8,
       }),
       new cloudwatch.GraphWidget({
         title: 'Function throttles',
         left: functions.map(([name, fn]) =>
-          fn.function.metricThrottles({ period: fiveMinutes, label: name }),
+          fn.function.metricThrottles({ period: FIVE_MINUTES, label: name }),
         ),
         width: 8,
       }),
       new cloudwatch.GraphWidget({
         title: 'Function duration (p95)',
         left: functions.map(([name, fn]) =>
-          fn.function.metricDuration({ period: fiveMinutes, statistic: 'p95', label: name }),
+          fn.function.metricDuration({ period: FIVE_MINUTES, statistic: 'p95', label: name }),
         ),
         width: 8,
       }),
     );
-    this.addGatewayWidgets(gateways, webhookAlarms);
-    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24 }));
-  }
-
-  /**
-   * Alarms on payhook's own metrics: what a gateway sees before it gives up on the endpoint (invalid signatures,
-   * silence), a high-priority backlog, and payments only the reconciler could settle (lost webhooks).
-   */
-  private webhookAlarms(
-    alarm: (
-      id: string,
-      metric: cloudwatch.IMetric,
-      threshold: number,
-      description: string,
-    ) => cloudwatch.Alarm,
-    gateways: readonly GatewayName[],
-    props: MonitoringProps,
-  ): {
-    readonly signature: Map<GatewayName, cloudwatch.Alarm>;
-    readonly quiet: Map<GatewayName, cloudwatch.Alarm>;
-  } {
-    const namespace = metricsNamespace(Stack.of(this).stackName);
-    const signature = new Map<GatewayName, cloudwatch.Alarm>();
-    const quiet = new Map<GatewayName, cloudwatch.Alarm>();
-    const failures = props.signatureFailures ?? DEFAULT_SIGNATURE_FAILURES;
-    for (const gateway of gateways) {
-      // Every refusal that presented a signature (a forgery, a wrong secret, a replay), summed in one metric-math
-      // alarm, billed per metric read: SIGNATURE_FAILURE_OUTCOMES.length (3) per gateway. `missing_signature` is left
-      // out: every scanner that finds the URL produces it.
-      signature.set(
-        gateway,
-        alarm(
-          `${gateway}-signature-failures`,
-          combined(
-            'SUM',
-            SIGNATURE_FAILURE_OUTCOMES.map((outcome) =>
-              payhookMetric(
-                namespace,
-                METRICS.webhookRequests,
-                { service: SERVICES.ingest, gateway, detail: outcome },
-                { statistic: 'Sum', period: Duration.minutes(failures.minutes) },
-              ),
-            ),
-            `${gateway} signature failures`,
-            Duration.minutes(failures.minutes),
-          ),
-          failures.threshold,
-          `payhook: more than ${failures.threshold} ${gateway} requests with a failing signature in ` +
-            `${failures.minutes} min (${SIGNATURE_FAILURE_OUTCOMES.join(', ')}): a wrong or rotated secret, or ` +
-            'forgeries? Every one is a 401; a real gateway retries, then gives up on the endpoint. ' +
-            `Run \`payhook rejects list --gateway ${gateway}\``,
-        ),
-      );
-      const minutes = props.quietMinutes?.[gateway];
-      if (minutes === undefined) continue;
-      // Periods of at most an hour, all of which must be silent: their sum is the quiet time asked for (rounded up
-      // to whole minutes per period), within CloudWatch's one-day evaluation range.
-      const periods = Math.ceil(minutes / 60);
-      const periodMinutes = Math.ceil(minutes / periods);
-      const silent = new cloudwatch.Alarm(this, `${gateway}-quiet`, {
-        metric: payhookMetric(
-          namespace,
-          METRICS.webhookRequests,
-          { service: SERVICES.ingest, gateway, detail: 'accepted' },
-          { statistic: 'Sum', period: Duration.minutes(periodMinutes) },
-        ),
-        threshold: 1,
-        evaluationPeriods: periods,
-        datapointsToAlarm: periods,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        // No datapoint is exactly the silence this alarm is for.
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-        alarmDescription: `payhook: no accepted ${gateway} webhook for ${minutes} min: endpoint disabled at the gateway, DNS, or a route problem?`,
-      });
-      if (props.alarmTopic) {
-        silent.addAlarmAction(new SnsAction(props.alarmTopic));
-        silent.addOkAction(new SnsAction(props.alarmTopic));
-      }
-      quiet.set(gateway, silent);
-    }
-    if (gateways.length > 0) {
-      const delaySeconds = props.highQueueDelaySeconds ?? 60;
-      alarm(
-        'high-queue-delay',
-        combined(
-          'MAX',
-          gateways.map((gateway) =>
-            payhookMetric(
-              namespace,
-              METRICS.queueDelay,
-              { service: SERVICES.consumer('high'), gateway },
-              { statistic: 'p95', period: Duration.minutes(5) },
-            ),
-          ),
-          'high-priority queue delay p95 (ms), worst gateway',
-          Duration.minutes(5),
-        ),
-        delaySeconds * 1000,
-        `payhook: high-priority events wait over ${delaySeconds} s (p95) before processing: money-arrived events are late`,
-      );
-      const perHour = props.lostWebhooksPerHour ?? 0;
-      alarm(
-        'lost-webhooks',
-        combined(
-          'SUM',
-          gateways.map((gateway) =>
-            payhookMetric(
-              namespace,
-              METRICS.paymentsSettled,
-              { service: SERVICES.reconciler, gateway },
-              { statistic: 'Sum', period: Duration.hours(1) },
-            ),
-          ),
-          'payments found paid by the reconciler (lost webhooks)',
-          Duration.hours(1),
-        ),
-        perHour,
-        `payhook: the reconciler found more than ${perHour} payment(s) paid in an hour that no webhook had announced: ` +
-          'webhooks are being lost (endpoint disabled at a gateway? refused requests?)',
-      );
-    }
-    return { signature, quiet };
   }
 
   /** One row per concern: what each gateway sends and how it is answered, queue delay, and the reconciler's finds. */
-  private addGatewayWidgets(
-    gateways: readonly GatewayName[],
-    alarms: {
-      readonly signature: Map<GatewayName, cloudwatch.Alarm>;
-      readonly quiet: Map<GatewayName, cloudwatch.Alarm>;
-    },
-  ): void {
+  private addGatewayWidgets(gateways: readonly GatewayName[], alarms: GatewayAlarms): void {
     if (gateways.length === 0) return;
-    const namespace = metricsNamespace(Stack.of(this).stackName);
-    const fiveMinutes = Duration.minutes(5);
+    const namespace = this.namespace;
     const requests = (detail: string) =>
       gateways.map((gateway) =>
         payhookMetric(
           namespace,
           METRICS.webhookRequests,
           { service: SERVICES.ingest, gateway, detail },
-          { statistic: 'Sum', period: fiveMinutes, label: gateway },
+          { statistic: 'Sum', period: FIVE_MINUTES, label: gateway },
         ),
       );
     this.dashboard.addWidgets(
@@ -374,11 +420,11 @@ export class Monitoring extends Construct {
                 namespace,
                 METRICS.webhookRequests,
                 { service: SERVICES.ingest, gateway, detail: outcome },
-                { statistic: 'Sum', period: fiveMinutes },
+                { statistic: 'Sum', period: FIVE_MINUTES },
               ),
             ),
             gateway,
-            fiveMinutes,
+            FIVE_MINUTES,
           ),
         ),
         width: 8,
@@ -400,11 +446,11 @@ export class Monitoring extends Construct {
                 namespace,
                 METRICS.queueDelay,
                 { service: SERVICES.consumer(priority), gateway },
-                { statistic: 'p95', period: fiveMinutes },
+                { statistic: 'p95', period: FIVE_MINUTES },
               ),
             ),
             priority,
-            fiveMinutes,
+            FIVE_MINUTES,
           ),
         ),
         width: 12,

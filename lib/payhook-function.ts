@@ -4,6 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { SETTING_DEFAULTS } from './config.js';
 import { metricsNamespace } from './payhook-metrics.js';
 
 export interface PayhookFunctionProps {
@@ -14,7 +15,7 @@ export interface PayhookFunctionProps {
   readonly timeout: Duration;
   /** @default 512 */
   readonly memorySize?: number;
-  /** @default logs.RetentionDays.ONE_MONTH */
+  /** @default - the `logRetentionDays` setting's default (30 days) */
   readonly logRetention?: logs.RetentionDays;
   /** Powertools log level. @default 'INFO' */
   readonly logLevel?: string;
@@ -25,21 +26,26 @@ export interface PayhookFunctionProps {
  * One payhook Lambda function with the defaults set once: arm64, Node.js 24, an ESM bundle built locally by esbuild
  * (minified, source maps, the AWS SDK bundled rather than loaded from the runtime, which cold-starts faster), its own
  * log group with retention, and a role that can write to that log group and nothing else until granted more.
+ *
+ * Resources bind themselves to it (`store.bindPaymentItems(fn)`, `events.bindPublisher(fn)`, ...): each sets the
+ * environment variables its handler reads and grants exactly what that handler does, together.
  */
-export class PayhookFunction extends Construct {
+export class PayhookFunction extends Construct implements iam.IGrantable {
   public readonly function: NodejsFunction;
   public readonly logGroup: logs.LogGroup;
   public readonly role: iam.Role;
+  public readonly grantPrincipal: iam.IPrincipal;
 
   constructor(scope: Construct, id: string, props: PayhookFunctionProps) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      retention: props.logRetention ?? (SETTING_DEFAULTS.logRetentionDays as logs.RetentionDays),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // No AWSLambdaBasicExecutionRole: it lets the function write to any log group in the account.
     this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     this.logGroup.grantWrite(this.role);
+    this.grantPrincipal = this.role;
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
       handler: 'handler',
@@ -69,5 +75,10 @@ export class PayhookFunction extends Construct {
         banner: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
       },
     });
+  }
+
+  /** Sets environment variables of the function (the settings and resources it reads). */
+  public addEnvironment(variables: Readonly<Record<string, string>>): void {
+    for (const [name, value] of Object.entries(variables)) this.function.addEnvironment(name, value);
   }
 }

@@ -1,6 +1,7 @@
 import type { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { METRICS_NAMESPACE, type MetricDefinition } from '../lambdas/definitions.js';
+import type { SignatureFailureReason } from '../lambdas/gateways/types.js';
 
 /**
  * payhook's custom metrics as CloudWatch metrics, with exactly the dimensions the functions emit (`lambdas/common/
@@ -64,3 +65,13 @@ export const SERVICES = {
   consumer: (priority: string) => `payhook-consumer-${priority}`,
   reconciler: 'payhook-reconciler',
 } as const;
+
+/**
+ * The `WebhookRequests` outcomes the signature-failure alarm counts: a signature was presented and failed. Not
+ * `missing_signature`, which every scanner produces.
+ */
+export const SIGNATURE_FAILURE_OUTCOMES = [
+  'invalid_signature',
+  'malformed_signature',
+  'timestamp_out_of_tolerance',
+] as const satisfies readonly SignatureFailureReason[];

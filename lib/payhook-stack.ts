@@ -4,11 +4,17 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { PRIORITIES } from '../lambdas/definitions.js';
-import { GATEWAYS } from '../lambdas/domain/webhook-event.js';
-import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
-import type { PayhookConfig } from './config.js';
+import {
+  type FunctionRole,
+  type PayhookConfig,
+  type PayhookSettings,
+  parsePayhookConfig,
+  resolveSettings,
+  settingsEnvironment,
+} from './config.js';
 import { GatewaySecrets } from './gateway-secrets.js';
 import { Monitoring } from './monitoring.js';
+import type { PayhookFunction } from './payhook-function.js';
 import { PaymentEvents } from './payment-events.js';
 import { PaymentStore } from './payment-store.js';
 import { PriorityPipeline } from './priority-pipeline.js';
@@ -17,13 +23,14 @@ import { RefusedRequests } from './refused-requests.js';
 import { WebhookApi } from './webhook-api.js';
 
 export interface PayhookStackProps extends StackProps {
-  /** The team's configuration (cdk.json context `payhook`). @default - all defaults */
+  /** The team's configuration (cdk.json context `payhook`), checked here too. @default - all defaults */
   readonly config?: PayhookConfig;
 }
 
 /**
  * The whole payhook pipeline: webhook API, priority queues and consumers, payment store, refused-requests table, event
- * bus, monitoring.
+ * bus, monitoring. Every setting is read from the settings table (`config.ts`): its value for the constructs, and for
+ * the functions that read one, their environment.
  */
 export class PayhookStack extends Stack {
   public readonly store: PaymentStore;
@@ -37,59 +44,48 @@ export class PayhookStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PayhookStackProps = {}) {
     super(scope, id, props);
-    const config = props.config ?? {};
-    const gateways = config.gateways ?? GATEWAYS;
-    // Ingest checks these settings at cold start; checking them here too makes a typo fail `cdk synth` instead.
-    parseGatewaySettings(JSON.stringify({ ...config.gatewaySettings, enabled: gateways }));
-    const logRetention = (config.logRetentionDays ?? 30) as logs.RetentionDays;
+    // Checked here as well as in bin/app.ts, so a stack built by other code fails `cdk synth` on a bad setting too.
+    const config = parsePayhookConfig(props.config ?? {});
+    const settings = resolveSettings(config);
+    const logRetention = settings.logRetentionDays as logs.RetentionDays;
 
     this.store = new PaymentStore(this, 'PaymentStore', {
-      removalPolicy: config.retainData === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy: settings.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     this.events = new PaymentEvents(this, 'PaymentEvents', {
-      archiveRetention: Duration.days(config.archiveRetentionDays ?? 90),
+      archiveRetention: Duration.days(settings.archiveRetentionDays),
     });
     this.pipeline = new PriorityPipeline(this, 'Pipeline', {
       store: this.store,
       events: this.events,
       namePrefix: id,
       logRetention,
-      ...(config.dedupeWindows && { dedupeWindows: config.dedupeWindows }),
-      ...(config.historyRetentionDays !== undefined && { historyRetentionDays: config.historyRetentionDays }),
-      ...(config.historyKeepsPayload !== undefined && { historyKeepsPayload: config.historyKeepsPayload }),
     });
     this.secrets = new GatewaySecrets(this, 'GatewaySecrets', {
-      gateways,
+      gateways: settings.gateways,
       namePrefix: id,
-      ...(config.existingSecretNames && { existingSecretNames: config.existingSecretNames }),
+      existingSecretNames: settings.existingSecretNames,
     });
     this.webhookApi = new WebhookApi(this, 'WebhookApi', {
       pipeline: this.pipeline,
       secrets: this.secrets,
-      gateways,
+      gateways: settings.gateways,
       logRetention,
-      ...(config.throttle && { throttle: config.throttle }),
-      ...(config.gatewayThrottle && { gatewayThrottle: config.gatewayThrottle }),
-      ...(config.gatewayThrottleOverrides && { gatewayThrottleOverrides: config.gatewayThrottleOverrides }),
-      ...(config.gatewaySettings && { gatewaySettings: config.gatewaySettings }),
-      ...(config.acceptTestMode !== undefined && { acceptTestMode: config.acceptTestMode }),
-      ...(config.customDomain && {
-        customDomain: {
-          domainName: config.customDomain.domainName,
-          certificate: acm.Certificate.fromCertificateArn(
-            this,
-            'Certificate',
-            config.customDomain.certificateArn,
-          ),
-        },
-      }),
+      throttle: settings.throttle,
+      gatewayThrottle: settings.gatewayThrottle,
+      gatewayThrottleOverrides: settings.gatewayThrottleOverrides,
+      customDomain: settings.customDomain && {
+        domainName: settings.customDomain.domainName,
+        certificate: acm.Certificate.fromCertificateArn(
+          this,
+          'Certificate',
+          settings.customDomain.certificateArn,
+        ),
+      },
     });
     // Diagnostic records with a TTL of days: deleted with the stack whatever `retainData` says (see RefusedRequests).
-    this.refusedRequests = new RefusedRequests(this, 'RefusedRequests', {
-      ...(config.rejectsTtlDays !== undefined && { ttlDays: config.rejectsTtlDays }),
-      ...(config.rejectsPerMinute !== undefined && { perMinute: config.rejectsPerMinute }),
-    });
-    this.refusedRequests.grantRecord(this.webhookApi.ingest);
+    this.refusedRequests = new RefusedRequests(this, 'RefusedRequests');
+    this.refusedRequests.bindRecorder(this.webhookApi.ingest);
     this.reconciliation = new Reconciliation(this, 'Reconciliation', {
       store: this.store,
       pipeline: this.pipeline,
@@ -97,37 +93,50 @@ export class PayhookStack extends Stack {
       webhookApi: this.webhookApi,
       events: this.events,
       logRetention,
-      ...(config.reconcileIntervalMinutes !== undefined && {
-        interval: Duration.minutes(config.reconcileIntervalMinutes),
-      }),
-      ...(config.reconcileGraceSeconds !== undefined && { graceSeconds: config.reconcileGraceSeconds }),
-      ...(config.pendingExpirySeconds !== undefined && { pendingExpirySeconds: config.pendingExpirySeconds }),
+      interval: Duration.minutes(settings.reconcileIntervalMinutes),
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       pipeline: this.pipeline,
       webhookApi: this.webhookApi,
       dashboardName: id,
       otherFunctions: { reconciler: this.reconciliation.reconciler, register: this.reconciliation.register },
-      ...(config.alarmTopicArn && {
-        alarmTopic: sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn),
-      }),
-      ...(config.oldestMessageAgeSeconds && { oldestMessageAgeSeconds: config.oldestMessageAgeSeconds }),
-      gateways,
-      ...(config.signatureFailureAlarm && { signatureFailures: config.signatureFailureAlarm }),
-      ...(config.quietMinutes && { quietMinutes: config.quietMinutes }),
-      ...(config.highQueueDelaySeconds !== undefined && {
-        highQueueDelaySeconds: config.highQueueDelaySeconds,
-      }),
-      ...(config.lostWebhooksPerHour !== undefined && { lostWebhooksPerHour: config.lostWebhooksPerHour }),
+      alarmTopic: settings.alarmTopicArn
+        ? sns.Topic.fromTopicArn(this, 'AlarmTopic', settings.alarmTopicArn)
+        : undefined,
+      oldestMessageAgeSeconds: settings.oldestMessageAgeSeconds,
+      gateways: settings.gateways,
+      signatureFailures: settings.signatureFailureAlarm,
+      quietMinutes: settings.quietMinutes,
+      highQueueDelaySeconds: settings.highQueueDelaySeconds,
+      lostWebhooksPerHour: settings.lostWebhooksPerHour,
     });
+    this.addSettingsEnvironment(config);
+    this.addOutputs(settings);
+    this.acknowledgeFindings();
+  }
 
-    // Outputs are what a team pastes into gateway dashboards and what the on-call CLI reads (`--stack NAME`).
+  /** The settings the functions read from their environment, as the settings table writes them. */
+  private addSettingsEnvironment(config: PayhookConfig): void {
+    const environment = settingsEnvironment(config);
+    const functions: Record<FunctionRole, readonly PayhookFunction[]> = {
+      ingest: [this.webhookApi.ingest],
+      consumers: Object.values(this.pipeline.consumers),
+      reconciler: [this.reconciliation.reconciler],
+      register: [this.reconciliation.register],
+    };
+    for (const [role, fns] of Object.entries(functions) as [FunctionRole, readonly PayhookFunction[]][]) {
+      for (const fn of fns) fn.addEnvironment(environment[role]);
+    }
+  }
+
+  /** What a team pastes into gateway dashboards and what the on-call CLI reads (`--stack NAME`). */
+  private addOutputs(settings: PayhookSettings): void {
     new CfnOutput(this, 'WebhookBaseUrl', { value: this.webhookApi.baseUrl });
     new CfnOutput(this, 'RegisterPaymentUrl', {
       value: `${this.webhookApi.baseUrl}/payments`,
       description: 'POST expected payments here, signed with AWS SigV4 (execute-api:Invoke)',
     });
-    for (const gateway of gateways) {
+    for (const gateway of settings.gateways) {
       new CfnOutput(this, `WebhookUrl-${gateway}`, {
         value: `${this.webhookApi.baseUrl}/webhooks/${gateway}`,
         description: `Paste into the ${gateway} dashboard as the webhook URL`,
@@ -145,7 +154,7 @@ export class PayhookStack extends Stack {
     new CfnOutput(this, 'IdempotencyTableName', { value: this.store.idempotencyTable.tableName });
     new CfnOutput(this, 'RejectsTableName', {
       value: this.refusedRequests.table.tableName,
-      description: `Refused webhook requests, kept ${this.refusedRequests.ttlDays} days for diagnosis (payhook rejects list)`,
+      description: `Refused webhook requests, kept ${settings.rejectsTtlDays} days for diagnosis (payhook rejects list)`,
     });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
     if (this.webhookApi.domainName) {
@@ -154,7 +163,6 @@ export class PayhookStack extends Stack {
         description: 'Point a CNAME (or alias) for the custom domain here',
       });
     }
-    this.acknowledgeFindings();
   }
 
   /** The cdk-nag findings payhook accepts by design, each with its reason. */

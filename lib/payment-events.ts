@@ -2,12 +2,15 @@ import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { EVENT_BUS_ENV } from '../lambdas/definitions.js';
 import { PAYMENT_EVENT_SOURCE } from '../lambdas/domain/payment-event.js';
+import { SETTING_DEFAULTS } from './config.js';
+import type { PayhookFunction } from './payhook-function.js';
 
 export interface PaymentEventsProps {
   /**
    * How long published payment events are archived for replay by downstream consumers.
-   * @default Duration.days(90)
+   * @default - the `archiveRetentionDays` setting's default (90 days)
    */
   readonly archiveRetention?: Duration;
 }
@@ -25,11 +28,13 @@ export class PaymentEvents extends Construct {
     this.archive = this.bus.archive('Archive', {
       description: 'Every payhook payment event, for replay',
       eventPattern: { source: [PAYMENT_EVENT_SOURCE] },
-      retention: props.archiveRetention ?? Duration.days(90),
+      retention: props.archiveRetention ?? Duration.days(SETTING_DEFAULTS.archiveRetentionDays),
     });
   }
 
-  public grantPublish(grantee: iam.IGrantable): void {
-    this.bus.grantPutEventsTo(grantee);
+  /** Lets the function put payment events on the bus, and tells it the bus's name. */
+  public bindPublisher(fn: PayhookFunction): iam.Grant {
+    fn.addEnvironment({ [EVENT_BUS_ENV.busName]: this.bus.eventBusName });
+    return this.bus.grantPutEventsTo(fn);
   }
 }

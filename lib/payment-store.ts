@@ -2,7 +2,14 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { IDEMPOTENCY_TABLE, PAYMENTS_TABLE } from '../lambdas/definitions.js';
+import {
+  IDEMPOTENCY_TABLE,
+  IDEMPOTENCY_TABLE_ENV,
+  PAYMENTS_TABLE,
+  PAYMENTS_TABLE_ENV,
+} from '../lambdas/definitions.js';
+import { RECONCILER_PROGRESS_PREFIX } from '../lambdas/store/pending-index.js';
+import type { PayhookFunction } from './payhook-function.js';
 
 export interface PaymentStoreProps {
   /**
@@ -16,7 +23,9 @@ export interface PaymentStoreProps {
 /**
  * The payments table (payment items, one history item per event, the sparse pending index and the two lookup
  * indexes) and the idempotency table, with the keys of `lambdas/definitions.ts`: the same the local stack creates.
- * Point-in-time recovery, encryption at rest and TTL on both.
+ * Point-in-time recovery, encryption at rest and TTL on both. Functions are bound to them by what they do (apply
+ * events, scan pending payments, register payments): each bind sets the table names the handler reads and grants
+ * exactly its actions.
  */
 export class PaymentStore extends Construct {
   public readonly paymentsTable: dynamodb.TableV2;
@@ -66,20 +75,78 @@ export class PaymentStore extends Construct {
   }
 
   /**
-   * Exactly what a consumer does: read, write and query payment and history items (no index, no delete), and
-   * Powertools' idempotency record lifecycle. Narrower than `grantReadWriteData`, which adds every index by wildcard.
+   * A consumer's payment items: read, write and query payment and history items by key (no index, no delete), and the
+   * table's name. Narrower than `grantReadWriteData` or `grant(...)`, which add every index by wildcard.
    */
-  public grantConsumer(grantee: iam.IGrantable): iam.Grant {
-    const payments = iam.Grant.addToPrincipal({
-      grantee,
+  public bindPaymentItems(fn: PayhookFunction): iam.Grant {
+    fn.addEnvironment({ [PAYMENTS_TABLE_ENV.tableName]: this.paymentsTable.tableName });
+    return iam.Grant.addToPrincipal({
+      grantee: fn,
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
       resourceArns: [this.paymentsTable.tableArn],
     });
-    const idempotency = iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      resourceArns: [this.idempotencyTable.tableArn],
+  }
+
+  /** Powertools' idempotency record lifecycle (get, put, update, delete), and the table's name. */
+  public bindIdempotency(fn: PayhookFunction): iam.Grant {
+    fn.addEnvironment({ [IDEMPOTENCY_TABLE_ENV.tableName]: this.idempotencyTable.tableName });
+    // The table has no index, so the grant is on the table alone.
+    return this.idempotencyTable.grant(
+      fn,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+  }
+
+  /**
+   * The reconciler's view: query the pending index, and read and write its own progress through each gateway's
+   * pending payments in items of its own, keys starting `RECONCILER#`, so it can neither read nor write a payment item,
+   * which the consumers alone write.
+   */
+  public bindPendingScan(fn: PayhookFunction): iam.Grant {
+    fn.addEnvironment({ [PAYMENTS_TABLE_ENV.tableName]: this.paymentsTable.tableName });
+    const pending = iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['dynamodb:Query'],
+      resourceArns: [this.indexArn(PAYMENTS_TABLE.pendingIndex.name)],
     });
-    return payments.combine(idempotency);
+    const progress = iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      resourceArns: [this.paymentsTable.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RECONCILER_PROGRESS_PREFIX}*`] },
+      },
+    });
+    return pending.combine(progress);
+  }
+
+  /** Registration: get and put payment items, and query the two lookup indexes (reference, gateway payment id). */
+  public bindRegistration(fn: PayhookFunction): iam.Grant {
+    fn.addEnvironment({ [PAYMENTS_TABLE_ENV.tableName]: this.paymentsTable.tableName });
+    const items = iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      resourceArns: [this.paymentsTable.tableArn],
+    });
+    const lookups = iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['dynamodb:Query'],
+      resourceArns: [PAYMENTS_TABLE.referenceIndex.name, PAYMENTS_TABLE.gatewayPaymentIdIndex.name].map(
+        (index) => this.indexArn(index),
+      ),
+    });
+    return items.combine(lookups);
+  }
+
+  /**
+   * One index's ARN. The table's own `grant(grantee, ...actions)` covers the table and every index (`index/*`) alike:
+   * the reconciler and registration each query named indexes only and must not query the table itself, and no CDK grant
+   * names one index, so the ARN is written here, once.
+   */
+  private indexArn(indexName: string): string {
+    return `${this.paymentsTable.tableArn}/index/${indexName}`;
   }
 }

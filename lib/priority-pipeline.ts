@@ -5,12 +5,14 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
-  CONSUMER_ENV,
+  DRAINED_QUEUE_ENV,
   PRIORITIES,
   PRIORITY_QUEUES,
   type Priority,
   QUEUE_MAX_MESSAGE_BYTES,
+  QUEUES_ENV,
   queueName,
+  UNPARSEABLE_PAYLOAD_DESTINATION,
 } from '../lambdas/definitions.js';
 import { PayhookFunction } from './payhook-function.js';
 import { SERVICES } from './payhook-metrics.js';
@@ -25,13 +27,7 @@ export interface PriorityPipelineProps {
    * @default - the stack name
    */
   readonly namePrefix?: string;
-  /** `PAYHOOK_DEDUPE_WINDOWS` for the consumers. @default - the per-gateway defaults */
-  readonly dedupeWindows?: Readonly<Record<string, number>>;
-  /** Days a history item is kept. @default 400 */
-  readonly historyRetentionDays?: number;
-  /** Keep raw payloads (customer data) in the history. @default false */
-  readonly historyKeepsPayload?: boolean;
-  /** @default logs.RetentionDays.ONE_MONTH */
+  /** @default - the `logRetentionDays` setting's default (30 days) */
   readonly logRetention?: logs.RetentionDays;
 }
 
@@ -39,7 +35,8 @@ export interface PriorityPipelineProps {
  * For each priority of `lambdas/definitions.ts` (the same definitions the local stack reads): a queue and its
  * dead-letter queue, a consumer function and the SQS event source between them. Queues are encrypted and refuse
  * plain HTTP; visibility is the definition's (at least 6x the consumer timeout); dead-letter queues keep messages for
- * SQS's 14-day maximum, so on-call has two weeks to redrive.
+ * SQS's 14-day maximum, so on-call has two weeks to redrive. The consumers' settings (dedupe windows, history) reach
+ * their environment from the settings table (`config.ts`), through the stack.
  */
 export class PriorityPipeline extends Construct {
   public readonly queues: Readonly<Record<Priority, sqs.Queue>>;
@@ -78,27 +75,14 @@ export class PriorityPipeline extends Construct {
         serviceName: SERVICES.consumer(priority),
         timeout: Duration.seconds(definition.consumerTimeoutSeconds),
         description: `payhook: applies ${priority}-priority gateway events to payments`,
-        ...(props.logRetention && { logRetention: props.logRetention }),
+        logRetention: props.logRetention,
       });
-      const fn = consumer.function;
-      fn.addEnvironment(CONSUMER_ENV.priority, priority);
-      fn.addEnvironment(CONSUMER_ENV.queueUrl, queue.queueUrl);
-      fn.addEnvironment(CONSUMER_ENV.deadLetterQueueUrl, deadLetterQueue.queueUrl);
-      // The consumer dead-letters permanent failures itself, with their reason.
-      deadLetterQueue.grantSendMessages(fn);
-      fn.addEnvironment(CONSUMER_ENV.paymentsTable, props.store.paymentsTable.tableName);
-      fn.addEnvironment(CONSUMER_ENV.idempotencyTable, props.store.idempotencyTable.tableName);
-      props.store.grantConsumer(fn);
-      fn.addEnvironment(CONSUMER_ENV.eventBusName, props.events.bus.eventBusName);
-      props.events.grantPublish(fn);
-      if (props.dedupeWindows)
-        fn.addEnvironment(CONSUMER_ENV.dedupeWindows, JSON.stringify(props.dedupeWindows));
-      if (props.historyRetentionDays !== undefined) {
-        fn.addEnvironment(CONSUMER_ENV.historyRetentionDays, String(props.historyRetentionDays));
-      }
-      if (props.historyKeepsPayload) fn.addEnvironment(CONSUMER_ENV.historyKeepsPayload, 'true');
+      this.bindDrainedQueue(consumer, priority, queue, deadLetterQueue);
+      props.store.bindPaymentItems(consumer);
+      props.store.bindIdempotency(consumer);
+      props.events.bindPublisher(consumer);
       // The event source grants receive, delete and ChangeMessageVisibility (used for back-off) on the queue.
-      fn.addEventSource(
+      consumer.function.addEventSource(
         new SqsEventSource(queue, {
           batchSize: definition.batchSize,
           maxBatchingWindow: Duration.seconds(definition.maxBatchingWindowSeconds),
@@ -115,9 +99,45 @@ export class PriorityPipeline extends Construct {
     this.consumers = consumers;
   }
 
-  /** Lets the grantee (the ingest function) send to every priority queue and park on the low-priority DLQ. */
-  public grantIngest(grantee: iam.IGrantable): void {
-    for (const priority of PRIORITIES) this.queues[priority].grantSendMessages(grantee);
-    this.deadLetterQueues.low.grantSendMessages(grantee);
+  /**
+   * Lets the function queue events at every priority (ingest, the reconciler), and tells it each queue's URL
+   * (`PAYHOOK_QUEUE_URL_<PRIORITY>`).
+   */
+  public bindQueueing(fn: PayhookFunction): iam.Grant {
+    const grants = PRIORITIES.map((priority) => {
+      fn.addEnvironment({ [QUEUES_ENV.queueUrl(priority)]: this.queues[priority].queueUrl });
+      return this.queues[priority].grantSendMessages(fn);
+    });
+    return grants.reduce((all, grant) => all.combine(grant));
+  }
+
+  /**
+   * Lets ingest park what it cannot parse on the dead-letter queue {@link UNPARSEABLE_PAYLOAD_DESTINATION} names, and
+   * tells it that queue's URL.
+   */
+  public bindParking(fn: PayhookFunction): iam.Grant {
+    const { priority } = UNPARSEABLE_PAYLOAD_DESTINATION;
+    const parking = this.deadLetterQueues[priority];
+    fn.addEnvironment({ [QUEUES_ENV.deadLetterQueueUrl(priority)]: parking.queueUrl });
+    return parking.grantSendMessages(fn);
+  }
+
+  /**
+   * A consumer's own queue: which priority it drains, the queue's URL (for visibility back-off, which the event source
+   * grants with receive and delete) and its dead-letter queue's, where the consumer dead-letters permanent failures
+   * itself, with their reason.
+   */
+  private bindDrainedQueue(
+    consumer: PayhookFunction,
+    priority: Priority,
+    queue: sqs.Queue,
+    deadLetterQueue: sqs.Queue,
+  ): iam.Grant {
+    consumer.addEnvironment({
+      [DRAINED_QUEUE_ENV.priority]: priority,
+      [DRAINED_QUEUE_ENV.queueUrl]: queue.queueUrl,
+      [DRAINED_QUEUE_ENV.deadLetterQueueUrl]: deadLetterQueue.queueUrl,
+    });
+    return deadLetterQueue.grantSendMessages(consumer);
   }
 }

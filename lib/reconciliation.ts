@@ -7,15 +7,8 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import {
-  CONFIRMATION_SCHEDULE,
-  CONSUMER_ENV,
-  INGEST_ENV,
-  PAYMENTS_TABLE,
-  PRIORITIES,
-  RECONCILER_ENV,
-} from '../lambdas/definitions.js';
-import { RECONCILER_PROGRESS_PREFIX } from '../lambdas/store/dynamodb-payment-store.js';
+import { CONFIRMATION_SCHEDULE } from '../lambdas/definitions.js';
+import { SETTING_DEFAULTS } from './config.js';
 import type { GatewaySecrets } from './gateway-secrets.js';
 import { PayhookFunction } from './payhook-function.js';
 import { SERVICES } from './payhook-metrics.js';
@@ -31,19 +24,17 @@ export interface ReconciliationProps {
   readonly webhookApi: WebhookApi;
   /** Where a registration that meets mismatched money announces it. */
   readonly events: PaymentEvents;
-  /** How often the reconciler runs. @default Duration.minutes(5) */
+  /** How often the reconciler runs. @default - the `reconcileIntervalMinutes` setting's default (5 minutes) */
   readonly interval?: Duration;
-  /** Seconds a payment stays pending before it is asked about. @default 600 */
-  readonly graceSeconds?: number;
-  /** Seconds after which a pending payment without a registered expiry expires. @default 86400 */
-  readonly pendingExpirySeconds?: number;
+  /** @default - the `logRetentionDays` setting's default (30 days) */
   readonly logRetention?: logs.RetentionDays;
 }
 
 /**
  * Closing the lost-webhook gap: the reconciler function on an EventBridge Scheduler schedule, which asks the gateways
  * about payments still pending and queues what it learns for the consumers; and `POST /payments` (IAM-authorised)
- * where the merchant's checkout registers the payments it expects.
+ * where the merchant's checkout registers the payments it expects. The reconciler's settings (grace, pending expiry)
+ * reach its environment from the settings table (`config.ts`), through the stack.
  */
 export class Reconciliation extends Construct {
   public readonly reconciler: PayhookFunction;
@@ -54,49 +45,26 @@ export class Reconciliation extends Construct {
   constructor(scope: Construct, id: string, props: ReconciliationProps) {
     super(scope, id);
     const { store, pipeline, secrets } = props;
-    const table = store.paymentsTable;
 
     this.reconciler = new PayhookFunction(this, 'Reconciler', {
       entry: 'lambdas/reconcile.ts',
       serviceName: SERVICES.reconciler,
       timeout: Duration.minutes(5),
       description: 'payhook: asks the gateways about payments still pending',
-      ...(props.logRetention && { logRetention: props.logRetention }),
+      logRetention: props.logRetention,
     });
+    store.bindPendingScan(this.reconciler);
+    pipeline.bindQueueing(this.reconciler);
+    secrets.bindReader(this.reconciler);
     const reconciler = this.reconciler.function;
-    reconciler.addEnvironment(CONSUMER_ENV.paymentsTable, table.tableName);
-    iam.Grant.addToPrincipal({
-      grantee: reconciler,
-      actions: ['dynamodb:Query'],
-      resourceArns: [`${table.tableArn}/index/${PAYMENTS_TABLE.pendingIndex.name}`],
-    });
-    // Its progress through each gateway's pending payments (which were asked about), in items of its own: only keys
-    // starting `RECONCILER#`, so it can neither read nor write a payment item, which the consumers alone write.
-    iam.Grant.addToPrincipal({
-      grantee: reconciler,
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-      resourceArns: [table.tableArn],
-      conditions: {
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RECONCILER_PROGRESS_PREFIX}*`] },
-      },
-    });
-    for (const priority of PRIORITIES) {
-      reconciler.addEnvironment(INGEST_ENV.queueUrl(priority), pipeline.queues[priority].queueUrl);
-      pipeline.queues[priority].grantSendMessages(reconciler);
-    }
-    reconciler.addEnvironment(INGEST_ENV.secretIds, JSON.stringify(secrets.secretIds()));
-    secrets.grantRead(reconciler);
-    if (props.graceSeconds !== undefined)
-      reconciler.addEnvironment(RECONCILER_ENV.graceSeconds, String(props.graceSeconds));
-    if (props.pendingExpirySeconds !== undefined) {
-      reconciler.addEnvironment(RECONCILER_ENV.pendingExpirySeconds, String(props.pendingExpirySeconds));
-    }
     const scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
     });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: 'payhook reconciler',
-      schedule: scheduler.ScheduleExpression.rate(props.interval ?? Duration.minutes(5)),
+      schedule: scheduler.ScheduleExpression.rate(
+        props.interval ?? Duration.minutes(SETTING_DEFAULTS.reconcileIntervalMinutes),
+      ),
       // A missed run is simply the next run: no retries piling up behind a slow gateway.
       target: new LambdaInvoke(reconciler, { retryAttempts: 0, role: scheduleRole }),
     });
@@ -125,29 +93,15 @@ export class Reconciliation extends Construct {
       serviceName: 'payhook-register',
       timeout: Duration.seconds(10),
       description: 'payhook: registers payments the checkout expects',
-      ...(props.logRetention && { logRetention: props.logRetention }),
+      logRetention: props.logRetention,
     });
-    const register = this.register.function;
-    register.addEnvironment(CONSUMER_ENV.paymentsTable, table.tableName);
-    register.addEnvironment(CONSUMER_ENV.eventBusName, props.events.bus.eventBusName);
-    props.events.grantPublish(register);
-    iam.Grant.addToPrincipal({
-      grantee: register,
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-      resourceArns: [table.tableArn],
-    });
-    iam.Grant.addToPrincipal({
-      grantee: register,
-      actions: ['dynamodb:Query'],
-      resourceArns: [PAYMENTS_TABLE.referenceIndex.name, PAYMENTS_TABLE.gatewayPaymentIdIndex.name].map(
-        (index) => `${table.tableArn}/index/${index}`,
-      ),
-    });
+    props.events.bindPublisher(this.register);
+    store.bindRegistration(this.register);
     // Only callers with AWS credentials allowed to invoke it (the merchant's backend) may register payments.
     props.webhookApi.api.addRoutes({
       path: '/payments',
       methods: [apigwv2.HttpMethod.POST],
-      integration: new HttpLambdaIntegration('Register', register),
+      integration: new HttpLambdaIntegration('Register', this.register.function),
       authorizer: new HttpIamAuthorizer(),
     });
   }

@@ -5,19 +5,13 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { INGEST_ENV, INGEST_TIMEOUT_SECONDS, PRIORITIES } from '../lambdas/definitions.js';
+import { INGEST_TIMEOUT_SECONDS } from '../lambdas/definitions.js';
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
+import { SETTING_DEFAULTS, type Throttle } from './config.js';
 import type { GatewaySecrets } from './gateway-secrets.js';
 import { PayhookFunction } from './payhook-function.js';
 import { SERVICES } from './payhook-metrics.js';
 import type { PriorityPipeline } from './priority-pipeline.js';
-
-export interface Throttle {
-  /** Steady-state requests per second. */
-  readonly rateLimit: number;
-  /** Requests allowed in a burst. */
-  readonly burstLimit: number;
-}
 
 export interface CustomDomain {
   /** e.g. `hooks.example.com`: gateway dashboards hold the URL for years, so own it. */
@@ -33,30 +27,31 @@ export interface WebhookApiProps {
   readonly gateways: readonly GatewayName[];
   /**
    * Throttle for the whole API.
-   * @default { rateLimit: 500, burstLimit: 1000 }
+   * @default - the `throttle` setting's default: { rateLimit: 500, burstLimit: 1000 }
    */
   readonly throttle?: Throttle;
   /**
    * Throttle per gateway route, so one noisy sender cannot starve the others.
-   * @default { rateLimit: 100, burstLimit: 200 }
+   * @default - the `gatewayThrottle` setting's default: { rateLimit: 100, burstLimit: 200 }
    */
   readonly gatewayThrottle?: Throttle;
   /** Per-gateway exceptions to `gatewayThrottle`. @default - none */
   readonly gatewayThrottleOverrides?: Readonly<Partial<Record<GatewayName, Throttle>>>;
-  /** `PAYHOOK_GATEWAY_SETTINGS` for ingest, without `enabled` (the gateways above). @default - the defaults */
-  readonly gatewaySettings?: Readonly<Record<string, unknown>>;
-  /** `false` refuses test-mode events (production). @default true */
-  readonly acceptTestMode?: boolean;
   /** @default - the API's execute-api URL only */
   readonly customDomain?: CustomDomain;
-  /** Retention of the access logs and the ingest function's logs. @default logs.RetentionDays.ONE_MONTH */
+  /**
+   * Retention of the access logs and the ingest function's logs.
+   * @default - the `logRetentionDays` setting's default (30 days)
+   */
   readonly logRetention?: logs.RetentionDays;
 }
 
 /**
  * The webhook edge: an HTTP API with `POST /webhooks/<gateway>` for each enabled gateway, throttled as a whole and
  * per gateway, logging every request, in front of the ingest function. Webhooks authenticate by the gateway's own
- * signature, checked in the function over the exact body, so the routes have no authorizer.
+ * signature, checked in the function over the exact body, so the routes have no authorizer. Ingest is bound to the
+ * queues (every priority, and the dead-letter queue it parks on) and to the gateway secrets; its settings (gateway
+ * settings, test mode) reach its environment from the settings table (`config.ts`), through the stack.
  */
 export class WebhookApi extends Construct {
   public readonly api: apigwv2.HttpApi;
@@ -69,7 +64,7 @@ export class WebhookApi extends Construct {
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
     if (props.gateways.length === 0) throw new Error('WebhookApi needs at least one enabled gateway');
-    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const retention = props.logRetention ?? (SETTING_DEFAULTS.logRetentionDays as logs.RetentionDays);
 
     this.ingest = new PayhookFunction(this, 'Ingest', {
       entry: 'lambdas/ingest.ts',
@@ -79,19 +74,9 @@ export class WebhookApi extends Construct {
       description: 'payhook: verifies, normalises and queues gateway webhooks',
       logRetention: retention,
     });
-    const fn = this.ingest.function;
-    for (const priority of PRIORITIES) {
-      fn.addEnvironment(INGEST_ENV.queueUrl(priority), props.pipeline.queues[priority].queueUrl);
-    }
-    fn.addEnvironment(INGEST_ENV.deadLetterQueueUrl('low'), props.pipeline.deadLetterQueues.low.queueUrl);
-    props.pipeline.grantIngest(fn);
-    fn.addEnvironment(INGEST_ENV.secretIds, JSON.stringify(props.secrets.secretIds()));
-    props.secrets.grantRead(fn);
-    fn.addEnvironment(
-      INGEST_ENV.gatewaySettings,
-      JSON.stringify({ ...props.gatewaySettings, enabled: props.gateways }),
-    );
-    fn.addEnvironment(INGEST_ENV.acceptTestMode, String(props.acceptTestMode ?? true));
+    props.pipeline.bindQueueing(this.ingest);
+    props.pipeline.bindParking(this.ingest);
+    props.secrets.bindReader(this.ingest);
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'payhook webhook ingestion',
@@ -101,7 +86,7 @@ export class WebhookApi extends Construct {
       retention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const throttle = props.throttle ?? { rateLimit: 500, burstLimit: 1000 };
+    const throttle = props.throttle ?? SETTING_DEFAULTS.throttle;
     this.stage = new apigwv2.HttpStage(this, 'Stage', {
       httpApi: this.api,
       stageName: '$default',
@@ -124,10 +109,10 @@ export class WebhookApi extends Construct {
       },
     });
 
-    const integration = new HttpLambdaIntegration('Ingest', fn, {
+    const integration = new HttpLambdaIntegration('Ingest', this.ingest.function, {
       payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
     });
-    const perGateway = props.gatewayThrottle ?? { rateLimit: 100, burstLimit: 200 };
+    const perGateway = props.gatewayThrottle ?? SETTING_DEFAULTS.gatewayThrottle;
     const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     for (const gateway of props.gateways) {
       const path = `/webhooks/${gateway}`;

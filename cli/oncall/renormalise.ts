@@ -17,7 +17,7 @@
 import { DeleteMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { stringify } from 'lossless-json';
 import { booleanEnv, MissingConfigurationError } from '../../lambdas/common/config.js';
-import { INGEST_ENV, type Priority } from '../../lambdas/definitions.js';
+import { INTAKE_ENV, type Priority } from '../../lambdas/definitions.js';
 import { InvalidAmountError } from '../../lambdas/domain/money.js';
 import { type GatewayName, isGatewayName, type WebhookEvent } from '../../lambdas/domain/webhook-event.js';
 import { isObject, parseJsonObject } from '../../lambdas/gateways/payload.js';
@@ -240,15 +240,15 @@ export interface SettingsChoice {
  * parse: renormalising with settings ingest would refuse to start with would queue what ingest never would.
  */
 export function gatewaySettingsFromEnv(env: Readonly<Record<string, string | undefined>>): SettingsChoice {
-  const json = env[INGEST_ENV.gatewaySettings];
+  const json = env[INTAKE_ENV.gatewaySettings];
   try {
     const settings = parseGatewaySettings(json, {
-      acceptTestMode: booleanEnv(env, INGEST_ENV.acceptTestMode, true),
+      acceptTestMode: booleanEnv(env, INTAKE_ENV.acceptTestMode, true),
     });
     return { settings, source: json?.trim() ? 'PAYHOOK_GATEWAY_SETTINGS' : 'defaults' };
   } catch (error) {
     const name =
-      error instanceof MissingConfigurationError ? INGEST_ENV.acceptTestMode : INGEST_ENV.gatewaySettings;
+      error instanceof MissingConfigurationError ? INTAKE_ENV.acceptTestMode : INTAKE_ENV.gatewaySettings;
     throw new CliError(`${name}: ${(error as Error).message}`);
   }
 }

@@ -16,11 +16,14 @@ import {
 import type { StructuredLog } from '../common/log.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
-  INGEST_ENV,
+  INTAKE_ENV,
   MAX_BODY_BYTES_LIMIT,
   PRIORITIES,
   type Priority,
+  QUEUES_ENV,
   REJECTS_TABLE,
+  REJECTS_TABLE_ENV,
+  SECRETS_ENV,
 } from '../definitions.js';
 import { isGatewayName } from '../domain/webhook-event.js';
 import { ADAPTERS } from '../gateways/registry.js';
@@ -37,34 +40,34 @@ import { SqsEventQueue } from './sqs-event-queue.js';
  * `PAYHOOK_SECRETS_FILE` (local). Setting neither is a configuration error, reported at cold start.
  */
 export function secretStoreFromEnv(env: Environment): SecretStore {
-  const secretIds = stringMapEnv(env, INGEST_ENV.secretIds);
+  const secretIds = stringMapEnv(env, SECRETS_ENV.secretIds);
   if (secretIds) {
     for (const gateway of Object.keys(secretIds)) {
       if (!isGatewayName(gateway)) {
-        throw new MissingConfigurationError(`${INGEST_ENV.secretIds} names unknown gateway "${gateway}"`);
+        throw new MissingConfigurationError(`${SECRETS_ENV.secretIds} names unknown gateway "${gateway}"`);
       }
     }
     return new SecretsManagerStore(secretIds, { client: createSecretsManagerClient() });
   }
-  const file = optionalEnv(env, INGEST_ENV.secretsFile);
+  const file = optionalEnv(env, SECRETS_ENV.secretsFile);
   if (file) return new FileSecretStore(file);
   throw new MissingConfigurationError(
-    `set ${INGEST_ENV.secretIds} (AWS) or ${INGEST_ENV.secretsFile} (local)`,
+    `set ${SECRETS_ENV.secretIds} (AWS) or ${SECRETS_ENV.secretsFile} (local)`,
   );
 }
 
 /** The refused-requests recorder, when the stack gives ingest a table for them. */
 function refusalsFromEnv(env: Environment, log: StructuredLog): RefusedRequestRecorder | undefined {
-  const tableName = optionalEnv(env, INGEST_ENV.rejectsTable);
+  const tableName = optionalEnv(env, REJECTS_TABLE_ENV.tableName);
   if (!tableName) return undefined;
   const store = new DynamoRefusedRequestStore(createDocumentClient(createRefusalsDynamoDbClient()), {
     tableName,
-    ttlDays: positiveIntegerEnv(env, INGEST_ENV.rejectsTtlDays, REJECTS_TABLE.defaultTtlDays),
+    ttlDays: positiveIntegerEnv(env, REJECTS_TABLE_ENV.ttlDays, REJECTS_TABLE.defaultTtlDays),
   });
   return new RefusedRequestRecorder(
     store,
     log,
-    positiveIntegerEnv(env, INGEST_ENV.rejectsPerMinute, REJECTS_TABLE.defaultPerMinute),
+    positiveIntegerEnv(env, REJECTS_TABLE_ENV.perMinute, REJECTS_TABLE.defaultPerMinute),
   );
 }
 
@@ -72,17 +75,17 @@ function refusalsFromEnv(env: Environment, log: StructuredLog): RefusedRequestRe
 export function intakeDependenciesFromEnv(env: Environment, log: StructuredLog): IntakeDependencies {
   const refusals = refusalsFromEnv(env, log);
   const queues = Object.fromEntries(
-    PRIORITIES.map((priority) => [priority, requireEnv(env, INGEST_ENV.queueUrl(priority))]),
+    PRIORITIES.map((priority) => [priority, requireEnv(env, QUEUES_ENV.queueUrl(priority))]),
   ) as Record<Priority, string>;
   return {
     adapters: ADAPTERS,
-    settings: parseGatewaySettings(optionalEnv(env, INGEST_ENV.gatewaySettings), {
-      acceptTestMode: booleanEnv(env, INGEST_ENV.acceptTestMode, true),
+    settings: parseGatewaySettings(optionalEnv(env, INTAKE_ENV.gatewaySettings), {
+      acceptTestMode: booleanEnv(env, INTAKE_ENV.acceptTestMode, true),
     }),
     secrets: secretStoreFromEnv(env),
     queue: new SqsEventQueue(createSqsClient(env), {
       queues,
-      parking: requireEnv(env, INGEST_ENV.deadLetterQueueUrl('low')),
+      parking: requireEnv(env, QUEUES_ENV.deadLetterQueueUrl('low')),
     }),
     maxBodyBytes: maxBodyBytesFromEnv(env),
     ...(refusals && { refusals }),
@@ -91,10 +94,10 @@ export function intakeDependenciesFromEnv(env: Environment, log: StructuredLog):
 
 /** `PAYHOOK_MAX_BODY_BYTES`, refused above {@link MAX_BODY_BYTES_LIMIT}: a larger body might not fit one message. */
 export function maxBodyBytesFromEnv(env: Environment): number {
-  const bytes = positiveIntegerEnv(env, INGEST_ENV.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+  const bytes = positiveIntegerEnv(env, INTAKE_ENV.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
   if (bytes > MAX_BODY_BYTES_LIMIT) {
     throw new MissingConfigurationError(
-      `environment variable ${INGEST_ENV.maxBodyBytes} is ${bytes}; at most ${MAX_BODY_BYTES_LIMIT} bytes fit one queue message once encoded`,
+      `environment variable ${INTAKE_ENV.maxBodyBytes} is ${bytes}; at most ${MAX_BODY_BYTES_LIMIT} bytes fit one queue message once encoded`,
     );
   }
   return bytes;

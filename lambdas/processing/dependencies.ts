@@ -10,11 +10,13 @@ import {
 } from '../common/config.js';
 import type { StructuredLog } from '../common/log.js';
 import {
-  CONSUMER_ENV,
   DEDUPE_WINDOW_SECONDS,
   DEFAULT_HISTORY_RETENTION_DAYS,
+  DRAINED_QUEUE_ENV,
+  IDEMPOTENCY_TABLE_ENV,
   inProgressExpirySeconds,
   isPriority,
+  PAYMENTS_TABLE_ENV,
   PRIORITY_QUEUES,
 } from '../definitions.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from '../domain/webhook-event.js';
@@ -26,30 +28,30 @@ import type { ConsumerDependencies } from './consumer.js';
 /** Dedupe windows: the defaults, overridden per gateway by `PAYHOOK_DEDUPE_WINDOWS` (seconds). */
 export function dedupeWindowsFromEnv(env: Environment): Record<GatewayName, number> {
   const windows = { ...DEDUPE_WINDOW_SECONDS };
-  const raw = optionalEnv(env, CONSUMER_ENV.dedupeWindows);
+  const raw = optionalEnv(env, IDEMPOTENCY_TABLE_ENV.dedupeWindows);
   if (raw === undefined) return windows;
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
     throw new MissingConfigurationError(
-      `${CONSUMER_ENV.dedupeWindows} must be a JSON object of gateway to seconds`,
+      `${IDEMPOTENCY_TABLE_ENV.dedupeWindows} must be a JSON object of gateway to seconds`,
     );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new MissingConfigurationError(
-      `${CONSUMER_ENV.dedupeWindows} must be a JSON object of gateway to seconds`,
+      `${IDEMPOTENCY_TABLE_ENV.dedupeWindows} must be a JSON object of gateway to seconds`,
     );
   }
   for (const [gateway, seconds] of Object.entries(parsed)) {
     if (!isGatewayName(gateway)) {
       throw new MissingConfigurationError(
-        `${CONSUMER_ENV.dedupeWindows} names unknown gateway "${gateway}" (known: ${GATEWAYS.join(', ')})`,
+        `${IDEMPOTENCY_TABLE_ENV.dedupeWindows} names unknown gateway "${gateway}" (known: ${GATEWAYS.join(', ')})`,
       );
     }
     if (!Number.isSafeInteger(seconds) || (seconds as number) < 60) {
       throw new MissingConfigurationError(
-        `${CONSUMER_ENV.dedupeWindows}.${gateway} must be whole seconds, at least 60`,
+        `${IDEMPOTENCY_TABLE_ENV.dedupeWindows}.${gateway} must be whole seconds, at least 60`,
       );
     }
     windows[gateway] = seconds as number;
@@ -59,21 +61,21 @@ export function dedupeWindowsFromEnv(env: Environment): Record<GatewayName, numb
 
 /** Everything one priority's consumer needs, built once per container from the environment. */
 export function consumerDependenciesFromEnv(env: Environment, log: StructuredLog): ConsumerDependencies {
-  const priority = requireEnv(env, CONSUMER_ENV.priority);
+  const priority = requireEnv(env, DRAINED_QUEUE_ENV.priority);
   if (!isPriority(priority)) {
     throw new MissingConfigurationError(
-      `${CONSUMER_ENV.priority} must be high, normal or low, got "${priority}"`,
+      `${DRAINED_QUEUE_ENV.priority} must be high, normal or low, got "${priority}"`,
     );
   }
   const dynamo = createDynamoDbClient();
   // Read now, so a missing variable fails the cold start rather than the first batch.
-  const idempotencyTable = requireEnv(env, CONSUMER_ENV.idempotencyTable);
+  const idempotencyTable = requireEnv(env, IDEMPOTENCY_TABLE_ENV.tableName);
   const documents = createDocumentClient(dynamo);
   const tables = {
-    tableName: requireEnv(env, CONSUMER_ENV.paymentsTable),
+    tableName: requireEnv(env, PAYMENTS_TABLE_ENV.tableName),
     historyRetentionDays: positiveIntegerEnv(
       env,
-      CONSUMER_ENV.historyRetentionDays,
+      PAYMENTS_TABLE_ENV.historyRetentionDays,
       DEFAULT_HISTORY_RETENTION_DAYS,
     ),
   };
@@ -83,14 +85,14 @@ export function consumerDependenciesFromEnv(env: Environment, log: StructuredLog
       unmatched: new DynamoUnmatchedEventStore(documents, tables),
       publisher: publisherFromEnv(env),
       now: () => new Date(),
-      keepPayload: booleanEnv(env, CONSUMER_ENV.historyKeepsPayload, false),
+      keepPayload: booleanEnv(env, PAYMENTS_TABLE_ENV.historyKeepsPayload, false),
     },
     newIdempotencyStore: () =>
       new DynamoDBPersistenceLayer({ tableName: idempotencyTable, awsSdkV3Client: dynamo }),
     dedupeWindows: dedupeWindowsFromEnv(env),
     sqs: createSqsClient(env),
-    queueUrl: requireEnv(env, CONSUMER_ENV.queueUrl),
-    deadLetterQueueUrl: requireEnv(env, CONSUMER_ENV.deadLetterQueueUrl),
+    queueUrl: requireEnv(env, DRAINED_QUEUE_ENV.queueUrl),
+    deadLetterQueueUrl: requireEnv(env, DRAINED_QUEUE_ENV.deadLetterQueueUrl),
     maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
     inProgressRetrySeconds: inProgressExpirySeconds(priority),
     log,

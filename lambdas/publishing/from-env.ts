@@ -1,5 +1,5 @@
 import { type Environment, MissingConfigurationError, optionalEnv } from '../common/config.js';
-import { CONSUMER_ENV } from '../definitions.js';
+import { EVENT_BUS_ENV } from '../definitions.js';
 import type { PaymentEventPublisher } from '../domain/payment-event.js';
 import { createEventBridgeClient, EventBridgePublisher } from './eventbridge-publisher.js';
 import { FilePaymentEventPublisher } from './file-publisher.js';
@@ -9,11 +9,11 @@ import { FilePaymentEventPublisher } from './file-publisher.js';
  * function that announces (the consumers, the registration), so they announce alike.
  */
 export function publisherFromEnv(env: Environment): PaymentEventPublisher {
-  const bus = optionalEnv(env, CONSUMER_ENV.eventBusName);
+  const bus = optionalEnv(env, EVENT_BUS_ENV.busName);
   if (bus) return new EventBridgePublisher(createEventBridgeClient(), bus);
-  const file = optionalEnv(env, CONSUMER_ENV.eventsFile);
+  const file = optionalEnv(env, EVENT_BUS_ENV.eventsFile);
   if (file) return new FilePaymentEventPublisher(file);
   throw new MissingConfigurationError(
-    `set ${CONSUMER_ENV.eventBusName} (AWS) or ${CONSUMER_ENV.eventsFile} (local)`,
+    `set ${EVENT_BUS_ENV.busName} (AWS) or ${EVENT_BUS_ENV.eventsFile} (local)`,
   );
 }

@@ -2,11 +2,11 @@ import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../
 import { type Environment, optionalEnv, positiveIntegerEnv, requireEnv } from '../common/config.js';
 import type { StructuredLog } from '../common/log.js';
 import {
-  CONSUMER_ENV,
   DEFAULT_HISTORY_RETENTION_DAYS,
-  INGEST_ENV,
+  PAYMENTS_TABLE_ENV,
   PRIORITIES,
   type Priority,
+  QUEUES_ENV,
   RECONCILER_ENV,
 } from '../definitions.js';
 import { GATEWAYS, type GatewayName } from '../domain/webhook-event.js';
@@ -65,11 +65,11 @@ export function credentialsFrom(secrets: SecretStore) {
 /** Everything the reconciler needs on AWS, built once per container from the environment. */
 export function reconcileDependenciesFromEnv(env: Environment, log: StructuredLog): ReconcileDependencies {
   const queues = Object.fromEntries(
-    PRIORITIES.map((priority) => [priority, requireEnv(env, INGEST_ENV.queueUrl(priority))]),
+    PRIORITIES.map((priority) => [priority, requireEnv(env, QUEUES_ENV.queueUrl(priority))]),
   ) as Record<Priority, string>;
   return {
     store: new DynamoPaymentStore(createDocumentClient(createDynamoDbClient()), {
-      tableName: requireEnv(env, CONSUMER_ENV.paymentsTable),
+      tableName: requireEnv(env, PAYMENTS_TABLE_ENV.tableName),
       historyRetentionDays: DEFAULT_HISTORY_RETENTION_DAYS,
     }),
     verifiers: VERIFIERS,

@@ -1,12 +1,11 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { INGEST_ENV, PRIORITIES, PRIORITY_QUEUES, REJECTS_TABLE } from '../../lambdas/definitions.js';
+import { PRIORITIES, PRIORITY_QUEUES, REJECTS_TABLE, REJECTS_TABLE_ENV } from '../../lambdas/definitions.js';
 import { GATEWAYS } from '../../lambdas/domain/webhook-event.js';
 import { InvalidConfigError, type PayhookConfig, parsePayhookConfig } from '../../lib/config.js';
 import { PayhookStack } from '../../lib/payhook-stack.js';
-import { RefusedRequests } from '../../lib/refused-requests.js';
 import { actionsOf, synthesise } from './support.js';
 
 const { stack, template } = synthesise();
@@ -350,6 +349,61 @@ describe('Construct: PaymentStore', () => {
     });
   });
 
+  it('binds each function to the items and indexes it uses by name: never the whole table, never `index/*`', () => {
+    const [payments, ...others] = Object.keys(template.findResources('AWS::DynamoDB::GlobalTable')).filter(
+      (logicalId) => logicalId.startsWith('PaymentStorePayments'),
+    );
+    if (!payments || others.length > 0) throw new Error('expected exactly one payments table');
+    const table = { 'Fn::GetAtt': [payments, 'Arn'] };
+    const index = (name: string) => ({ 'Fn::Join': ['', [table, `/index/${name}`]] });
+    /** Each DynamoDB action the role is allowed on the payments table, with its resources and condition. */
+    const paymentsAccess = (functionDescription: string) => {
+      const role = roleOf(functionDescription);
+      return Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+        .flatMap(
+          (policy) =>
+            policy.Properties.PolicyDocument.Statement as {
+              Action: string | string[];
+              Resource: unknown;
+              Condition?: unknown;
+            }[],
+        )
+        .filter((statement) => JSON.stringify(statement.Resource).includes(payments))
+        .map((statement) => ({
+          actions: [statement.Action].flat(),
+          resources: [statement.Resource].flat(),
+          condition: statement.Condition,
+        }));
+    };
+    for (const priority of PRIORITIES) {
+      expect(paymentsAccess(consumerDescription(priority))).toEqual([
+        {
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+          resources: [table],
+          condition: undefined,
+        },
+      ]);
+    }
+    expect(paymentsAccess('payhook: asks the gateways about payments still pending')).toEqual([
+      { actions: ['dynamodb:Query'], resources: [index('pending-by-age')], condition: undefined },
+      {
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [table],
+        condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RECONCILER#*'] } },
+      },
+    ]);
+    expect(paymentsAccess('payhook: registers payments the checkout expects')).toEqual([
+      { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [table], condition: undefined },
+      {
+        actions: ['dynamodb:Query'],
+        resources: [index('by-reference'), index('by-gateway-payment-id')],
+        condition: undefined,
+      },
+    ]);
+    expect(paymentsAccess(INGEST)).toEqual([]);
+  });
+
   it('deletes the tables with the stack only when asked to', () => {
     const policies = (config: PayhookConfig) =>
       Object.entries(synthesise(config, 'test-env').template.findResources('AWS::DynamoDB::GlobalTable'))
@@ -390,9 +444,9 @@ describe('Construct: RefusedRequests', () => {
         Description: INGEST,
         Environment: {
           Variables: Match.objectLike({
-            [INGEST_ENV.rejectsTable]: { Ref: rejectsTable() },
-            [INGEST_ENV.rejectsTtlDays]: String(config.rejectsTtlDays ?? REJECTS_TABLE.defaultTtlDays),
-            [INGEST_ENV.rejectsPerMinute]: String(config.rejectsPerMinute ?? REJECTS_TABLE.defaultPerMinute),
+            [REJECTS_TABLE_ENV.tableName]: { Ref: rejectsTable() },
+            [REJECTS_TABLE_ENV.ttlDays]: String(config.rejectsTtlDays ?? REJECTS_TABLE.defaultTtlDays),
+            [REJECTS_TABLE_ENV.perMinute]: String(config.rejectsPerMinute ?? REJECTS_TABLE.defaultPerMinute),
           }),
         },
       });
@@ -408,13 +462,13 @@ describe('Construct: RefusedRequests', () => {
     expect(readers).toEqual([roleOf(INGEST)]);
   });
 
-  it('refuses a TTL or cap that is not a positive whole number', () => {
+  it('refuses a TTL or cap that is not a positive whole number, even in a stack built without bin/app.ts', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    expect(() => new RefusedRequests(new Stack(app, 'ttl'), 'RefusedRequests', { ttlDays: 0 })).toThrow(
-      /ttlDays must be a positive whole number, got 0/,
+    expect(() => new PayhookStack(app, 'ttl', { config: { rejectsTtlDays: 0 } })).toThrow(
+      /payhook.rejectsTtlDays: expected a positive whole number, got 0/,
     );
-    expect(() => new RefusedRequests(new Stack(app, 'cap'), 'RefusedRequests', { perMinute: 1.5 })).toThrow(
-      /perMinute must be a positive whole number, got 1.5/,
+    expect(() => new PayhookStack(app, 'cap', { config: { rejectsPerMinute: 1.5 } })).toThrow(
+      /payhook.rejectsPerMinute: expected a positive whole number, got 1.5/,
     );
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEV_SECRETS_FILE } from '../../events/index.js';
-import { INGEST_ENV, PRIORITIES } from '../../lambdas/definitions.js';
+import { INTAKE_ENV, PRIORITIES, QUEUES_ENV, SECRETS_ENV } from '../../lambdas/definitions.js';
 import { apiGatewayEvent } from '../support/api-gateway.js';
 import { GATEWAY_CASES, signedSample } from '../support/gateway-cases.js';
 import {
@@ -31,9 +31,9 @@ afterEach(() => {
 
 function stubPipelineEnv(): void {
   vi.stubEnv('AWS_ENDPOINT_URL_SQS', sqs.endpoint);
-  for (const priority of PRIORITIES) vi.stubEnv(INGEST_ENV.queueUrl(priority), pipeline.queues[priority]);
-  vi.stubEnv(INGEST_ENV.deadLetterQueueUrl('low'), pipeline.deadLetterQueues.low);
-  vi.stubEnv(INGEST_ENV.secretsFile, DEV_SECRETS_FILE);
+  for (const priority of PRIORITIES) vi.stubEnv(QUEUES_ENV.queueUrl(priority), pipeline.queues[priority]);
+  vi.stubEnv(QUEUES_ENV.deadLetterQueueUrl('low'), pipeline.deadLetterQueues.low);
+  vi.stubEnv(SECRETS_ENV.secretsFile, DEV_SECRETS_FILE);
 }
 
 describe('lambdas/ingest.ts', () => {
@@ -50,8 +50,8 @@ describe('lambdas/ingest.ts', () => {
 
   it('honours PAYHOOK_GATEWAY_SETTINGS and PAYHOOK_MAX_BODY_BYTES', async () => {
     stubPipelineEnv();
-    vi.stubEnv(INGEST_ENV.gatewaySettings, '{"enabled":["paystack"]}');
-    vi.stubEnv(INGEST_ENV.maxBodyBytes, '10');
+    vi.stubEnv(INTAKE_ENV.gatewaySettings, '{"enabled":["paystack"]}');
+    vi.stubEnv(INTAKE_ENV.maxBodyBytes, '10');
     const { handler } = await import('../../lambdas/ingest.js');
     expect((await handler(apiGatewayEvent('stripe', '{}', {}))).statusCode).toBe(404);
     expect((await handler(apiGatewayEvent('paystack', '{"event":"x","data":{}}', {}))).statusCode).toBe(413);
@@ -60,22 +60,22 @@ describe('lambdas/ingest.ts', () => {
   it.each([
     [
       'a queue URL is missing',
-      () => vi.stubEnv(INGEST_ENV.queueUrl('normal'), ''),
+      () => vi.stubEnv(QUEUES_ENV.queueUrl('normal'), ''),
       /PAYHOOK_QUEUE_URL_NORMAL is required/,
     ],
     [
       'no secret source is configured',
-      () => vi.stubEnv(INGEST_ENV.secretsFile, ''),
+      () => vi.stubEnv(SECRETS_ENV.secretsFile, ''),
       /set PAYHOOK_GATEWAY_SECRET_IDS \(AWS\) or PAYHOOK_SECRETS_FILE \(local\)/,
     ],
     [
       'the gateway settings have a typo',
-      () => vi.stubEnv(INGEST_ENV.gatewaySettings, '{"stripe":{"tolerence":60}}'),
+      () => vi.stubEnv(INTAKE_ENV.gatewaySettings, '{"stripe":{"tolerence":60}}'),
       /stripe: unknown key "tolerence"/,
     ],
     [
       'a secret id names an unknown gateway',
-      () => vi.stubEnv(INGEST_ENV.secretIds, '{"paypal":"payhook/paypal"}'),
+      () => vi.stubEnv(SECRETS_ENV.secretIds, '{"paypal":"payhook/paypal"}'),
       /unknown gateway "paypal"/,
     ],
   ])('fails its cold start with a clear message when %s', async (_name, breakIt, message) => {

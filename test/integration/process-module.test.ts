@@ -2,7 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CONSUMER_ENV } from '../../lambdas/definitions.js';
+import {
+  DRAINED_QUEUE_ENV,
+  EVENT_BUS_ENV,
+  IDEMPOTENCY_TABLE_ENV,
+  PAYMENTS_TABLE_ENV,
+} from '../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
 import { readPublishedEvents } from '../../lambdas/publishing/file-publisher.js';
@@ -42,12 +47,12 @@ afterEach(() => {
 function stubConsumerEnv(): void {
   vi.stubEnv('AWS_ENDPOINT_URL_SQS', sqs.endpoint);
   vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', dynamo.endpoint);
-  vi.stubEnv(CONSUMER_ENV.priority, 'high');
-  vi.stubEnv(CONSUMER_ENV.queueUrl, pipeline.queues.high);
-  vi.stubEnv(CONSUMER_ENV.deadLetterQueueUrl, pipeline.deadLetterQueues.high);
-  vi.stubEnv(CONSUMER_ENV.paymentsTable, tables.payments);
-  vi.stubEnv(CONSUMER_ENV.idempotencyTable, tables.idempotency);
-  vi.stubEnv(CONSUMER_ENV.eventsFile, eventsFile);
+  vi.stubEnv(DRAINED_QUEUE_ENV.priority, 'high');
+  vi.stubEnv(DRAINED_QUEUE_ENV.queueUrl, pipeline.queues.high);
+  vi.stubEnv(DRAINED_QUEUE_ENV.deadLetterQueueUrl, pipeline.deadLetterQueues.high);
+  vi.stubEnv(PAYMENTS_TABLE_ENV.tableName, tables.payments);
+  vi.stubEnv(IDEMPOTENCY_TABLE_ENV.tableName, tables.idempotency);
+  vi.stubEnv(EVENT_BUS_ENV.eventsFile, eventsFile);
 }
 
 describe('lambdas/process.ts', () => {
@@ -90,22 +95,22 @@ describe('lambdas/process.ts', () => {
   it.each([
     [
       'the priority is unknown',
-      () => vi.stubEnv(CONSUMER_ENV.priority, 'urgent'),
+      () => vi.stubEnv(DRAINED_QUEUE_ENV.priority, 'urgent'),
       /PAYHOOK_PRIORITY must be high, normal or low/,
     ],
     [
       'no publisher is configured',
-      () => vi.stubEnv(CONSUMER_ENV.eventsFile, ''),
+      () => vi.stubEnv(EVENT_BUS_ENV.eventsFile, ''),
       /set PAYHOOK_EVENT_BUS_NAME \(AWS\) or PAYHOOK_EVENTS_FILE/,
     ],
     [
       'a table is missing',
-      () => vi.stubEnv(CONSUMER_ENV.paymentsTable, ''),
+      () => vi.stubEnv(PAYMENTS_TABLE_ENV.tableName, ''),
       /PAYHOOK_PAYMENTS_TABLE is required/,
     ],
     [
       'a dedupe window is shorter than a minute',
-      () => vi.stubEnv(CONSUMER_ENV.dedupeWindows, '{"stripe":5}'),
+      () => vi.stubEnv(IDEMPOTENCY_TABLE_ENV.dedupeWindows, '{"stripe":5}'),
       /PAYHOOK_DEDUPE_WINDOWS.stripe must be whole seconds, at least 60/,
     ],
   ])('fails its cold start with a clear message when %s', async (_name, breakIt, message) => {
