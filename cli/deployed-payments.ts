@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDocumentClient } from '../lambdas/common/aws-clients.js';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/definitions.js';
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
-import type { PaymentStore } from '../lambdas/processing/ports.js';
+import type { PaymentStore } from '../lambdas/ports/payment-store.js';
 import { DynamoPaymentStore } from '../lambdas/store/dynamodb-payment-store.js';
 import type { PaymentView } from '../local/contract.js';
 import { paymentView } from '../local/views.js';

@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Command, InvalidArgumentError } from 'commander';
 import { createDocumentClient } from '../lambdas/common/aws-clients.js';
 import { GATEWAYS } from '../lambdas/domain/webhook-event.js';
-import type { RefusedRequest } from '../lambdas/intake/refused-requests.js';
+import type { RefusedRequest } from '../lambdas/ports/refused-requests.js';
 import { DynamoRefusedRequestStore } from '../lambdas/store/dynamodb-refused-requests.js';
 import { dataDirFromEnv, readStackInfo } from '../local/contract.js';
 import { CliError, type CliIo } from './io.js';

@@ -9,7 +9,7 @@ import { createDocumentClient } from '../lambdas/common/aws-clients.js';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/definitions.js';
 import { formatMajor } from '../lambdas/domain/money.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from '../lambdas/domain/webhook-event.js';
-import type { UnmatchedEventSummary } from '../lambdas/processing/unmatched.js';
+import type { UnmatchedEventSummary } from '../lambdas/ports/unmatched-events.js';
 import { DynamoUnmatchedEventStore } from '../lambdas/store/dynamodb-unmatched-events.js';
 import { dataDirFromEnv, readStackInfo } from '../local/contract.js';
 import { moneyView } from '../local/views.js';

@@ -2,14 +2,15 @@
  * The one typed description of payhook's moving parts, read by the CDK stack (`lib/`), the local stack and the
  * Lambda handlers alike. It must stay free of CDK and AWS SDK imports so that every front door can load it.
  *
- * Adding a priority class means adding one entry to {@link PRIORITY_QUEUES}; nothing else should need to change.
+ * Adding a priority class means adding it to `PRIORITIES` (`domain/priority.ts`) and one entry to
+ * {@link PRIORITY_QUEUES}; the compiler names the rest (README, "Adding a gateway, a priority class, a setting").
  */
 
+import type { Priority } from './domain/priority.js';
 import type { GatewayName } from './domain/webhook-event.js';
 
-/** The priority classes, highest first. */
-export const PRIORITIES = ['high', 'normal', 'low'] as const;
-export type Priority = (typeof PRIORITIES)[number];
+// The priority classes are the domain's (`domain/priority.ts`); re-exported here with the queues that carry them.
+export { isPriority, PRIORITIES, type Priority } from './domain/priority.js';
 
 export interface PriorityQueueDefinition {
   /** The priority class this queue carries. */
@@ -100,10 +101,6 @@ export function inProgressExpirySeconds(priority: Priority): number {
   return PRIORITY_QUEUES[priority].consumerTimeoutSeconds + 5;
 }
 
-export function isPriority(value: unknown): value is Priority {
-  return typeof value === 'string' && (PRIORITIES as readonly string[]).includes(value);
-}
-
 /**
  * The environment variables below are grouped by the resource or concern they describe, not by the function that
  * first read them: a CDK construct sets a resource's variables and its grant together when it binds a function to it
@@ -180,8 +177,8 @@ export const QUEUE_MAX_MESSAGE_BYTES = 1024 * 1024;
 /**
  * The largest `PAYHOOK_MAX_BODY_BYTES` allowed: a body of that size always fits one queue message. A queued event
  * carries its payload as base64 (4/3 of the bytes) and a parked webhook its text with non-ASCII characters escaped
- * (at most twice the bytes, else base64; see `intake/event-queue.ts`), beside at most 64 KiB of identifiers, headers
- * and attributes: (1 MiB - 64 KiB) / 2 = 480 KiB.
+ * (at most twice the bytes, else base64; see `intake/unparseable-webhook.ts`), beside at most 64 KiB of identifiers,
+ * headers and attributes: (1 MiB - 64 KiB) / 2 = 480 KiB.
  */
 export const MAX_BODY_BYTES_LIMIT = (QUEUE_MAX_MESSAGE_BYTES - 64 * 1024) / 2;
 

@@ -7,8 +7,8 @@ import { createDocumentClient, createDynamoDbClient } from './common/aws-clients
 import { requireEnv } from './common/config.js';
 import { createLogger } from './common/powertools.js';
 import { DEFAULT_HISTORY_RETENTION_DAYS, PAYMENTS_TABLE_ENV } from './definitions.js';
+import { handleRegistration } from './processing/registration-http.js';
 import { publisherFromEnv } from './publishing/from-env.js';
-import { handleRegistration } from './reconciliation/registration-http.js';
 import { DynamoPaymentStore } from './store/dynamodb-payment-store.js';
 
 const logger = createLogger('payhook-register');

@@ -21,15 +21,16 @@ import {
   PRIORITY_QUEUES,
   type Priority,
 } from '../lambdas/definitions.js';
-import type { PaymentEventPublisher } from '../lambdas/domain/payment-event.js';
 import { type GatewayName, isGatewayName } from '../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
 import { createIngestHandler } from '../lambdas/intake/api-gateway.js';
 import { RefusedRequestRecorder } from '../lambdas/intake/refused-requests.js';
 import { SqsEventQueue } from '../lambdas/intake/sqs-event-queue.js';
+import type { PaymentEventPublisher } from '../lambdas/ports/payment-event-publisher.js';
 import { createConsumer } from '../lambdas/processing/consumer.js';
 import { dedupeWindowsFromEnv } from '../lambdas/processing/dependencies.js';
+import { handleRegistration } from '../lambdas/processing/registration-http.js';
 import { FilePaymentEventPublisher, readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
 import { credentialsFrom } from '../lambdas/reconciliation/dependencies.js';
 import {
@@ -37,7 +38,6 @@ import {
   type ReconcileReport,
   reconcile,
 } from '../lambdas/reconciliation/reconcile.js';
-import { handleRegistration } from '../lambdas/reconciliation/registration-http.js';
 import { VERIFIERS } from '../lambdas/reconciliation/verifiers/index.js';
 import { FileSecretStore } from '../lambdas/secrets/gateway-secrets.js';
 import { DynamoPaymentStore } from '../lambdas/store/dynamodb-payment-store.js';

@@ -6,7 +6,7 @@ import {
   refundedTotalMinor,
   refundState,
 } from '../lambdas/domain/payment.js';
-import type { HistoryEntry } from '../lambdas/processing/ports.js';
+import type { HistoryEntry } from '../lambdas/ports/payment-store.js';
 import type { FactView, HistoryView, MoneyView, PaymentView } from './contract.js';
 
 export function moneyView(money: Money | undefined): MoneyView | null {

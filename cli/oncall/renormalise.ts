@@ -30,9 +30,9 @@ import {
   type WebhookRequest,
 } from '../../lambdas/gateways/types.js';
 import { asUnverifiedClaim } from '../../lambdas/intake/claims.js';
-import { unparseableWebhook } from '../../lambdas/intake/event-queue.js';
 import { parkOversizeKeys } from '../../lambdas/intake/key-sizes.js';
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
+import { unparseableWebhook } from '../../lambdas/intake/unparseable-webhook.js';
 import { CliError } from '../io.js';
 import {
   checkLimit,
@@ -72,8 +72,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * The parked webhook an `unparseable-webhook` message body holds (version 1, as `event-queue.ts` writes it), or why
- * it cannot be read: such a message is left where it is, for a human.
+ * The parked webhook an `unparseable-webhook` message body holds (version 1, as `intake/unparseable-webhook.ts`
+ * writes it), or why it cannot be read: such a message is left where it is, for a human.
  */
 export function readParkedWebhook(body: string | undefined): ParkedWebhook | { readonly problem: string } {
   let value: unknown;

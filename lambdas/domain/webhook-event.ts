@@ -1,5 +1,5 @@
-import type { Priority } from '../definitions.js';
 import type { Money } from './money.js';
+import type { Priority } from './priority.js';
 
 /** Gateways payhook has an adapter for; each is also its route: `POST /webhooks/<gateway>`. */
 export const GATEWAYS = [

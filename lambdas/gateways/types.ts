@@ -1,4 +1,5 @@
 import type { Priority } from '../definitions.js';
+import type { GatewaySecret } from '../domain/gateway-secret.js';
 import type { EventKind, GatewayName, WebhookEvent } from '../domain/webhook-event.js';
 import type { GatewaySettings } from './settings.js';
 
@@ -11,16 +12,6 @@ export interface WebhookRequest {
   readonly receivedAt: Date;
   /** The front door's request id (API Gateway `requestContext.requestId`). */
   readonly requestId: string;
-}
-
-/** One gateway's secrets, in the JSON shape of its Secrets Manager secret and of its entry in the local secrets file. */
-export interface GatewaySecret {
-  /** Signing secrets, current first; older ones keep verifying retries signed before a rotation. */
-  readonly secrets: readonly string[];
-  /** OXA Pay only: payout API keys, which sign payout callbacks. */
-  readonly payoutSecrets?: readonly string[];
-  /** API credentials for the reconciler's verify calls (see the README's secret shapes): `apiKey`, `keyId`, `keySecret`. */
-  readonly api?: { readonly apiKey?: string; readonly keyId?: string; readonly keySecret?: string };
 }
 
 /** Why a request's signature was refused; sent back to the caller as the JSON `error` code with a 401. */

@@ -28,7 +28,8 @@ import {
 import { isGatewayName } from '../domain/webhook-event.js';
 import { ADAPTERS } from '../gateways/registry.js';
 import { parseGatewaySettings } from '../gateways/settings.js';
-import { FileSecretStore, type SecretStore } from '../secrets/gateway-secrets.js';
+import type { SecretStore } from '../ports/secret-store.js';
+import { FileSecretStore } from '../secrets/gateway-secrets.js';
 import { SecretsManagerStore } from '../secrets/secrets-manager-store.js';
 import { DynamoRefusedRequestStore } from '../store/dynamodb-refused-requests.js';
 import type { IntakeDependencies } from './receive-webhook.js';

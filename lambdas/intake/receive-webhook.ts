@@ -1,3 +1,4 @@
+import { errorClassOf } from '../common/log.js';
 import type { MetricsRecorder } from '../common/metrics.js';
 import { InvalidAmountError } from '../domain/money.js';
 import { type GatewayName, isGatewayName, type WebhookEvent } from '../domain/webhook-event.js';
@@ -8,36 +9,19 @@ import {
   UnparseablePayloadError,
   type WebhookRequest,
 } from '../gateways/types.js';
-import {
-  errorClassOf,
-  InvalidSecretError,
-  type SecretStore,
-  SecretsUnavailableError,
-} from '../secrets/gateway-secrets.js';
+import type { EventQueue } from '../ports/event-queue.js';
+import type { RefusalReason } from '../ports/refused-requests.js';
+import { InvalidSecretError, type SecretStore, SecretsUnavailableError } from '../ports/secret-store.js';
 import { asUnverifiedClaim } from './claims.js';
-import { type EventQueue, unparseableWebhook } from './event-queue.js';
 import { parkOversizeKeys } from './key-sizes.js';
 import type { RefusedRequestRecorder } from './refused-requests.js';
+import { unparseableWebhook } from './unparseable-webhook.js';
 
 /**
  * A secret fetched longer ago than this is refetched once when a signature fails, so a rotation takes effect at
  * once; a younger one is trusted, so a flood of bad signatures cannot turn into a flood of Secrets Manager calls.
  */
 export const SECRET_REFRESH_AFTER_MS = 30_000;
-
-/** Every reason ingest can give, as the `error` code of the JSON answer and the `reason` of the log line. */
-export type RefusalReason =
-  | 'unknown_gateway'
-  | 'gateway_disabled'
-  | 'method_not_allowed'
-  | 'payload_too_large'
-  | 'empty_body'
-  | 'missing_signature'
-  | 'malformed_signature'
-  | 'invalid_signature'
-  | 'timestamp_out_of_tolerance'
-  | 'test_mode_not_accepted'
-  | 'source_not_allowed';
 
 export type FailureReason = 'gateway_not_configured' | 'secrets_unavailable' | 'queue_unavailable';
 

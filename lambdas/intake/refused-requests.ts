@@ -3,34 +3,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { StructuredLog } from '../common/log.js';
 import { REJECTS_TABLE } from '../definitions.js';
 import { isGatewayName } from '../domain/webhook-event.js';
-import type { RefusalReason } from './receive-webhook.js';
-
-/**
- * A refused webhook, as kept for diagnosis: enough to see who was refused, why and when, and to recognise the same
- * body again (its hash), never the secret, a signature value or the body itself.
- */
-export interface RefusedRequest {
-  /** A gateway's name, or `unknown` when the route named none. */
-  readonly gateway: string;
-  /** What the route named, when it is not a gateway (cut to 40 characters). */
-  readonly requestedGateway?: string;
-  readonly reason: RefusalReason;
-  readonly status: number;
-  /** ISO time the request arrived. */
-  readonly at: string;
-  readonly requestId: string;
-  readonly sourceIp?: string;
-  /** SHA-256 of the body as API Gateway delivered it (base64 text for a binary body), hex. */
-  readonly bodySha256: string;
-  readonly bodyBytes: number;
-  /** Header names only, lower case, sorted: which signature headers came, not what they said. */
-  readonly headerNames: readonly string[];
-}
-
-/** Where refused requests are kept (DynamoDB on AWS and locally). */
-export interface RefusedRequestStore {
-  put(refused: RefusedRequest): Promise<void>;
-}
+import type { RefusalReason, RefusedRequest, RefusedRequestStore } from '../ports/refused-requests.js';
 
 const MAX_HEADER_NAMES = 50;
 

@@ -3,7 +3,7 @@ import { MESSAGE_ATTRIBUTES, type Priority } from '../definitions.js';
 import type { WebhookEvent } from '../domain/webhook-event.js';
 import { sqsSafeJson, stringAttributes } from '../messages/sqs-text.js';
 import { writeWebhookEventMessage } from '../messages/webhook-event-message.js';
-import type { EventQueue, UnparseableWebhook } from './event-queue.js';
+import type { EventQueue, UnparseableWebhook } from '../ports/event-queue.js';
 
 export interface EventQueueUrls {
   /** The queue of each priority. */

@@ -5,16 +5,12 @@ import {
   paymentKeyOf,
   type RecentEvent,
 } from '../domain/payment.js';
-import {
-  moneyFields,
-  type PaymentEvent,
-  type PaymentEventPublisher,
-  paymentEventId,
-} from '../domain/payment-event.js';
+import { moneyFields, type PaymentEvent, paymentEventId } from '../domain/payment-event.js';
 import type { WebhookEvent } from '../domain/webhook-event.js';
-import { type PaymentStore, StaleWriteError, type StatusChange } from './ports.js';
+import type { PaymentEventPublisher } from '../ports/payment-event-publisher.js';
+import { type PaymentStore, StaleWriteError, type StatusChange } from '../ports/payment-store.js';
+import type { UnmatchedEvent, UnmatchedEventRecorder } from '../ports/unmatched-events.js';
 import { storedPayment } from './stored-payment.js';
-import type { UnmatchedEvent, UnmatchedEventRecorder } from './unmatched.js';
 
 export interface ApplyDependencies {
   readonly store: PaymentStore;

@@ -1,6 +1,6 @@
 import { isPaymentNamed, type Payment, paymentKeyOf, previousPaymentKeysOf } from '../domain/payment.js';
 import type { WebhookEvent } from '../domain/webhook-event.js';
-import type { PaymentStore } from './ports.js';
+import type { PaymentStore } from '../ports/payment-store.js';
 
 /**
  * The stored payment that these identifiers name: under today's key (see `paymentKeyOf`), else under a key an earlier

@@ -1,10 +1,6 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import {
-  PAYMENT_EVENT_SOURCE,
-  type PaymentEvent,
-  type PaymentEventPublisher,
-  paymentEventDetailType,
-} from '../domain/payment-event.js';
+import { PAYMENT_EVENT_SOURCE, type PaymentEvent, paymentEventDetailType } from '../domain/payment-event.js';
+import type { PaymentEventPublisher } from '../ports/payment-event-publisher.js';
 
 /**
  * EventBridge answered PutEvents but did not accept the entry. Carries EventBridge's code and message only: the

@@ -1,11 +1,7 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import {
-  PAYMENT_EVENT_SOURCE,
-  type PaymentEvent,
-  type PaymentEventPublisher,
-  paymentEventDetailType,
-} from '../domain/payment-event.js';
+import { PAYMENT_EVENT_SOURCE, type PaymentEvent, paymentEventDetailType } from '../domain/payment-event.js';
+import type { PaymentEventPublisher } from '../ports/payment-event-publisher.js';
 
 /** One line of the local events file: the parts of an EventBridge event a consumer would look at. */
 export interface PublishedRecord {

@@ -1,6 +1,6 @@
 import { type Environment, MissingConfigurationError, optionalEnv } from '../common/config.js';
 import { EVENT_BUS_ENV } from '../definitions.js';
-import type { PaymentEventPublisher } from '../domain/payment-event.js';
+import type { PaymentEventPublisher } from '../ports/payment-event-publisher.js';
 import { createEventBridgeClient, EventBridgePublisher } from './eventbridge-publisher.js';
 import { FilePaymentEventPublisher } from './file-publisher.js';
 

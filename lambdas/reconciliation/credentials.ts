@@ -1,5 +1,5 @@
+import type { GatewaySecret } from '../domain/gateway-secret.js';
 import type { GatewayName } from '../domain/webhook-event.js';
-import type { GatewaySecret } from '../gateways/types.js';
 import type { ApiCredentials } from './verify.js';
 
 /**

@@ -12,7 +12,7 @@ import {
 import { GATEWAYS, type GatewayName } from '../domain/webhook-event.js';
 import { secretStoreFromEnv } from '../intake/dependencies.js';
 import { SqsEventQueue } from '../intake/sqs-event-queue.js';
-import type { SecretStore } from '../secrets/gateway-secrets.js';
+import type { SecretStore } from '../ports/secret-store.js';
 import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
 import { apiCredentialsOf } from './credentials.js';
 import {

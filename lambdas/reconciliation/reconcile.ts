@@ -17,8 +17,8 @@ import {
   type WebhookEvent,
 } from '../domain/webhook-event.js';
 import { bodyDigestId } from '../gateways/normalise.js';
-import type { EventQueue } from '../intake/event-queue.js';
-import type { PaymentStore } from '../processing/ports.js';
+import type { EventQueue } from '../ports/event-queue.js';
+import type { PaymentStore } from '../ports/payment-store.js';
 import {
   type ApiCredentials,
   type GatewayVerifier,

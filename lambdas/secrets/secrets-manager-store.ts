@@ -1,15 +1,10 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { errorClassOf } from '../common/log.js';
+import type { GatewaySecret } from '../domain/gateway-secret.js';
 import type { GatewayName } from '../domain/webhook-event.js';
-import type { GatewaySecret } from '../gateways/types.js';
-import {
-  errorClassOf,
-  type FetchedSecret,
-  parseGatewaySecret,
-  parseSecretJson,
-  type SecretStore,
-  SecretsUnavailableError,
-} from './gateway-secrets.js';
+import { type FetchedSecret, type SecretStore, SecretsUnavailableError } from '../ports/secret-store.js';
+import { parseGatewaySecret, parseSecretJson } from './gateway-secrets.js';
 
 /** Powertools' default cache lifetime, kept: a rotation reaches every container within five minutes at the latest. */
 export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;

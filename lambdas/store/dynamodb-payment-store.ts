@@ -26,7 +26,7 @@ import {
   type PendingPayments,
   StaleWriteError,
   type StatusChange,
-} from '../processing/ports.js';
+} from '../ports/payment-store.js';
 import { readWaiting } from './pending-index.js';
 
 const PAYMENT_SORT_KEY = 'PAYMENT';

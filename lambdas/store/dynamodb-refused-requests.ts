@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { REJECTS_TABLE } from '../definitions.js';
 import { GATEWAYS } from '../domain/webhook-event.js';
-import type { RefusedRequest, RefusedRequestStore } from '../intake/refused-requests.js';
+import type { RefusedRequest, RefusedRequestStore } from '../ports/refused-requests.js';
 import { newestFirstPerPartition } from './newest-first.js';
 
 export interface RefusedRequestQuery {

@@ -8,7 +8,7 @@ import type {
   UnmatchedEventQuery,
   UnmatchedEventStore,
   UnmatchedEventSummary,
-} from '../processing/unmatched.js';
+} from '../ports/unmatched-events.js';
 import { newestFirstPerPartition } from './newest-first.js';
 
 const UNMATCHED_PREFIX = 'UNMATCHED#';

@@ -27,10 +27,11 @@ import {
 } from '../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
 import { paidTotal, refundedTotalMinor } from '../../lambdas/domain/payment.js';
-import type { PaymentEvent, PaymentEventPublisher } from '../../lambdas/domain/payment-event.js';
+import type { PaymentEvent } from '../../lambdas/domain/payment-event.js';
 import { paymentEventId } from '../../lambdas/domain/payment-event.js';
 import { defaultPriority, type EventKind, type WebhookEvent } from '../../lambdas/domain/webhook-event.js';
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
+import type { PaymentEventPublisher } from '../../lambdas/ports/payment-event-publisher.js';
 import { createConsumer } from '../../lambdas/processing/consumer.js';
 import { FilePaymentEventPublisher, readPublishedEvents } from '../../lambdas/publishing/file-publisher.js';
 import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';

@@ -27,8 +27,8 @@ import {
 } from '../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
 import type { GatewayName, WebhookEvent } from '../../lambdas/domain/webhook-event.js';
-import { unparseableWebhook } from '../../lambdas/intake/event-queue.js';
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
+import { unparseableWebhook } from '../../lambdas/intake/unparseable-webhook.js';
 import { writeWebhookEventMessage } from '../../lambdas/messages/webhook-event-message.js';
 import { createConsumer } from '../../lambdas/processing/consumer.js';
 import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';

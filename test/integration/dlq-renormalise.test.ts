@@ -13,8 +13,8 @@ import { moneyFromMinor } from '../../lambdas/domain/money.js';
 import type { GatewayName } from '../../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../../lambdas/gateways/registry.js';
 import { DEFAULT_GATEWAY_SETTINGS, parseGatewaySettings } from '../../lambdas/gateways/settings.js';
-import { unparseableWebhook } from '../../lambdas/intake/event-queue.js';
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
+import { unparseableWebhook } from '../../lambdas/intake/unparseable-webhook.js';
 import { stringAttributes } from '../../lambdas/messages/sqs-text.js';
 import {
   readWebhookEventMessage,

@@ -3,11 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
 import { factsOf, type Payment, paidTotal, refundedTotalMinor } from '../../lambdas/domain/payment.js';
-import type { PaymentEvent, PaymentEventPublisher } from '../../lambdas/domain/payment-event.js';
+import type { PaymentEvent } from '../../lambdas/domain/payment-event.js';
 import type { GatewayName } from '../../lambdas/domain/webhook-event.js';
+import type { PaymentEventPublisher } from '../../lambdas/ports/payment-event-publisher.js';
+import type { HistoryEntry, PaymentStore } from '../../lambdas/ports/payment-store.js';
+import { StaleWriteError } from '../../lambdas/ports/payment-store.js';
 import { applyEvent } from '../../lambdas/processing/apply-event.js';
-import type { HistoryEntry, PaymentStore } from '../../lambdas/processing/ports.js';
-import { StaleWriteError } from '../../lambdas/processing/ports.js';
 import {
   DynamoPaymentStore,
   type LegacyPaymentItem,

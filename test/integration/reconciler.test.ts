@@ -4,16 +4,17 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
 import { METRICS } from '../../lambdas/definitions.js';
 import { moneyFromMajor } from '../../lambdas/domain/money.js';
-import type { PaymentEvent, PaymentEventPublisher } from '../../lambdas/domain/payment-event.js';
+import type { PaymentEvent } from '../../lambdas/domain/payment-event.js';
 import { parseRegistration } from '../../lambdas/domain/registration.js';
 import type { GatewayName } from '../../lambdas/domain/webhook-event.js';
+import type { PaymentEventPublisher } from '../../lambdas/ports/payment-event-publisher.js';
+import { registerPayment } from '../../lambdas/processing/register.js';
 import {
   checkPayment,
   DEFAULT_RECONCILE_SETTINGS,
   type ReconcileDependencies,
   reconcile,
 } from '../../lambdas/reconciliation/reconcile.js';
-import { registerPayment } from '../../lambdas/reconciliation/register.js';
 import { VERIFIERS } from '../../lambdas/reconciliation/verifiers/index.js';
 import {
   type GatewayVerifier,

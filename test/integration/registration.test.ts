@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
-import type { PaymentEvent, PaymentEventPublisher } from '../../lambdas/domain/payment-event.js';
-import { handleRegistration } from '../../lambdas/reconciliation/registration-http.js';
+import type { PaymentEvent } from '../../lambdas/domain/payment-event.js';
+import type { PaymentEventPublisher } from '../../lambdas/ports/payment-event-publisher.js';
+import { handleRegistration } from '../../lambdas/processing/registration-http.js';
 import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';
 import { type DynamoEmulator, startDynamoEmulator } from '../support/dynamodb-emulator.js';
 

@@ -5,8 +5,8 @@ import { PAYMENTS_TABLE } from '../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
 import type { PaymentEvent } from '../../lambdas/domain/payment-event.js';
 import type { EventKind, GatewayName, WebhookEvent } from '../../lambdas/domain/webhook-event.js';
+import type { UnmatchedEvent } from '../../lambdas/ports/unmatched-events.js';
 import { applyEvent } from '../../lambdas/processing/apply-event.js';
-import type { UnmatchedEvent } from '../../lambdas/processing/unmatched.js';
 import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';
 import {
   DynamoUnmatchedEventStore,

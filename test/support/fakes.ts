@@ -1,8 +1,8 @@
 import type { MetricsRecorder } from '../../lambdas/common/metrics.js';
 import type { MetricDefinition } from '../../lambdas/definitions.js';
 import type { GatewayName, WebhookEvent } from '../../lambdas/domain/webhook-event.js';
-import type { EventQueue, UnparseableWebhook } from '../../lambdas/intake/event-queue.js';
-import type { FetchedSecret, SecretStore } from '../../lambdas/secrets/gateway-secrets.js';
+import type { EventQueue, UnparseableWebhook } from '../../lambdas/ports/event-queue.js';
+import type { FetchedSecret, SecretStore } from '../../lambdas/ports/secret-store.js';
 
 /**
  * An in-memory queue for pure tests of the ingest core (the SQS implementation has its own tests against fauxqs).

@@ -1,4 +1,5 @@
-import type { GatewaySecret, WebhookRequest } from '../../lambdas/gateways/types.js';
+import type { GatewaySecret } from '../../lambdas/domain/gateway-secret.js';
+import type { WebhookRequest } from '../../lambdas/gateways/types.js';
 
 /** A webhook request as adapters see it: header names lower-cased, body as exact bytes. */
 export function webhookRequest(

@@ -9,7 +9,7 @@ import { readSample } from '../../../events/index.js';
 import type { GatewayName } from '../../../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../../../lambdas/gateways/registry.js';
 import { DEFAULT_GATEWAY_SETTINGS, parseGatewaySettings } from '../../../lambdas/gateways/settings.js';
-import { unparseableWebhook } from '../../../lambdas/intake/event-queue.js';
+import { unparseableWebhook } from '../../../lambdas/intake/unparseable-webhook.js';
 import { sqsSafeJson } from '../../../lambdas/messages/sqs-text.js';
 
 const DEFAULTS = parseGatewaySettings(undefined);

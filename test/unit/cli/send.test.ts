@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../cli/program.js';
 import { DEFAULT_SAMPLES, devSecret, listSamples, readSample } from '../../../events/index.js';
+import type { GatewaySecret } from '../../../lambdas/domain/gateway-secret.js';
 import { paymentKeyOf } from '../../../lambdas/domain/payment.js';
 import { GATEWAYS, type GatewayName, type WebhookEvent } from '../../../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../../../lambdas/gateways/registry.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../../lambdas/gateways/settings.js';
-import type { GatewaySecret } from '../../../lambdas/gateways/types.js';
 import { webhookRequest } from '../../support/requests.js';
 import {
   capturingIo,

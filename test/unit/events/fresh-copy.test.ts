@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { freshCopy } from '../../../events/fresh-copy.js';
 import { devSecret, listSamples, readSample, signWithDevSecret } from '../../../events/index.js';
+import type { GatewaySecret } from '../../../lambdas/domain/gateway-secret.js';
 import { moneyToJson } from '../../../lambdas/domain/money.js';
 import { paymentKeyOf } from '../../../lambdas/domain/payment.js';
 import { GATEWAYS, type GatewayName, type WebhookEvent } from '../../../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../../../lambdas/gateways/registry.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../../lambdas/gateways/settings.js';
-import type { GatewaySecret } from '../../../lambdas/gateways/types.js';
 import { webhookRequest } from '../../support/requests.js';
 
 function devSecrets(gateway: GatewayName): GatewaySecret {

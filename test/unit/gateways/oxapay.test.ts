@@ -2,9 +2,9 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { devSecret, readSample } from '../../../events/index.js';
 import { signOxapay } from '../../../events/oxapay/sign.js';
+import type { GatewaySecret } from '../../../lambdas/domain/gateway-secret.js';
 import { oxapay } from '../../../lambdas/gateways/oxapay.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../../lambdas/gateways/settings.js';
-import type { GatewaySecret } from '../../../lambdas/gateways/types.js';
 import { UnparseablePayloadError } from '../../../lambdas/gateways/types.js';
 import { secretOf, webhookRequest } from '../../support/requests.js';
 

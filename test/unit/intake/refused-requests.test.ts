@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  describeRefusal,
-  type RefusedRequest,
-  RefusedRequestRecorder,
-  type RefusedRequestStore,
-} from '../../../lambdas/intake/refused-requests.js';
+import { describeRefusal, RefusedRequestRecorder } from '../../../lambdas/intake/refused-requests.js';
+import type { RefusedRequest, RefusedRequestStore } from '../../../lambdas/ports/refused-requests.js';
 import { apiGatewayEvent, recordingLog } from '../../support/api-gateway.js';
 
 class MemoryStore implements RefusedRequestStore {

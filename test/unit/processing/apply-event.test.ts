@@ -1,19 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { decide, type Payment, paymentKeyOf } from '../../../lambdas/domain/payment.js';
-import {
-  type PaymentEvent,
-  type PaymentEventPublisher,
-  paymentEventId,
-} from '../../../lambdas/domain/payment-event.js';
+import { type PaymentEvent, paymentEventId } from '../../../lambdas/domain/payment-event.js';
 import type { GatewayName, WebhookEvent } from '../../../lambdas/domain/webhook-event.js';
-import { type ApplyDependencies, applyEvent } from '../../../lambdas/processing/apply-event.js';
+import type { PaymentEventPublisher } from '../../../lambdas/ports/payment-event-publisher.js';
 import {
   type HistoryEntry,
   type PaymentStore,
   type PendingPayments,
   StaleWriteError,
-} from '../../../lambdas/processing/ports.js';
-import type { UnmatchedEvent, UnmatchedEventRecorder } from '../../../lambdas/processing/unmatched.js';
+} from '../../../lambdas/ports/payment-store.js';
+import type { UnmatchedEvent, UnmatchedEventRecorder } from '../../../lambdas/ports/unmatched-events.js';
+import { type ApplyDependencies, applyEvent } from '../../../lambdas/processing/apply-event.js';
 import { domainEvent, FOLD_NOW, usd } from '../../support/payment-fold.js';
 
 /** Every write and publish, in order, across the fakes: what a test asserts the order of. */

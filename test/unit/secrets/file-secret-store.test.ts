@@ -4,11 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEV_SECRETS_FILE } from '../../../events/index.js';
 import { GATEWAYS } from '../../../lambdas/domain/webhook-event.js';
-import {
-  FileSecretStore,
-  InvalidSecretError,
-  SecretsUnavailableError,
-} from '../../../lambdas/secrets/gateway-secrets.js';
+import { InvalidSecretError, SecretsUnavailableError } from '../../../lambdas/ports/secret-store.js';
+import { FileSecretStore } from '../../../lambdas/secrets/gateway-secrets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'payhook-secrets-'));
 

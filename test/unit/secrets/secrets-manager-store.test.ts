@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InvalidSecretError, SecretsUnavailableError } from '../../../lambdas/secrets/gateway-secrets.js';
+import { InvalidSecretError, SecretsUnavailableError } from '../../../lambdas/ports/secret-store.js';
 import { SecretsManagerStore } from '../../../lambdas/secrets/secrets-manager-store.js';
 
 // Secrets Manager has no embedded emulator: these tests stop at the client boundary. The moto_server integration

@@ -4,7 +4,7 @@ import { paymentEventId } from '../../../lambdas/domain/payment-event.js';
 import type { WebhookEvent } from '../../../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../../../lambdas/gateways/registry.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../../lambdas/gateways/settings.js';
-import type { HistoryEntry } from '../../../lambdas/processing/ports.js';
+import type { HistoryEntry } from '../../../lambdas/ports/payment-store.js';
 import { paymentView } from '../../../local/views.js';
 import { announcedTwice, compareRecord } from '../../../soak/checks.js';
 import { buildEvent, type GatewayEvent, sign } from '../../../soak/gateways.js';

@@ -1,12 +1,12 @@
 import { formatMajor } from '../domain/money.js';
 import { expectationMismatch } from '../domain/payment.js';
-import type { PaymentEventPublisher } from '../domain/payment-event.js';
 import {
   InvalidRegistrationError,
   parseRegistration,
   RegistrationConflictError,
 } from '../domain/registration.js';
-import type { PaymentStore } from '../processing/ports.js';
+import type { PaymentEventPublisher } from '../ports/payment-event-publisher.js';
+import type { PaymentStore } from '../ports/payment-store.js';
 import { registerPayment } from './register.js';
 
 export interface HttpAnswer {

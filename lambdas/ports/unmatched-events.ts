@@ -1,5 +1,5 @@
 import type { GatewayName } from '../domain/webhook-event.js';
-import type { EventRecord } from './ports.js';
+import type { EventRecord } from './payment-store.js';
 
 /**
  * A validly signed event that names no payment (no merchant reference, no gateway payment id): a Paystack

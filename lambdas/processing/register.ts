@@ -1,9 +1,9 @@
 import type { Payment } from '../domain/payment.js';
-import type { PaymentEventPublisher } from '../domain/payment-event.js';
 import { applyRegistration, REGISTRATION_EVENT_PREFIX, type Registration } from '../domain/registration.js';
-import { publishAnnouncements } from '../processing/apply-event.js';
-import { type PaymentStore, StaleWriteError } from '../processing/ports.js';
-import { storedPayment } from '../processing/stored-payment.js';
+import type { PaymentEventPublisher } from '../ports/payment-event-publisher.js';
+import { type PaymentStore, StaleWriteError } from '../ports/payment-store.js';
+import { publishAnnouncements } from './apply-event.js';
+import { storedPayment } from './stored-payment.js';
 
 export interface RegisterResult {
   readonly payment: Payment;
