@@ -11,7 +11,7 @@
  *   bills at the size of the item written.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { AwsClient } from '../lambdas/composition/clients.js';
 import { PAYMENTS_TABLE } from '../lambdas/definitions.js';
 import type { LocalStackHooks } from '../local/stack.js';
 
@@ -237,7 +237,7 @@ function consumedUnits(output: unknown): number {
 /** Adds the counting middleware to one client; `isCounting` lets the bench count only its timed run. */
 export function countCalls(
   usage: AwsUsage,
-  client: SQSClient | DynamoDBClient,
+  client: AwsClient,
   isCounting: () => boolean,
   paymentsTable: () => string | undefined,
 ): void {

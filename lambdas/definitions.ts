@@ -205,6 +205,12 @@ export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
  */
 export const INGEST_TIMEOUT_SECONDS = 4;
 
+/** The reconciler's timeout: a run asks each gateway about up to its budget of payments, one call at a time. */
+export const RECONCILER_TIMEOUT_SECONDS = 300;
+
+/** The registration function's timeout: a merchant's checkout waits for it, well inside API Gateway's 30 s. */
+export const REGISTRATION_TIMEOUT_SECONDS = 10;
+
 /**
  * SQS message attribute names written by ingest and the consumers and read by the on-call CLI. SQS allows ten per
  * message: a dead-lettered copy keeps gateway, event type and event id for filtering, packs the rest of the original

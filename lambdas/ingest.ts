@@ -5,13 +5,14 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { EmfMetrics } from './common/metrics.js';
 import { createLogger } from './common/powertools.js';
+import { Container } from './composition/container.js';
+import { intakeDependencies } from './composition/intake.js';
 import { createIngestHandler } from './intake/api-gateway.js';
-import { intakeDependenciesFromEnv } from './intake/dependencies.js';
 
 // Built once per container: clients, secrets cache and settings outlive the request.
 const logger = createLogger('payhook-ingest');
 const ingest = createIngestHandler(
-  { ...intakeDependenciesFromEnv(process.env, logger), metrics: new EmfMetrics('payhook-ingest') },
+  { ...intakeDependencies(new Container(process.env), logger), metrics: new EmfMetrics('payhook-ingest') },
   logger,
 );
 

@@ -5,13 +5,14 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { EmfMetrics } from './common/metrics.js';
 import { createLogger } from './common/powertools.js';
+import { Container } from './composition/container.js';
+import { consumerDependencies } from './composition/processing.js';
 import { createConsumer } from './processing/consumer.js';
-import { consumerDependenciesFromEnv } from './processing/dependencies.js';
 
 // Built once per container: clients, the idempotency store and configuration outlive the invocation.
 const logger = createLogger('payhook-consumer');
 const consume = createConsumer({
-  ...consumerDependenciesFromEnv(process.env, logger),
+  ...consumerDependencies(new Container(process.env), logger),
   metrics: new EmfMetrics('payhook-consumer'),
 });
 

@@ -3,21 +3,14 @@
  * expects, so the reconciler can ask the gateway about it if no webhook comes.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createDocumentClient, createDynamoDbClient } from './common/aws-clients.js';
-import { requireEnv } from './common/config.js';
 import { createLogger } from './common/powertools.js';
-import { DEFAULT_HISTORY_RETENTION_DAYS, PAYMENTS_TABLE_ENV } from './definitions.js';
+import { Container } from './composition/container.js';
+import { registrationDependencies } from './composition/registration.js';
 import { handleRegistration } from './processing/registration-http.js';
-import { publisherFromEnv } from './publishing/from-env.js';
-import { DynamoPaymentStore } from './store/dynamodb-payment-store.js';
 
+// Built once per container: the store (with the consumers' history retention) and the publisher.
 const logger = createLogger('payhook-register');
-const store = new DynamoPaymentStore(createDocumentClient(createDynamoDbClient()), {
-  tableName: requireEnv(process.env, PAYMENTS_TABLE_ENV.tableName),
-  historyRetentionDays: DEFAULT_HISTORY_RETENTION_DAYS,
-});
-// A registration that meets money which differs from it announces the mismatch, as the consumers would.
-const publisher = publisherFromEnv(process.env);
+const { store, publisher } = registrationDependencies(new Container(process.env));
 
 export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   const body = event.isBase64Encoded

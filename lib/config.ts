@@ -211,7 +211,8 @@ export const SETTINGS = {
     default: DEFAULT_HISTORY_RETENTION_DAYS,
     env: {
       variable: PAYMENTS_TABLE_ENV.historyRetentionDays,
-      functions: ['consumers'],
+      // Every function that writes payment history: the consumers and the registration (the reconciler only reads).
+      functions: ['consumers', 'register'],
       written: 'when configured',
     },
     docs: { row: 'history items', reads: (days) => `${number(days)} days` },

@@ -7,7 +7,11 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import { CONFIRMATION_SCHEDULE } from '../lambdas/definitions.js';
+import {
+  CONFIRMATION_SCHEDULE,
+  RECONCILER_TIMEOUT_SECONDS,
+  REGISTRATION_TIMEOUT_SECONDS,
+} from '../lambdas/definitions.js';
 import { SETTING_DEFAULTS } from './config.js';
 import type { GatewaySecrets } from './gateway-secrets.js';
 import { PayhookFunction } from './payhook-function.js';
@@ -49,7 +53,7 @@ export class Reconciliation extends Construct {
     this.reconciler = new PayhookFunction(this, 'Reconciler', {
       entry: 'lambdas/reconcile.ts',
       serviceName: SERVICES.reconciler,
-      timeout: Duration.minutes(5),
+      timeout: Duration.seconds(RECONCILER_TIMEOUT_SECONDS),
       description: 'payhook: asks the gateways about payments still pending',
       logRetention: props.logRetention,
     });
@@ -91,7 +95,7 @@ export class Reconciliation extends Construct {
     this.register = new PayhookFunction(this, 'Register', {
       entry: 'lambdas/register-payment.ts',
       serviceName: 'payhook-register',
-      timeout: Duration.seconds(10),
+      timeout: Duration.seconds(REGISTRATION_TIMEOUT_SECONDS),
       description: 'payhook: registers payments the checkout expects',
       logRetention: props.logRetention,
     });

@@ -6,8 +6,8 @@
  */
 import { relative } from 'node:path';
 import { DEV_SECRETS_FILE } from '../events/index.js';
+import { apiBaseUrlsFromEnv } from '../lambdas/composition/reconciliation.js';
 import { GATEWAYS } from '../lambdas/domain/webhook-event.js';
-import { apiBaseUrlsFromEnv } from '../lambdas/reconciliation/dependencies.js';
 import { dataDirFromEnv } from './contract.js';
 import { type LocalStack, StackAlreadyRunningError, startLocalStack } from './stack.js';
 

@@ -4,45 +4,41 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
-import { createDocumentClient, INGEST_CLIENT_SETTINGS } from '../lambdas/common/aws-clients.js';
+import type { Environment } from '../lambdas/common/config.js';
 import type { StructuredLog } from '../lambdas/common/log.js';
 import { EmfMetrics } from '../lambdas/common/metrics.js';
 import { createLogger } from '../lambdas/common/powertools.js';
+import type { ClientRole } from '../lambdas/composition/client-settings.js';
+import type { AwsClient } from '../lambdas/composition/clients.js';
+import { Container } from '../lambdas/composition/container.js';
+import { intakeDependencies } from '../lambdas/composition/intake.js';
+import { consumerDependencies } from '../lambdas/composition/processing.js';
+import { reconcileDependencies } from '../lambdas/composition/reconciliation.js';
+import { registrationDependencies } from '../lambdas/composition/registration.js';
 import {
-  DEFAULT_HISTORY_RETENTION_DAYS,
-  DEFAULT_MAX_BODY_BYTES,
-  inProgressExpirySeconds,
+  EVENT_BUS_ENV,
+  IDEMPOTENCY_TABLE_ENV,
+  INTAKE_ENV,
+  PAYMENTS_TABLE_ENV,
   PRIORITIES,
   PRIORITY_QUEUES,
   type Priority,
+  QUEUES_ENV,
+  RECONCILER_ENV,
+  REJECTS_TABLE_ENV,
+  SECRETS_ENV,
 } from '../lambdas/definitions.js';
 import { type GatewayName, isGatewayName } from '../lambdas/domain/webhook-event.js';
-import { ADAPTERS } from '../lambdas/gateways/registry.js';
-import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
 import { createIngestHandler } from '../lambdas/intake/api-gateway.js';
-import { RefusedRequestRecorder } from '../lambdas/intake/refused-requests.js';
-import { SqsEventQueue } from '../lambdas/intake/sqs-event-queue.js';
 import type { PaymentEventPublisher } from '../lambdas/ports/payment-event-publisher.js';
 import { createConsumer } from '../lambdas/processing/consumer.js';
-import { dedupeWindowsFromEnv } from '../lambdas/processing/dependencies.js';
 import { handleRegistration } from '../lambdas/processing/registration-http.js';
-import { FilePaymentEventPublisher, readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
-import { credentialsFrom } from '../lambdas/reconciliation/dependencies.js';
-import {
-  DEFAULT_RECONCILE_SETTINGS,
-  type ReconcileReport,
-  reconcile,
-} from '../lambdas/reconciliation/reconcile.js';
-import { VERIFIERS } from '../lambdas/reconciliation/verifiers/index.js';
-import { FileSecretStore } from '../lambdas/secrets/gateway-secrets.js';
-import { DynamoPaymentStore } from '../lambdas/store/dynamodb-payment-store.js';
-import { DynamoRefusedRequestStore } from '../lambdas/store/dynamodb-refused-requests.js';
-import { DynamoUnmatchedEventStore } from '../lambdas/store/dynamodb-unmatched-events.js';
+import { readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
+import { type ReconcileReport, reconcile } from '../lambdas/reconciliation/reconcile.js';
 import { readStackInfo, type StackInfo, stackInfoPath } from './contract.js';
 import {
   type GatewaySandbox,
@@ -101,10 +97,12 @@ export type IngestHandler = ReturnType<typeof createIngestHandler>;
 
 export interface LocalStackHooks {
   /**
-   * Each AWS client the stack builds, before its first call (to add SDK middleware): `ingest` carries ingest's queue
-   * sends, `pipeline` the pollers', consumers' and reconciler's calls and the stack's own set-up.
+   * Each AWS client the stack builds, before its first call (to add SDK middleware): the functions' clients, which
+   * the composition builds with their role's settings (`ingest`, `refusals`, `consumer`, `reconciler`,
+   * `registration`), and the `pipeline` clients of the stack's own parts (the pollers, which play the SQS event
+   * source mapping, the set-up and the `/local` views).
    */
-  readonly awsClient?: (client: SQSClient | DynamoDBClient, role: 'ingest' | 'pipeline') => void;
+  readonly awsClient?: (client: AwsClient, role: ClientRole | 'pipeline') => void;
   /** Wraps the domain-event publisher (the stand-in for EventBridge). */
   readonly publisher?: (inner: PaymentEventPublisher) => PaymentEventPublisher;
   /** Wraps each poller's consumer, as the Lambda runtime would invoke it. */
@@ -160,6 +158,38 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * The environment the local functions read, as the stack gives the deployed ones theirs: the emulators' queues and
+ * tables, the secrets and events files, the gateway settings and dedupe windows, and each gateway's verify API (the
+ * sandbox's unless `gatewayApiUrls` names another).
+ */
+function localEnvironment(
+  options: LocalStackOptions,
+  parts: {
+    readonly queues: PipelineQueueUrls;
+    readonly tables: TableNames;
+    readonly eventsFile: string;
+    readonly sandbox: GatewaySandbox;
+  },
+): Environment {
+  const { queues, tables } = parts;
+  const env: Record<string, string | undefined> = {
+    [SECRETS_ENV.secretsFile]: options.secretsFile,
+    [INTAKE_ENV.gatewaySettings]: options.gatewaySettings,
+    [IDEMPOTENCY_TABLE_ENV.dedupeWindows]: options.dedupeWindows,
+    [IDEMPOTENCY_TABLE_ENV.tableName]: tables.idempotency,
+    [PAYMENTS_TABLE_ENV.tableName]: tables.payments,
+    [REJECTS_TABLE_ENV.tableName]: tables.rejects,
+    [EVENT_BUS_ENV.eventsFile]: parts.eventsFile,
+    [QUEUES_ENV.deadLetterQueueUrl('low')]: queues.deadLetterQueues.low,
+  };
+  for (const priority of PRIORITIES) env[QUEUES_ENV.queueUrl(priority)] = queues.queues[priority];
+  for (const gateway of SANDBOX_GATEWAYS) {
+    env[RECONCILER_ENV.apiUrl(gateway)] = options.gatewayApiUrls?.[gateway] ?? parts.sandbox.url(gateway);
+  }
+  return env;
+}
+
+/**
  * Starts the whole pipeline in this process: DynamoDB and SQS emulators (or an external endpoint), the tables and
  * queues from `lambdas/definitions.ts`, the real ingest handler behind an HTTP server, and pollers that play the SQS
  * event source mapping for each priority into the real consumer.
@@ -196,25 +226,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const credentials =
     options.externalEndpoint && process.env.AWS_ACCESS_KEY_ID ? undefined : LOCAL_CREDENTIALS;
-  const sqsConfig = {
+  // The stack's own clients: the pollers (which play the SQS event source mapping and long-poll, which a function's
+  // deadline would cut short), the set-up and the /local views. The functions' clients are the composition's, below.
+  const sqs = new SQSClient({
     endpoint: endpoints.sqs,
     region: REGION,
     useQueueUrlAsEndpoint: false,
     ...(credentials && { credentials }),
-  };
-  // Ingest answers within the gateway deadline, as on AWS; the pollers long-poll, which that deadline would cut short.
-  const ingestSqs = new SQSClient({ ...INGEST_CLIENT_SETTINGS, ...sqsConfig });
-  const sqs = new SQSClient(sqsConfig);
+  });
   const dynamo = new DynamoDBClient({
     endpoint: endpoints.dynamodb,
     region: REGION,
     ...(credentials && { credentials }),
   });
-  options.hooks?.awsClient?.(ingestSqs, 'ingest');
   options.hooks?.awsClient?.(sqs, 'pipeline');
   options.hooks?.awsClient?.(dynamo, 'pipeline');
   stoppers.unshift(async () => {
-    ingestSqs.destroy();
     sqs.destroy();
     dynamo.destroy();
   });
@@ -225,72 +252,53 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const eventsFile = options.inMemory
     ? join(tmpdir(), `payhook-events-${process.pid}-${Date.now()}.jsonl`)
     : join(options.dataDir, 'payment-events.jsonl');
+  const sandbox = await startGatewaySandbox();
+  stoppers.push(() => sandbox.stop());
 
-  const documents = createDocumentClient(dynamo);
-  const paymentsTable = { tableName: tables.payments, historyRetentionDays: DEFAULT_HISTORY_RETENTION_DAYS };
-  const store = new DynamoPaymentStore(documents, paymentsTable);
-  const unmatched = new DynamoUnmatchedEventStore(documents, paymentsTable);
-  const secretStore = new FileSecretStore(options.secretsFile);
+  // The functions' parts, built by the same composition as on AWS (each client once, with its role's settings), from
+  // an environment naming the emulators' queues and tables; the hooks wrap the clients and the publisher it builds.
+  const container = new Container(localEnvironment(options, { queues, tables, eventsFile, sandbox }), {
+    endpoints,
+    region: REGION,
+    ...(credentials && { credentials }),
+    ...(options.hooks?.awsClient && { onClient: options.hooks.awsClient }),
+    ...(options.hooks?.publisher && { publisher: options.hooks.publisher }),
+  });
+  stoppers.unshift(async () => container.destroy());
   const ingestLog = createLogger('payhook-ingest');
-  const filePublisher = new FilePaymentEventPublisher(eventsFile);
-  const publisher = options.hooks?.publisher?.(filePublisher) ?? filePublisher;
   const realIngest = createIngestHandler(
-    {
-      adapters: ADAPTERS,
-      settings: parseGatewaySettings(options.gatewaySettings),
-      secrets: secretStore,
-      queue: new SqsEventQueue(ingestSqs, { queues: queues.queues, parking: queues.deadLetterQueues.low }),
-      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
-      // Printed as EMF lines on stdout, exactly what CloudWatch would turn into metrics on AWS.
-      metrics: new EmfMetrics('payhook-ingest'),
-      refusals: new RefusedRequestRecorder(
-        new DynamoRefusedRequestStore(createDocumentClient(dynamo), { tableName: tables.rejects }),
-        ingestLog,
-      ),
-    },
+    // Metrics are printed as EMF lines on stdout, exactly what CloudWatch would turn into metrics on AWS.
+    { ...intakeDependencies(container, ingestLog), metrics: new EmfMetrics('payhook-ingest') },
     ingestLog,
   );
   const ingest = options.hooks?.ingest?.(realIngest) ?? realIngest;
-  const dedupeWindows = dedupeWindowsFromEnv({ PAYHOOK_DEDUPE_WINDOWS: options.dedupeWindows });
   const consumerLog: StructuredLog = createLogger('payhook-consumer');
-  // One consumer per poller, as Lambda gives each concurrent invocation its own execution environment.
+  // One consumer per poller, as Lambda gives each concurrent invocation its own execution environment (the clients
+  // are shared, as a container's are).
   const consumerFor = (priority: Priority): ConsumerHandler => {
     const consumer = createConsumer({
-      apply: { store, unmatched, publisher, now: () => new Date(), keepPayload: false },
-      newIdempotencyStore: () =>
-        new DynamoDBPersistenceLayer({ tableName: tables.idempotency, awsSdkV3Client: dynamo }),
-      dedupeWindows,
-      sqs,
-      queueUrl: queues.queues[priority],
-      deadLetterQueueUrl: queues.deadLetterQueues[priority],
-      maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
-      inProgressRetrySeconds: inProgressExpirySeconds(priority),
-      log: consumerLog,
+      ...consumerDependencies(container, consumerLog, {
+        priority,
+        queueUrl: queues.queues[priority],
+        deadLetterQueueUrl: queues.deadLetterQueues[priority],
+      }),
       metrics: new EmfMetrics(`payhook-consumer-${priority}`),
     });
     return options.hooks?.consumer?.(priority, consumer) ?? consumer;
   };
+  const registration = registrationDependencies(container);
+  const { store } = registration;
 
-  const sandbox = await startGatewaySandbox();
-  stoppers.push(() => sandbox.stop());
-  const baseUrls: Partial<Record<GatewayName, string>> = {};
-  for (const gateway of SANDBOX_GATEWAYS)
-    baseUrls[gateway] = options.gatewayApiUrls?.[gateway] ?? sandbox.url(gateway);
+  const composedReconciler = reconcileDependencies(container, createLogger('payhook-reconciler'));
+  // A grace of 0 s is the local stack's own option (tests), which the environment's positive integer cannot carry.
   const reconcileSettings = {
-    ...DEFAULT_RECONCILE_SETTINGS,
-    graceSeconds: options.reconcileGraceSeconds ?? DEFAULT_RECONCILE_SETTINGS.graceSeconds,
+    ...composedReconciler.settings,
+    ...(options.reconcileGraceSeconds !== undefined && { graceSeconds: options.reconcileGraceSeconds }),
   };
-  const reconcileLog: StructuredLog = createLogger('payhook-reconciler');
   let reconciling: Promise<ReconcileReport> | undefined;
   const reconcileDeps = {
-    store,
-    verifiers: VERIFIERS,
-    credentials: credentialsFrom(secretStore),
-    baseUrls,
-    queue: new SqsEventQueue(ingestSqs, { queues: queues.queues }),
+    ...composedReconciler,
     settings: reconcileSettings,
-    now: () => new Date(),
-    log: reconcileLog,
     metrics: new EmfMetrics('payhook-reconciler'),
   };
   const reconcileNow = (graceSeconds?: number): Promise<ReconcileReport> => {
@@ -349,7 +357,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     {
       webhook: ingest,
       state: () => state,
-      registration: (body) => handleRegistration(body, store, publisher, new Date()),
+      registration: (body) => handleRegistration(body, store, registration.publisher, new Date()),
       local: async (method, segments, query, body) => {
         const [resource, gateway, identifier] = segments;
         if (method === 'POST') {

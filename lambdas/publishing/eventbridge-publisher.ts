@@ -1,4 +1,4 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PAYMENT_EVENT_SOURCE, type PaymentEvent, paymentEventDetailType } from '../domain/payment-event.js';
 import type { PaymentEventPublisher } from '../ports/payment-event-publisher.js';
 
@@ -45,15 +45,4 @@ export class EventBridgePublisher implements PaymentEventPublisher {
       throw new PublishFailedError(entry?.ErrorCode ?? 'Unknown', entry?.ErrorMessage ?? 'no error message');
     }
   }
-}
-
-/**
- * The EventBridge client for the environment. No endpoint is set here: the SDK itself honours
- * `AWS_ENDPOINT_URL_EVENTBRIDGE` and then `AWS_ENDPOINT_URL` from the process environment (smithy's
- * `getEndpointUrlConfig`), which is how the local stack and emulators point it elsewhere. Three attempts is the SDK's default,
- * pinned so that a change of default does not change it silently; a failure after them fails the record, which its
- * queue redelivers.
- */
-export function createEventBridgeClient(): EventBridgeClient {
-  return new EventBridgeClient({ maxAttempts: 3 });
 }

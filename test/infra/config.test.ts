@@ -148,6 +148,17 @@ describe('Settings table: the functions’ environment', () => {
     }
   });
 
+  it('gives the registration function the history retention as the consumers: both write payment history', () => {
+    const environment = environments({ historyRetentionDays: 100 });
+    const retention = (role: FunctionRole) =>
+      environment[role].map((variables) => variables.PAYHOOK_HISTORY_RETENTION_DAYS);
+    expect(retention('register')).toEqual(['100']);
+    expect(retention('consumers')).toEqual(['100', '100', '100']);
+    // The reconciler only reads payments.
+    expect(retention('reconciler')).toEqual([undefined]);
+    expect(retention('ingest')).toEqual([undefined]);
+  });
+
   it('writes a setting marked "when configured" only when configured: unset, the handler has the same default', () => {
     for (const config of [{}, { historyKeepsPayload: false }] as PayhookConfig[]) {
       const environment = environments(config);

@@ -17,7 +17,8 @@ import {
   summarise,
 } from '../../cli/oncall/dead-letters.js';
 import type { DeadLetterFilter, QueuePair } from '../../cli/oncall/types.js';
-import { createDocumentClient, createSqsClient } from '../../lambdas/common/aws-clients.js';
+import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
+import { createSqsClient } from '../../lambdas/composition/clients.js';
 import {
   DEDUPE_WINDOW_SECONDS,
   MESSAGE_ATTRIBUTES,
@@ -727,7 +728,7 @@ describe('redrive', () => {
 
 /** An SQS client on which `command` fails after `allowed` calls, as a dropped connection or a crash would. */
 function failingAfter(endpoint: string, command: string, allowed: number): SQSClient {
-  const client = createSqsClient({ AWS_ENDPOINT_URL_SQS: endpoint });
+  const client = createSqsClient('ingest', { AWS_ENDPOINT_URL_SQS: endpoint });
   let calls = 0;
   client.middlewareStack.add(
     (next, context) => async (args) => {

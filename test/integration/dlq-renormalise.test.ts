@@ -7,7 +7,7 @@ import { renormalise } from '../../cli/oncall/renormalise.js';
 import { deployedTarget, outputKeys } from '../../cli/oncall/target.js';
 import type { DeadLetterFilter, QueuePair } from '../../cli/oncall/types.js';
 import { readSample } from '../../events/index.js';
-import { createSqsClient } from '../../lambdas/common/aws-clients.js';
+import { createSqsClient } from '../../lambdas/composition/clients.js';
 import { MESSAGE_ATTRIBUTES, PRIORITIES } from '../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
 import type { GatewayName } from '../../lambdas/domain/webhook-event.js';
@@ -490,7 +490,7 @@ describe('payhook dlq renormalise (fauxqs, real adapters)', () => {
 
 /** An SQS client on which every `command` fails, as a dropped connection would. */
 function failingOn(endpoint: string, command: string): SQSClient {
-  const client = createSqsClient({ AWS_ENDPOINT_URL_SQS: endpoint });
+  const client = createSqsClient('ingest', { AWS_ENDPOINT_URL_SQS: endpoint });
   client.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === command)

@@ -12,13 +12,12 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CLIENT_SETTINGS } from '../../lambdas/composition/client-settings.js';
+import { AwsClients } from '../../lambdas/composition/clients.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
 import type { FactRef } from '../../lambdas/domain/payment.js';
 import { moneyFields, type PaymentEvent, paymentEventId } from '../../lambdas/domain/payment-event.js';
-import {
-  createEventBridgeClient,
-  EventBridgePublisher,
-} from '../../lambdas/publishing/eventbridge-publisher.js';
+import { EventBridgePublisher } from '../../lambdas/publishing/eventbridge-publisher.js';
 import { hasMotoServer, type MotoServer, startMotoServer } from '../support/moto.js';
 
 const BUS = 'payhook-payments';
@@ -114,11 +113,11 @@ describe.runIf(hasMotoServer)('EventBridgePublisher against EventBridge (moto_se
     expect(byType.get('payment.partially_refunded')).toMatchObject({ source: 'payhook', detail: refunded });
   });
 
-  it('reaches the endpoint named by AWS_ENDPOINT_URL_EVENTBRIDGE through createEventBridgeClient', async () => {
+  it("reaches the endpoint named by AWS_ENDPOINT_URL_EVENTBRIDGE through the composition's client", async () => {
     vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', moto.endpoint);
-    const client = createEventBridgeClient();
+    const client = new AwsClients('consumer').eventBridge();
     try {
-      expect(await client.config.maxAttempts()).toBe(3);
+      expect(await client.config.maxAttempts()).toBe(CLIENT_SETTINGS.consumer.maxAttempts);
       const event = paymentEvent('evt_3', 'succeeded');
       await new EventBridgePublisher(client, BUS).publish(event);
       const delivered = await receive(sqs, queueUrl, 1);

@@ -395,13 +395,13 @@ describe('Ingest handler against SQS (fauxqs)', () => {
 
     it('answers 503 in time, rather than hanging, when SQS accepts connections but never answers', async () => {
       const { createServer } = await import('node:net');
-      const { createSqsClient } = await import('../../lambdas/common/aws-clients.js');
+      const { createSqsClient } = await import('../../lambdas/composition/clients.js');
       const sockets: import('node:net').Socket[] = [];
       const blackhole = createServer((socket) => sockets.push(socket));
       await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
       const address = blackhole.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      const client = createSqsClient({ AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${port}` });
+      const client = createSqsClient('ingest', { AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${port}` });
       const url = `http://127.0.0.1:${port}/000000000000/payhook-high`;
       const stuck = new SqsEventQueue(client, { queues: { high: url, normal: url, low: url }, parking: url });
       try {

@@ -3,7 +3,9 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_SECRETS_FILE, devSecret, readSample, SIGNERS } from '../../events/index.js';
-import { createDocumentClient, createSqsClient } from '../../lambdas/common/aws-clients.js';
+import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
+import { createSqsClient } from '../../lambdas/composition/clients.js';
+import { maxBodyBytesFromEnv } from '../../lambdas/composition/intake.js';
 import {
   DEDUPE_WINDOW_SECONDS,
   DEFAULT_MAX_BODY_BYTES,
@@ -15,7 +17,6 @@ import type { WebhookEvent } from '../../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../../lambdas/gateways/settings.js';
 import { createIngestHandler } from '../../lambdas/intake/api-gateway.js';
-import { maxBodyBytesFromEnv } from '../../lambdas/intake/dependencies.js';
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
 import { readWebhookEventMessage } from '../../lambdas/messages/webhook-event-message.js';
 import { createConsumer } from '../../lambdas/processing/consumer.js';
@@ -49,7 +50,7 @@ const EMULATORS: readonly (readonly [string, () => Promise<Emulator>])[] = [
           'moto_server',
           async (): Promise<Emulator> => {
             const moto: MotoServer = await startMotoServer();
-            const client = createSqsClient({ AWS_ENDPOINT_URL_SQS: moto.endpoint });
+            const client = createSqsClient('ingest', { AWS_ENDPOINT_URL_SQS: moto.endpoint });
             return {
               client,
               async stop() {

@@ -5,7 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
-import { createSqsClient } from '../../lambdas/common/aws-clients.js';
+import { createSqsClient } from '../../lambdas/composition/clients.js';
 import { PRIORITIES } from '../../lambdas/definitions.js';
 import { createPipelineQueues, type PipelineQueueUrls } from '../../local/queues.js';
 
@@ -19,7 +19,7 @@ export interface SqsEmulator {
 export async function startSqsEmulator(): Promise<SqsEmulator> {
   const server = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
   const endpoint = `http://127.0.0.1:${server.port}`;
-  const client = createSqsClient({ AWS_ENDPOINT_URL_SQS: endpoint });
+  const client = createSqsClient('ingest', { AWS_ENDPOINT_URL_SQS: endpoint });
   return {
     endpoint,
     client,

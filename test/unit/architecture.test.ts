@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The import rules of `lambdas/` (README, "Import rules"): which layer may import which. A layer may always import its
- * own files. `handlers` (the `lambdas/*.ts` entry files) and `composition` (each folder's `dependencies.ts`, until one
- * composition root gathers them) wire everything together and may import anything.
+ * own files. `handlers` (the `lambdas/*.ts` entry files) and `composition` (`lambdas/composition/`, the one composition
+ * root, where every client, store and setting of a function is built) wire everything together and may import
+ * anything.
  */
 const RULES = {
   domain: [],
@@ -61,9 +62,8 @@ function relativeImports(file: string, source: string): string[] {
 function layerOf(file: string): Layer | undefined {
   if (file === 'definitions.ts') return 'definitions';
   if (!file.includes('/')) return 'handlers';
-  if (/^[^/]+\/dependencies\.ts$/.test(file)) return 'composition';
   const folder = file.slice(0, file.indexOf('/'));
-  return folder in RULES && folder !== 'handlers' && folder !== 'composition' ? (folder as Layer) : undefined;
+  return folder in RULES && folder !== 'handlers' ? (folder as Layer) : undefined;
 }
 
 function mayImport(from: Layer, to: Layer): boolean {
@@ -189,7 +189,8 @@ describe('the import rules of lambdas/', () => {
     expect(mayImport('processing', 'reconciliation')).toBe(false);
     expect(mayImport('ports', 'gateways')).toBe(false);
     expect(mayImport('composition', 'store')).toBe(true);
-    expect(layerOf('intake/dependencies.ts')).toBe('composition');
+    expect(layerOf('composition/container.ts')).toBe('composition');
+    expect(layerOf('intake/dependencies.ts')).toBe('intake');
     expect(layerOf('ingest.ts')).toBe('handlers');
     expect(layerOf('elsewhere/thing.ts')).toBeUndefined();
   });

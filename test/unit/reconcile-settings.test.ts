@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MissingConfigurationError } from '../../lambdas/common/config.js';
-import { reconcileSettingsFromEnv } from '../../lambdas/reconciliation/dependencies.js';
+import { reconcileSettingsFromEnv } from '../../lambdas/composition/reconciliation.js';
 import { DEFAULT_RECONCILE_SETTINGS } from '../../lambdas/reconciliation/reconcile.js';
 
 describe('reconcileSettingsFromEnv', () => {

@@ -1,29 +1,27 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../common/aws-clients.js';
 import {
   booleanEnv,
   type Environment,
   MissingConfigurationError,
   optionalEnv,
-  positiveIntegerEnv,
   requireEnv,
 } from '../common/config.js';
 import type { StructuredLog } from '../common/log.js';
 import {
   DEDUPE_WINDOW_SECONDS,
-  DEFAULT_HISTORY_RETENTION_DAYS,
   DRAINED_QUEUE_ENV,
   IDEMPOTENCY_TABLE_ENV,
   inProgressExpirySeconds,
   isPriority,
   PAYMENTS_TABLE_ENV,
   PRIORITY_QUEUES,
+  type Priority,
 } from '../definitions.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from '../domain/webhook-event.js';
-import { publisherFromEnv } from '../publishing/from-env.js';
+import type { ConsumerDependencies } from '../processing/consumer.js';
 import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
 import { DynamoUnmatchedEventStore } from '../store/dynamodb-unmatched-events.js';
-import type { ConsumerDependencies } from './consumer.js';
+import type { Container } from './container.js';
 
 /** Dedupe windows: the defaults, overridden per gateway by `PAYHOOK_DEDUPE_WINDOWS` (seconds). */
 export function dedupeWindowsFromEnv(env: Environment): Record<GatewayName, number> {
@@ -59,42 +57,59 @@ export function dedupeWindowsFromEnv(env: Environment): Record<GatewayName, numb
   return windows;
 }
 
-/** Everything one priority's consumer needs, built once per container from the environment. */
-export function consumerDependenciesFromEnv(env: Environment, log: StructuredLog): ConsumerDependencies {
+/** The queue one consumer drains and its dead-letter queue. */
+export interface DrainedQueue {
+  readonly priority: Priority;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+}
+
+/** `PAYHOOK_PRIORITY` and the drained queue's URLs, as the stack sets them on each consumer. */
+export function drainedQueueFromEnv(env: Environment): DrainedQueue {
   const priority = requireEnv(env, DRAINED_QUEUE_ENV.priority);
   if (!isPriority(priority)) {
     throw new MissingConfigurationError(
       `${DRAINED_QUEUE_ENV.priority} must be high, normal or low, got "${priority}"`,
     );
   }
-  const dynamo = createDynamoDbClient();
+  return {
+    priority,
+    queueUrl: requireEnv(env, DRAINED_QUEUE_ENV.queueUrl),
+    deadLetterQueueUrl: requireEnv(env, DRAINED_QUEUE_ENV.deadLetterQueueUrl),
+  };
+}
+
+/**
+ * Everything one priority's consumer needs, from its container: the payment store, the unmatched events, the
+ * idempotency records and the redeliveries all on the container's one set of consumer clients.
+ */
+export function consumerDependencies(
+  container: Container,
+  log: StructuredLog,
+  drained: DrainedQueue = drainedQueueFromEnv(container.env),
+): ConsumerDependencies {
+  const { env } = container;
+  const clients = container.clients('consumer');
   // Read now, so a missing variable fails the cold start rather than the first batch.
   const idempotencyTable = requireEnv(env, IDEMPOTENCY_TABLE_ENV.tableName);
-  const documents = createDocumentClient(dynamo);
-  const tables = {
-    tableName: requireEnv(env, PAYMENTS_TABLE_ENV.tableName),
-    historyRetentionDays: positiveIntegerEnv(
-      env,
-      PAYMENTS_TABLE_ENV.historyRetentionDays,
-      DEFAULT_HISTORY_RETENTION_DAYS,
-    ),
-  };
+  const tables = container.paymentsTable();
+  const publisher = container.publisher('consumer');
   return {
     apply: {
-      store: new DynamoPaymentStore(documents, tables),
-      unmatched: new DynamoUnmatchedEventStore(documents, tables),
-      publisher: publisherFromEnv(env),
+      store: new DynamoPaymentStore(clients.documents(), tables),
+      unmatched: new DynamoUnmatchedEventStore(clients.documents(), tables),
+      publisher,
       now: () => new Date(),
       keepPayload: booleanEnv(env, PAYMENTS_TABLE_ENV.historyKeepsPayload, false),
     },
     newIdempotencyStore: () =>
-      new DynamoDBPersistenceLayer({ tableName: idempotencyTable, awsSdkV3Client: dynamo }),
+      new DynamoDBPersistenceLayer({ tableName: idempotencyTable, awsSdkV3Client: clients.dynamoDb() }),
     dedupeWindows: dedupeWindowsFromEnv(env),
-    sqs: createSqsClient(env),
-    queueUrl: requireEnv(env, DRAINED_QUEUE_ENV.queueUrl),
-    deadLetterQueueUrl: requireEnv(env, DRAINED_QUEUE_ENV.deadLetterQueueUrl),
-    maxReceiveCount: PRIORITY_QUEUES[priority].maxReceiveCount,
-    inProgressRetrySeconds: inProgressExpirySeconds(priority),
+    sqs: clients.sqs(),
+    queueUrl: drained.queueUrl,
+    deadLetterQueueUrl: drained.deadLetterQueueUrl,
+    maxReceiveCount: PRIORITY_QUEUES[drained.priority].maxReceiveCount,
+    inProgressRetrySeconds: inProgressExpirySeconds(drained.priority),
     log,
   };
 }

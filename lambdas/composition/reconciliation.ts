@@ -1,26 +1,19 @@
-import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../common/aws-clients.js';
-import { type Environment, optionalEnv, positiveIntegerEnv, requireEnv } from '../common/config.js';
+import { type Environment, optionalEnv, positiveIntegerEnv } from '../common/config.js';
 import type { StructuredLog } from '../common/log.js';
-import {
-  DEFAULT_HISTORY_RETENTION_DAYS,
-  PAYMENTS_TABLE_ENV,
-  PRIORITIES,
-  type Priority,
-  QUEUES_ENV,
-  RECONCILER_ENV,
-} from '../definitions.js';
+import { RECONCILER_ENV } from '../definitions.js';
 import { GATEWAYS, type GatewayName } from '../domain/webhook-event.js';
-import { secretStoreFromEnv } from '../intake/dependencies.js';
 import { SqsEventQueue } from '../intake/sqs-event-queue.js';
 import type { SecretStore } from '../ports/secret-store.js';
-import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
-import { apiCredentialsOf } from './credentials.js';
+import { apiCredentialsOf } from '../reconciliation/credentials.js';
 import {
   DEFAULT_RECONCILE_SETTINGS,
   type ReconcileDependencies,
   type ReconcileSettings,
-} from './reconcile.js';
-import { VERIFIERS } from './verifiers/index.js';
+} from '../reconciliation/reconcile.js';
+import { VERIFIERS } from '../reconciliation/verifiers/index.js';
+import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
+import type { Container } from './container.js';
+import { queueUrlsFromEnv } from './intake.js';
 
 export function reconcileSettingsFromEnv(env: Environment): ReconcileSettings {
   return {
@@ -62,20 +55,16 @@ export function credentialsFrom(secrets: SecretStore) {
   };
 }
 
-/** Everything the reconciler needs on AWS, built once per container from the environment. */
-export function reconcileDependenciesFromEnv(env: Environment, log: StructuredLog): ReconcileDependencies {
-  const queues = Object.fromEntries(
-    PRIORITIES.map((priority) => [priority, requireEnv(env, QUEUES_ENV.queueUrl(priority))]),
-  ) as Record<Priority, string>;
+/** Everything the reconciler needs, from its container: it reads payments and queues what it learns. */
+export function reconcileDependencies(container: Container, log: StructuredLog): ReconcileDependencies {
+  const { env } = container;
+  const clients = container.clients('reconciler');
   return {
-    store: new DynamoPaymentStore(createDocumentClient(createDynamoDbClient()), {
-      tableName: requireEnv(env, PAYMENTS_TABLE_ENV.tableName),
-      historyRetentionDays: DEFAULT_HISTORY_RETENTION_DAYS,
-    }),
+    store: new DynamoPaymentStore(clients.documents(), container.paymentsTable()),
     verifiers: VERIFIERS,
-    credentials: credentialsFrom(secretStoreFromEnv(env)),
+    credentials: credentialsFrom(container.secrets('reconciler')),
     baseUrls: apiBaseUrlsFromEnv(env),
-    queue: new SqsEventQueue(createSqsClient(env), { queues }),
+    queue: new SqsEventQueue(clients.sqs(), { queues: queueUrlsFromEnv(env) }),
     settings: reconcileSettingsFromEnv(env),
     now: () => new Date(),
     log,
