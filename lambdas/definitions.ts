@@ -34,12 +34,39 @@ export interface PriorityQueueDefinition {
   readonly maxConcurrency: number;
   /** The consumer function's timeout. */
   readonly consumerTimeoutSeconds: number;
-  /** The queue's visibility timeout: at least 6x the consumer timeout, as Lambda's SQS guidance asks. */
+  /** The queue's visibility timeout, derived by {@link visibilityTimeoutSeconds}: never written by hand. */
   readonly visibilityTimeoutSeconds: number;
 }
 
+/**
+ * A queue's visibility timeout: six times the consumer's timeout plus the batching window. The Lambda developer
+ * guide ("Creating and configuring an Amazon SQS event source mapping",
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html) asks for at least six times the function
+ * timeout, so Lambda can retry a batch throttled behind the previous one; a message is already invisible while the
+ * event source waits up to the batching window to fill a batch, so the window is counted in each of the six too.
+ */
+export function visibilityTimeoutSeconds(
+  consumerTimeoutSeconds: number,
+  maxBatchingWindowSeconds: number,
+): number {
+  return 6 * (consumerTimeoutSeconds + maxBatchingWindowSeconds);
+}
+
+/** A priority queue's definition with its visibility timeout derived from the consumer timeout and batching window. */
+function priorityQueue(
+  definition: Omit<PriorityQueueDefinition, 'visibilityTimeoutSeconds'>,
+): PriorityQueueDefinition {
+  return {
+    ...definition,
+    visibilityTimeoutSeconds: visibilityTimeoutSeconds(
+      definition.consumerTimeoutSeconds,
+      definition.maxBatchingWindowSeconds,
+    ),
+  };
+}
+
 export const PRIORITY_QUEUES: Readonly<Record<Priority, PriorityQueueDefinition>> = {
-  high: {
+  high: priorityQueue({
     priority: 'high',
     description: 'Money arrived (successful charge, capture, paid) and disputes.',
     queueName: 'payhook-high',
@@ -50,9 +77,8 @@ export const PRIORITY_QUEUES: Readonly<Record<Priority, PriorityQueueDefinition>
     maxBatchingWindowSeconds: 0,
     maxConcurrency: 20,
     consumerTimeoutSeconds: 30,
-    visibilityTimeoutSeconds: 180,
-  },
-  normal: {
+  }),
+  normal: priorityQueue({
     priority: 'normal',
     description: "The rest of a payment's lifecycle: pending, authorised, failed, expired, refunds.",
     queueName: 'payhook-normal',
@@ -62,9 +88,8 @@ export const PRIORITY_QUEUES: Readonly<Record<Priority, PriorityQueueDefinition>
     maxBatchingWindowSeconds: 1,
     maxConcurrency: 10,
     consumerTimeoutSeconds: 30,
-    visibilityTimeoutSeconds: 180,
-  },
-  low: {
+  }),
+  low: priorityQueue({
     priority: 'low',
     description:
       'Everything else the gateways send (subscriptions, transfers, payouts, informational events).',
@@ -76,8 +101,7 @@ export const PRIORITY_QUEUES: Readonly<Record<Priority, PriorityQueueDefinition>
     maxBatchingWindowSeconds: 5,
     maxConcurrency: 5,
     consumerTimeoutSeconds: 60,
-    visibilityTimeoutSeconds: 360,
-  },
+  }),
 };
 
 /**
@@ -205,8 +229,31 @@ export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
  */
 export const INGEST_TIMEOUT_SECONDS = 4;
 
-/** The reconciler's timeout: a run asks each gateway about up to its budget of payments, one call at a time. */
-export const RECONCILER_TIMEOUT_SECONDS = 300;
+/**
+ * The reconciler's longest timeout: a run asks each gateway about up to its budget of payments, one call at a time.
+ * EventBridge Scheduler invokes it asynchronously, so a run still going when the next is due would overlap it: the
+ * timeout actually given is {@link reconcilerTimeoutSeconds}, at most the interval minus a minute.
+ */
+export const RECONCILER_TIMEOUT_SECONDS = 240;
+
+/** The shortest reconciler interval: a 1-minute interval would leave the run no time once the minute is kept free. */
+export const RECONCILER_MIN_INTERVAL_MINUTES = 2;
+
+/** Kept free between the end of the longest run and the next scheduled one. */
+export const RECONCILER_TIMEOUT_MARGIN_SECONDS = 60;
+
+/**
+ * The reconciler's timeout for a schedule of `intervalMinutes`: {@link RECONCILER_TIMEOUT_SECONDS}, or the interval
+ * minus {@link RECONCILER_TIMEOUT_MARGIN_SECONDS} if shorter, so a run ends before the next one starts.
+ */
+export function reconcilerTimeoutSeconds(intervalMinutes: number): number {
+  if (!Number.isSafeInteger(intervalMinutes) || intervalMinutes < RECONCILER_MIN_INTERVAL_MINUTES) {
+    throw new RangeError(
+      `the reconciler interval must be a whole number of minutes, at least ${RECONCILER_MIN_INTERVAL_MINUTES}`,
+    );
+  }
+  return Math.min(RECONCILER_TIMEOUT_SECONDS, intervalMinutes * 60 - RECONCILER_TIMEOUT_MARGIN_SECONDS);
+}
 
 /** The registration function's timeout: a merchant's checkout waits for it, well inside API Gateway's 30 s. */
 export const REGISTRATION_TIMEOUT_SECONDS = 10;
@@ -368,6 +415,11 @@ export const METRICS = {
   paymentsStillPending: { name: 'ReconcilerStillPending', unit: 'Count', dimension: undefined },
   /** Reconciler: the gateway's verify API failed, by kind (`unavailable`, `malformed`, ...). */
   gatewayApiErrors: { name: 'ReconcilerGatewayApiErrors', unit: 'Count', dimension: 'reason' },
+  /**
+   * Reconciler: a run left a gateway alone (its secret is empty, invalid or unreachable), once per run, by reason
+   * (`no_credentials`, `invalid_secret`, `secrets_unavailable`).
+   */
+  gatewaySkipped: { name: 'ReconcilerGatewaySkipped', unit: 'Count', dimension: 'reason' },
 } as const satisfies Record<
   string,
   {

@@ -1,4 +1,4 @@
-import { PRIORITIES, type Priority } from '../lambdas/definitions.js';
+import { PRIORITIES, type Priority, RECONCILER_MIN_INTERVAL_MINUTES } from '../lambdas/definitions.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from '../lambdas/domain/webhook-event.js';
 import { InvalidSettingsError, parseGatewaySettings } from '../lambdas/gateways/settings.js';
 
@@ -54,6 +54,20 @@ export const wholeNumber: Check<number> = (key, value) => {
 export const minutesUpToADay: Check<number> = (key, value) => {
   const minutes = positiveInteger(key, value);
   if (minutes > 1440) fail(key, 'at most 1440 (one day)');
+  return minutes;
+};
+
+/**
+ * The reconciler's interval in whole minutes, at least {@link RECONCILER_MIN_INTERVAL_MINUTES}: its timeout is kept a
+ * minute short of the interval so that runs never overlap (`reconcilerTimeoutSeconds` in `lambdas/definitions.ts`).
+ */
+export const reconcileInterval: Check<number> = (key, value) => {
+  const minutes = positiveInteger(key, value);
+  if (minutes < RECONCILER_MIN_INTERVAL_MINUTES)
+    fail(
+      key,
+      `at least ${RECONCILER_MIN_INTERVAL_MINUTES}: a run's timeout is kept 60 s short of the interval`,
+    );
   return minutes;
 };
 

@@ -25,6 +25,7 @@ import {
   minutesUpToADay,
   positiveInteger,
   priorityMap,
+  reconcileInterval,
   secretName,
   snsTopicArn,
   throttle,
@@ -253,7 +254,7 @@ export const SETTINGS = {
   }),
   /** Minutes between reconciler runs. */
   reconcileIntervalMinutes: withDefault({
-    check: positiveInteger,
+    check: reconcileInterval,
     default: 5,
     docs: { row: 'reconciler', reads: (minutes) => `every ${number(minutes)} min` },
   }),

@@ -18,8 +18,69 @@ export interface GatewaySecretsProps {
 }
 
 /**
+ * What each gateway's secret holds (`?` marks an optional key), beyond `"secrets"`: the keys the reconciler's verify calls read
+ * (`lambdas/reconciliation/credentials.ts` and the verifiers), each with what it is. The README's Secrets section
+ * says the same; an infra test checks that each key a verifier asks for is named here.
+ */
+export const SECRET_KEYS: Readonly<
+  Record<GatewayName, { readonly shape: string; readonly signing: string; readonly api: string }>
+> = {
+  paystack: {
+    shape: '{"secrets": ["sk_live_..."], "apiKey"?: "sk_live_..."}',
+    signing: 'your Paystack secret key (sk_...), which signs its webhooks',
+    api: '"apiKey": the Paystack secret key for verify calls; optional, defaults to the first of "secrets"',
+  },
+  flutterwave: {
+    shape: '{"secrets": ["<secret hash>"], "apiKey": "FLWSECK-..."}',
+    signing: 'the secret hash set in the Flutterwave dashboard',
+    api: '"apiKey": your Flutterwave secret key (FLWSECK-..., not the secret hash); without it no Flutterwave payment is verified',
+  },
+  razorpay: {
+    shape: '{"secrets": ["<webhook secret>"], "keyId": "rzp_live_...", "keySecret": "..."}',
+    signing: 'the webhook secret set in the Razorpay dashboard',
+    api: '"keyId" and "keySecret": your Razorpay API key id (rzp_...) and its secret; without them no Razorpay payment is verified',
+  },
+  oxapay: {
+    shape:
+      '{"secrets": ["<merchant API key>"], "payoutSecrets"?: ["<payout API key>"], "apiKey"?: "<merchant API key>"}',
+    signing:
+      'your OXA Pay merchant API key, which signs its callbacks; "payoutSecrets": ["..."] optionally lists payout API keys',
+    api: '"apiKey": the OXA Pay merchant API key for verify calls; optional, defaults to the first of "secrets"',
+  },
+  stripe: {
+    shape: '{"secrets": ["whsec_..."], "apiKey": "sk_live_... or rk_live_..."}',
+    signing: 'the endpoint signing secret (whsec_...)',
+    api: '"apiKey": your Stripe secret key, or a restricted key that can read PaymentIntents; without it no Stripe payment is verified',
+  },
+  standard: {
+    shape: '{"secrets": ["whsec_<base64>"]}',
+    signing: "the sender's signing secret (whsec_<base64>)",
+    api: 'no API keys: Standard Webhooks has no verify API',
+  },
+  adyen: {
+    shape: '{"secrets": ["<HMAC key, hex>"]}',
+    signing: 'the HMAC key (hex) generated for the standard webhook',
+    api: 'no API keys: Adyen is not asked about payments',
+  },
+};
+
+/** Secrets Manager's longest secret description. */
+export const SECRET_DESCRIPTION_MAX_CHARS = 2048;
+
+/** A created secret's description: the JSON it must hold, every key named. */
+export function secretDescription(gateway: GatewayName): string {
+  const { shape, signing, api } = SECRET_KEYS[gateway];
+  const description = `payhook ${gateway} secret, JSON ${shape}. "secrets": webhook signing secrets, current first (to rotate, put the new one first and keep the old one until the gateway stops retrying with it): ${signing}. ${api}.`;
+  if (description.length > SECRET_DESCRIPTION_MAX_CHARS) {
+    throw new Error(`the ${gateway} secret's description is over ${SECRET_DESCRIPTION_MAX_CHARS} characters`);
+  }
+  return description;
+}
+
+/**
  * One Secrets Manager secret per enabled gateway, in the JSON shape ingest reads (`{"secrets": [...]}`, see the
- * README). Created secrets hold an empty list for the team to fill: until then, that gateway's webhooks are answered
+ * README), plus the API credentials the reconciler reads ({@link SECRET_KEYS}, named in each secret's description).
+ * Created secrets hold an empty list for the team to fill: until then, that gateway's webhooks are answered
  * 503 and the gateway keeps retrying, so nothing is lost while the secret is being set.
  */
 export class GatewaySecrets extends Construct {
@@ -34,7 +95,7 @@ export class GatewaySecrets extends Construct {
         ? secretsmanager.Secret.fromSecretNameV2(this, gateway, existing)
         : new secretsmanager.Secret(this, gateway, {
             secretName: `${props.namePrefix}/${gateway}`,
-            description: `payhook: ${gateway} webhook signing secrets, current first, as {"secrets": ["..."]}`,
+            description: secretDescription(gateway),
             secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ secrets: [] })),
           });
     }
@@ -51,14 +112,41 @@ export class GatewaySecrets extends Construct {
    * to secret ARN (or name, for imported secrets).
    */
   public bindReader(fn: PayhookFunction): iam.Grant {
-    const secrets = Object.entries(this.secrets);
+    return this.bind(fn, Object.keys(this.secrets) as GatewayName[]);
+  }
+
+  /**
+   * Lets the reconciler read the secrets of the `gateways` it asks (those with a verify API), and only theirs: the
+   * secret ids it is told name those gateways alone, so it never tries another.
+   */
+  public bindApiReader(fn: PayhookFunction, gateways: readonly GatewayName[]): iam.Grant {
+    return this.bind(
+      fn,
+      gateways.filter((gateway) => this.secrets[gateway] !== undefined),
+    );
+  }
+
+  /**
+   * `secretsmanager:GetSecretValue` on each secret, the one call the secret stores make; `grantRead` would add
+   * `DescribeSecret`, which nothing calls. No KMS grant: the secrets use Secrets Manager's default key, whose key policy
+   * lets any principal the secret's own policy allows decrypt through Secrets Manager.
+   */
+  private bind(fn: PayhookFunction, gateways: readonly GatewayName[]): iam.Grant {
+    const secrets = gateways.flatMap((gateway) => {
+      const secret = this.secrets[gateway];
+      return secret ? [[gateway, secret] as const] : [];
+    });
     fn.addEnvironment({
       [SECRETS_ENV.secretIds]: JSON.stringify(
         Object.fromEntries(secrets.map(([gateway, secret]) => [gateway, secret.secretArn])),
       ),
     });
-    const [first, ...others] = secrets.map(([, secret]) => secret.grantRead(fn));
-    if (!first) return iam.Grant.drop(fn, 'read the secrets of no gateway');
-    return others.reduce((all, grant) => all.combine(grant), first);
+    if (secrets.length === 0) return iam.Grant.drop(fn, 'read the secrets of no gateway');
+    return iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['secretsmanager:GetSecretValue'],
+      // An imported secret's ARN ends in the 6 random characters Secrets Manager adds, unknown here (as grantRead does).
+      resourceArns: secrets.map(([, secret]) => secret.secretFullArn ?? `${secret.secretArn}-??????`),
+    });
   }
 }

@@ -5,6 +5,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS, PRIORITIES, type Priority } from '../lambdas/definitions.js';
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
+import { GATEWAY_SKIP_REASONS } from '../lambdas/reconciliation/reconcile.js';
+import { VERIFIERS } from '../lambdas/reconciliation/verifiers/index.js';
 import { type AlarmWindow, SETTING_DEFAULTS } from './config.js';
 import type { PayhookFunction } from './payhook-function.js';
 import {
@@ -52,6 +54,12 @@ export interface MonitoringProps {
    * @default - the `lostWebhooksPerHour` setting's default (0)
    */
   readonly lostWebhooksPerHour?: number;
+  /**
+   * How often the full reconciler run is scheduled: the period of the alarms on a gateway the reconciler skipped
+   * (empty, invalid or unreachable secret) in 3 consecutive runs.
+   * @default - the `reconcileIntervalMinutes` setting's default (5 minutes)
+   */
+  readonly reconcileInterval?: Duration;
 }
 
 /** The gateway alarms the dashboard's gateway row shows. */
@@ -200,6 +208,10 @@ export class Monitoring extends Construct {
       );
       this.lostWebhooksAlarm(gateways, props.lostWebhooksPerHour ?? SETTING_DEFAULTS.lostWebhooksPerHour);
     }
+    const interval = props.reconcileInterval ?? Duration.minutes(SETTING_DEFAULTS.reconcileIntervalMinutes);
+    for (const gateway of gateways.filter((name) => VERIFIERS[name] !== undefined)) {
+      this.reconcilerSkippedAlarm(gateway, interval);
+    }
     return { signature, quiet };
   }
 
@@ -306,6 +318,41 @@ export class Monitoring extends Construct {
       `payhook: the reconciler found more than ${perHour} payment(s) paid in an hour that no webhook had announced: ` +
         'webhooks are being lost (endpoint disabled at a gateway? refused requests?)',
     );
+  }
+
+  /**
+   * The reconciler left the gateway alone (its secret holds no API credentials, is not of the documented shape, or
+   * could not be fetched) in 3 consecutive runs: its payments are neither asked about nor expired until it is fixed.
+   * One datapoint per run at most (a skip is counted once per run), so 3 periods of the schedule's interval, all
+   * breaching; a run with nothing of that gateway's to ask about writes nothing, which is not breaching.
+   */
+  private reconcilerSkippedAlarm(gateway: GatewayName, interval: Duration): void {
+    const skipped = new cloudwatch.Alarm(this, `${gateway}-reconciler-skipped`, {
+      metric: combined(
+        'SUM',
+        GATEWAY_SKIP_REASONS.map((reason) =>
+          payhookMetric(
+            this.namespace,
+            METRICS.gatewaySkipped,
+            { service: SERVICES.reconciler, gateway, detail: reason },
+            { statistic: 'Sum', period: interval },
+          ),
+        ),
+        `${gateway} skipped by the reconciler`,
+        interval,
+      ),
+      threshold: 0,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        `payhook: the reconciler skipped ${gateway} in 3 consecutive runs (${GATEWAY_SKIP_REASONS.join(', ')}): ` +
+        `its lost webhooks are not found and its pending payments never expire. Fix the ${gateway} secret ` +
+        '(the reason is in the reconciler log line "reconciler skipped a gateway this run")',
+    });
+    this.notify(skipped);
+    this.created.push(skipped);
   }
 
   /** Requests, 4xx and 5xx, and latency of the webhook API. */

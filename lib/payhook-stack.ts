@@ -109,6 +109,7 @@ export class PayhookStack extends Stack {
       quietMinutes: settings.quietMinutes,
       highQueueDelaySeconds: settings.highQueueDelaySeconds,
       lostWebhooksPerHour: settings.lostWebhooksPerHour,
+      reconcileInterval: Duration.minutes(settings.reconcileIntervalMinutes),
     });
     this.addSettingsEnvironment(config);
     this.addOutputs(settings);

@@ -75,14 +75,16 @@ export class PaymentStore extends Construct {
   }
 
   /**
-   * A consumer's payment items: read, write and query payment and history items by key (no index, no delete), and the
-   * table's name. Narrower than `grantReadWriteData` or `grant(...)`, which add every index by wildcard.
+   * A consumer's payment items: get and put payment and history items by key (no query, no index, no delete), and the
+   * table's name. The consumer reads a payment by its key, writes it conditionally and puts history items; it never
+   * queries (history is read by the CLI, with its own credentials). Narrower than `grantReadWriteData` or
+   * `grant(...)`, which add every index by wildcard.
    */
   public bindPaymentItems(fn: PayhookFunction): iam.Grant {
     fn.addEnvironment({ [PAYMENTS_TABLE_ENV.tableName]: this.paymentsTable.tableName });
     return iam.Grant.addToPrincipal({
       grantee: fn,
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
       resourceArns: [this.paymentsTable.tableArn],
     });
   }

@@ -1,5 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -104,11 +104,13 @@ export class PriorityPipeline extends Construct {
    * (`PAYHOOK_QUEUE_URL_<PRIORITY>`).
    */
   public bindQueueing(fn: PayhookFunction): iam.Grant {
-    const grants = PRIORITIES.map((priority) => {
+    for (const priority of PRIORITIES) {
       fn.addEnvironment({ [QUEUES_ENV.queueUrl(priority)]: this.queues[priority].queueUrl });
-      return this.queues[priority].grantSendMessages(fn);
-    });
-    return grants.reduce((all, grant) => all.combine(grant));
+    }
+    return sendTo(
+      fn,
+      PRIORITIES.map((priority) => this.queues[priority]),
+    );
   }
 
   /**
@@ -119,7 +121,7 @@ export class PriorityPipeline extends Construct {
     const { priority } = UNPARSEABLE_PAYLOAD_DESTINATION;
     const parking = this.deadLetterQueues[priority];
     fn.addEnvironment({ [QUEUES_ENV.deadLetterQueueUrl(priority)]: parking.queueUrl });
-    return parking.grantSendMessages(fn);
+    return sendTo(fn, [parking]);
   }
 
   /**
@@ -138,6 +140,19 @@ export class PriorityPipeline extends Construct {
       [DRAINED_QUEUE_ENV.queueUrl]: queue.queueUrl,
       [DRAINED_QUEUE_ENV.deadLetterQueueUrl]: deadLetterQueue.queueUrl,
     });
-    return deadLetterQueue.grantSendMessages(consumer);
+    return sendTo(consumer, [deadLetterQueue]);
   }
+}
+
+/**
+ * `sqs:SendMessage` on the queues, the one call the senders make (they are given each queue's URL).
+ * `grantSendMessages` would add `GetQueueAttributes` and `GetQueueUrl`, which nothing calls; the queues use
+ * SQS-managed encryption, so no KMS grant is needed either.
+ */
+function sendTo(fn: PayhookFunction, queues: readonly sqs.IQueue[]): iam.Grant {
+  return iam.Grant.addToPrincipal({
+    grantee: fn,
+    actions: ['sqs:SendMessage'],
+    resourceArns: queues.map((queue) => queue.queueArn),
+  });
 }

@@ -9,9 +9,11 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import {
   CONFIRMATION_SCHEDULE,
-  RECONCILER_TIMEOUT_SECONDS,
   REGISTRATION_TIMEOUT_SECONDS,
+  reconcilerTimeoutSeconds,
 } from '../lambdas/definitions.js';
+import type { GatewayName } from '../lambdas/domain/webhook-event.js';
+import { VERIFIERS } from '../lambdas/reconciliation/verifiers/index.js';
 import { SETTING_DEFAULTS } from './config.js';
 import type { GatewaySecrets } from './gateway-secrets.js';
 import { PayhookFunction } from './payhook-function.js';
@@ -49,26 +51,27 @@ export class Reconciliation extends Construct {
   constructor(scope: Construct, id: string, props: ReconciliationProps) {
     super(scope, id);
     const { store, pipeline, secrets } = props;
+    const interval = props.interval ?? Duration.minutes(SETTING_DEFAULTS.reconcileIntervalMinutes);
 
     this.reconciler = new PayhookFunction(this, 'Reconciler', {
       entry: 'lambdas/reconcile.ts',
       serviceName: SERVICES.reconciler,
-      timeout: Duration.seconds(RECONCILER_TIMEOUT_SECONDS),
+      // Scheduler invokes asynchronously: a run must end a minute before the next is due, or the two would overlap.
+      timeout: Duration.seconds(reconcilerTimeoutSeconds(interval.toMinutes())),
       description: 'payhook: asks the gateways about payments still pending',
       logRetention: props.logRetention,
     });
     store.bindPendingScan(this.reconciler);
     pipeline.bindQueueing(this.reconciler);
-    secrets.bindReader(this.reconciler);
+    // Only the gateways with a verify API: the reconciler never reads Adyen's or Standard Webhooks' secret.
+    secrets.bindApiReader(this.reconciler, Object.keys(VERIFIERS) as GatewayName[]);
     const reconciler = this.reconciler.function;
     const scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
     });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: 'payhook reconciler',
-      schedule: scheduler.ScheduleExpression.rate(
-        props.interval ?? Duration.minutes(SETTING_DEFAULTS.reconcileIntervalMinutes),
-      ),
+      schedule: scheduler.ScheduleExpression.rate(interval),
       // A missed run is simply the next run: no retries piling up behind a slow gateway.
       target: new LambdaInvoke(reconciler, { retryAttempts: 0, role: scheduleRole }),
     });

@@ -26,6 +26,13 @@ export class InvalidSecretError extends Error {
 }
 
 /**
+ * A gateway's secret holds no signing secret (`{"secrets": []}`, the placeholder the stack creates): the gateway is
+ * not configured yet. An {@link InvalidSecretError} to ingest (which cannot verify with it); the reconciler tells it
+ * apart, to report the gateway as not configured rather than misconfigured.
+ */
+export class EmptySecretError extends InvalidSecretError {}
+
+/**
  * A gateway's secret could not be fetched (the store is unreachable, throttled, refused access, the file is missing).
  * Like {@link InvalidSecretError}, its message is safe to log: the gateway and the underlying error's class name only.
  */

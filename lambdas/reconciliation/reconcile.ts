@@ -19,6 +19,7 @@ import {
 import { bodyDigestId } from '../gateways/normalise.js';
 import type { EventQueue } from '../ports/event-queue.js';
 import type { PaymentStore } from '../ports/payment-store.js';
+import { EmptySecretError, InvalidSecretError, SecretsUnavailableError } from '../ports/secret-store.js';
 import {
   type ApiCredentials,
   type GatewayVerifier,
@@ -97,7 +98,18 @@ export interface ReconcileReport {
   readonly stillPending: number;
   /** Gateway errors by gateway: unavailable, malformed, unsupported. */
   readonly errors: Readonly<Partial<Record<GatewayName, Record<string, number>>>>;
+  /** Gateways this run left alone (neither asked about nor expired), and why: see {@link GatewaySkipReason}. */
+  readonly skipped: Readonly<Partial<Record<GatewayName, GatewaySkipReason>>>;
 }
+
+/**
+ * Why a run leaves a gateway with a verify API alone: its secret holds no credentials the verifier needs (the
+ * `{"secrets":[]}` the stack creates, or no `apiKey`), is not of the documented shape, or could not be fetched. Its
+ * payments wait, neither asked about nor expired (the gateway may know they were paid), and the other gateways are
+ * reconciled as usual.
+ */
+export const GATEWAY_SKIP_REASONS = ['no_credentials', 'invalid_secret', 'secrets_unavailable'] as const;
+export type GatewaySkipReason = (typeof GATEWAY_SKIP_REASONS)[number];
 
 const KIND_OF: Readonly<Record<Exclude<VerifiedStatus, 'pending'>, EventKind>> = {
   authorized: 'payment.authorized',
@@ -169,6 +181,78 @@ interface Tally {
   readonly queued: Partial<Record<EventKind, number>>;
   readonly errors: Partial<Record<GatewayName, Record<string, number>>>;
   stillPending: number;
+}
+
+/** The credentials of a gateway with a verify API for this run, or why it is skipped; `undefined` without one. */
+type RunAccess = (gateway: GatewayName) => Promise<GatewayAccess> | undefined;
+
+/** A gateway's credentials for one run, or why the run leaves the gateway alone. */
+type GatewayAccess =
+  | { readonly credentials: ApiCredentials | undefined }
+  | { readonly skipped: GatewaySkipReason; readonly error?: Error };
+
+function skipReasonOf(error: unknown): GatewaySkipReason | undefined {
+  if (error instanceof SecretsUnavailableError) return 'secrets_unavailable';
+  if (error instanceof EmptySecretError) return 'no_credentials';
+  if (error instanceof InvalidSecretError) return 'invalid_secret';
+  return undefined;
+}
+
+/** Looks the gateway's credentials up, and checks they hold what its verifier needs. Other errors are thrown. */
+async function lookUpAccess(
+  deps: ReconcileDependencies,
+  gateway: GatewayName,
+  verifier: GatewayVerifier,
+): Promise<GatewayAccess> {
+  let credentials: ApiCredentials | undefined;
+  try {
+    credentials = await deps.credentials(gateway);
+  } catch (error) {
+    const skipped = skipReasonOf(error);
+    if (skipped === undefined) throw error;
+    return { skipped, error: error as Error };
+  }
+  const missing = (verifier.requiredCredentials ?? []).filter((key) => !credentials?.[key]);
+  return missing.length > 0 ? { skipped: 'no_credentials' } : { credentials };
+}
+
+/**
+ * Each gateway's credentials, looked up at most once per run (both passes share the answer), for gateways with a
+ * verify API; `undefined` for the others. A gateway skipped is recorded in `skipped`, logged (a warning: the reason,
+ * the error's class and its message, which the secret stores keep free of any secret and of where it is stored) and
+ * counted once per run.
+ */
+function accessPerRun(
+  deps: ReconcileDependencies,
+  runId: string,
+  skipped: Partial<Record<GatewayName, GatewaySkipReason>>,
+): RunAccess {
+  const lookups = new Map<GatewayName, Promise<GatewayAccess>>();
+  const note = (gateway: GatewayName, access: GatewayAccess): GatewayAccess => {
+    if (!('skipped' in access)) return access;
+    skipped[gateway] = access.skipped;
+    (deps.metrics ?? NO_METRICS).add(METRICS.gatewaySkipped, gateway, 1, access.skipped);
+    deps.log.warn(
+      'reconciler skipped a gateway this run: its payments wait, neither asked about nor expired',
+      {
+        runId,
+        gateway,
+        reason: access.skipped,
+        ...(access.error && { errorClass: access.error.name, error: access.error.message }),
+      },
+    );
+    return access;
+  };
+  return (gateway) => {
+    const verifier = deps.verifiers[gateway];
+    if (!verifier) return undefined;
+    let lookup = lookups.get(gateway);
+    if (!lookup) {
+      lookup = lookUpAccess(deps, gateway, verifier).then((access) => note(gateway, access));
+      lookups.set(gateway, lookup);
+    }
+    return lookup;
+  };
 }
 
 function errorKind(error: unknown): string {
@@ -392,7 +476,7 @@ function askedThrough(answered: readonly (boolean | undefined)[], count: number)
  */
 async function confirmationPass(
   deps: ReconcileDependencies,
-  context: { readonly runId: string; readonly now: Date },
+  context: RunContext,
   tally: Tally,
 ): Promise<Partial<Record<GatewayName, number>>> {
   const asked: Partial<Record<GatewayName, number>> = {};
@@ -402,10 +486,13 @@ async function confirmationPass(
     gateways.map(async (gateway) => {
       const due = await deps.store.confirmationsDue(gateway, context.now.toISOString(), confirmationsPerRun);
       if (due.length === 0) return;
+      const access = await context.access(gateway);
+      // Skipped this run (its secret): the claims wait, asked about first once the secret is fixed.
+      if (access && 'skipped' in access) return;
+      const credentials = access?.credentials;
       const answered: (boolean | undefined)[] = [];
       let pushedBack = false;
       try {
-        const credentials = await deps.credentials(gateway);
         await inParallel(due, concurrencyPerGateway, async (payment, position) => {
           if (pushedBack) return;
           const done = await ask(deps, payment, { ...context, ...(credentials && { credentials }) }, tally);
@@ -428,7 +515,7 @@ async function confirmationPass(
  */
 async function pendingPass(
   deps: ReconcileDependencies,
-  context: { readonly runId: string; readonly now: Date },
+  context: RunContext,
   tally: Tally,
 ): Promise<Partial<Record<GatewayName, number>>> {
   const { runId, now } = context;
@@ -438,8 +525,14 @@ async function pendingPass(
   const batches = await Promise.all(
     GATEWAYS.map((gateway) => deps.store.pendingPayments(gateway, before, budget)),
   );
+  // Only for gateways with payments waiting: one that is skipped (its secret) waits whole, its share to the others.
+  const accesses = await Promise.all(
+    GATEWAYS.map((gateway, index) =>
+      (batches[index]?.length ?? 0) > 0 ? context.access(gateway) : undefined,
+    ),
+  );
   const shares = fairShares(
-    batches.map((batch) => batch.length),
+    batches.map((batch, index) => (accesses[index] && 'skipped' in accesses[index] ? 0 : batch.length)),
     budget,
   );
   const checkedByGateway: Partial<Record<GatewayName, number>> = {};
@@ -452,8 +545,9 @@ async function pendingPass(
       const chosen = batch.slice(0, share);
       checkedByGateway[gateway] = chosen.length;
       const answered: (boolean | undefined)[] = [];
+      const access = accesses[index];
+      const credentials = access && 'credentials' in access ? access.credentials : undefined;
       try {
-        const credentials = deps.verifiers[gateway] ? await deps.credentials(gateway) : undefined;
         await inParallel(chosen, concurrencyPerGateway, async (payment, position) => {
           answered[position] = await ask(
             deps,
@@ -472,12 +566,20 @@ async function pendingPass(
   return checkedByGateway;
 }
 
+/** What both passes of a run share: its id, its clock, and each gateway's credentials (or why it is skipped). */
+interface RunContext {
+  readonly runId: string;
+  readonly now: Date;
+  readonly access: RunAccess;
+}
+
 async function reconcileRun(
   deps: ReconcileDependencies,
   runId: string,
   scope: ReconcileScope,
 ): Promise<ReconcileReport> {
-  const context = { runId, now: deps.now() };
+  const skipped: Partial<Record<GatewayName, GatewaySkipReason>> = {};
+  const context: RunContext = { runId, now: deps.now(), access: accessPerRun(deps, runId, skipped) };
   const tally: Tally = { queued: {}, errors: {}, stillPending: 0 };
   // Claims first: they are the freshest news, and their pass is capped per gateway, so it cannot eat the budget.
   const confirmationsByGateway = await confirmationPass(deps, context, tally);
@@ -491,9 +593,10 @@ async function reconcileRun(
     queued: tally.queued,
     stillPending: tally.stillPending,
     errors: tally.errors,
+    skipped,
   };
   // A confirmations-only run that found nothing to ask is the common case every minute: not worth a log line.
-  if (scope === 'all' || Object.keys(confirmationsByGateway).length > 0)
+  if (scope === 'all' || Object.keys(confirmationsByGateway).length > 0 || Object.keys(skipped).length > 0)
     deps.log.info('reconciler run', { ...report });
   return report;
 }

@@ -79,5 +79,10 @@ export interface GatewayVerifier {
   readonly gateway: GatewayName;
   /** The gateway API's production base URL. */
   readonly defaultBaseUrl: string;
+  /**
+   * The credentials every request needs: without them the reconciler leaves the gateway alone (its payments are not
+   * expired for want of asking). @default - none
+   */
+  readonly requiredCredentials?: readonly (keyof ApiCredentials)[];
   verify(target: VerifyTarget, credentials: ApiCredentials, options: VerifyOptions): Promise<VerifyResult>;
 }

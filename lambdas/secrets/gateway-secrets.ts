@@ -3,6 +3,7 @@ import { errorClassOf } from '../common/log.js';
 import type { GatewaySecret } from '../domain/gateway-secret.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from '../domain/webhook-event.js';
 import {
+  EmptySecretError,
   type FetchedSecret,
   InvalidSecretError,
   type SecretStore,
@@ -38,7 +39,8 @@ export function parseGatewaySecret(gateway: string, value: unknown): GatewaySecr
   }
   const record = value as Record<string, unknown>;
   const secrets = stringList(gateway, record.secrets, 'secrets');
-  if (secrets.length === 0) throw notDocumentedShape(gateway, `${gateway}.secrets is empty`);
+  if (secrets.length === 0)
+    throw new EmptySecretError(notDocumentedShape(gateway, `${gateway}.secrets is empty`).message);
   const api: Record<string, string> = {};
   for (const key of ['apiKey', 'keyId', 'keySecret'] as const) {
     const value = record[key];

@@ -2,9 +2,19 @@ import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { PRIORITIES, PRIORITY_QUEUES, REJECTS_TABLE, REJECTS_TABLE_ENV } from '../../lambdas/definitions.js';
-import { GATEWAYS } from '../../lambdas/domain/webhook-event.js';
+import {
+  PRIORITIES,
+  PRIORITY_QUEUES,
+  queueName,
+  REJECTS_TABLE,
+  REJECTS_TABLE_ENV,
+} from '../../lambdas/definitions.js';
+import { GATEWAYS, type GatewayName } from '../../lambdas/domain/webhook-event.js';
+import { apiCredentialsOf } from '../../lambdas/reconciliation/credentials.js';
+import { VERIFIERS } from '../../lambdas/reconciliation/verifiers/index.js';
+import { VerifyUnsupportedError } from '../../lambdas/reconciliation/verify.js';
 import { InvalidConfigError, type PayhookConfig, parsePayhookConfig } from '../../lib/config.js';
+import { SECRET_DESCRIPTION_MAX_CHARS, secretDescription } from '../../lib/gateway-secrets.js';
 import { PayhookStack } from '../../lib/payhook-stack.js';
 import { actionsOf, synthesise } from './support.js';
 
@@ -30,6 +40,33 @@ function roleOf(functionDescription: string): string {
   const role = fn?.Properties.Role?.['Fn::GetAtt']?.[0] as string | undefined;
   if (!role) throw new Error(`no function described "${functionDescription}"`);
   return role;
+}
+
+/** The statements of a role's policies that allow an action `matches`. */
+function statementsOf(role: string, matches: (action: string) => boolean) {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
+    .filter((statement) => [statement.Action].flat().some(matches));
+}
+
+/** The logical id of the queue named `shop-prod-<name>`. */
+function queueLogicalId(name: string): string {
+  const [id, ...others] = Object.entries(template.findResources('AWS::SQS::Queue'))
+    .filter(([, queue]) => queue.Properties.QueueName === `shop-prod-${name}`)
+    .map(([logicalId]) => logicalId);
+  if (!id || others.length > 0) throw new Error(`expected exactly one queue named ${name}`);
+  return id;
+}
+
+/** The logical id of each created gateway secret, by gateway. */
+function secretLogicalIds(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(template.findResources('AWS::SecretsManager::Secret')).map(([logicalId, secret]) => [
+      (secret.Properties.Name as string).replace(/^shop-prod\//, ''),
+      logicalId,
+    ]),
+  );
 }
 
 describe('Construct: PriorityPipeline', () => {
@@ -86,11 +123,11 @@ describe('Construct: PriorityPipeline', () => {
   });
 
   it.each(PRIORITIES)('%s consumer: exactly the permissions it uses', (priority) => {
+    // GetQueueAttributes and GetQueueUrl come with the event source (its poller's), on the drained queue alone.
     expect(actionsOf(template, roleOf(consumerDescription(priority)))).toEqual([
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
-      'dynamodb:Query',
       'dynamodb:UpdateItem',
       'events:PutEvents',
       'logs:CreateLogStream',
@@ -102,6 +139,11 @@ describe('Construct: PriorityPipeline', () => {
       'sqs:ReceiveMessage',
       'sqs:SendMessage',
     ]);
+    // Sending only to its own DLQ, and only SendMessage there.
+    const dlq = queueLogicalId(`${PRIORITY_QUEUES[priority].deadLetterQueueName}`);
+    expect(
+      statementsOf(roleOf(consumerDescription(priority)), (action) => action.startsWith('sqs:Send')),
+    ).toEqual([{ Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [dlq, 'Arn'] } }]);
   });
 });
 
@@ -159,10 +201,7 @@ describe('Construct: WebhookApi', () => {
       'dynamodb:PutItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
-      'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
-      'sqs:GetQueueAttributes',
-      'sqs:GetQueueUrl',
       'sqs:SendMessage',
     ]);
     const statements = Object.values(template.findResources('AWS::IAM::Policy'))
@@ -175,11 +214,16 @@ describe('Construct: WebhookApi', () => {
     const sendTargets = statements
       .filter((statement) => [statement.Action].flat().includes('sqs:SendMessage'))
       .flatMap((statement) => [statement.Resource].flat());
-    expect(sendTargets).toHaveLength(4);
+    expect(sendTargets).toEqual(
+      [...PRIORITIES.map((priority) => queueName(priority)), queueName('low', 'deadLetter')].map((name) => ({
+        'Fn::GetAtt': [queueLogicalId(name), 'Arn'],
+      })),
+    );
     const secretTargets = statements
       .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
       .flatMap((statement) => [statement.Resource].flat());
-    expect(secretTargets).toHaveLength(GATEWAYS.length);
+    const secrets = secretLogicalIds();
+    expect(secretTargets).toEqual(GATEWAYS.map((gateway) => ({ Ref: secrets[gateway] })));
     // PutItem on the refused-requests table itself: no other table, no index.
     const putTargets = statements
       .filter((statement) => [statement.Action].flat().includes('dynamodb:PutItem'))
@@ -220,6 +264,17 @@ describe('Construct: Reconciliation', () => {
     }
   });
 
+  it('ends each run a minute before the next is due: the timeout follows the interval, at most 240 s', () => {
+    const timeoutAt = (config: PayhookConfig) =>
+      Object.values(synthesise(config).template.findResources('AWS::Lambda::Function')).find(
+        (fn) => fn.Properties.Description === 'payhook: asks the gateways about payments still pending',
+      )?.Properties.Timeout;
+    expect(timeoutAt({})).toBe(240);
+    expect(timeoutAt({ reconcileIntervalMinutes: 3 })).toBe(120);
+    expect(timeoutAt({ reconcileIntervalMinutes: 2 })).toBe(60);
+    expect(timeoutAt({ reconcileIntervalMinutes: 30 })).toBe(240);
+  });
+
   it('works off claims awaiting confirmation every minute, with the confirmations-only input the handler reads', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(1 minute)',
@@ -239,12 +294,41 @@ describe('Construct: Reconciliation', () => {
       'dynamodb:Query',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
-      'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
-      'sqs:GetQueueAttributes',
-      'sqs:GetQueueUrl',
       'sqs:SendMessage',
     ]);
+    // The secrets of the gateways it can ask (a verify API) and no other, and the three queues, nothing else.
+    const secrets = secretLogicalIds();
+    expect(statementsOf(role, (action) => action.startsWith('secretsmanager:'))).toEqual([
+      {
+        Action: 'secretsmanager:GetSecretValue',
+        Effect: 'Allow',
+        Resource: Object.keys(VERIFIERS).map((gateway) => ({ Ref: secrets[gateway] })),
+      },
+    ]);
+    expect(Object.keys(VERIFIERS).sort()).toEqual([
+      'flutterwave',
+      'oxapay',
+      'paystack',
+      'razorpay',
+      'stripe',
+    ]);
+    expect(statementsOf(role, (action) => action.startsWith('sqs:'))).toEqual([
+      {
+        Action: 'sqs:SendMessage',
+        Effect: 'Allow',
+        Resource: PRIORITIES.map((priority) => ({
+          'Fn::GetAtt': [queueLogicalId(queueName(priority)), 'Arn'],
+        })),
+      },
+    ]);
+    // Told where those secrets are, and of no other gateway's.
+    const reconciler = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (fn) => fn.Properties.Role['Fn::GetAtt'][0] === role,
+    );
+    const ids = JSON.stringify(reconciler?.Properties.Environment.Variables.PAYHOOK_GATEWAY_SECRET_IDS);
+    for (const gateway of GATEWAYS)
+      expect(ids.includes(secrets[gateway] as string), gateway).toBe(gateway in VERIFIERS);
     // Item reads and writes only on keys starting RECONCILER#: never a payment item.
     const itemStatements = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((policy) =>
@@ -378,11 +462,7 @@ describe('Construct: PaymentStore', () => {
     };
     for (const priority of PRIORITIES) {
       expect(paymentsAccess(consumerDescription(priority))).toEqual([
-        {
-          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-          resources: [table],
-          condition: undefined,
-        },
+        { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [table], condition: undefined },
       ]);
     }
     expect(paymentsAccess('payhook: asks the gateways about payments still pending')).toEqual([
@@ -496,6 +576,55 @@ describe('Construct: PaymentEvents and GatewaySecrets', () => {
   });
 });
 
+describe('Construct: GatewaySecrets descriptions', () => {
+  /**
+   * The keys each gateway's verifier asks for, read from the code: the verifier is given the credentials the reconciler
+   * reads from a secret as the stack creates it, and names what to add in its VerifyUnsupportedError.
+   */
+  async function keysAskedFor(gateway: GatewayName): Promise<string[]> {
+    const verifier = VERIFIERS[gateway];
+    if (!verifier) return [];
+    const ids: Partial<Record<GatewayName, string>> = { stripe: 'pi_1', razorpay: 'pay_1', oxapay: '1' };
+    const error = await verifier
+      .verify(
+        { gateway, reference: 'ref-1', gatewayPaymentId: ids[gateway] ?? '1' },
+        apiCredentialsOf(gateway, { secrets: [] }),
+        { baseUrl: 'http://127.0.0.1:9', attempts: 1, timeoutMs: 100 },
+      )
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect(error, gateway).toBeInstanceOf(VerifyUnsupportedError);
+    const keys = [...(error as Error).message.matchAll(/"(\w+)"/g)].map(([, key]) => key as string);
+    expect(keys.length, gateway).toBeGreaterThan(0);
+    return keys;
+  }
+
+  it.each(GATEWAYS)(
+    '%s: the description names "secrets" and every key its credentials reader requires',
+    async (gateway) => {
+      const description = template.findResources('AWS::SecretsManager::Secret', {
+        Properties: { Name: `shop-prod/${gateway}` },
+      });
+      const [secret] = Object.values(description);
+      const text = secret?.Properties.Description as string;
+      expect(text).toContain('"secrets": [');
+      expect(text).toContain('current first');
+      expect(text.length).toBeLessThanOrEqual(SECRET_DESCRIPTION_MAX_CHARS);
+      expect(secret?.Properties.SecretString).toBe('{"secrets":[]}');
+      const keys = await keysAskedFor(gateway);
+      for (const key of keys) expect(text, `${gateway} ${key}`).toMatch(new RegExp(`"${key}"\\??: "`));
+      if (keys.length === 0) expect(text).toMatch(/no API keys/);
+    },
+  );
+
+  it("keeps every description within Secrets Manager's 2048 characters", () => {
+    expect(SECRET_DESCRIPTION_MAX_CHARS).toBe(2048);
+    for (const gateway of GATEWAYS) expect(secretDescription(gateway).length).toBeLessThanOrEqual(2048);
+  });
+});
+
 describe('Construct: Monitoring', () => {
   it('alarms on any DLQ message, queue age, function errors and throttles, and API 5xx', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
@@ -517,7 +646,7 @@ describe('Construct: Monitoring', () => {
         ),
       );
     expect(readsMetric('WebhookRequests')).toHaveLength(7);
-    expect(alarms).toHaveLength(3 + 3 + 6 + 6 + 1 + 7 + 2);
+    expect(alarms).toHaveLength(3 + 3 + 6 + 6 + 1 + 7 + 2 + 5);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
@@ -768,6 +897,11 @@ describe('Configuration', () => {
     ],
     ['a fractional refused-request TTL', { rejectsTtlDays: 1.5 }, /payhook.rejectsTtlDays/],
     ['a refused-request cap as text', { rejectsPerMinute: '60' }, /payhook.rejectsPerMinute/],
+    [
+      'a reconciler interval of a minute (no time left for a run)',
+      { reconcileIntervalMinutes: 1 },
+      /payhook.reconcileIntervalMinutes: at least 2/,
+    ],
   ])('refuses %s at synth, naming the key', (_name, raw, message) => {
     expect(() => parsePayhookConfig(raw)).toThrow(InvalidConfigError);
     expect(() => parsePayhookConfig(raw)).toThrow(message);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CLIENT_SETTINGS, worstCaseCallMs } from '../../lambdas/composition/client-settings.js';
 import {
   DEDUPE_WINDOW_SECONDS,
   DRAINED_QUEUE_ENV,
@@ -11,15 +12,61 @@ import {
   QUEUES_ENV,
   queueName,
   RECONCILER_ENV,
+  RECONCILER_MIN_INTERVAL_MINUTES,
+  RECONCILER_TIMEOUT_SECONDS,
   REJECTS_TABLE_ENV,
+  reconcilerTimeoutSeconds,
   SECRETS_ENV,
+  visibilityTimeoutSeconds as visibilityTimeoutFor,
 } from '../../lambdas/definitions.js';
 import { GATEWAYS } from '../../lambdas/domain/webhook-event.js';
 
 describe('Definitions', () => {
-  it.each(PRIORITIES)('%s: visibility timeout is at least 6x the consumer timeout', (priority) => {
-    const definition = PRIORITY_QUEUES[priority];
-    expect(definition.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * definition.consumerTimeoutSeconds);
+  it.each(PRIORITIES)(
+    '%s: visibility timeout is at least 6x the consumer timeout plus the batching window',
+    (priority) => {
+      const { consumerTimeoutSeconds, maxBatchingWindowSeconds, visibilityTimeoutSeconds } =
+        PRIORITY_QUEUES[priority];
+      expect(visibilityTimeoutSeconds).toBeGreaterThanOrEqual(
+        6 * consumerTimeoutSeconds + maxBatchingWindowSeconds,
+      );
+      expect(visibilityTimeoutSeconds).toBe(6 * (consumerTimeoutSeconds + maxBatchingWindowSeconds));
+      // SQS's longest visibility timeout is 12 hours.
+      expect(visibilityTimeoutSeconds).toBeLessThanOrEqual(43_200);
+    },
+  );
+
+  it('derives visibility timeouts: 180 s, 186 s and 390 s today', () => {
+    expect(visibilityTimeoutFor(30, 0)).toBe(180);
+    expect(PRIORITIES.map((priority) => PRIORITY_QUEUES[priority].visibilityTimeoutSeconds)).toEqual([
+      180, 186, 390,
+    ]);
+  });
+
+  it("keeps the reconciler's timeout at least a minute short of its interval, so runs never overlap", () => {
+    expect(reconcilerTimeoutSeconds(5)).toBe(RECONCILER_TIMEOUT_SECONDS);
+    expect(RECONCILER_TIMEOUT_SECONDS).toBe(240);
+    expect(reconcilerTimeoutSeconds(2)).toBe(60);
+    expect(reconcilerTimeoutSeconds(60)).toBe(RECONCILER_TIMEOUT_SECONDS);
+    for (let minutes = RECONCILER_MIN_INTERVAL_MINUTES; minutes <= 120; minutes += 1) {
+      const timeout = reconcilerTimeoutSeconds(minutes);
+      expect(timeout, `${minutes} min`).toBeLessThanOrEqual(minutes * 60 - 60);
+      expect(timeout, `${minutes} min`).toBeGreaterThanOrEqual(60);
+      expect(timeout, `${minutes} min`).toBeLessThanOrEqual(RECONCILER_TIMEOUT_SECONDS);
+    }
+  });
+
+  it('refuses a reconciler interval with no time left for a run', () => {
+    expect(RECONCILER_MIN_INTERVAL_MINUTES).toBe(2);
+    for (const minutes of [1, 0, -5, 2.5, Number.NaN]) {
+      expect(() => reconcilerTimeoutSeconds(minutes), String(minutes)).toThrow(RangeError);
+    }
+  });
+
+  it("fits the reconciler's worst-case AWS call in the shortest timeout an interval can give it", () => {
+    expect(worstCaseCallMs(CLIENT_SETTINGS.reconciler)).toBeLessThan(
+      reconcilerTimeoutSeconds(RECONCILER_MIN_INTERVAL_MINUTES) * 1000,
+    );
   });
 
   it.each(PRIORITIES)('%s: batch settings are ones the SQS event source accepts', (priority) => {

@@ -44,6 +44,7 @@ function isUnknownReference(status: number, body: string): boolean {
 export const flutterwaveVerifier: GatewayVerifier = {
   gateway: 'flutterwave',
   defaultBaseUrl: 'https://api.flutterwave.com',
+  requiredCredentials: ['apiKey'],
   async verify(target, credentials, options): Promise<VerifyResult> {
     const reference = requireId(target.reference, GATEWAY, 'the merchant reference (tx_ref)');
     const apiKey = requireApiKey(credentials, 'flutterwave', 'your Flutterwave secret key');

@@ -50,6 +50,7 @@ const STATUS: Readonly<Record<string, VerifiedStatus>> = {
 export const oxapayVerifier: GatewayVerifier = {
   gateway: 'oxapay',
   defaultBaseUrl: 'https://api.oxapay.com',
+  requiredCredentials: ['apiKey'],
   async verify(target, credentials, options): Promise<VerifyResult> {
     const trackId = requireId(target.gatewayPaymentId, GATEWAY, 'the track_id');
     const apiKey = requireApiKey(credentials, 'oxapay', 'your OXA Pay merchant API key');

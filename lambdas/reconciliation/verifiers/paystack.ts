@@ -53,6 +53,7 @@ function isUnknownReference(status: number, body: string): boolean {
 export const paystackVerifier: GatewayVerifier = {
   gateway: 'paystack',
   defaultBaseUrl: 'https://api.paystack.co',
+  requiredCredentials: ['apiKey'],
   async verify(target, credentials, options): Promise<VerifyResult> {
     const reference = requireId(target.reference, GATEWAY, 'the merchant reference');
     const apiKey = requireApiKey(credentials, 'paystack', 'your Paystack secret key');

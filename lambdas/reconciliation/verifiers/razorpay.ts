@@ -137,6 +137,7 @@ async function ask(path: string, credentials: ApiCredentials, options: VerifyOpt
 export const razorpayVerifier: GatewayVerifier = {
   gateway: 'razorpay',
   defaultBaseUrl: 'https://api.razorpay.com',
+  requiredCredentials: ['keyId', 'keySecret'],
   async verify(target, credentials, options): Promise<VerifyResult> {
     const id = requireId(target.gatewayPaymentId, GATEWAY, 'the order or payment id');
     if (id.startsWith('order_')) {

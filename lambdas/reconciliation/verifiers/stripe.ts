@@ -86,6 +86,7 @@ function lookupOf(id: string) {
 export const stripeVerifier: GatewayVerifier = {
   gateway: 'stripe',
   defaultBaseUrl: 'https://api.stripe.com',
+  requiredCredentials: ['apiKey'],
   async verify(target, credentials, options): Promise<VerifyResult> {
     const id = requireId(target.gatewayPaymentId, GATEWAY, 'the PaymentIntent id');
     const lookup = lookupOf(id);
