@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_SECRETS_FILE, devSecret, readSample, SIGNERS } from '../../events/index.js';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
@@ -29,7 +29,7 @@ import { queueArnOf, toLambdaRecord } from '../../local/sqs-event-source.js';
 import { apiGatewayEvent, recordingLog } from '../support/api-gateway.js';
 import { type DynamoEmulator, startDynamoEmulator } from '../support/dynamodb-emulator.js';
 import { hasMotoServer, type MotoServer, startMotoServer } from '../support/moto.js';
-import { startSqsEmulator } from '../support/sqs-emulator.js';
+import { drain, startSqsEmulator } from '../support/sqs-emulator.js';
 
 // Every byte sequence a gateway can sign queues, parks and comes back byte-exact, and a body at the size limit fits
 // one message, on both SQS emulators: fauxqs (in-process, the local stack's; it also refuses characters above U+FFFF)
@@ -101,23 +101,6 @@ function paystackBodyOf(bytes: number, reference: string, filler: string): Buffe
   const body = Buffer.from(JSON.stringify(sample), 'utf8');
   expect(body.length).toBe(bytes);
   return body;
-}
-
-async function receiveAll(client: SQSClient, queueUrl: string): Promise<Message[]> {
-  const all: Message[] = [];
-  for (;;) {
-    const { Messages = [] } = await client.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
-    if (Messages.length === 0) return all;
-    all.push(...Messages);
-  }
 }
 
 describe.each(EMULATORS)('%s: every signed byte sequence queues and comes back exact', (_name, start) => {
@@ -201,7 +184,7 @@ describe.each(EMULATORS)('%s: every signed byte sequence queues and comes back e
     );
     const answer = await post('paystack', body, paystackHeaders(body));
     expect(answer.statusCode).toBe(200);
-    const [message, ...others] = await receiveAll(emulator.client, pipeline.queues.high);
+    const [message, ...others] = await drain(emulator.client, pipeline.queues.high);
     expect(others).toEqual([]);
     if (!message?.Body) throw new Error('nothing queued');
     const event = readWebhookEventMessage(message.Body);
@@ -222,7 +205,7 @@ describe.each(EMULATORS)('%s: every signed byte sequence queues and comes back e
       ),
     ]);
     expect((await post('paystack', body, paystackHeaders(body))).statusCode).toBe(200);
-    const [message] = await receiveAll(emulator.client, pipeline.queues.high);
+    const [message] = await drain(emulator.client, pipeline.queues.high);
     if (!message?.Body) throw new Error('nothing queued');
     expect(Buffer.from(readWebhookEventMessage(message.Body).payload, 'utf8')).toEqual(body);
   });
@@ -236,7 +219,7 @@ describe.each(EMULATORS)('%s: every signed byte sequence queues and comes back e
       const reference = `ORDER-LIMIT-${limit}`;
       const body = paystackBodyOf(limit, reference, '中\uffff😀');
       expect((await post('paystack', body, paystackHeaders(body), limit)).statusCode).toBe(200);
-      const messages = await receiveAll(emulator.client, pipeline.queues.high);
+      const messages = await drain(emulator.client, pipeline.queues.high);
       expect(messages).toHaveLength(1);
       expect(Buffer.byteLength(messages[0]?.Body ?? '')).toBeLessThan(QUEUE_MAX_MESSAGE_BYTES);
       expect(await consume(messages, 'high')).toBe(0);
@@ -256,7 +239,7 @@ describe.each(EMULATORS)('%s: every signed byte sequence queues and comes back e
     ['U+FFFF and emoji', Buffer.from('\uffff😀'.repeat(Math.floor(MAX_BODY_BYTES_LIMIT / 7)), 'utf8')],
   ])('parks a signed body it cannot read at the size limit (%s), byte-exact', async (_what, body) => {
     expect((await post('paystack', body, paystackHeaders(body), MAX_BODY_BYTES_LIMIT)).statusCode).toBe(200);
-    const [parked, ...others] = await receiveAll(emulator.client, pipeline.deadLetterQueues.low);
+    const [parked, ...others] = await drain(emulator.client, pipeline.deadLetterQueues.low);
     expect(others).toEqual([]);
     const message = JSON.parse(parked?.Body ?? '{}') as { payload: string; payloadEncoding: string };
     const bytes =
@@ -282,7 +265,7 @@ describe.each(EMULATORS)('%s: every signed byte sequence queues and comes back e
     const queued = (
       await Promise.all(
         (['high', 'normal', 'low'] as const).map((priority) =>
-          receiveAll(emulator.client, pipeline.queues[priority]),
+          drain(emulator.client, pipeline.queues[priority]),
         ),
       )
     ).flat();
@@ -290,7 +273,7 @@ describe.each(EMULATORS)('%s: every signed byte sequence queues and comes back e
       100,
     );
     expect(queued).toHaveLength(100);
-    const parked = await receiveAll(emulator.client, pipeline.deadLetterQueues.low);
+    const parked = await drain(emulator.client, pipeline.deadLetterQueues.low);
     expect(parked.map((message) => message.MessageAttributes?.errorClass?.StringValue)).toEqual([
       'batch_too_large',
     ]);
@@ -308,8 +291,8 @@ describe.each(EMULATORS)('%s: every signed byte sequence queues and comes back e
       'utf8',
     );
     expect((await post('paystack', body, paystackHeaders(body))).statusCode).toBe(200);
-    expect(await receiveAll(emulator.client, pipeline.queues.high)).toEqual([]);
-    const parked = await receiveAll(emulator.client, pipeline.deadLetterQueues.low);
+    expect(await drain(emulator.client, pipeline.queues.high)).toEqual([]);
+    const parked = await drain(emulator.client, pipeline.deadLetterQueues.low);
     expect(parked.map((message) => message.MessageAttributes?.errorClass?.StringValue)).toEqual([
       'key_too_large',
     ]);
@@ -335,9 +318,9 @@ describe.each(EMULATORS)('%s: every signed byte sequence queues and comes back e
       payload: '{}',
     };
     await new SqsEventQueue(emulator.client, { queues: pipeline.queues }).enqueue([event]);
-    const messages = await receiveAll(emulator.client, pipeline.queues.normal);
+    const messages = await drain(emulator.client, pipeline.queues.normal);
     expect(await consume(messages, 'normal')).toBe(0);
-    const dead = await receiveAll(emulator.client, pipeline.deadLetterQueues.normal);
+    const dead = await drain(emulator.client, pipeline.deadLetterQueues.normal);
     expect(dead.map((message) => message.MessageAttributes?.errorClass?.StringValue)).toEqual([
       'invalid_data',
     ]);
@@ -360,9 +343,9 @@ describe.each(EMULATORS)('%s: every signed byte sequence queues and comes back e
     expect(body.length).toBeGreaterThan(MAX_BODY_BYTES_LIMIT - 3);
     expect((await post('adyen', body, signed.headers, MAX_BODY_BYTES_LIMIT)).statusCode).toBe(200);
     const queued = [
-      ...(await receiveAll(emulator.client, pipeline.queues.high)),
-      ...(await receiveAll(emulator.client, pipeline.queues.normal)),
-      ...(await receiveAll(emulator.client, pipeline.queues.low)),
+      ...(await drain(emulator.client, pipeline.queues.high)),
+      ...(await drain(emulator.client, pipeline.queues.normal)),
+      ...(await drain(emulator.client, pipeline.queues.low)),
     ];
     expect(queued).toHaveLength(batch.notificationItems.length);
     for (const message of queued) {

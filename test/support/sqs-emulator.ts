@@ -43,6 +43,8 @@ export async function drain(client: SQSClient, queueUrl: string): Promise<Messag
         MaxNumberOfMessages: 10,
         WaitTimeSeconds: 0,
         MessageAttributeNames: ['All'],
+        // Receive counts and sent times too, so a drained message can be handed to a consumer as a Lambda record.
+        MessageSystemAttributeNames: ['All'],
       }),
     );
     if (Messages.length === 0) return all;
