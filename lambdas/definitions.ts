@@ -357,6 +357,13 @@ export const EVENT_BUS_ENV = {
  */
 export const CONFIRMATION_SCHEDULE = { input: { scope: 'confirmations' }, intervalMinutes: 1 } as const;
 
+/**
+ * The priorities the reconciler queues at: those of the kinds it can learn (payment.succeeded is high;
+ * payment.failed, payment.authorized and payment.expired are normal; see `defaultPriority`). The stack grants it
+ * these queues alone; a unit test keeps the list equal to what `reconcilerEvent` can produce.
+ */
+export const RECONCILER_QUEUE_PRIORITIES: readonly Priority[] = ['high', 'normal'];
+
 /** Environment of the reconciler (and of the local stack's reconciler timer). */
 export const RECONCILER_ENV = {
   /** Seconds a payment stays pending before the reconciler asks about it. @default 600 */

@@ -75,10 +75,11 @@ export class PaymentStore extends Construct {
   }
 
   /**
-   * A consumer's payment items: get and put payment and history items by key (no query, no index, no delete), and the
-   * table's name. The consumer reads a payment by its key, writes it conditionally and puts history items; it never
-   * queries (history is read by the CLI, with its own credentials). Narrower than `grantReadWriteData` or
-   * `grant(...)`, which add every index by wildcard.
+   * Payment items for a consumer or registration: get and put payment and history items by key (no query, no index,
+   * no delete), and the table's name. Both read a payment by its key (and its legacy key), write it conditionally and
+   * put history items; neither queries (the lookup indexes serve the CLI, with its own credentials: the deploy
+   * rehearsal found registration's Query grant unused). Narrower than `grantReadWriteData` or `grant(...)`, which add
+   * every index by wildcard.
    */
   public bindPaymentItems(fn: PayhookFunction): iam.Grant {
     fn.addEnvironment({ [PAYMENTS_TABLE_ENV.tableName]: this.paymentsTable.tableName });
@@ -125,27 +126,9 @@ export class PaymentStore extends Construct {
     return pending.combine(progress);
   }
 
-  /** Registration: get and put payment items, and query the two lookup indexes (reference, gateway payment id). */
-  public bindRegistration(fn: PayhookFunction): iam.Grant {
-    fn.addEnvironment({ [PAYMENTS_TABLE_ENV.tableName]: this.paymentsTable.tableName });
-    const items = iam.Grant.addToPrincipal({
-      grantee: fn,
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-      resourceArns: [this.paymentsTable.tableArn],
-    });
-    const lookups = iam.Grant.addToPrincipal({
-      grantee: fn,
-      actions: ['dynamodb:Query'],
-      resourceArns: [PAYMENTS_TABLE.referenceIndex.name, PAYMENTS_TABLE.gatewayPaymentIdIndex.name].map(
-        (index) => this.indexArn(index),
-      ),
-    });
-    return items.combine(lookups);
-  }
-
   /**
    * One index's ARN. The table's own `grant(grantee, ...actions)` covers the table and every index (`index/*`) alike:
-   * the reconciler and registration each query named indexes only and must not query the table itself, and no CDK grant
+   * the reconciler queries a named index only and must not query the table itself, and no CDK grant
    * names one index, so the ARN is written here, once.
    */
   private indexArn(indexName: string): string {

@@ -100,16 +100,16 @@ export class PriorityPipeline extends Construct {
   }
 
   /**
-   * Lets the function queue events at every priority (ingest, the reconciler), and tells it each queue's URL
-   * (`PAYHOOK_QUEUE_URL_<PRIORITY>`).
+   * Lets the function queue events at the given priorities (ingest: every one; the reconciler: those of the kinds it
+   * learns), and tells it each of those queues' URLs (`PAYHOOK_QUEUE_URL_<PRIORITY>`).
    */
-  public bindQueueing(fn: PayhookFunction): iam.Grant {
-    for (const priority of PRIORITIES) {
+  public bindQueueing(fn: PayhookFunction, priorities: readonly Priority[] = PRIORITIES): iam.Grant {
+    for (const priority of priorities) {
       fn.addEnvironment({ [QUEUES_ENV.queueUrl(priority)]: this.queues[priority].queueUrl });
     }
     return sendTo(
       fn,
-      PRIORITIES.map((priority) => this.queues[priority]),
+      priorities.map((priority) => this.queues[priority]),
     );
   }
 
@@ -127,7 +127,9 @@ export class PriorityPipeline extends Construct {
   /**
    * A consumer's own queue: which priority it drains, the queue's URL (for visibility back-off, which the event source
    * grants with receive and delete) and its dead-letter queue's, where the consumer dead-letters permanent failures
-   * itself, with their reason.
+   * itself, with their reason. It sends to both: an event held in progress elsewhere on its last receive goes back to
+   * its own queue with fresh receives (`SqsRedelivery.requeue`), which the deploy rehearsal found denied when only the
+   * DLQ was granted.
    */
   private bindDrainedQueue(
     consumer: PayhookFunction,
@@ -140,7 +142,7 @@ export class PriorityPipeline extends Construct {
       [DRAINED_QUEUE_ENV.queueUrl]: queue.queueUrl,
       [DRAINED_QUEUE_ENV.deadLetterQueueUrl]: deadLetterQueue.queueUrl,
     });
-    return sendTo(consumer, [deadLetterQueue]);
+    return sendTo(consumer, [queue, deadLetterQueue]);
   }
 }
 

@@ -9,6 +9,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import {
   CONFIRMATION_SCHEDULE,
+  RECONCILER_QUEUE_PRIORITIES,
   REGISTRATION_TIMEOUT_SECONDS,
   reconcilerTimeoutSeconds,
 } from '../lambdas/definitions.js';
@@ -62,7 +63,8 @@ export class Reconciliation extends Construct {
       logRetention: props.logRetention,
     });
     store.bindPendingScan(this.reconciler);
-    pipeline.bindQueueing(this.reconciler);
+    // Only the priorities of what it can learn: it has no low-priority kind (the deploy rehearsal found that grant unused).
+    pipeline.bindQueueing(this.reconciler, RECONCILER_QUEUE_PRIORITIES);
     // Only the gateways with a verify API: the reconciler never reads Adyen's or Standard Webhooks' secret.
     secrets.bindApiReader(this.reconciler, Object.keys(VERIFIERS) as GatewayName[]);
     const reconciler = this.reconciler.function;
@@ -103,7 +105,7 @@ export class Reconciliation extends Construct {
       logRetention: props.logRetention,
     });
     props.events.bindPublisher(this.register);
-    store.bindRegistration(this.register);
+    store.bindPaymentItems(this.register);
     // Only callers with AWS credentials allowed to invoke it (the merchant's backend) may register payments.
     props.webhookApi.api.addRoutes({
       path: '/payments',

@@ -1,6 +1,6 @@
 import { type Environment, optionalEnv, positiveIntegerEnv } from '../common/config.js';
 import type { StructuredLog } from '../common/log.js';
-import { RECONCILER_ENV } from '../definitions.js';
+import { RECONCILER_ENV, RECONCILER_QUEUE_PRIORITIES } from '../definitions.js';
 import { GATEWAYS, type GatewayName } from '../domain/webhook-event.js';
 import { SqsEventQueue } from '../intake/sqs-event-queue.js';
 import type { SecretStore } from '../ports/secret-store.js';
@@ -64,7 +64,7 @@ export function reconcileDependencies(container: Container, log: StructuredLog):
     verifiers: VERIFIERS,
     credentials: credentialsFrom(container.secrets('reconciler')),
     baseUrls: apiBaseUrlsFromEnv(env),
-    queue: new SqsEventQueue(clients.sqs(), { queues: queueUrlsFromEnv(env) }),
+    queue: new SqsEventQueue(clients.sqs(), { queues: queueUrlsFromEnv(env, RECONCILER_QUEUE_PRIORITIES) }),
     settings: reconcileSettingsFromEnv(env),
     now: () => new Date(),
     log,

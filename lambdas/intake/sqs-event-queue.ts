@@ -1,13 +1,13 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { MESSAGE_ATTRIBUTES, type Priority } from '../definitions.js';
+import { MESSAGE_ATTRIBUTES, type Priority, QUEUES_ENV } from '../definitions.js';
 import type { WebhookEvent } from '../domain/webhook-event.js';
 import { sqsSafeJson, stringAttributes } from '../messages/sqs-text.js';
 import { writeWebhookEventMessage } from '../messages/webhook-event-message.js';
 import type { EventQueue, UnparseableWebhook } from '../ports/event-queue.js';
 
 export interface EventQueueUrls {
-  /** The queue of each priority. */
-  readonly queues: Readonly<Record<Priority, string>>;
+  /** The queue of each priority this writer may send to (the reconciler has no low-priority queue). */
+  readonly queues: Readonly<Partial<Record<Priority, string>>>;
   /** The low-priority dead-letter queue, where unparseable webhooks are parked (ingest only). */
   readonly parking?: string;
 }
@@ -43,10 +43,16 @@ export class SqsEventQueue implements EventQueue {
   }
 
   private async send(event: WebhookEvent): Promise<void> {
+    const queueUrl = this.urls.queues[event.priority];
+    if (queueUrl === undefined) {
+      throw new Error(
+        `this function has no ${event.priority}-priority queue (${QUEUES_ENV.queueUrl(event.priority)})`,
+      );
+    }
     const message = writeWebhookEventMessage(event);
     await this.client.send(
       new SendMessageCommand({
-        QueueUrl: this.urls.queues[event.priority],
+        QueueUrl: queueUrl,
         MessageBody: message.body,
         MessageAttributes: stringAttributes(message.attributes),
       }),

@@ -118,6 +118,11 @@ const KIND_OF: Readonly<Record<Exclude<VerifiedStatus, 'pending'>, EventKind>> =
   expired: 'payment.expired',
 };
 
+/** Every kind a run can queue: a verified answer's, and `payment.expired` for a payment past its expiry. */
+export const RECONCILER_EVENT_KINDS: readonly EventKind[] = [
+  ...new Set([...Object.values(KIND_OF), 'payment.expired' as const]),
+];
+
 /**
  * A synthetic event, applied by the consumer exactly like a webhook. Its id is deterministic (payment and outcome),
  * so a second run that finds the same answer before the first was applied is deduplicated, not applied twice; it is

@@ -6,6 +6,7 @@ import {
   PRIORITIES,
   PRIORITY_QUEUES,
   queueName,
+  RECONCILER_QUEUE_PRIORITIES,
   REJECTS_TABLE,
   REJECTS_TABLE_ENV,
 } from '../../lambdas/definitions.js';
@@ -139,11 +140,18 @@ describe('Construct: PriorityPipeline', () => {
       'sqs:ReceiveMessage',
       'sqs:SendMessage',
     ]);
-    // Sending only to its own DLQ, and only SendMessage there.
+    // Sending only to its own queue (a requeue with fresh receives) and its own DLQ, and only SendMessage there.
+    const own = queueLogicalId(PRIORITY_QUEUES[priority].queueName);
     const dlq = queueLogicalId(`${PRIORITY_QUEUES[priority].deadLetterQueueName}`);
     expect(
       statementsOf(roleOf(consumerDescription(priority)), (action) => action.startsWith('sqs:Send')),
-    ).toEqual([{ Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [dlq, 'Arn'] } }]);
+    ).toEqual([
+      {
+        Action: 'sqs:SendMessage',
+        Effect: 'Allow',
+        Resource: [{ 'Fn::GetAtt': [own, 'Arn'] }, { 'Fn::GetAtt': [dlq, 'Arn'] }],
+      },
+    ]);
   });
 });
 
@@ -313,11 +321,13 @@ describe('Construct: Reconciliation', () => {
       'razorpay',
       'stripe',
     ]);
+    // Only the queues of the priorities it can queue at (no low-priority kind), and their URLs alone.
+    expect(RECONCILER_QUEUE_PRIORITIES).toEqual(['high', 'normal']);
     expect(statementsOf(role, (action) => action.startsWith('sqs:'))).toEqual([
       {
         Action: 'sqs:SendMessage',
         Effect: 'Allow',
-        Resource: PRIORITIES.map((priority) => ({
+        Resource: RECONCILER_QUEUE_PRIORITIES.map((priority) => ({
           'Fn::GetAtt': [queueLogicalId(queueName(priority)), 'Arn'],
         })),
       },
@@ -349,11 +359,10 @@ describe('Construct: Reconciliation', () => {
     });
   });
 
-  it('gives registration exactly: get and put payments, query the two lookup indexes, announce a mismatch, write its logs', () => {
+  it('gives registration exactly: get and put payments (no query), announce a mismatch, write its logs', () => {
     expect(actionsOf(template, roleOf('payhook: registers payments the checkout expects'))).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',
-      'dynamodb:Query',
       'events:PutEvents',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
@@ -473,13 +482,9 @@ describe('Construct: PaymentStore', () => {
         condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RECONCILER#*'] } },
       },
     ]);
+    // Registration reads and writes by key only: the lookup indexes serve the CLI, with its own credentials.
     expect(paymentsAccess('payhook: registers payments the checkout expects')).toEqual([
       { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [table], condition: undefined },
-      {
-        actions: ['dynamodb:Query'],
-        resources: [index('by-reference'), index('by-gateway-payment-id')],
-        condition: undefined,
-      },
     ]);
     expect(paymentsAccess(INGEST)).toEqual([]);
   });
