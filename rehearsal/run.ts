@@ -3,7 +3,7 @@
  * it sits in cdk.out on the Lambda runtime's Node major (tools/node24), in its own process, with the environment the
  * template gives it, against emulators holding the template's resources; every AWS call is checked against the
  * function's synthesised policy. Prints a table and exits non-zero on a failed scenario, a denied or unrecognised
- * call, a policy it cannot evaluate, or a function no scenario covers.
+ * call, a policy it cannot evaluate, a function no scenario covers, or a grant nothing uses.
  *
  *   npm run rehearse [-- --skip-synth] [-- --out cdk.out]
  */
@@ -72,8 +72,16 @@ function summarise(stage: Stage, fn: StagedFunction): FunctionSummary {
   };
 }
 
-function problems(stage: Stage): string[] {
+function problems(stage: Stage, summaries: readonly FunctionSummary[]): string[] {
   const found: string[] = [];
+  // A grant nobody uses is a finding too: remove it, or say in usage.ts who uses it.
+  for (const summary of summaries) {
+    for (const { grant } of summary.unused.filter((entry) => entry.usedBy === undefined)) {
+      found.push(
+        `${summary.functionId}: ${grant.action} on ${grant.resource} is granted and used by nothing known`,
+      );
+    }
+  }
   for (const result of stage.results.filter((candidate) => !candidate.ok)) {
     found.push(`${result.functionId}: "${result.scenario}" failed: ${result.detail}`);
   }
@@ -113,7 +121,7 @@ async function main(): Promise<number> {
     const summaries = stage.functions.map((fn) => summarise(stage, fn));
     console.log(`${functionTable(summaries)}\n`);
     console.log(`${unusedTable(summaries)}\n`);
-    const found = problems(stage);
+    const found = problems(stage, summaries);
     for (const problem of found) console.log(`PROBLEM ${problem}`);
     const passed = stage.results.filter((result) => result.ok).length;
     console.log(

@@ -10,8 +10,6 @@ import { referencedId } from './template.js';
  */
 
 const EVENT_SOURCE_ACTIONS = new Set(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']);
-/** Added by CDK's SqsEventSource (`grantConsumeMessages`); the mapping does not need them. */
-const CDK_CONSUME_EXTRAS = new Set(['sqs:GetQueueUrl']);
 
 export function whoElseUses(stage: Stage, fn: StagedFunction, grant: Grant): string | undefined {
   if (grant.action.startsWith('logs:') && fn.logGroupLogicalId !== undefined) {
@@ -20,8 +18,6 @@ export function whoElseUses(stage: Stage, fn: StagedFunction, grant: Grant): str
   if (/-consumer$/.test(fn.name)) {
     const queueArn = stage.ref(eventSourceOf(stage, fn).queueLogicalId, 'Arn');
     if (grant.resource === queueArn && EVENT_SOURCE_ACTIONS.has(grant.action)) return 'event source mapping';
-    if (grant.resource === queueArn && CDK_CONSUME_EXTRAS.has(grant.action))
-      return 'nobody: CDK SqsEventSource grants it, kept with the L2 construct';
     // Every consumer announces what it applies; no sample's default priority puts a money event on the low queue,
     // but a gateway's `priorityOverrides` can.
     if (grant.action === 'events:PutEvents') return 'announcing events priorityOverrides route here';

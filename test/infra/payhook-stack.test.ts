@@ -124,7 +124,8 @@ describe('Construct: PriorityPipeline', () => {
   });
 
   it.each(PRIORITIES)('%s consumer: exactly the permissions it uses', (priority) => {
-    // GetQueueAttributes and GetQueueUrl come with the event source (its poller's), on the drained queue alone.
+    // Receive, delete and GetQueueAttributes are the event source mapping's (its poller's), ChangeMessageVisibility the
+    // back-off's, on the drained queue alone; no GetQueueUrl, which nothing calls.
     expect(actionsOf(template, roleOf(consumerDescription(priority)))).toEqual([
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
@@ -136,7 +137,6 @@ describe('Construct: PriorityPipeline', () => {
       'sqs:ChangeMessageVisibility',
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',
-      'sqs:GetQueueUrl',
       'sqs:ReceiveMessage',
       'sqs:SendMessage',
     ]);
