@@ -149,6 +149,9 @@ function drainWith(
   queue: sqs.Queue,
   definition: PriorityQueueDefinition,
 ): iam.Grant {
+  // grantConsumeMessages would add kms:Decrypt for a KMS-encrypted queue; these queues use SQS-managed encryption.
+  if (queue.encryptionMasterKey)
+    throw new Error(`${queue.node.path}: a KMS-encrypted queue needs kms:Decrypt here`);
   consumer.function.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(queue.node)}`, {
     eventSourceArn: queue.queueArn,
     batchSize: definition.batchSize,

@@ -202,10 +202,10 @@ function header(request: HttpRequestSeen, name: string): string | undefined {
 }
 
 /** What the request looked like, for error messages: enough to find it in the proxy's recording. */
+/** What was seen, for an error: never the body, which can hold a secret's value or a payment item. */
 function seen(request: HttpRequestSeen): string {
   const target = header(request, 'x-amz-target');
-  const body = request.body.toString('utf8').slice(0, 200);
-  return `${request.method} ${request.path}${target === undefined ? '' : ` x-amz-target: ${target}`} body: ${body}`;
+  return `${request.method} ${request.path}${target === undefined ? '' : ` x-amz-target: ${target}`} (${request.body.length}-byte body)`;
 }
 
 function splitOnce(text: string, separator: string): [string, string] {

@@ -39,10 +39,10 @@ type ChildMessage =
   | ({ readonly type: 'result'; readonly id: string } & InvokeResult);
 
 export class FunctionProcess {
-  /** Everything the function wrote to stdout and stderr (its logs), kept for a failed scenario's report. */
   private readonly pending = new Map<string, (result: InvokeResult) => void>();
 
   private constructor(
+    /** Everything the function wrote to stdout and stderr (its logs), kept for a failed scenario's report. */
     readonly output: string[],
     private readonly child: ChildProcess,
     private readonly options: FunctionProcessOptions,

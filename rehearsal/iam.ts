@@ -32,6 +32,12 @@ export interface AwsCall {
   readonly resource: string;
   /** Condition keys of the request, such as `'dynamodb:LeadingKeys': ['RECONCILER#x']`. */
   readonly context?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Condition keys known to be absent from the request. A key a condition names that is neither in `context` nor
+   * here is unknown to the rehearsal, and the statement is undecidable: IAM's rules for a missing key (`ForAllValues`
+   * is vacuously true) would otherwise let through a call AWS would judge on a value the rehearsal never read.
+   */
+  readonly absentKeys?: readonly string[];
 }
 
 export type Decision =
@@ -53,7 +59,7 @@ type Verdict = 'yes' | 'no' | { readonly undecidable: string };
 
 /** Decides a call against a set of identity-policy statements (already resolved by `intrinsics.resolve`). */
 export function evaluate(statements: readonly Statement[], call: AwsCall): Decision {
-  const context = lowerCaseKeys(call.context);
+  const context = lowerCaseKeys(call.context, call.absentKeys);
   let allowedBy: number | undefined;
   let undecidedAllow: { statement: number; reason: string } | undefined;
   let undecidedDeny: { statement: number; reason: string } | undefined;
@@ -112,7 +118,10 @@ export function unusedGrants(statements: readonly Statement[], calls: readonly A
         (call) =>
           matchAction(grant.action, call.action) === 'yes' &&
           matchResource(grant.resource, call.resource) !== 'no' &&
-          conditionVerdict(statements[grant.statement]?.Condition, lowerCaseKeys(call.context)) !== 'no',
+          conditionVerdict(
+            statements[grant.statement]?.Condition,
+            lowerCaseKeys(call.context, call.absentKeys),
+          ) !== 'no',
       ),
   );
 }
@@ -243,7 +252,10 @@ function keyVerdict(
   negated: boolean,
   passes: (value: string) => boolean,
 ): Verdict {
-  const missing = requestValues === undefined || requestValues.length === 0;
+  if (requestValues === undefined) {
+    return { undecidable: `${operator} ${key}: the rehearsal does not know this key's value in the request` };
+  }
+  const missing = requestValues.length === 0;
   if (set === 'ForAllValues') {
     // Vacuously true for a missing or empty key: the reason ForAllValues is risky in an Allow.
     return missing || requestValues.every(passes) ? 'yes' : 'no';
@@ -275,8 +287,9 @@ function conditionValues(values: unknown): string[] | undefined {
   return out;
 }
 
-function lowerCaseKeys(context: AwsCall['context']): ContextMap {
-  const map = new Map<string, readonly string[]>();
+/** The request's keys by lower-cased name; a key known to be absent maps to no values. */
+function lowerCaseKeys(context: AwsCall['context'], absentKeys: AwsCall['absentKeys'] = []): ContextMap {
+  const map = new Map<string, readonly string[]>(absentKeys.map((key) => [key.toLowerCase(), []]));
   for (const [key, values] of Object.entries(context ?? {})) {
     // Condition key names are case-insensitive; values are not.
     const lower = key.toLowerCase();

@@ -71,7 +71,9 @@ process.on('message', async (invocation) => {
   if (invocation?.type !== 'invoke' || !handler) return;
   const began = performance.now();
   try {
-    const value = await handler(invocation.event, contextFor(invocation));
+    const returned = await handler(invocation.event, contextFor(invocation));
+    // Lambda answers with the result JSON-serialised (toJSON, no Map, no BigInt: those fail there), not a clone.
+    const value = returned === undefined ? null : JSON.parse(JSON.stringify(returned));
     send({ type: 'result', id: invocation.id, ok: true, value, ms: Math.round(performance.now() - began) });
   } catch (error) {
     send({ type: 'result', id: invocation.id, ok: false, error: errorJson(error) });

@@ -49,6 +49,8 @@ export interface RecordingProxyOptions {
   readonly upstreams: Upstreams;
   readonly account: Account;
   readonly callerOf: (accessKeyId: string) => Caller | undefined;
+  /** The resource policy of what a call acts on, if it has one: its Deny statements apply too. */
+  readonly resourcePolicyOf?: (arn: string) => readonly Statement[] | undefined;
 }
 
 function accessKeyOf(request: IncomingMessage): string | undefined {
@@ -94,11 +96,25 @@ function forward(
   });
 }
 
-function check(described: DescribedRequest, caller: Caller): CheckedPermission[] {
-  return described.permissions.map((permission) => ({
-    ...permission,
-    decision: evaluate(caller.statements, permission),
-  }));
+/**
+ * The identity policy must allow the call, and no Deny of the resource's own policy may match it. Every SDK call to
+ * AWS goes over TLS, so `aws:SecureTransport` is true (the queue policies deny anything else).
+ */
+function check(
+  described: DescribedRequest,
+  caller: Caller,
+  options: RecordingProxyOptions,
+): CheckedPermission[] {
+  return described.permissions.map((permission) => {
+    const call = { ...permission, context: { 'aws:SecureTransport': ['true'], ...permission.context } };
+    const identity = evaluate(caller.statements, call);
+    if (identity.kind !== 'allowed') return { ...permission, decision: identity };
+    const denies = (options.resourcePolicyOf?.(permission.resource) ?? []).filter((s) => s.Effect === 'Deny');
+    const resource = evaluate(denies, call);
+    const deniedByResource =
+      resource.kind === 'undecidable' || (resource.kind === 'denied' && resource.reason === 'explicit');
+    return { ...permission, decision: deniedByResource ? resource : identity };
+  });
 }
 
 async function handle(
@@ -129,7 +145,7 @@ async function handle(
     });
     return refuse(response, `rehearsal: unrecognised request: ${error.message}`);
   }
-  const permissions = caller ? check(described, caller) : [];
+  const permissions = caller ? check(described, caller, options) : [];
   const denied = !caller || permissions.some((permission) => permission.decision.kind !== 'allowed');
   const record = { functionId, service: described.service, operation: described.operation, permissions };
   if (denied) {

@@ -86,6 +86,9 @@ function problems(stage: Stage, summaries: readonly FunctionSummary[]): string[]
     found.push(`${result.functionId}: "${result.scenario}" failed: ${result.detail}`);
   }
   for (const call of stage.proxy.calls) {
+    // Whenever it happened (a cold start outside any scenario too): credentials that are no function's.
+    if (call.functionId.startsWith('unknown caller'))
+      found.push(`${call.functionId}: ${call.service} ${call.operation}`);
     if (call.unrecognised) found.push(`${call.functionId}: unrecognised AWS call: ${call.unrecognised}`);
     for (const permission of call.permissions.filter((checked) => checked.decision.kind !== 'allowed')) {
       found.push(

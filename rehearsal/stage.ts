@@ -1,3 +1,7 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Account } from './aws-requests.js';
 import {
   deployResources,
@@ -15,7 +19,13 @@ import {
   type RecordingProxy,
   startRecordingProxy,
 } from './recording-proxy.js';
-import { functionsOf, type SynthOutput, type TemplateFunction } from './template.js';
+import {
+  functionsOf,
+  referencedId,
+  resourcesOfType,
+  type SynthOutput,
+  type TemplateFunction,
+} from './template.js';
 
 /**
  * The rehearsal's stage: the emulated account with the template's resources, the recording proxy in front of it,
@@ -64,6 +74,11 @@ export class Stage {
   readonly coldStarts = new Map<string, { readonly node: string; readonly initMs: number }>();
   readonly functions: readonly StagedFunction[];
 
+  /** Where each bundle is copied (its /var/task) and the empty AWS config files live: outside the repository. */
+  private readonly workDir = mkdtempSync(join(tmpdir(), 'payhook-rehearsal-'));
+  /** The resource policies of what the functions call (queue policies), by resource ARN: their Deny statements count. */
+  private readonly resourcePolicies: ReadonlyMap<string, readonly Statement[]>;
+
   private constructor(
     readonly output: SynthOutput,
     readonly account: EmulatedAccount,
@@ -72,14 +87,54 @@ export class Stage {
     private readonly context: TemplateContext,
     readonly nodeBinary: string,
   ) {
+    writeFileSync(join(this.workDir, 'aws-config'), '');
     this.functions = functionsOf(output).map((fn, index) => {
       const { statements, unsupported } = statementsOfRole(output.template, fn.roleLogicalId);
+      // A copy outside the repository, as /var/task is on Lambda: nothing the bundle left external can resolve from
+      // the repository's node_modules.
+      const taskRoot = join(this.workDir, fn.logicalId);
+      cpSync(fn.assetDir, taskRoot, { recursive: true });
       return {
         ...fn,
+        assetDir: taskRoot,
         statements: resolve(statements, context) as Statement[],
         unsupported,
         accessKeyId: `ASIAREHEARSAL${String(index).padStart(4, '0')}`,
       };
+    });
+    this.resourcePolicies = this.readResourcePolicies();
+  }
+
+  /**
+   * The queue policies (the stack's only resource policies on what the functions call): each queue's ARN and its
+   * statements. Another kind of resource policy on a called resource would go unchecked, so it is reported.
+   */
+  private readResourcePolicies(): Map<string, Statement[]> {
+    const policies = new Map<string, Statement[]>();
+    for (const [, policy] of resourcesOfType(this.output.template, 'AWS::SQS::QueuePolicy')) {
+      const document = resolve(policy.Properties?.PolicyDocument, this.context) as {
+        Statement?: Statement[];
+      };
+      for (const queue of (policy.Properties?.Queues as unknown[] | undefined) ?? []) {
+        const id = referencedId(queue);
+        if (id === undefined) continue;
+        const arn = this.ref(id, 'Arn');
+        policies.set(arn, [...(policies.get(arn) ?? []), ...(document.Statement ?? [])]);
+      }
+    }
+    return policies;
+  }
+
+  resourcePolicyOf(arn: string): readonly Statement[] | undefined {
+    return this.resourcePolicies.get(arn);
+  }
+
+  /** An SQS client through the proxy with the function's credentials: what its event source mapping polls with. */
+  eventSourceClient(fn: StagedFunction): SQSClient {
+    return new SQSClient({
+      region: REHEARSAL_REGION,
+      endpoint: this.proxy.endpoint,
+      credentials: { accessKeyId: fn.accessKeyId, secretAccessKey: 'rehearsal-secret-access-key' },
     });
   }
 
@@ -98,6 +153,7 @@ export class Stage {
       upstreams: account.upstreams,
       account: requestAccount,
       callerOf: (key) => late.stage?.callerOf(key),
+      resourcePolicyOf: (arn) => late.stage?.resourcePolicyOf(arn),
     });
     const resources = await deployResources(account, output.template);
     const context: TemplateContext = {
@@ -189,6 +245,9 @@ export class Stage {
       LANG: 'en_US.UTF-8',
       TZ: ':UTC',
       PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+      // Not the developer's ~/.aws: its endpoint, retry or FIPS settings would change where calls go.
+      AWS_CONFIG_FILE: join(this.workDir, 'aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(this.workDir, 'aws-config'),
       // Catches any other service the bundle might call: it reaches the proxy, which refuses what it cannot name.
       AWS_ENDPOINT_URL: this.proxy.endpoint,
       ...endpoints,
@@ -239,5 +298,6 @@ export class Stage {
   async stop(): Promise<void> {
     await this.proxy.stop();
     await this.account.stop();
+    rmSync(this.workDir, { recursive: true, force: true });
   }
 }

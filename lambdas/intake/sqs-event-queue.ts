@@ -20,7 +20,19 @@ export class SqsEventQueue implements EventQueue {
   ) {}
 
   async enqueue(events: readonly WebhookEvent[]): Promise<void> {
-    await Promise.all(events.map((event) => this.send(event)));
+    // Every event's queue first: one without a queue must not leave the others sent and the batch half done.
+    const urls = events.map((event) => this.queueUrlOf(event));
+    await Promise.all(events.map((event, index) => this.send(event, urls[index] ?? '')));
+  }
+
+  private queueUrlOf(event: WebhookEvent): string {
+    const queueUrl = this.urls.queues[event.priority];
+    if (queueUrl === undefined) {
+      throw new Error(
+        `this function has no ${event.priority}-priority queue (${QUEUES_ENV.queueUrl(event.priority)})`,
+      );
+    }
+    return queueUrl;
   }
 
   async park(webhook: UnparseableWebhook): Promise<void> {
@@ -42,13 +54,7 @@ export class SqsEventQueue implements EventQueue {
     );
   }
 
-  private async send(event: WebhookEvent): Promise<void> {
-    const queueUrl = this.urls.queues[event.priority];
-    if (queueUrl === undefined) {
-      throw new Error(
-        `this function has no ${event.priority}-priority queue (${QUEUES_ENV.queueUrl(event.priority)})`,
-      );
-    }
+  private async send(event: WebhookEvent, queueUrl: string): Promise<void> {
     const message = writeWebhookEventMessage(event);
     await this.client.send(
       new SendMessageCommand({

@@ -111,16 +111,21 @@ export interface ReconcileReport {
 export const GATEWAY_SKIP_REASONS = ['no_credentials', 'invalid_secret', 'secrets_unavailable'] as const;
 export type GatewaySkipReason = (typeof GATEWAY_SKIP_REASONS)[number];
 
-const KIND_OF: Readonly<Record<Exclude<VerifiedStatus, 'pending'>, EventKind>> = {
+const KIND_OF = {
   authorized: 'payment.authorized',
   succeeded: 'payment.succeeded',
   failed: 'payment.failed',
   expired: 'payment.expired',
-};
+} as const satisfies Readonly<Record<Exclude<VerifiedStatus, 'pending'>, EventKind>>;
 
-/** Every kind a run can queue: a verified answer's, and `payment.expired` for a payment past its expiry. */
-export const RECONCILER_EVENT_KINDS: readonly EventKind[] = [
-  ...new Set([...Object.values(KIND_OF), 'payment.expired' as const]),
+/**
+ * The kinds a run can queue: a verified answer's, and `payment.expired` for a payment past its expiry. Typed, so a
+ * new kind added anywhere the reconciler queues shows up here, and in the test that keeps the stack's grants (the
+ * queues of `RECONCILER_QUEUE_PRIORITIES`) equal to these kinds' priorities.
+ */
+export type ReconcilerKind = (typeof KIND_OF)[keyof typeof KIND_OF] | 'payment.expired';
+export const RECONCILER_EVENT_KINDS: readonly ReconcilerKind[] = [
+  ...new Set<ReconcilerKind>([...Object.values(KIND_OF), 'payment.expired']),
 ];
 
 /**
@@ -131,7 +136,7 @@ export const RECONCILER_EVENT_KINDS: readonly EventKind[] = [
  */
 export function reconcilerEvent(
   payment: Payment,
-  kind: EventKind,
+  kind: ReconcilerKind,
   detail: { readonly gatewayStatus: string; readonly result?: VerifyResult },
   now: Date,
   runId: string,
@@ -313,7 +318,7 @@ async function ask(
   const gateway = payment.gateway;
   const metrics = deps.metrics ?? NO_METRICS;
   metrics.add(METRICS.paymentsChecked, gateway, 1);
-  const enqueue = async (kind: EventKind, detail: { gatewayStatus: string; result?: VerifyResult }) => {
+  const enqueue = async (kind: ReconcilerKind, detail: { gatewayStatus: string; result?: VerifyResult }) => {
     await deps.queue.enqueue([reconcilerEvent(payment, kind, detail, now, runId)]);
     tally.queued[kind] = (tally.queued[kind] ?? 0) + 1;
     // payment.succeeded -> succeeded: the status the queued event moves the payment to.

@@ -41,7 +41,7 @@ export const REGISTERED = [
   },
 ] as const;
 
-/** What the stand-in gateways answer: paid, failed, paid; Razorpay and OXA Pay do not know theirs (still pending). */
+/** What the stand-in gateways answer: paid, failed, paid, and two still pending (an order with no attempt yet). */
 const GATEWAY_ANSWERS = {
   paystack: {
     status: 'success',
@@ -63,6 +63,14 @@ const GATEWAY_ANSWERS = {
     currency: 'USD',
     reference: 'REHEARSAL-STRIPE-1',
     id: 'pi_rehearsal1',
+  },
+  razorpay: { status: 'created', amount: '10000', currency: 'INR', id: 'order_rehearsal1', payments: [] },
+  oxapay: {
+    status: 'Waiting',
+    amount: '10.5',
+    currency: 'USD',
+    reference: 'REHEARSAL-OXA-1',
+    id: '18736154',
   },
 } as const;
 
@@ -178,11 +186,22 @@ function schedulesOf(stage: Stage, fn: StagedFunction): Array<{ name: string; in
 }
 
 interface Report {
+  readonly scope?: string;
   readonly confirmationsByGateway?: Record<string, number>;
   readonly skipped?: Record<string, string>;
   readonly queued?: Record<string, number>;
   readonly checked?: number;
   readonly errors?: Record<string, unknown>;
+}
+
+/** A run's report, which must be of the schedule's scope and name no gateway error. */
+function checkedReport(value: unknown, input: unknown): Report {
+  const report = value as Report;
+  const scope = input === undefined ? 'all' : 'confirmations';
+  if (report.scope !== scope) throw new Error(`a ${report.scope} run for the ${scope} schedule`);
+  if (Object.keys(report.errors ?? {}).length > 0)
+    throw new Error(`gateway errors: ${JSON.stringify(report.errors)}`);
+  return report;
 }
 
 async function queuedOn(stage: Stage, fn: StagedFunction): Promise<number> {
@@ -212,7 +231,7 @@ export async function rehearseReconcilerUnconfigured(stage: Stage): Promise<void
           const result = await instance.invoke(schedulerEvent(schedule.input));
           if (!result.ok)
             throw new Error(`the run failed: ${result.error.errorType}: ${result.error.errorMessage}`);
-          const report = result.value as Report;
+          const report = checkedReport(result.value, schedule.input);
           const skipped = Object.keys(report.skipped ?? {});
           // A confirmations run asks only about claims, and there are none yet: nothing to skip.
           if (schedule.input !== undefined)
@@ -245,7 +264,7 @@ export async function rehearseReconcilerConfigured(stage: Stage): Promise<void> 
         const result = await instance.invoke(schedulerEvent(schedule.input));
         if (!result.ok)
           throw new Error(`the run failed: ${result.error.errorType}: ${result.error.errorMessage}`);
-        const report = result.value as Report;
+        const report = checkedReport(result.value, schedule.input);
         if (Object.keys(report.skipped ?? {}).length > 0)
           throw new Error(`skipped: ${JSON.stringify(report.skipped)}`);
         const after = await queuedOn(stage, fn);

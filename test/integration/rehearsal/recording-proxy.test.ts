@@ -9,6 +9,24 @@ import { type DynamoEmulator, startDynamoEmulator } from '../../support/dynamodb
 const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/rehearsal-proxy';
 const STATEMENTS: Statement[] = [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: TABLE_ARN }];
 
+// As the stack's queue policies do: deny anything not over TLS (every SDK call to AWS is), and one key outright.
+const RESOURCE_POLICY: Statement[] = [
+  {
+    Effect: 'Deny',
+    Principal: { AWS: '*' },
+    Action: 'dynamodb:*',
+    Resource: TABLE_ARN,
+    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+  },
+  {
+    Effect: 'Deny',
+    Principal: { AWS: '*' },
+    Action: 'dynamodb:GetItem',
+    Resource: TABLE_ARN,
+    Condition: { 'ForAnyValue:StringEquals': { 'dynamodb:LeadingKeys': ['PAYMENT#locked'] } },
+  },
+];
+
 let dynamo: DynamoEmulator;
 let proxy: RecordingProxy;
 
@@ -41,6 +59,7 @@ beforeAll(async () => {
       secretArnOf: () => undefined,
     },
     callerOf: (key) => (key === 'ASIAFUNCTION' ? { functionId: 'fn', statements: STATEMENTS } : undefined),
+    resourcePolicyOf: (arn) => (arn === TABLE_ARN ? RESOURCE_POLICY : undefined),
   });
 });
 
@@ -79,6 +98,19 @@ describe('the rehearsal recording proxy', () => {
       new GetItemCommand({ TableName: 'rehearsal-proxy', Key: { pk: { S: 'PAYMENT#2' } } }),
     );
     expect(Item).toBeUndefined();
+    client.destroy();
+  });
+
+  it("refuses a call the role allows when the resource's own policy denies it", async () => {
+    const client = clientAs('ASIAFUNCTION');
+    await expect(
+      client.send(new GetItemCommand({ TableName: 'rehearsal-proxy', Key: { pk: { S: 'PAYMENT#locked' } } })),
+    ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(proxy.calls.at(-1)?.permissions[0]?.decision).toEqual({
+      kind: 'denied',
+      reason: 'explicit',
+      statement: 1,
+    });
     client.destroy();
   });
 

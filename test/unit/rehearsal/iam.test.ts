@@ -96,11 +96,18 @@ describe('evaluate', () => {
       expect(evaluate(statements, call('dynamodb:PutItem', TABLE, context)).kind).toBe('allowed');
     });
 
-    it('allows when the leading-keys context is empty or missing (ForAllValues is vacuously true)', () => {
+    it('allows when the leading keys are known to be empty (ForAllValues is vacuously true)', () => {
       expect(evaluate(statements, call('dynamodb:GetItem', TABLE, { 'dynamodb:LeadingKeys': [] })).kind).toBe(
         'allowed',
       );
-      expect(evaluate(statements, call('dynamodb:GetItem', TABLE)).kind).toBe('allowed');
+      expect(
+        evaluate(statements, { ...call('dynamodb:GetItem', TABLE), absentKeys: ['dynamodb:LeadingKeys'] })
+          .kind,
+      ).toBe('allowed');
+    });
+
+    it('cannot decide when the leading keys were never read, rather than let ForAllValues allow it vacuously', () => {
+      expect(evaluate(statements, call('dynamodb:GetItem', TABLE)).kind).toBe('undecidable');
     });
 
     it('does not let a grant on table/x cover its indexes', () => {
@@ -341,7 +348,24 @@ describe('evaluate', () => {
       expect(withCondition(condition, { k: ['a'], j: ['x'] })).toBe('denied');
     });
 
-    describe('missing keys, following IAM', () => {
+    it('cannot decide a condition on a key the request was not described with', () => {
+      expect(withCondition({ StringEquals: { k: 'a' } })).toBe('undecidable');
+      expect(withCondition({ 'ForAllValues:StringEquals': { k: 'a' } })).toBe('undecidable');
+    });
+
+    describe('keys known to be missing, following IAM', () => {
+      // The request is described as lacking every key the condition names.
+      const withCondition = (
+        condition: Record<string, Record<string, string | string[]>>,
+        context?: AwsCall['context'],
+      ) =>
+        evaluate([allow('*', '*', { Condition: condition })], {
+          ...call('sqs:SendMessage', QUEUE, context),
+          absentKeys: Object.values(condition)
+            .flatMap((block) => Object.keys(block))
+            .filter((key) => context?.[key] === undefined),
+        }).kind;
+
       it('makes a single-valued operator false', () => {
         expect(withCondition({ StringEquals: { k: 'a' } })).toBe('denied');
         expect(withCondition({ StringLike: { k: '*' } }, { k: [] })).toBe('denied');
