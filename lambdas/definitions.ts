@@ -259,6 +259,14 @@ export function reconcilerTimeoutSeconds(intervalMinutes: number): number {
 export const REGISTRATION_TIMEOUT_SECONDS = 10;
 
 /**
+ * The delivery function's timeout: a batch of one destination's records is attempted in parallel, each within the
+ * destination's timeout (at most 30 s), plus reading the secret, the state and the queue calls.
+ */
+export const DELIVERY_TIMEOUT_SECONDS = 60;
+/** Records per delivery batch: sent in parallel to one destination. */
+export const DELIVERY_BATCH_SIZE = 10;
+
+/**
  * SQS message attribute names written by ingest and the consumers and read by the on-call CLI. SQS allows ten per
  * message: a dead-lettered copy keeps gateway, event type and event id for filtering, packs the rest of the original
  * attributes into `originalAttributes`, and adds the failure's.
@@ -364,6 +372,20 @@ export const CONFIRMATION_SCHEDULE = { input: { scope: 'confirmations' }, interv
  */
 export const RECONCILER_QUEUE_PRIORITIES: readonly Priority[] = ['high', 'normal'];
 
+/**
+ * Environment of the delivery function (and of the local stack): the destinations' settings (the same JSON as the
+ * CDK context's `destinations`), and where each one's queue, dead-letter queue and signing secret are.
+ */
+export const DELIVERIES_ENV = {
+  /** JSON name -> settings (`lambdas/delivery/destinations.ts`). */
+  destinations: 'PAYHOOK_DESTINATIONS',
+  /** AWS: JSON name -> `{ "queueUrl", "deadLetterQueueUrl", "secretId" }`. */
+  targets: 'PAYHOOK_DELIVERY_TARGETS',
+} as const;
+
+/** Seconds a delivery waits on its queue while its destination is stopped, before it is looked at again. */
+export const STOPPED_DESTINATION_RECHECK_SECONDS = 900;
+
 /** Environment of the reconciler (and of the local stack's reconciler timer). */
 export const RECONCILER_ENV = {
   /** Seconds a payment stays pending before the reconciler asks about it. @default 600 */
@@ -427,12 +449,26 @@ export const METRICS = {
    * (`no_credentials`, `invalid_secret`, `secrets_unavailable`).
    */
   gatewaySkipped: { name: 'ReconcilerGatewaySkipped', unit: 'Count', dimension: 'reason' },
+  /**
+   * Deliveries: every attempt to a destination, by outcome (`delivered`, `retry`, `stopped`, `dead_lettered`), and
+   * `held` for each event kept on the queue while the destination is stopped. Per destination, not gateway.
+   */
+  deliveryAttempts: { name: 'DeliveryAttempts', unit: 'Count', dimension: 'outcome', primary: 'destination' },
+  /** Deliveries: an attempt's time, connect to the answer, per destination. */
+  deliveryLatency: {
+    name: 'DeliveryLatency',
+    unit: 'Milliseconds',
+    dimension: undefined,
+    primary: 'destination',
+  },
 } as const satisfies Record<
   string,
   {
     readonly name: string;
     readonly unit: 'Count' | 'Bytes' | 'Milliseconds';
     readonly dimension: 'outcome' | 'status' | 'errorClass' | 'reason' | undefined;
+    /** The first dimension: `gateway` unless given (deliveries are per destination). */
+    readonly primary?: 'destination';
   }
 >;
 

@@ -47,7 +47,10 @@ export class EmfMetrics implements MetricsRecorder {
   }
 
   add(metric: MetricDefinition, gateway: string, value: number, detail?: string): void {
-    const dimensions: Record<string, string> = { gateway: gatewayDimension(gateway) };
+    // A destination's name comes from configuration; a gateway dimension only ever holds a gateway's name.
+    const primary = 'primary' in metric ? metric.primary : 'gateway';
+    const first = primary === 'gateway' ? gatewayDimension(gateway) : gateway.slice(0, 32);
+    const dimensions: Record<string, string> = { [primary]: first };
     if (metric.dimension) dimensions[metric.dimension] = (detail ?? 'none').slice(0, 64);
     const key = JSON.stringify(dimensions);
     let group = this.#groups.get(key);

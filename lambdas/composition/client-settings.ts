@@ -1,4 +1,5 @@
 import {
+  DELIVERY_TIMEOUT_SECONDS,
   INGEST_TIMEOUT_SECONDS,
   PRIORITIES,
   PRIORITY_QUEUES,
@@ -10,7 +11,7 @@ import {
  * Who an AWS client works for. Each role's clients (SQS, DynamoDB, Secrets Manager, EventBridge) share its settings,
  * because they share its deadline.
  */
-export type ClientRole = 'ingest' | 'refusals' | 'consumer' | 'reconciler' | 'registration';
+export type ClientRole = 'ingest' | 'refusals' | 'consumer' | 'reconciler' | 'registration' | 'delivery';
 
 export interface ClientSettings {
   /** Attempts per call, the first included. */
@@ -74,6 +75,14 @@ export const CLIENT_SETTINGS: Readonly<Record<ClientRole, ClientSettings>> = {
     deadlineSeconds: REGISTRATION_TIMEOUT_SECONDS,
     reason:
       "a merchant's checkout waits for the answer: a retry or two for throttling, then an error the checkout can retry, well inside the function's 10 s",
+  },
+  delivery: {
+    maxAttempts: 3,
+    connectionTimeoutMs: 1000,
+    requestTimeoutMs: 3000,
+    deadlineSeconds: DELIVERY_TIMEOUT_SECONDS,
+    reason:
+      "the destination's attempt takes most of the batch's time: AWS calls (state, secret, back-off, dead letter) retry a little, then the record comes back from the queue",
   },
 };
 

@@ -82,6 +82,9 @@ export function parseSecretJson(gateway: string, text: string): unknown {
  * Local development: one JSON file with an entry per gateway in the same shape as the AWS secret. Keys starting with
  * `_` are comments. The file is re-read on refresh, so editing it rotates a secret without a restart.
  */
+/** The secrets file's key for the delivery destinations' signing secrets. */
+export const DESTINATIONS_SECRETS_KEY = 'destinations';
+
 export class FileSecretStore implements SecretStore {
   private cache: { readonly secrets: Map<GatewayName, GatewaySecret>; readonly fetchedAt: Date } | undefined;
 
@@ -126,7 +129,8 @@ export class FileSecretStore implements SecretStore {
     }
     const secrets = new Map<GatewayName, GatewaySecret>();
     for (const [key, value] of Object.entries(parsed)) {
-      if (key.startsWith('_')) continue;
+      // `destinations` holds the delivery signing secrets (destination-secrets.ts), not a gateway's.
+      if (key.startsWith('_') || key === DESTINATIONS_SECRETS_KEY) continue;
       if (!isGatewayName(key)) {
         // The key is not quoted: a secret pasted in the wrong place would be one.
         throw new InvalidSecretError(

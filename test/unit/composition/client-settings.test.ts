@@ -10,6 +10,7 @@ import {
 } from '../../../lambdas/composition/client-settings.js';
 import { AwsClients } from '../../../lambdas/composition/clients.js';
 import {
+  DELIVERY_TIMEOUT_SECONDS,
   INGEST_TIMEOUT_SECONDS,
   PRIORITIES,
   PRIORITY_QUEUES,
@@ -27,11 +28,12 @@ const FUNCTION_TIMEOUT_SECONDS: Readonly<Record<ClientRole, number>> = {
   consumer: Math.min(...PRIORITIES.map((priority) => PRIORITY_QUEUES[priority].consumerTimeoutSeconds)),
   reconciler: RECONCILER_TIMEOUT_SECONDS,
   registration: REGISTRATION_TIMEOUT_SECONDS,
+  delivery: DELIVERY_TIMEOUT_SECONDS,
 };
 
 describe('client settings per role', () => {
   it('has a role for each function that calls AWS, each with its reason', () => {
-    expect(ROLES).toEqual(['ingest', 'refusals', 'consumer', 'reconciler', 'registration']);
+    expect(ROLES).toEqual(['ingest', 'refusals', 'consumer', 'reconciler', 'registration', 'delivery']);
     for (const role of ROLES) expect(CLIENT_SETTINGS[role].reason.length, role).toBeGreaterThan(20);
   });
 

@@ -1,0 +1,226 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { StructuredLog } from '../common/log.js';
+import { errorClassOf } from '../common/log.js';
+import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
+import { METRICS, STOPPED_DESTINATION_RECHECK_SECONDS } from '../definitions.js';
+import type { DestinationStates, SigningSecrets } from '../ports/deliveries.js';
+import {
+  DEFAULT_DELIVERY_LIMITS,
+  type DeliveryDecision,
+  type DeliveryLimits,
+  deliveryDecision,
+} from './delivery-policy.js';
+import type { DestinationSettings } from './destinations.js';
+import type { AttemptResult, DeliveryRequest } from './http-sender.js';
+import { type DeliveryEnvelope, paymentEventBody, readDeliveryEnvelope } from './payment-event-body.js';
+import type { DeadLetterDecision, SqsDeliveryQueue } from './sqs-delivery-queue.js';
+import { signStandardWebhook } from './standard-webhooks.js';
+
+/**
+ * Delivers payment events to one destination per queue: each record is signed (Standard Webhooks, `webhook-id` the
+ * payment event's own id, so every attempt and every replay carries the same one) and POSTed; the answer decides
+ * (delivery-policy.ts): delivered, retried after a back-off, dead-lettered with its reason, or the destination
+ * stopped (410 Gone: its queue holds, looked at again every 15 minutes, until `payhook deliveries resume`).
+ */
+
+/** One destination as the function sees it: its settings and where its queues are. */
+export interface DeliveryTarget {
+  readonly name: string;
+  readonly settings: DestinationSettings;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+}
+
+export interface DelivererDependencies {
+  readonly targets: readonly DeliveryTarget[];
+  readonly states: DestinationStates;
+  readonly secrets: SigningSecrets;
+  readonly send: (request: DeliveryRequest) => Promise<AttemptResult>;
+  readonly queue: SqsDeliveryQueue;
+  /** The local stack only: loopback destinations and plain http. */
+  readonly local?: boolean;
+  readonly limits?: Omit<DeliveryLimits, 'retryPeriodSeconds'>;
+  readonly now?: () => Date;
+  readonly random?: () => number;
+  readonly log: StructuredLog;
+  readonly metrics?: MetricsRecorder;
+}
+
+/** The queue a record came from, by name: the last part of its ARN and of each target's queue URL. */
+function targetOf(targets: readonly DeliveryTarget[], record: SQSRecord): DeliveryTarget | undefined {
+  const queueName = record.eventSourceARN.split(':').pop();
+  return targets.find((target) => target.queueUrl.split('/').pop() === queueName);
+}
+
+type Outcome = 'delivered' | 'retry' | 'stopped' | 'dead_lettered' | 'held';
+
+interface Attempted {
+  readonly decision: DeliveryDecision | DeadLetterDecision;
+  readonly result?: AttemptResult;
+}
+
+class Delivery {
+  constructor(
+    private readonly deps: DelivererDependencies,
+    private readonly target: DeliveryTarget,
+  ) {}
+
+  private get now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** Signs and sends one record; what to do next. Never throws for the destination's behaviour. */
+  async attempt(record: SQSRecord): Promise<Attempted> {
+    let envelope: DeliveryEnvelope;
+    try {
+      envelope = readDeliveryEnvelope(record.body);
+    } catch (error) {
+      const reason = `not a payment event: ${(error as { reason?: string }).reason ?? errorClassOf(error)}`;
+      return { decision: { action: 'dead-letter', errorClass: 'invalid_message', reason } };
+    }
+    const body = paymentEventBody(envelope);
+    const headers = signStandardWebhook({
+      id: envelope.detail.id,
+      timestamp: this.now,
+      body,
+      secrets: await this.deps.secrets.current(this.target.name),
+    });
+    const { settings } = this.target;
+    const result = await this.deps.send({
+      url: settings.url,
+      body,
+      headers: { ...headers, 'content-type': 'application/json' },
+      timeoutMs: settings.timeoutSeconds * 1000,
+      allowPrivateNetwork: settings.allowPrivateNetwork,
+      allowLoopback: this.deps.local === true,
+      allowHttp: this.deps.local === true,
+    });
+    const sent = Number(record.attributes.SentTimestamp);
+    const decision = deliveryDecision(
+      result,
+      {
+        receiveCount: Number(record.attributes.ApproximateReceiveCount),
+        ageSeconds: Math.max(0, (this.now.getTime() - sent) / 1000),
+        now: this.now,
+      },
+      { ...DEFAULT_DELIVERY_LIMITS, ...this.deps.limits, retryPeriodSeconds: settings.retryHours * 3600 },
+      this.deps.random,
+    );
+    return { decision, result };
+  }
+
+  /** Carries out a decision; `true` when the record is done with (delivered or dead-lettered). */
+  async act(record: SQSRecord, attempted: Attempted): Promise<{ done: boolean; outcome: Outcome }> {
+    const { decision } = attempted;
+    const { queue } = this.deps;
+    switch (decision.action) {
+      case 'delivered':
+        return { done: true, outcome: 'delivered' };
+      case 'retry':
+        await queue.retryAfter(this.target.queueUrl, record, decision.afterSeconds);
+        return { done: false, outcome: 'retry' };
+      case 'stop':
+        await this.deps.states.stop(this.target.name, decision.reason, this.now);
+        await queue.retryAfter(this.target.queueUrl, record, STOPPED_DESTINATION_RECHECK_SECONDS);
+        return { done: false, outcome: 'stopped' };
+      case 'dead-letter':
+        await queue.deadLetter(this.target.deadLetterQueueUrl, this.target.name, record, decision, this.now);
+        return { done: true, outcome: 'dead_lettered' };
+    }
+  }
+
+  log(record: SQSRecord, attempted: Attempted, outcome: Outcome): void {
+    const { decision, result } = attempted;
+    // What an on-call engineer needs to follow one event; never the body, a header or a secret.
+    this.deps.log[outcome === 'delivered' ? 'info' : 'warn']('delivery attempt', {
+      destination: this.target.name,
+      messageId: record.messageId,
+      outcome,
+      receiveCount: Number(record.attributes.ApproximateReceiveCount),
+      ...(result?.kind === 'answered' && { status: result.status }),
+      ...(result !== undefined && result.kind !== 'answered' && { failure: result.kind }),
+      ...('latencyMs' in (result ?? {}) && { latencyMs: (result as { latencyMs: number }).latencyMs }),
+      ...(decision.action !== 'delivered' && { reason: decision.reason }),
+      ...(decision.action === 'retry' && { retryAfterSeconds: decision.afterSeconds }),
+    });
+    const metrics = this.deps.metrics ?? NO_METRICS;
+    metrics.add(METRICS.deliveryAttempts, this.target.name, 1, outcome);
+    if (result !== undefined && 'latencyMs' in result) {
+      metrics.add(METRICS.deliveryLatency, this.target.name, result.latencyMs);
+    }
+  }
+}
+
+async function deliverOne(
+  deps: DelivererDependencies,
+  target: DeliveryTarget,
+  record: SQSRecord,
+): Promise<boolean> {
+  const delivery = new Delivery(deps, target);
+  let attempted: Attempted;
+  try {
+    attempted = await delivery.attempt(record);
+  } catch (error) {
+    // Ours, not the destination's (a signing secret that cannot be read): retried after the queue's timeout.
+    deps.log.error('delivery could not be attempted', {
+      destination: target.name,
+      messageId: record.messageId,
+      error: errorClassOf(error),
+      reason:
+        error instanceof Error && error.name === 'InvalidSigningSecretError' ? error.message : undefined,
+    });
+    return false;
+  }
+  try {
+    const { done, outcome } = await delivery.act(record, attempted);
+    delivery.log(record, attempted, outcome);
+    return done;
+  } catch (error) {
+    // A dead letter or a stop that could not be written: the record comes back, nothing is lost.
+    deps.log.error('delivery outcome could not be recorded', {
+      destination: target.name,
+      messageId: record.messageId,
+      action: attempted.decision.action,
+      error: errorClassOf(error),
+    });
+    return false;
+  }
+}
+
+/** Records of a stopped destination wait on the queue, hidden until the next look; none is attempted. */
+async function hold(deps: DelivererDependencies, target: DeliveryTarget, records: readonly SQSRecord[]) {
+  for (const record of records) {
+    await deps.queue.retryAfter(target.queueUrl, record, STOPPED_DESTINATION_RECHECK_SECONDS);
+  }
+  (deps.metrics ?? NO_METRICS).add(METRICS.deliveryAttempts, target.name, records.length, 'held');
+  deps.log.warn('destination stopped: deliveries held on its queue', {
+    destination: target.name,
+    held: records.length,
+  });
+}
+
+export function createDeliverer(deps: DelivererDependencies) {
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const failures: string[] = [];
+    const byTarget = new Map<DeliveryTarget | undefined, SQSRecord[]>();
+    for (const record of event.Records) {
+      const target = targetOf(deps.targets, record);
+      byTarget.set(target, [...(byTarget.get(target) ?? []), record]);
+    }
+    for (const [target, records] of byTarget) {
+      if (target === undefined) {
+        deps.log.error('records from a queue no destination names', { records: records.length });
+        failures.push(...records.map((record) => record.messageId));
+      } else if ((await deps.states.get(target.name)).stopped) {
+        await hold(deps, target, records);
+        failures.push(...records.map((record) => record.messageId));
+      } else {
+        // One destination's batch in parallel: each its own attempt, its own answer.
+        const done = await Promise.all(records.map((record) => deliverOne(deps, target, record)));
+        failures.push(...records.filter((_, index) => !done[index]).map((record) => record.messageId));
+      }
+    }
+    (deps.metrics ?? NO_METRICS).flush();
+    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+}

@@ -1,0 +1,69 @@
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import type { DeliveryDecision } from './delivery-policy.js';
+
+/** A dead-lettered delivery: why, and what the destination answered (its first bytes, made printable). */
+export type DeadLetterDecision =
+  | Extract<DeliveryDecision, { action: 'dead-letter' }>
+  | InvalidMessageDecision;
+
+interface InvalidMessageDecision {
+  readonly action: 'dead-letter';
+  readonly errorClass: 'invalid_message' | 'signing_failed';
+  readonly reason: string;
+  readonly status?: undefined;
+  readonly answerStart?: undefined;
+}
+
+/** The SQS side of a delivery: a retry's back-off (visibility) and a dead letter with its reason. */
+export class SqsDeliveryQueue {
+  constructor(private readonly client: SQSClient) {}
+
+  /** Hides the record until the back-off is over; a failure only makes the retry sooner (the queue's timeout). */
+  async retryAfter(queueUrl: string, record: SQSRecord, seconds: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(seconds))),
+        }),
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Sends the record's body, unchanged, to the dead-letter queue with its reason; throws if that fails. */
+  async deadLetter(
+    deadLetterQueueUrl: string,
+    destination: string,
+    record: SQSRecord,
+    decision: DeadLetterDecision,
+    at: Date,
+  ): Promise<void> {
+    const attributes: Record<string, string> = {
+      destination,
+      errorClass: decision.errorClass,
+      errorMessage: decision.reason.slice(0, 1000),
+      firstFailedAt: at.toISOString(),
+      receiveCount: record.attributes.ApproximateReceiveCount,
+      ...(decision.status !== undefined && { status: String(decision.status) }),
+      ...(decision.answerStart !== undefined &&
+        decision.answerStart !== '' && { answerStart: decision.answerStart }),
+    };
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: deadLetterQueueUrl,
+        MessageBody: record.body,
+        MessageAttributes: Object.fromEntries(
+          Object.entries(attributes).map(([name, value]) => [
+            name,
+            { DataType: 'String', StringValue: value },
+          ]),
+        ),
+      }),
+    );
+  }
+}
