@@ -3,8 +3,6 @@
  * the stack's `PaymentsTableName` output), through the same store the consumers write with, and rendered by the same
  * view the local route uses, so the JSON and the text are those of the local stack.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDocumentClient } from '../lambdas/common/aws-clients.js';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/definitions.js';
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
 import type { PaymentStore } from '../lambdas/ports/payment-store.js';
@@ -12,10 +10,10 @@ import { DynamoPaymentStore } from '../lambdas/store/dynamodb-payment-store.js';
 import type { PaymentView } from '../local/contract.js';
 import { paymentView } from '../local/views.js';
 import { CliError } from './io.js';
-import { type DeployedStackOptions, stackTable } from './oncall/target.js';
+import { type DeployedStackOptions, deployedTable, TABLE_OUTPUTS } from './oncall/target.js';
 
 /** The CloudFormation output that names the payments table (see `lib/payhook-stack.ts`). */
-export const PAYMENTS_TABLE_OUTPUT = 'PaymentsTableName';
+export const PAYMENTS_TABLE_OUTPUT = TABLE_OUTPUTS.payments;
 
 /**
  * The payment found by either identifier, with its history, as the local route answers it; `undefined` when there
@@ -37,9 +35,8 @@ export async function deployedPaymentView(
   gateway: GatewayName,
   identifier: string,
 ): Promise<PaymentView> {
-  const { tableName, config } = await stackTable(options, PAYMENTS_TABLE_OUTPUT, 'is it a payhook stack?');
-  const client = new DynamoDBClient(config);
-  const store = new DynamoPaymentStore(createDocumentClient(client), {
+  const { tableName, documents, close } = await deployedTable(options, 'payments');
+  const store = new DynamoPaymentStore(documents, {
     tableName,
     historyRetentionDays: DEFAULT_HISTORY_RETENTION_DAYS, // used by writes only; this reads
   });
@@ -52,7 +49,7 @@ export async function deployedPaymentView(
       `cannot read payments table ${tableName} of stack ${options.stack}: ${(error as Error).message}`,
     );
   } finally {
-    client.destroy();
+    close();
   }
   if (!view) {
     throw new CliError(

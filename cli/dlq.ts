@@ -1,58 +1,33 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
 import { CliError, type CliIo } from './io.js';
 import { purge, readDeadLetters, redrive, showDeadLetter, summarise } from './oncall/dead-letters.js';
-import {
-  type FilterOptions,
-  filterOf,
-  parseDuration,
-  parseQueue,
-  type TargetOptions,
-  targetOf,
-} from './oncall/options.js';
+import { type FilterOptions, filterOf, type TargetOptions, targetOf } from './oncall/options.js';
 import { gatewaySettingsFromEnv, type RenormalisedMessage, renormalise } from './oncall/renormalise.js';
 import type { DeadLetter } from './oncall/types.js';
-import { columns, safe } from './terminal-safe.js';
+import {
+  age,
+  attributesAndBody,
+  positive,
+  printRedrive,
+  type RedriveFlags,
+  redriveOptionsOf,
+  table,
+  withFilters,
+} from './oncall-output.js';
+import { safe } from './terminal-safe.js';
 
 type DlqOptions = TargetOptions & FilterOptions & { readonly json?: boolean };
 
-function age(seconds: number): string {
-  if (seconds < 120) return `${Math.round(seconds)}s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
-  if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
-  return `${Math.round(seconds / 86_400)}d`;
-}
-
-function table(rows: readonly (readonly string[])[]): string {
-  return columns(rows).join('\n');
-}
-
-function positive(text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new InvalidArgumentError('a positive number');
-  return value;
-}
+const ERROR_HELP =
+  'only this error class (payload_mismatch, retries_exhausted, exhausted_without_report, ...)';
 
 /** The target and filter options; `eventType: false` leaves out `--type` (a parked webhook has no event type yet). */
 function withTargetAndFilters(command: Command, { eventType = true } = {}): Command {
-  command
-    .addOption(new Option('--queue <queue>', 'high, normal, low or all').argParser(parseQueue).default('all'))
-    .option('--gateway <gateway>', 'only this gateway');
-  if (eventType)
-    command.option('--type <type>', "only this event type (the gateway's own name, e.g. charge.success)");
-  return command
-    .option(
-      '--error <class>',
-      'only this error class (payload_mismatch, retries_exhausted, exhausted_without_report, ...)',
-    )
-    .option(
-      '--since <duration>',
-      'only messages that first failed within this long (30m, 2h, 7d)',
-      parseDuration,
-    )
-    .option('--stack <name>', 'a deployed payhook stack (default: the local stack)')
-    .option('--region <region>', "the deployed stack's region")
-    .option('--profile <profile>', 'the AWS profile to use');
+  return withFilters(command, {
+    queue: true,
+    type: eventType && "only this event type (the gateway's own name, e.g. charge.success)",
+    error: ERROR_HELP,
+  });
 }
 
 async function list(io: CliIo, options: DlqOptions): Promise<void> {
@@ -111,63 +86,27 @@ async function show(io: CliIo, messageId: string, options: DlqOptions): Promise<
       safe`  first failed ${detail.firstFailedAt} (${age(detail.ageSeconds)} ago), received ${detail.receiveCount} time(s)`,
       safe`  gateway      ${detail.gateway ?? '-'}  event ${detail.eventType ?? '-'} ${detail.eventId ?? ''}`,
       safe`  reference    ${detail.reference ?? '-'}`,
-      '  attributes',
-      ...Object.entries(detail.attributes).map(([name, value]) => safe`    ${name}: ${value}`),
-      '  body (emails, card numbers, UPI handles and API keys masked; secrets, PINs and signatures removed)',
-      // JSON.stringify escapes C0 controls; escapeField the rest (C1, bidi), which are valid JSON escapes too.
-      ...JSON.stringify(detail.body, null, 2)
-        .split('\n')
-        .map((line) => safe`    ${line}`),
+      ...attributesAndBody(
+        detail.attributes,
+        detail.body,
+        'emails, card numbers, UPI handles and API keys masked; secrets, PINs and signatures removed',
+      ),
     ].join('\n')}\n`,
   );
 }
 
-type RedriveOptions = DlqOptions & {
-  readonly limit?: number;
-  readonly rate?: number;
-  readonly dryRun?: boolean;
-};
+type RedriveOptions = DlqOptions & RedriveFlags;
 
 async function redriveCommand(io: CliIo, options: RedriveOptions): Promise<void> {
   const target = await targetOf(io, options);
-  const progress =
-    io.interactive && !options.json
-      ? (done: number, total: number) => {
-          const width = 30;
-          const filled = total === 0 ? width : Math.round((done / total) * width);
-          io.stderr(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}`);
-          if (done === total) io.stderr('\n');
-        }
-      : undefined;
-  const result = await redrive(target.sqs, target.queues, filterOf(options), {
-    ...(options.limit !== undefined && { limit: options.limit }),
-    ...(options.rate !== undefined && { ratePerSecond: options.rate }),
-    ...(options.dryRun && { dryRun: true }),
-    ...(progress && { onProgress: progress }),
-  });
-  if (options.json) {
-    io.stdout(`${JSON.stringify({ target: target.label, ...result }, null, 2)}\n`);
-  } else if (options.dryRun) {
-    io.stdout(
-      safe`dry run on ${target.label}: would move ${result.wouldMove}, leave ${result.skipped}; nothing was moved\n`,
-    );
-  } else {
-    io.stdout(
-      safe`redrive on ${target.label}: moved ${result.moved}, skipped ${result.skipped}, failed ${result.failed}\n`,
-    );
-    if (result.notRedrivable > 0) {
-      io.stdout(
-        `  ${result.notRedrivable} parked unparseable webhook(s) cannot be redriven: once the adapter is fixed, \`payhook dlq renormalise\` runs them through it again\n`,
-      );
-    }
-    for (const failure of result.failures)
-      io.stdout(safe`  failed ${failure.messageId}: ${failure.reason}\n`);
-    if (result.stoppedEarly) io.stdout(safe`  stopped early: ${result.stoppedEarly}\n`);
-  }
-  if (result.failed > 0)
-    throw new CliError(
-      `${result.failed} message(s) could not be moved; they are still in the dead-letter queue`,
-    );
+  const result = await redrive(target.sqs, target.queues, filterOf(options), redriveOptionsOf(io, options));
+  const notes =
+    result.notRedrivable > 0
+      ? [
+          `${result.notRedrivable} parked unparseable webhook(s) cannot be redriven: once the adapter is fixed, \`payhook dlq renormalise\` runs them through it again`,
+        ]
+      : [];
+  printRedrive(io, target.label, result, options, notes);
 }
 
 async function purgeCommand(

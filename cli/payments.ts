@@ -16,7 +16,7 @@ import {
 import { deployedPaymentView } from './deployed-payments.js';
 import { CliError, type CliIo } from './io.js';
 import { connectToLocalStack } from './local-client.js';
-import { deployedStackOf, type TargetOptions } from './oncall/options.js';
+import { deployedStackOf, type TargetOptions, withStackOptions } from './oncall/options.js';
 import { columns, safe } from './terminal-safe.js';
 import { gatewayArgument } from './webhook.js';
 
@@ -182,7 +182,7 @@ export function registerPayments(program: Command, io: CliIo): void {
       'Read payments from the running local stack or a deployed one, and register expected payments',
     )
     .summary('read payments from the local stack or a deployed one');
-  payments
+  const showCommand = payments
     .command('show')
     .summary('show one payment, its facts and its history')
     .description(
@@ -200,13 +200,13 @@ export function registerPayments(program: Command, io: CliIo): void {
     .option(
       '--json',
       'print the payment as one JSON object: exactly what the local route returns (with --stack, the same shape)',
-    )
-    .option('--stack <name>', 'a deployed payhook stack: read its payments table (default: the local stack)')
-    .option('--region <region>', "the deployed stack's region")
-    .option('--profile <profile>', 'the AWS profile to use')
-    .action((gateway: string, identifier: string, options: ShowOptions) =>
-      show(io, gateway, identifier, options),
     );
+  withStackOptions(
+    showCommand,
+    'a deployed payhook stack: read its payments table (default: the local stack)',
+  ).action((gateway: string, identifier: string, options: ShowOptions) =>
+    show(io, gateway, identifier, options),
+  );
   payments
     .command('track')
     .summary('register a payment the checkout expects, for the reconciler')

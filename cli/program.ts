@@ -4,8 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerDeliveries } from './deliveries.js';
 import { registerDlq } from './dlq.js';
 import { CliError, type CliIo } from './io.js';
+import { registerListen } from './listen.js';
 import { registerPayments } from './payments.js';
 import { registerReconcile } from './reconcile.js';
 import { registerRejects } from './rejects.js';
@@ -41,9 +43,11 @@ export function buildProgram(rawIo: CliIo): Command {
   registerPayments(program, io);
   registerReconcile(program, io);
   registerDlq(program, io);
+  registerDeliveries(program, io);
   registerStatus(program, io);
   registerRejects(program, io);
   registerUnmatched(program, io);
+  registerListen(program, io);
   return program;
 }
 

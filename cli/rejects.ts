@@ -2,20 +2,17 @@
  * `payhook rejects list`: the webhooks ingest refused (bad signatures, unknown gateways, oversized bodies, ...), grouped
  * by reason, from the refused-requests table of the local stack or of a deployed stack (`--stack`).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Command, InvalidArgumentError } from 'commander';
-import { createDocumentClient } from '../lambdas/common/aws-clients.js';
 import { GATEWAYS } from '../lambdas/domain/webhook-event.js';
 import type { RefusedRequest } from '../lambdas/ports/refused-requests.js';
 import { DynamoRefusedRequestStore } from '../lambdas/store/dynamodb-refused-requests.js';
-import { dataDirFromEnv, readStackInfo } from '../local/contract.js';
-import { CliError, type CliIo } from './io.js';
-import { deployedStackOf, parseDuration, type TargetOptions } from './oncall/options.js';
-import { stackTable } from './oncall/target.js';
+import type { CliIo } from './io.js';
+import { parseDuration, type TargetOptions, tableOf, withStackOptions } from './oncall/options.js';
+import { TABLE_OUTPUTS } from './oncall/target.js';
 import { safe } from './terminal-safe.js';
 
 /** The CloudFormation output that names the table (see `lib/payhook-stack.ts`). */
-export const REJECTS_TABLE_OUTPUT = 'RejectsTableName';
+export const REJECTS_TABLE_OUTPUT = TABLE_OUTPUTS.rejects;
 
 interface ListOptions extends TargetOptions {
   readonly gateway?: string;
@@ -31,38 +28,11 @@ interface RejectsSource {
 }
 
 async function sourceOf(io: CliIo, options: TargetOptions): Promise<RejectsSource> {
-  if (options.stack) {
-    const { tableName, config } = await stackTable(
-      deployedStackOf(io, { ...options, stack: options.stack }),
-      REJECTS_TABLE_OUTPUT,
-      'deploy a newer payhook',
-    );
-    const client = new DynamoDBClient(config);
-    return {
-      label: `stack ${options.stack}`,
-      store: new DynamoRefusedRequestStore(createDocumentClient(client), { tableName }),
-      close: () => client.destroy(),
-    };
-  }
-  const dataDir = dataDirFromEnv(io.env ?? process.env);
-  const info = readStackInfo(dataDir);
-  if (!info?.dynamodb) {
-    throw new CliError(
-      `no local payhook stack is running for data dir ${dataDir}: start it with \`npm start\`, or name a deployed one with --stack`,
-    );
-  }
-  const client = new DynamoDBClient({
-    endpoint: info.dynamodb.endpoint,
-    region: 'us-east-1',
-    // The emulator takes any credentials; these keep the SDK from looking for real ones.
-    credentials: { accessKeyId: 'payhook-local', secretAccessKey: 'payhook-local' },
-  });
+  const table = await tableOf(io, options, 'rejects');
   return {
-    label: `local stack at ${info.url}`,
-    store: new DynamoRefusedRequestStore(createDocumentClient(client), {
-      tableName: info.dynamodb.rejectsTable,
-    }),
-    close: () => client.destroy(),
+    label: table.label,
+    store: new DynamoRefusedRequestStore(table.documents, { tableName: table.tableName }),
+    close: table.close,
   };
 }
 
@@ -162,7 +132,7 @@ function parseGateway(text: string): string {
 /** Adds `rejects` to the program. */
 export function registerRejects(program: Command, io: CliIo): void {
   const rejects = program.command('rejects').summary('webhooks ingest refused, kept for diagnosis');
-  rejects
+  const command = rejects
     .command('list')
     .summary('refused webhooks, grouped by reason')
     .description(
@@ -177,9 +147,6 @@ export function registerRejects(program: Command, io: CliIo): void {
       parseSince,
       parseDuration('24h'),
     )
-    .option('--json', 'print JSON')
-    .option('--stack <name>', 'a deployed payhook stack (default: the local stack)')
-    .option('--region <region>', "the deployed stack's region")
-    .option('--profile <profile>', 'the AWS profile to use')
-    .action((options: ListOptions) => list(io, options));
+    .option('--json', 'print JSON');
+  withStackOptions(command).action((options: ListOptions) => list(io, options));
 }

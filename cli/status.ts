@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliIo } from './io.js';
 import { queueStatus } from './oncall/dead-letters.js';
-import { type TargetOptions, targetOf } from './oncall/options.js';
+import { type TargetOptions, targetOf, withStackOptions } from './oncall/options.js';
 import { safe } from './terminal-safe.js';
 
 async function status(io: CliIo, options: TargetOptions & { readonly json?: boolean }): Promise<void> {
@@ -31,15 +31,11 @@ async function status(io: CliIo, options: TargetOptions & { readonly json?: bool
 
 /** Adds `status` to the program. */
 export function registerStatus(program: Command, io: CliIo): void {
-  program
-    .command('status')
+  withStackOptions(program.command('status'))
     .summary('queue depths, dead letters and the last failure reasons')
     .description(
       'Per queue: visible, in flight, delayed, dead-letter depth, age of the oldest dead letter, and the last failure reasons.',
     )
-    .option('--stack <name>', 'a deployed payhook stack (default: the local stack)')
-    .option('--region <region>', "the deployed stack's region")
-    .option('--profile <profile>', 'the AWS profile to use')
     .option('--json', 'print JSON')
     .action((options: TargetOptions & { json?: boolean }) => status(io, options));
 }

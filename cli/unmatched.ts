@@ -3,20 +3,15 @@
  * for the history retention instead of being applied or dead-lettered, from the payments table of the local stack or
  * of a deployed stack (`--stack`).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Command, InvalidArgumentError } from 'commander';
-import { createDocumentClient } from '../lambdas/common/aws-clients.js';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/definitions.js';
 import { formatMajor } from '../lambdas/domain/money.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from '../lambdas/domain/webhook-event.js';
 import type { UnmatchedEventSummary } from '../lambdas/ports/unmatched-events.js';
 import { DynamoUnmatchedEventStore } from '../lambdas/store/dynamodb-unmatched-events.js';
-import { dataDirFromEnv, readStackInfo } from '../local/contract.js';
 import { moneyView } from '../local/views.js';
-import { PAYMENTS_TABLE_OUTPUT } from './deployed-payments.js';
 import { CliError, type CliIo } from './io.js';
-import { deployedStackOf, parseDuration, type TargetOptions } from './oncall/options.js';
-import { stackTable } from './oncall/target.js';
+import { parseDuration, type TargetOptions, tableOf, withStackOptions } from './oncall/options.js';
 import { parseSince } from './rejects.js';
 import { safe } from './terminal-safe.js';
 
@@ -43,48 +38,15 @@ const LIMIT_PER_GATEWAY = 1000;
 const SHOWN = 100;
 
 async function sourceOf(io: CliIo, options: TargetOptions): Promise<UnmatchedSource> {
-  if (options.stack) {
-    const { tableName, config } = await stackTable(
-      deployedStackOf(io, { ...options, stack: options.stack }),
-      PAYMENTS_TABLE_OUTPUT,
-      'is it a payhook stack?',
-    );
-    const client = new DynamoDBClient(config);
-    return {
-      label: `stack ${options.stack}`,
-      tableName,
-      store: new DynamoUnmatchedEventStore(createDocumentClient(client), {
-        tableName,
-        historyRetentionDays: UNUSED_RETENTION_DAYS,
-      }),
-      close: () => client.destroy(),
-    };
-  }
-  const dataDir = dataDirFromEnv(io.env ?? process.env);
-  const info = readStackInfo(dataDir);
-  if (!info?.dynamodb) {
-    throw new CliError(
-      `no local payhook stack is running for data dir ${dataDir}: start it with \`npm start\`, or name a deployed one with --stack`,
-    );
-  }
-  const tableName = info.dynamodb.paymentsTable;
-  if (!tableName) {
-    throw new CliError("the local stack's stack.json names no payments table: restart it with `npm start`");
-  }
-  const client = new DynamoDBClient({
-    endpoint: info.dynamodb.endpoint,
-    region: 'us-east-1',
-    // The emulator takes any credentials; these keep the SDK from looking for real ones.
-    credentials: { accessKeyId: 'payhook-local', secretAccessKey: 'payhook-local' },
-  });
+  const table = await tableOf(io, options, 'payments');
   return {
-    label: `local stack at ${info.url}`,
-    tableName,
-    store: new DynamoUnmatchedEventStore(createDocumentClient(client), {
-      tableName,
+    label: table.label,
+    tableName: table.tableName,
+    store: new DynamoUnmatchedEventStore(table.documents, {
+      tableName: table.tableName,
       historyRetentionDays: UNUSED_RETENTION_DAYS,
     }),
-    close: () => client.destroy(),
+    close: table.close,
   };
 }
 
@@ -184,7 +146,7 @@ export function registerUnmatched(program: Command, io: CliIo): void {
   const unmatched = program
     .command('unmatched')
     .summary('events that named no payment, kept for the history retention');
-  unmatched
+  const command = unmatched
     .command('list')
     .summary('events that named no payment, newest first')
     .description(
@@ -199,9 +161,6 @@ export function registerUnmatched(program: Command, io: CliIo): void {
       parseSince,
       parseDuration('24h'),
     )
-    .option('--json', 'print JSON')
-    .option('--stack <name>', 'a deployed payhook stack (default: the local stack)')
-    .option('--region <region>', "the deployed stack's region")
-    .option('--profile <profile>', 'the AWS profile to use')
-    .action((options: ListOptions) => list(io, options));
+    .option('--json', 'print JSON');
+  withStackOptions(command).action((options: ListOptions) => list(io, options));
 }

@@ -265,6 +265,51 @@ export const REGISTRATION_TIMEOUT_SECONDS = 10;
 export const DELIVERY_TIMEOUT_SECONDS = 60;
 /** Records per delivery batch: sent in parallel to one destination. */
 export const DELIVERY_BATCH_SIZE = 10;
+/**
+ * A destination queue's visibility timeout: 6x the delivery function's timeout (no batching window), as AWS advises
+ * for a Lambda event source, so a record is not handed out again while an invocation may still be working on it.
+ */
+export const DELIVERY_QUEUE_VISIBILITY_SECONDS = 6 * DELIVERY_TIMEOUT_SECONDS;
+/**
+ * A destination queue's redrive `maxReceiveCount`: SQS's maximum. The delivery function dead-letters by itself, with
+ * the reason, once a record's retry period is over; SQS's redrive is only the safety net for a function that keeps
+ * crashing on a record. A record held while its destination is stopped is received every
+ * {@link STOPPED_DESTINATION_RECHECK_SECONDS} (15 minutes), so after about 10 days of a stop SQS moves it to the DLQ
+ * (without a reason), which keeps it there for redrive rather than letting the 14-day retention expire it.
+ */
+export const DELIVERY_MAX_RECEIVE_COUNT = 1000;
+
+/**
+ * A destination's queue names: `<prefix>-deliveries-<name>` and `<prefix>-deliveries-<name>-dlq`, predictable so the
+ * CLI and an operator can find them by the destination's name.
+ */
+export function deliveryQueueName(destination: string, kind: 'main' | 'deadLetter', prefix: string): string {
+  const base = `${prefix}-deliveries-${destination}`;
+  return kind === 'main' ? base : `${base}-dlq`;
+}
+
+/** A destination's signing secret, generated at deploy: `<prefix>/destinations/<name>`. */
+export function destinationSecretName(destination: string, prefix: string): string {
+  return `${prefix}/destinations/${destination}`;
+}
+
+/**
+ * The keys of the stack's outputs for one destination (the queue, its DLQ, the signing secret), read by the CLI. An
+ * output key is letters and digits only, so a name's dashes are dropped (`DeliveryQueueUrlmyshop` for `my-shop`); the
+ * stack refuses two destinations whose keys would be the same.
+ */
+export function deliveryOutputKeys(destination: string): {
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly secretArn: string;
+} {
+  const key = destination.replace(/[^A-Za-z0-9]/g, '');
+  return {
+    queueUrl: `DeliveryQueueUrl${key}`,
+    deadLetterQueueUrl: `DeliveryDlqUrl${key}`,
+    secretArn: `DeliverySecretArn${key}`,
+  };
+}
 
 /**
  * SQS message attribute names written by ingest and the consumers and read by the on-call CLI. SQS allows ten per

@@ -9,6 +9,11 @@ import {
   REJECTS_TABLE,
   REJECTS_TABLE_ENV,
 } from '../lambdas/definitions.js';
+import {
+  type DestinationSettings,
+  InvalidDestinationError,
+  parseDestinations,
+} from '../lambdas/delivery/destinations.js';
 import { GATEWAYS, type GatewayName } from '../lambdas/domain/webhook-event.js';
 import { DEFAULT_RECONCILE_SETTINGS } from '../lambdas/reconciliation/reconcile.js';
 import {
@@ -19,6 +24,7 @@ import {
   fail,
   gatewayList,
   gatewayMap,
+  InvalidConfigError,
   ingestGatewaySettings,
   isObject,
   logRetentionDays,
@@ -116,6 +122,20 @@ const number = (value: number) => value.toLocaleString('en-US');
 const COUNTS = ['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
 const rate = (limits: { rateLimit: number; burstLimit: number }) =>
   `${number(limits.rateLimit)} rps, burst ${number(limits.burstLimit)}`;
+/**
+ * Delivery destinations, checked by the parser the delivery function and the local stack use (`https` only here), so
+ * a destination the function would refuse at cold start fails `cdk synth` with the same message, prefixed as every
+ * other setting's is (`cdk.json context payhook.destinations.shop.url must be https, not http:`).
+ */
+const destinations: Check<Readonly<Record<string, DestinationSettings>>> = (key, value) => {
+  try {
+    return parseDestinations(value, key, { allowHttp: false });
+  } catch (error) {
+    if (!(error instanceof InvalidDestinationError)) throw error;
+    throw new InvalidConfigError(`cdk.json context payhook.${error.message}`);
+  }
+};
+
 const codeList = (names: readonly string[]) =>
   `${names
     .slice(0, -1)
@@ -347,6 +367,33 @@ export const SETTINGS = {
       row: 'webhook alarms',
       reads: 'per gateway, optionally, no accepted webhook for N minutes',
       example: '{"stripe": 120}',
+    },
+  }),
+  /**
+   * Merchant endpoints payment events are delivered to, by name (`lambdas/delivery/destinations.ts`): each gets its
+   * queue and DLQ, an EventBridge rule on the bus and a signing secret generated at deploy; one function delivers.
+   */
+  destinations: withDefault<Readonly<Record<string, DestinationSettings>>>({
+    check: destinations,
+    default: {},
+    docs: {
+      row: 'deliveries to merchant endpoints',
+      reads: (configured) =>
+        Object.keys(configured).length === 0
+          ? 'none (payment events go to the bus only); each destination gets a queue (14 days) and DLQ, an ' +
+            'EventBridge rule, a signing secret generated at deploy, and its own event source on one delivery function'
+          : Object.keys(configured).join(', '),
+      example: '{"shop": {"url": "https://shop.example.com/payhook"}}',
+    },
+  }),
+  /** Alarm when a destination's oldest undelivered event is older than this many seconds. */
+  deliveryOldestAgeSeconds: withDefault({
+    check: positiveInteger,
+    default: 3600,
+    docs: {
+      row: 'deliveries to merchant endpoints',
+      reads: (seconds) =>
+        `alarms per destination: any DLQ message; stopped (410 Gone); oldest undelivered event over ${number(seconds)} s`,
     },
   }),
 };

@@ -3,14 +3,21 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { METRICS, PRIORITIES, type Priority } from '../lambdas/definitions.js';
+import {
+  METRICS,
+  PRIORITIES,
+  type Priority,
+  STOPPED_DESTINATION_RECHECK_SECONDS,
+} from '../lambdas/definitions.js';
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
 import { GATEWAY_SKIP_REASONS } from '../lambdas/reconciliation/reconcile.js';
 import { VERIFIERS } from '../lambdas/reconciliation/verifiers/index.js';
 import { type AlarmWindow, SETTING_DEFAULTS } from './config.js';
+import type { Deliveries, DeliveryDestination } from './deliveries.js';
 import type { PayhookFunction } from './payhook-function.js';
 import {
   combined,
+  deliveryMetric,
   metricsNamespace,
   payhookMetric,
   SERVICES,
@@ -60,7 +67,17 @@ export interface MonitoringProps {
    * @default - the `reconcileIntervalMinutes` setting's default (5 minutes)
    */
   readonly reconcileInterval?: Duration;
+  /** Deliveries to merchant endpoints: alarms and a dashboard row per destination. @default - none */
+  readonly deliveries?: Deliveries;
+  /**
+   * Alarm when a destination queue's oldest event is older than this many seconds.
+   * @default - the `deliveryOldestAgeSeconds` setting's default (3600)
+   */
+  readonly deliveryOldestAgeSeconds?: number;
 }
+
+/** What a delivery's attempt came to (`DeliveryAttempts`' outcome dimension, `lambdas/delivery/deliverer.ts`). */
+const DELIVERY_OUTCOMES = ['delivered', 'retry', 'stopped', 'dead_lettered', 'held'] as const;
 
 /** The gateway alarms the dashboard's gateway row shows. */
 interface GatewayAlarms {
@@ -93,6 +110,7 @@ export class Monitoring extends Construct {
       ['ingest', webhookApi.ingest],
       ...PRIORITIES.map((priority) => [`${priority}-consumer`, pipeline.consumers[priority]] as const),
       ...Object.entries(props.otherFunctions ?? {}),
+      ...(props.deliveries ? [['deliver', props.deliveries.deliverer] as const] : []),
     ];
     this.queueAlarms(pipeline, props.oldestMessageAgeSeconds ?? {});
     this.functionAlarms(functions);
@@ -104,6 +122,9 @@ export class Monitoring extends Construct {
     );
     const gateways = props.gateways ?? [];
     const gatewayAlarms = this.webhookAlarms(gateways, props);
+    const destinations = props.deliveries?.destinations ?? [];
+    const oldestAge = props.deliveryOldestAgeSeconds ?? SETTING_DEFAULTS.deliveryOldestAgeSeconds;
+    for (const destination of destinations) this.deliveryAlarms(destination, oldestAge);
     this.alarms = this.created;
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -113,6 +134,7 @@ export class Monitoring extends Construct {
     this.addQueueWidgets(pipeline);
     this.addFunctionWidgets(functions);
     this.addGatewayWidgets(gateways, gatewayAlarms);
+    for (const destination of destinations) this.addDeliveryWidgets(destination);
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.created, width: 24 }),
     );
@@ -353,6 +375,109 @@ export class Monitoring extends Construct {
     });
     this.notify(skipped);
     this.created.push(skipped);
+  }
+
+  /**
+   * Per destination: anything in its dead-letter queue (dead-lettered with a reason: `payhook deliveries list`); the
+   * destination stopped by a 410 Gone; and its queue's oldest event over `maxAge` (the function not draining it).
+   */
+  private deliveryAlarms(destination: DeliveryDestination, maxAge: number): void {
+    const { name, queue, deadLetterQueue } = destination;
+    this.alarm(
+      `delivery-${name}-dlq-depth`,
+      deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, statistic: 'Maximum' }),
+      0,
+      `payhook: deliveries to ${name} were dead-lettered (refused, or retried for its retryHours): ` +
+        `see \`payhook deliveries list\` for ${name}`,
+    );
+    this.stoppedAlarm(name);
+    // SQS leaves a message received 3 times or more out of this age: a destination failing every attempt shows in
+    // the attempts graph and, once its retries run out, the DLQ alarm; this one hears a queue nobody drains.
+    this.alarm(
+      `delivery-${name}-oldest-event`,
+      queue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, statistic: 'Maximum' }),
+      maxAge,
+      `payhook: the ${name} destination's oldest undelivered event is over ${maxAge} s old: the delivery ` +
+        'function is failing, throttled, or its event source is disabled',
+    );
+  }
+
+  /**
+   * The destination stopped (410 Gone) and its events held on its queue. A held event is looked at again every
+   * STOPPED_DESTINATION_RECHECK_SECONDS (15 minutes), so `held` is counted in one 5-minute period out of three: the
+   * alarm wants one datapoint in 6 periods (30 minutes), which fires within 5 minutes of the 410 (`stopped`) and stays
+   * in alarm, without flapping, until the destination is resumed and nothing is held for half an hour.
+   */
+  private stoppedAlarm(name: string): void {
+    const periods = Math.ceil((2 * STOPPED_DESTINATION_RECHECK_SECONDS) / FIVE_MINUTES.toSeconds());
+    const stopped = new cloudwatch.Alarm(this, `delivery-${name}-stopped`, {
+      metric: combined(
+        'SUM',
+        (['stopped', 'held'] as const).map((outcome) =>
+          deliveryMetric(
+            this.namespace,
+            METRICS.deliveryAttempts,
+            { destination: name, detail: outcome },
+            { statistic: 'Sum', period: FIVE_MINUTES },
+          ),
+        ),
+        `${name} stopped or held`,
+        FIVE_MINUTES,
+      ),
+      threshold: 1,
+      evaluationPeriods: periods,
+      datapointsToAlarm: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        `payhook: the ${name} destination answered 410 Gone and is stopped: its events wait on its queue. ` +
+        `Once the merchant's endpoint is back, resume it (\`payhook deliveries resume\`)`,
+    });
+    this.notify(stopped);
+    this.created.push(stopped);
+  }
+
+  /** One row per destination: attempts by outcome, latency p95, its queue's oldest event and its DLQ's depth. */
+  private addDeliveryWidgets(destination: DeliveryDestination): void {
+    const { name, queue, deadLetterQueue } = destination;
+    const attempts = (outcome: string) =>
+      deliveryMetric(
+        this.namespace,
+        METRICS.deliveryAttempts,
+        { destination: name, detail: outcome },
+        { statistic: 'Sum', period: FIVE_MINUTES, label: outcome },
+      );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: `Deliveries to ${name}: attempts by outcome`,
+        left: DELIVERY_OUTCOMES.map(attempts),
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: `Deliveries to ${name}: latency p95 (ms)`,
+        left: [
+          deliveryMetric(
+            this.namespace,
+            METRICS.deliveryLatency,
+            { destination: name },
+            { statistic: 'p95', period: FIVE_MINUTES, label: 'p95' },
+          ),
+        ],
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: `Deliveries to ${name}: oldest event (s)`,
+        left: [queue.metricApproximateAgeOfOldestMessage({ period: ONE_MINUTE, label: 'oldest' })],
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: `Deliveries to ${name}: dead-letter queue`,
+        left: [
+          deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: ONE_MINUTE, label: 'DLQ' }),
+        ],
+        width: 6,
+      }),
+    );
   }
 
   /** Requests, 4xx and 5xx, and latency of the webhook API. */

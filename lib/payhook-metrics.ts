@@ -38,6 +38,38 @@ export function payhookMetric(
 }
 
 /**
+ * One of the delivery function's metrics (`DeliveryAttempts`, `DeliveryLatency`): per destination rather than per
+ * gateway, as `lambdas/common/metrics.ts` writes them (the definition's `primary` dimension), plus the metric's extra
+ * dimension (the outcome) where it has one.
+ */
+export function deliveryMetric(
+  namespace: string,
+  definition: MetricDefinition,
+  dimensions: { readonly destination: string; readonly detail?: string },
+  options: { readonly statistic: string; readonly period: Duration; readonly label?: string },
+): cloudwatch.Metric {
+  if (!('primary' in definition) || definition.primary !== 'destination')
+    throw new Error(`${definition.name} is not a per-destination metric`);
+  const dimensionsMap: Record<string, string> = {
+    service: SERVICES.deliver,
+    destination: dimensions.destination,
+  };
+  if (definition.dimension) {
+    if (dimensions.detail === undefined)
+      throw new Error(`${definition.name} needs its ${definition.dimension}`);
+    dimensionsMap[definition.dimension] = dimensions.detail;
+  }
+  return new cloudwatch.Metric({
+    namespace,
+    metricName: definition.name,
+    dimensionsMap,
+    statistic: options.statistic,
+    period: options.period,
+    ...(options.label && { label: options.label }),
+  });
+}
+
+/**
  * One expression over several metrics (`SUM` or `MAX`). Their ids come from the label, so several expressions can
  * share one graph.
  */
@@ -64,6 +96,7 @@ export const SERVICES = {
   ingest: 'payhook-ingest',
   consumer: (priority: string) => `payhook-consumer-${priority}`,
   reconciler: 'payhook-reconciler',
+  deliver: 'payhook-deliver',
 } as const;
 
 /**

@@ -3,7 +3,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { PRIORITIES } from '../lambdas/definitions.js';
+import { deliveryOutputKeys, PRIORITIES } from '../lambdas/definitions.js';
 import {
   type FunctionRole,
   type PayhookConfig,
@@ -12,6 +12,7 @@ import {
   resolveSettings,
   settingsEnvironment,
 } from './config.js';
+import { Deliveries } from './deliveries.js';
 import { GatewaySecrets } from './gateway-secrets.js';
 import { Monitoring } from './monitoring.js';
 import type { PayhookFunction } from './payhook-function.js';
@@ -41,6 +42,8 @@ export class PayhookStack extends Stack {
   public readonly refusedRequests: RefusedRequests;
   public readonly monitoring: Monitoring;
   public readonly reconciliation: Reconciliation;
+  /** Deliveries to the merchant's endpoints: only when the `destinations` setting names any. */
+  public readonly deliveries?: Deliveries;
 
   constructor(scope: Construct, id: string, props: PayhookStackProps = {}) {
     super(scope, id, props);
@@ -95,6 +98,15 @@ export class PayhookStack extends Stack {
       logRetention,
       interval: Duration.minutes(settings.reconcileIntervalMinutes),
     });
+    if (Object.keys(settings.destinations).length > 0) {
+      this.deliveries = new Deliveries(this, 'Deliveries', {
+        destinations: settings.destinations,
+        store: this.store,
+        events: this.events,
+        namePrefix: id,
+        logRetention,
+      });
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       pipeline: this.pipeline,
       webhookApi: this.webhookApi,
@@ -110,6 +122,8 @@ export class PayhookStack extends Stack {
       highQueueDelaySeconds: settings.highQueueDelaySeconds,
       lostWebhooksPerHour: settings.lostWebhooksPerHour,
       reconcileInterval: Duration.minutes(settings.reconcileIntervalMinutes),
+      deliveries: this.deliveries,
+      deliveryOldestAgeSeconds: settings.deliveryOldestAgeSeconds,
     });
     this.addSettingsEnvironment(config);
     this.addOutputs(settings);
@@ -158,11 +172,42 @@ export class PayhookStack extends Stack {
       description: `Refused webhook requests, kept ${settings.rejectsTtlDays} days for diagnosis (payhook rejects list)`,
     });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
+    this.addDeliveryOutputs();
     if (this.webhookApi.domainName) {
       new CfnOutput(this, 'CustomDomainTarget', {
         value: this.webhookApi.domainName.regionalDomainName,
         description: 'Point a CNAME (or alias) for the custom domain here',
       });
+    }
+  }
+
+  /**
+   * Per destination, what the CLI (`payhook deliveries ...`) and the merchant's onboarding read: the queue, its DLQ and
+   * the signing secret. CloudFormation keys them without the dashes (`deliveryOutputKeys`).
+   */
+  private addDeliveryOutputs(): void {
+    for (const { name, queue, deadLetterQueue, secret } of this.deliveries?.destinations ?? []) {
+      const keys = deliveryOutputKeys(name);
+      const outputs = [
+        [keys.queueUrl, `DeliveryQueueUrl-${name}`, queue.queueUrl, `the ${name} destination's queue`],
+        [
+          keys.deadLetterQueueUrl,
+          `DeliveryDlqUrl-${name}`,
+          deadLetterQueue.queueUrl,
+          `the ${name} destination's dead-letter queue`,
+        ],
+        [
+          keys.secretArn,
+          `DeliverySecretArn-${name}`,
+          secret.secretArn,
+          `the ${name} destination's signing secret: give its key to the merchant`,
+        ],
+      ] as const;
+      for (const [key, id, value, description] of outputs) {
+        const output = new CfnOutput(this, id, { value, description });
+        // The key the CLI looks for, whatever CDK's logical-id rules become.
+        output.overrideLogicalId(key);
+      }
     }
   }
 

@@ -8,6 +8,7 @@ import {
   PAYMENTS_TABLE,
   PAYMENTS_TABLE_ENV,
 } from '../lambdas/definitions.js';
+import { DESTINATION_STATE_PREFIX } from '../lambdas/store/dynamodb-destination-states.js';
 import { RECONCILER_PROGRESS_PREFIX } from '../lambdas/store/pending-index.js';
 import type { PayhookFunction } from './payhook-function.js';
 
@@ -124,6 +125,23 @@ export class PaymentStore extends Construct {
       },
     });
     return pending.combine(progress);
+  }
+
+  /**
+   * The delivery function's view: read and (on a 410 Gone) write each destination's stop state, items of their own
+   * whose keys start `DESTINATION#`, so it can neither read nor write a payment. No delete: resuming a destination is
+   * the operator's (`payhook deliveries resume`), with their own credentials.
+   */
+  public bindDestinationStates(fn: PayhookFunction): iam.Grant {
+    fn.addEnvironment({ [PAYMENTS_TABLE_ENV.tableName]: this.paymentsTable.tableName });
+    return iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      resourceArns: [this.paymentsTable.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${DESTINATION_STATE_PREFIX}*`] },
+      },
+    });
   }
 
   /**

@@ -138,17 +138,20 @@ export class PriorityPipeline extends Construct {
   }
 }
 
+/** How an event source mapping batches a queue's records and how many invocations it runs at once. */
+export type DrainSettings = Pick<
+  PriorityQueueDefinition,
+  'batchSize' | 'maxBatchingWindowSeconds' | 'maxConcurrency'
+>;
+
 /**
  * The consumer's event source mapping on its queue, and exactly what it needs there: the mapping's poller receives,
  * deletes and reads the queue's attributes with the function's role, and the consumer's back-off changes a record's
  * visibility. CDK's `SqsEventSource` would also grant `sqs:GetQueueUrl`, which nothing calls (the deploy rehearsal
  * lists it unused); the mapping keeps `SqsEventSource`'s construct id, so its logical id, and a deployed mapping, stay.
+ * The delivery function drains each destination's queue the same way.
  */
-function drainWith(
-  consumer: PayhookFunction,
-  queue: sqs.Queue,
-  definition: PriorityQueueDefinition,
-): iam.Grant {
+export function drainWith(consumer: PayhookFunction, queue: sqs.Queue, definition: DrainSettings): iam.Grant {
   // grantConsumeMessages would add kms:Decrypt for a KMS-encrypted queue; these queues use SQS-managed encryption.
   if (queue.encryptionMasterKey)
     throw new Error(`${queue.node.path}: a KMS-encrypted queue needs kms:Decrypt here`);
@@ -176,7 +179,7 @@ function drainWith(
  * `grantSendMessages` would add `GetQueueAttributes` and `GetQueueUrl`, which nothing calls; the queues use
  * SQS-managed encryption, so no KMS grant is needed either.
  */
-function sendTo(fn: PayhookFunction, queues: readonly sqs.IQueue[]): iam.Grant {
+export function sendTo(fn: PayhookFunction, queues: readonly sqs.IQueue[]): iam.Grant {
   return iam.Grant.addToPrincipal({
     grantee: fn,
     actions: ['sqs:SendMessage'],

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { DestinationSettings } from '../lambdas/delivery/destinations.js';
 
 /** `.payhook/` under the current directory, unless `PAYHOOK_DATA_DIR` says otherwise. */
 export function dataDirFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): string {
@@ -37,6 +38,21 @@ export interface StackInfo {
     readonly rejectsTable: string;
     readonly paymentsTable?: string;
   };
+  /**
+   * The delivery destinations (`PAYHOOK_DESTINATIONS`) by name, for `payhook deliveries ...`: each one's settings and
+   * its queue and dead-letter queue on `sqs.endpoint` (`deliveries-<name>`, `deliveries-<name>-dlq`). A stopped
+   * destination is the item `DESTINATION#<name>` of `dynamodb.paymentsTable`. `{}` when none is configured; absent
+   * from a stack.json written by an older release.
+   */
+  readonly destinations?: Readonly<Record<string, DestinationInfo>>;
+}
+
+/** One delivery destination of the local stack, in `stack.json`. */
+export interface DestinationInfo {
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  /** As parsed from `PAYHOOK_DESTINATIONS`, defaults filled in (`url`, `timeoutSeconds`, `retryHours`, ...). */
+  readonly settings: DestinationSettings;
 }
 
 export const STACK_INFO_FILE = 'stack.json';

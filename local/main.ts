@@ -2,13 +2,15 @@
  * `npm start`: the whole payhook pipeline on this machine, on embedded emulators, with the same handler code as on
  * AWS. Environment: PORT (3000), PAYHOOK_DATA_DIR (.payhook), PAYHOOK_SECRETS_FILE (the fake development secrets),
  * PAYHOOK_IN_MEMORY=true or --in-memory (keep DynamoDB in memory), AWS_ENDPOINT_URL (use LocalStack or moto instead
- * of the embedded emulators), PAYHOOK_GATEWAY_SETTINGS, PAYHOOK_DEDUPE_WINDOWS.
+ * of the embedded emulators), PAYHOOK_GATEWAY_SETTINGS, PAYHOOK_DEDUPE_WINDOWS, PAYHOOK_DESTINATIONS (JSON name -> settings:
+ * where payment events are delivered, e.g. `{"shop": {"url": "http://127.0.0.1:4000/hooks"}}`).
  */
 import { relative } from 'node:path';
 import { DEV_SECRETS_FILE } from '../events/index.js';
 import { apiBaseUrlsFromEnv } from '../lambdas/composition/reconciliation.js';
 import { GATEWAYS } from '../lambdas/domain/webhook-event.js';
 import { dataDirFromEnv } from './contract.js';
+import { deliveryQueueName } from './deliveries.js';
 import { type LocalStack, StackAlreadyRunningError, startLocalStack } from './stack.js';
 
 const env = process.env;
@@ -32,6 +34,7 @@ try {
     secretsFile,
     ...(env.PAYHOOK_GATEWAY_SETTINGS && { gatewaySettings: env.PAYHOOK_GATEWAY_SETTINGS }),
     ...(env.PAYHOOK_DEDUPE_WINDOWS && { dedupeWindows: env.PAYHOOK_DEDUPE_WINDOWS }),
+    ...(env.PAYHOOK_DESTINATIONS && { destinations: env.PAYHOOK_DESTINATIONS }),
     ...(external && { externalEndpoint: external }),
     gatewayApiUrls: apiBaseUrlsFromEnv(env),
     ...(env.PAYHOOK_RECONCILE_INTERVAL && {
@@ -69,12 +72,39 @@ print(
     ? `  AWS APIs  ${external} (external endpoint; tables and queues created there)`
     : `  emulators DynamoDB ${stack.endpoints.dynamodb} (dynalite), SQS ${stack.endpoints.sqs} (fauxqs, in memory)`,
 );
+printDeliveries();
 print();
 print('Try it:  npx payhook send paystack');
 print('         npx payhook payments show paystack <reference printed by send>');
 print(
   'Ctrl-C stops cleanly after draining what is queued. A hard kill loses what is still queued: SQS here is in memory.',
 );
+
+/** Where payment events are delivered, and the secret that signs them when the secrets file names none. */
+function printDeliveries(): void {
+  const destinations = Object.entries(stack.deliveries.destinations);
+  if (destinations.length === 0) {
+    print(
+      '  deliver   no destinations (PAYHOOK_DESTINATIONS=\'{"shop":{"url":"http://127.0.0.1:4000/hooks"}}\' and `npx payhook listen` to try)',
+    );
+    return;
+  }
+  for (const [name, { settings }] of destinations) {
+    const filters = [
+      settings.detailTypes ? settings.detailTypes.join(',') : 'every payment event',
+      ...(settings.gateways ? [`from ${settings.gateways.join(',')}`] : []),
+    ];
+    print(
+      `  deliver   ${name}: ${filters.join(' ')} -> POST ${settings.url}  (queue ${deliveryQueueName(name)})`,
+    );
+  }
+  const { signingSecret } = stack.deliveries;
+  print(
+    signingSecret.fake
+      ? `  signing   ${signingSecret.secret} (FAKE development secret; \`npx payhook listen\` verifies with it) unless the secrets file's destinations.<name> says otherwise`
+      : `  signing   destinations._default of ${shown(signingSecret.file)} unless destinations.<name> says otherwise`,
+  );
+}
 
 let stoppingSince: number | undefined;
 async function shutdown(signal: string): Promise<void> {

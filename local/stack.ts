@@ -15,6 +15,7 @@ import { createLogger } from '../lambdas/common/powertools.js';
 import type { ClientRole } from '../lambdas/composition/client-settings.js';
 import type { AwsClient } from '../lambdas/composition/clients.js';
 import { Container } from '../lambdas/composition/container.js';
+import { deliveryDependencies } from '../lambdas/composition/delivery.js';
 import { intakeDependencies } from '../lambdas/composition/intake.js';
 import { consumerDependencies } from '../lambdas/composition/processing.js';
 import { reconcileDependencies } from '../lambdas/composition/reconciliation.js';
@@ -40,6 +41,16 @@ import { handleRegistration } from '../lambdas/processing/registration-http.js';
 import { readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
 import { type ReconcileReport, reconcile } from '../lambdas/reconciliation/reconcile.js';
 import { readStackInfo, type StackInfo, stackInfoPath } from './contract.js';
+import {
+  createDeliveryQueues,
+  type DestinationsOption,
+  deliveryEnvironment,
+  type LocalDestination,
+  localDestinations,
+  startDeliveryPollers,
+} from './deliveries.js';
+import { DeliveryFanOut } from './delivery-fan-out.js';
+import { type DevelopmentSigningSecret, developmentSigningSecret } from './development-secret.js';
 import {
   type GatewaySandbox,
   SANDBOX_GATEWAYS,
@@ -88,6 +99,14 @@ export interface LocalStackOptions {
   readonly confirmIntervalSeconds?: number;
   /** Seconds a payment stays pending before the reconciler asks about it. @default 600 */
   readonly reconcileGraceSeconds?: number;
+  /**
+   * Where payment events are delivered (`PAYHOOK_DESTINATIONS`: its JSON text, or the object), name -> settings as in
+   * `lambdas/delivery/destinations.ts`; plain http is allowed here, and loopback addresses. Each gets a queue
+   * `deliveries-<name>` and a dead-letter queue `deliveries-<name>-dlq`, fed by the local stand-in for its delivery
+   * rule and read by the real delivery function. Signed with the secrets file's `destinations.<name>`, else its
+   * `destinations._default`, else the FAKE development secret. @default none
+   */
+  readonly destinations?: DestinationsOption;
   /** Seams for the soak (injected faults) and the benchmark (counting); the real parts run inside them. */
   readonly hooks?: LocalStackHooks;
 }
@@ -103,7 +122,7 @@ export interface LocalStackHooks {
    * source mapping, the set-up and the `/local` views).
    */
   readonly awsClient?: (client: AwsClient, role: ClientRole | 'pipeline') => void;
-  /** Wraps the domain-event publisher (the stand-in for EventBridge). */
+  /** Wraps the domain-event publisher (the stand-in for EventBridge, delivery rules included). */
   readonly publisher?: (inner: PaymentEventPublisher) => PaymentEventPublisher;
   /** Wraps each poller's consumer, as the Lambda runtime would invoke it. */
   readonly consumer?: (priority: Priority, handler: ConsumerHandler) => ConsumerHandler;
@@ -119,6 +138,7 @@ export interface LocalStack {
   readonly endpoints: { readonly sqs: string; readonly dynamodb: string };
   /** The stand-in for the gateways' verify APIs (tests and `payhook send --lost` put payments there). */
   readonly sandbox: GatewaySandbox;
+  readonly deliveries: LocalDeliveries;
   /** Runs the reconciler once, now (what the timer and `payhook reconcile --now` do). */
   reconcileNow(graceSeconds?: number): Promise<ReconcileReport>;
   /**
@@ -126,6 +146,12 @@ export interface LocalStack {
    * `drainTimeoutMs`), then stops the pollers, the server and the emulators.
    */
   stop(options?: { readonly drainTimeoutMs?: number }): Promise<{ readonly leftInQueues: number }>;
+}
+
+/** The delivery destinations and the secret that signs for those the secrets file names none for. */
+export interface LocalDeliveries {
+  readonly destinations: Readonly<Record<string, LocalDestination>>;
+  readonly signingSecret: DevelopmentSigningSecret;
 }
 
 /** The emulators accept any credentials; these keep the SDK from looking for real ones on a laptop that has none. */
@@ -196,6 +222,9 @@ function localEnvironment(
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const report = options.report ?? (() => undefined);
+  // Configuration errors first, before anything is started: a destination's field, a malformed development secret.
+  const destinations = localDestinations(options.destinations);
+  const signingSecret = developmentSigningSecret(options.secretsFile);
   mkdirSync(options.dataDir, { recursive: true });
   const previous = readStackInfo(options.dataDir);
   if (previous && (await isHealthy(previous.url))) {
@@ -249,6 +278,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const tables = tableNames();
   await createTables(dynamo, tables);
   const queues = await createPipelineQueues(sqs);
+  const deliveries: LocalDeliveries = {
+    destinations: await createDeliveryQueues(sqs, destinations.settings),
+    signingSecret,
+  };
   const eventsFile = options.inMemory
     ? join(tmpdir(), `payhook-events-${process.pid}-${Date.now()}.jsonl`)
     : join(options.dataDir, 'payment-events.jsonl');
@@ -257,12 +290,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   // The functions' parts, built by the same composition as on AWS (each client once, with its role's settings), from
   // an environment naming the emulators' queues and tables; the hooks wrap the clients and the publisher it builds.
-  const container = new Container(localEnvironment(options, { queues, tables, eventsFile, sandbox }), {
+  const environment = {
+    ...localEnvironment(options, { queues, tables, eventsFile, sandbox }),
+    ...deliveryEnvironment(destinations.json, deliveries.destinations),
+  };
+  // The stand-in for the delivery rules wraps the events file (together they play the bus), and the hook wraps both,
+  // as a failed PutEvents reaches no rule.
+  const fanOutTargets = Object.entries(deliveries.destinations).map(([name, destination]) => ({
+    name,
+    ...destination,
+  }));
+  const bus = (inner: PaymentEventPublisher): PaymentEventPublisher => {
+    const fanned =
+      fanOutTargets.length === 0 ? inner : new DeliveryFanOut(inner, sqs, fanOutTargets, { region: REGION });
+    return options.hooks?.publisher?.(fanned) ?? fanned;
+  };
+  const container = new Container(environment, {
     endpoints,
     region: REGION,
     ...(credentials && { credentials }),
     ...(options.hooks?.awsClient && { onClient: options.hooks.awsClient }),
-    ...(options.hooks?.publisher && { publisher: options.hooks.publisher }),
+    publisher: bus,
   });
   stoppers.unshift(async () => container.destroy());
   const ingestLog = createLogger('payhook-ingest');
@@ -351,6 +399,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         })(),
       );
     }
+  }
+
+  if (fanOutTargets.length > 0) {
+    pollers.push(
+      ...startDeliveryPollers({
+        sqs,
+        // The same composition as the delivery Lambda's, with the local secrets and loopback http allowed.
+        dependencies: deliveryDependencies(container, createLogger('payhook-deliver'), {
+          local: { fallbackSecret: signingSecret.secret },
+        }),
+        workersPerQueue: options.workersPerQueue ?? 2,
+        pollWaitSeconds: options.pollWaitSeconds ?? 1,
+        report,
+        polling: () => polling,
+      }),
+    );
   }
 
   const server = createLocalServer(
@@ -454,6 +518,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ),
     },
     dynamodb: { endpoint: endpoints.dynamodb, rejectsTable: tables.rejects, paymentsTable: tables.payments },
+    destinations: deliveries.destinations,
   };
   writeFileSync(stackInfoPath(options.dataDir), `${JSON.stringify(info, null, 2)}\n`);
   state = 'ready';
@@ -487,20 +552,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await confirming?.catch(() => undefined);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    // Drain: what is queued or in flight is processed before the pollers stop, so nothing is half-written.
+    // Drain: what is queued or in flight is processed before the pollers stop, so nothing is half-written. Deliveries
+    // due now are attempted too; one waiting out a back-off (in flight, to SQS) can wait hours, so it is not waited for.
     const deadline = Date.now() + (stopOptions.drainTimeoutMs ?? 30_000);
-    let left = 0;
     for (;;) {
-      left = 0;
+      let left = 0;
       for (const priority of PRIORITIES) {
         const counts = await queueCounts(sqs, queues.queues[priority]);
         left += counts.visible + counts.inFlight + counts.delayed;
+      }
+      for (const { queueUrl } of Object.values(deliveries.destinations)) {
+        const counts = await queueCounts(sqs, queueUrl);
+        left += counts.visible + counts.delayed;
       }
       if (left === 0 || Date.now() >= deadline) break;
       await sleep(200);
     }
     polling = false;
     await Promise.all(pollers);
+    // What is left once the pollers stopped, deliveries waiting to be retried included: SQS here is in memory.
+    let left = 0;
+    const allQueues = [
+      ...PRIORITIES.map((priority) => queues.queues[priority]),
+      ...Object.values(deliveries.destinations).map((destination) => destination.queueUrl),
+    ];
+    for (const queueUrl of allQueues) {
+      const counts = await queueCounts(sqs, queueUrl);
+      left += counts.visible + counts.inFlight + counts.delayed;
+    }
     server.closeAllConnections();
     await closed;
     for (const stopper of stoppers) await stopper();
@@ -511,5 +590,5 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return { leftInQueues: left };
   }
 
-  return { url, info, queues, tables, endpoints, sandbox, reconcileNow, stop };
+  return { url, info, queues, tables, endpoints, sandbox, deliveries, reconcileNow, stop };
 }

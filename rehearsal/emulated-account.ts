@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
   type AttributeDefinition,
@@ -168,6 +169,63 @@ async function createQueues(
   }
 }
 
+/** `AWS::SecretsManager::Secret`'s `GenerateSecretString`, as the template writes it. */
+interface GenerateSecretString {
+  readonly SecretStringTemplate?: string;
+  readonly GenerateStringKey?: string;
+  readonly PasswordLength?: number;
+  readonly ExcludeCharacters?: string;
+  readonly ExcludeLowercase?: boolean;
+  readonly ExcludeUppercase?: boolean;
+  readonly ExcludeNumbers?: boolean;
+  readonly ExcludePunctuation?: boolean;
+  readonly IncludeSpace?: boolean;
+  readonly RequireEachIncludedType?: boolean;
+}
+
+/** Secrets Manager's punctuation, as `GetRandomPassword` documents it. */
+const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+
+/**
+ * The value CloudFormation has Secrets Manager generate for `GenerateSecretString` (GetRandomPassword's rules: 32
+ * characters unless told, each kind of character included unless excluded, at least one of each by default), in the
+ * template's JSON under its key when it names both. Random like the real one: nothing may depend on the value.
+ */
+export function generatedSecretString(spec: GenerateSecretString): string {
+  const kinds = [
+    spec.ExcludeLowercase ? '' : 'abcdefghijklmnopqrstuvwxyz',
+    spec.ExcludeUppercase ? '' : 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+    spec.ExcludeNumbers ? '' : '0123456789',
+    spec.ExcludePunctuation ? '' : PUNCTUATION,
+    spec.IncludeSpace ? ' ' : '',
+  ]
+    .map((kind) => [...kind].filter((char) => !(spec.ExcludeCharacters ?? '').includes(char)).join(''))
+    .filter((kind) => kind !== '');
+  const alphabet = kinds.join('');
+  const length = spec.PasswordLength ?? 32;
+  if (alphabet === '' || length < 1) throw new Error('GenerateSecretString leaves no character to use');
+  let password = '';
+  do {
+    password = Array.from({ length }, () => alphabet.charAt(randomInt(alphabet.length))).join('');
+  } while (
+    spec.RequireEachIncludedType !== false &&
+    length >= kinds.length &&
+    !kinds.every((kind) => [...password].some((char) => kind.includes(char)))
+  );
+  if (spec.SecretStringTemplate === undefined || spec.GenerateStringKey === undefined) return password;
+  const template = JSON.parse(spec.SecretStringTemplate) as Record<string, unknown>;
+  return JSON.stringify({ ...template, [spec.GenerateStringKey]: password });
+}
+
+/** The secret's value at creation: the template's own string, or one generated as its spec says. */
+function initialValue(props: Record<string, unknown>): string | undefined {
+  if (typeof props.SecretString === 'string') return props.SecretString;
+  const spec = props.GenerateSecretString;
+  return typeof spec === 'object' && spec !== null
+    ? generatedSecretString(spec as GenerateSecretString)
+    : undefined;
+}
+
 async function createSecrets(
   account: EmulatedAccount,
   template: Template,
@@ -175,12 +233,13 @@ async function createSecrets(
 ) {
   for (const [logicalId, resource] of resourcesOfType(template, 'AWS::SecretsManager::Secret')) {
     const props = resource.Properties ?? {};
+    const value = initialValue(props);
     const created = await account.secrets.send(
       new CreateSecretCommand({
         Name: nameOf(props, 'Name', logicalId),
         ...(typeof props.Description === 'string' && { Description: props.Description }),
-        // Exactly the value the stack creates: the rehearsal runs with it before any is filled in.
-        ...(typeof props.SecretString === 'string' && { SecretString: props.SecretString }),
+        // Exactly the value the stack creates (or generates): the rehearsal runs with it before any is filled in.
+        ...(value !== undefined && { SecretString: value }),
       }),
     );
     if (!created.ARN) throw new Error(`moto created ${logicalId} without an ARN`);

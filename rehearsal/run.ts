@@ -5,14 +5,19 @@
  * function's synthesised policy. Prints a table and exits non-zero on a failed scenario, a denied or unrecognised
  * call, a policy it cannot evaluate, a function no scenario covers, or a grant nothing uses.
  *
- *   npm run rehearse [-- --skip-synth] [-- --out cdk.out]
+ * The stack is synthesised with delivery destinations (`scenarios/deliveries.ts`), so the delivery function is
+ * rehearsed too, into its own output directory: `cdk.out` stays the default stack's.
+ *
+ *   npm run rehearse [-- --skip-synth] [-- --out cdk.out.rehearsal]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { unusedGrants } from './iam.js';
 import { type FunctionSummary, functionTable, scenarioTable, unusedTable } from './report.js';
 import { rehearseConsumers } from './scenarios/consumers.js';
+import { rehearsalDestinations, rehearseDeliveries } from './scenarios/deliveries.js';
 import { rehearseIngest } from './scenarios/ingest.js';
 import {
   rehearseLateRegistration,
@@ -104,9 +109,25 @@ function problems(stage: Stage, summaries: readonly FunctionSummary[]): string[]
   return found;
 }
 
+/** A port nothing listens on now: the loopback destination's, where the scenario then listens for what comes. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+/** `cdk synth` with the rehearsal's destinations, as a team passes its configuration (`-c payhook=...`). */
+async function synthesise(outDir: string): Promise<void> {
+  const config = { destinations: rehearsalDestinations(await freePort()) };
+  run('npx', ['cdk', 'synth', '--quiet', '--output', outDir, '-c', `payhook=${JSON.stringify(config)}`]);
+}
+
 async function main(): Promise<number> {
-  const outDir = argument('--out') ?? 'cdk.out';
-  if (!process.argv.includes('--skip-synth')) run('npx', ['cdk', 'synth', '--quiet', '--output', outDir]);
+  const outDir = argument('--out') ?? 'cdk.out.rehearsal';
+  if (!process.argv.includes('--skip-synth')) await synthesise(outDir);
   const node = runtimeNode();
   const stage = await Stage.create(readSynthOutput(outDir), node);
   try {
@@ -120,6 +141,7 @@ async function main(): Promise<number> {
     await rehearseConsumers(stage);
     await rehearseLateRegistration(stage);
     await rehearseReconcilerConfigured(stage);
+    await rehearseDeliveries(stage);
     console.log(`\n${scenarioTable(stage.results)}\n`);
     const summaries = stage.functions.map((fn) => summarise(stage, fn));
     console.log(`${functionTable(summaries)}\n`);

@@ -4,6 +4,7 @@
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import { MESSAGE_ATTRIBUTES } from '../../lambdas/definitions.js';
+import { PAYMENT_EVENT_SOURCE } from '../../lambdas/domain/payment-event.js';
 import {
   FAILURE_ATTRIBUTES,
   type HeldMessage,
@@ -38,13 +39,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * The body, masked. payhook's own envelope keeps its identifiers readable (references and Adyen's all-digit
- * pspReference are what on-call searches by); the raw webhook inside it, its headers and any error text are masked
- * in full, and secret-looking keys are redacted everywhere. A body of any other shape is masked in full.
+ * The body, masked. payhook's own envelopes (a webhook event, a parked webhook, a payment event awaiting delivery)
+ * keep their identifiers readable (references and Adyen's all-digit pspReference are what on-call searches by); the
+ * raw webhook inside one, its headers and any error text are masked in full, and secret-looking keys are redacted
+ * everywhere. A body of any other shape is masked in full.
  */
 export function maskBody(text: string): unknown {
   const parsed = parseLossless(text);
   if (parsed === undefined) return maskText(text);
+  // A payment event on its way to a destination: all payhook's own fields (ids, amounts, statuses), no raw webhook.
+  if (isRecord(parsed) && parsed.source === PAYMENT_EVENT_SOURCE && isRecord(parsed.detail)) {
+    return maskJson(parsed, { maskStrings: false });
+  }
   if (!isRecord(parsed) || !ENVELOPES.has(String(parsed.messageType))) return maskJson(parsed);
   const { payload: payloadText, payloadBase64, headers, errorMessage, ...envelope } = parsed;
   // A version 3 webhook-event carries its payload as base64 of UTF-8 text: shown (masked) as that text.
@@ -63,12 +69,19 @@ export function maskBody(text: string): unknown {
   };
 }
 
-function visibleAttributes(message: Message): Record<string, string> {
+/**
+ * The attributes `show` lists under "attributes": the original ones, secret-looking names redacted, without the
+ * failure attributes (shown as fields of their own) and without `shownElsewhere`.
+ */
+export function visibleAttributes(
+  message: Message,
+  shownElsewhere: ReadonlySet<string> = new Set(),
+): Record<string, string> {
   const top = stringAttributes(message);
   const original = unpackOriginalAttributes(message);
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(top)) {
-    if (!FAILURE_ATTRIBUTES.has(name)) result[name] = value;
+    if (!FAILURE_ATTRIBUTES.has(name) && !shownElsewhere.has(name)) result[name] = value;
   }
   Object.assign(result, original);
   const packed = top[MESSAGE_ATTRIBUTES.originalAttributes];

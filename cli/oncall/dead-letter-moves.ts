@@ -6,13 +6,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
+  type Message,
+  type MessageAttributeValue,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { MESSAGE_ATTRIBUTES } from '../../lambdas/definitions.js';
 import {
+  type AnyHeld,
   bodyObject,
   extendHold,
+  type Held,
   type HeldMessage,
   holdAll,
   matchesFilter,
@@ -20,7 +24,7 @@ import {
   release,
   selectedPairs,
 } from './dlq-reader.js';
-import type { DeadLetterFilter, QueuePair } from './types.js';
+import type { DeadLetter, DeadLetterFilter, Letter, QueuePair, QueueUrls } from './types.js';
 
 /** Seconds a long redrive, purge or renormalise extends its hold on the messages it has yet to handle. */
 const HOLD_SECONDS = 30;
@@ -33,7 +37,7 @@ export const MAX_CONSECUTIVE_FAILURES = 3;
  * A parked webhook never reached a consumer: sending it to one only dead-letters it again, as invalid. It goes back
  * through its adapter instead (`payhook dlq renormalise`).
  */
-export function isParkedWebhook(held: HeldMessage): boolean {
+export function isParkedWebhook(held: AnyHeld): boolean {
   const type =
     held.message.MessageAttributes?.[MESSAGE_ATTRIBUTES.messageType]?.StringValue ??
     bodyObject(held.message)?.messageType;
@@ -48,7 +52,7 @@ export class Hold {
   private refreshedAt = Date.now();
   constructor(private readonly sqs: SQSClient) {}
 
-  async keep(remaining: readonly HeldMessage[]): Promise<Set<string>> {
+  async keep(remaining: readonly AnyHeld[]): Promise<Set<string>> {
     if (Date.now() - this.refreshedAt < HOLD_REFRESH_MS) return new Set();
     this.refreshedAt = Date.now();
     return extendHold(this.sqs, remaining, HOLD_SECONDS);
@@ -104,28 +108,72 @@ export interface RedriveResult {
 }
 
 /**
+ * How a redrive sends a dead letter back: what it may move, the attributes of the copy, and the words its failures
+ * are reported in. The pipeline's ({@link redrive}) and a destination's (`payhook deliveries redrive`) differ only here.
+ */
+export interface RedrivePolicy<Q extends QueueUrls, L extends Letter> {
+  /** Whether a matching message may be moved at all; the others are counted as `notRedrivable`. */
+  readonly redrivable: (item: Held<Q, L>) => boolean;
+  /** The attributes the copy is sent with (none: `undefined`). */
+  readonly attributes: (message: Message) => Record<string, MessageAttributeValue> | undefined;
+  /** The queue a copy goes to, in words: `the high queue`. */
+  readonly queueName: (pair: Q) => string;
+  /** Why a copy left on both queues is harmless: `the consumer's dedupe absorbs the copy`. */
+  readonly duplicateNote: string;
+}
+
+/** The pipeline's: parked webhooks stay (they need a fix, not a retry); copies carry their original attributes. */
+const PIPELINE_REDRIVE: RedrivePolicy<QueuePair, DeadLetter> = {
+  redrivable: (item) => !isParkedWebhook(item),
+  attributes: originalMessageAttributes,
+  queueName: (pair) => `the ${pair.priority} queue`,
+  duplicateNote: "the consumer's dedupe absorbs the copy",
+};
+
+/**
  * Moves matching dead letters back to their source queue, oldest failure first. Each is SENT FIRST, with its
  * original attributes only (no stale failure attributes), and deleted from the dead-letter queue only after the send
  * succeeded: an interruption can leave a message on both queues, never on neither. Every other message read is made
  * visible again at once; in a dry run, all of them.
  */
-export async function redrive(
+export function redrive(
   sqs: SQSClient,
   queues: readonly QueuePair[],
   filter: DeadLetterFilter,
   options: RedriveOptions = {},
 ): Promise<RedriveResult> {
+  return redriveWith(
+    sqs,
+    () => holdAll(sqs, selectedPairs(queues, filter), new Date()),
+    (item) => matchesFilter(item.letter, filter),
+    PIPELINE_REDRIVE,
+    options,
+  );
+}
+
+/**
+ * {@link redrive} for any dead letters: `hold` receives and holds them (oldest failure first), `matches` chooses the
+ * ones to move, `policy` says how. The same safety rules: sent first, deleted only after the send succeeded, every
+ * other message let go at once, a run stopped after {@link MAX_CONSECUTIVE_FAILURES} failures in a row.
+ */
+export async function redriveWith<Q extends QueueUrls, L extends Letter>(
+  sqs: SQSClient,
+  hold: () => Promise<Held<Q, L>[]>,
+  matches: (item: Held<Q, L>) => boolean,
+  policy: RedrivePolicy<Q, L>,
+  options: RedriveOptions = {},
+): Promise<RedriveResult> {
   const limit = checkLimit(options.limit);
   const rate = options.ratePerSecond;
   if (rate !== undefined && !(rate > 0)) throw new RangeError(`ratePerSecond must be above 0, not ${rate}`);
-  const held = await holdAll(sqs, selectedPairs(queues, filter), new Date());
+  const held = await hold();
   const pending = new Set(held);
   const failures: { messageId: string; reason: string }[] = [];
   let moved = 0;
   let stoppedEarly: string | undefined;
   try {
-    const matching = held.filter((item) => matchesFilter(item.letter, filter));
-    const redrivable = matching.filter((item) => !isParkedWebhook(item));
+    const matching = held.filter(matches);
+    const redrivable = matching.filter(policy.redrivable);
     const planned = redrivable.slice(0, limit);
     const plannedSet = new Set(planned);
     const letGo = new Set(held.filter((item) => !plannedSet.has(item) || options.dryRun));
@@ -135,11 +183,11 @@ export async function redrive(
     if (options.dryRun)
       return { ...base, moved: 0, failed: 0, skipped: held.length - planned.length, failures };
 
-    const hold = new Hold(sqs);
+    const keeper = new Hold(sqs);
     const gap = rate === undefined ? 0 : 1000 / rate;
     let nextSendAt = 0;
     let consecutiveFailures = 0;
-    const fail = async (item: HeldMessage, reason: string) => {
+    const fail = async (item: Held<Q, L>, reason: string) => {
       failures.push({ messageId: item.letter.messageId, reason });
       consecutiveFailures += 1;
       // Visible again in the dead-letter queue at once, where the next run or a human finds it.
@@ -151,7 +199,7 @@ export async function redrive(
         break;
       }
       if (!pending.has(item)) continue;
-      for (const lost of await hold.keep([...pending])) {
+      for (const lost of await keeper.keep([...pending])) {
         const lostItem = [...pending].find((candidate) => candidate.letter.messageId === lost);
         if (lostItem === undefined) continue;
         pending.delete(lostItem);
@@ -165,19 +213,17 @@ export async function redrive(
       if (wait > 0) await sleep(wait);
       nextSendAt = Date.now() + gap;
       pending.delete(item);
+      const queue = policy.queueName(item.pair);
       try {
         await sqs.send(
           new SendMessageCommand({
             QueueUrl: item.pair.queueUrl,
             MessageBody: item.message.Body,
-            MessageAttributes: originalMessageAttributes(item.message),
+            MessageAttributes: policy.attributes(item.message),
           }),
         );
       } catch (error) {
-        await fail(
-          item,
-          `not sent to the ${item.pair.priority} queue (${describeError(error)}); left in place`,
-        );
+        await fail(item, `not sent to ${queue} (${describeError(error)}); left in place`);
         options.onProgress?.(moved + failures.length, planned.length);
         continue;
       }
@@ -193,7 +239,7 @@ export async function redrive(
       } catch (error) {
         await fail(
           item,
-          `sent to the ${item.pair.priority} queue but not deleted (${describeError(error)}); it is on both queues, and the consumer's dedupe absorbs the copy`,
+          `sent to ${queue} but not deleted (${describeError(error)}); it is on both queues, and ${policy.duplicateNote}`,
         );
       }
       options.onProgress?.(moved + failures.length, planned.length);

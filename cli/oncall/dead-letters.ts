@@ -10,8 +10,16 @@ import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { PRIORITIES, type Priority } from '../../lambdas/definitions.js';
 import { queueCounts } from '../../local/queues.js';
 import { type DeadLetterDetail, toDetail } from './dead-letter-detail.js';
-import { holdAll, matchesFilter, release, selectedPairs } from './dlq-reader.js';
-import type { DeadLetter, DeadLetterFilter, QueuePair } from './types.js';
+import {
+  type Held,
+  holdLetters,
+  type LetterReader,
+  matchesFilter,
+  release,
+  selectedPairs,
+  toDeadLetter,
+} from './dlq-reader.js';
+import type { DeadLetter, DeadLetterFilter, Letter, QueuePair, QueueUrls } from './types.js';
 
 export type { DeadLetterDetail } from './dead-letter-detail.js';
 export {
@@ -21,6 +29,18 @@ export {
   type RedriveResult,
   redrive,
 } from './dead-letter-moves.js';
+
+/** Reads every message of the given dead-letter queues and lets them all go again at once; none is deleted. */
+export async function peekLetters<Q extends QueueUrls, L extends Letter>(
+  sqs: SQSClient,
+  pairs: readonly Q[],
+  now: Date,
+  read: LetterReader<Q, L>,
+): Promise<Held<Q, L>[]> {
+  const held = await holdLetters(sqs, pairs, now, read);
+  await release(sqs, held);
+  return held;
+}
 export { EXHAUSTED_WITHOUT_REPORT } from './dlq-reader.js';
 
 /** Every matching dead letter, oldest failure first, with the received messages behind them. */
@@ -40,8 +60,7 @@ export async function readDeadLetters(
   filter: DeadLetterFilter,
   now: Date,
 ): Promise<DeadLetterListing> {
-  const held = await holdAll(sqs, selectedPairs(queues, filter), now);
-  await release(sqs, held);
+  const held = await peekLetters(sqs, selectedPairs(queues, filter), now, toDeadLetter);
   const matching = held.filter((item) => matchesFilter(item.letter, filter));
   return {
     letters: matching.map((item) => item.letter),
@@ -61,26 +80,27 @@ export interface DeadLetterGroup {
   readonly newest: string;
 }
 
-/** Groups dead letters for `dlq list --summary`: in the letters' queue order, then largest group first. */
-export function summarise(letters: readonly DeadLetter[]): DeadLetterGroup[] {
-  const groups = new Map<string, DeadLetterGroup & { readonly order: number }>();
+/** A group of dead letters: how many, and the earliest and latest `firstFailedAt` among them. */
+export type Counted<K> = K & { readonly count: number; readonly oldest: string; readonly newest: string };
+
+/**
+ * Counts dead letters by the fields `keyOf` picks (letters whose keys are equal as JSON share a group), in the order
+ * each group first appears.
+ */
+export function countBy<L extends Letter, K extends object>(
+  letters: readonly L[],
+  keyOf: (letter: L) => K,
+): Counted<K>[] {
+  const groups = new Map<string, Counted<K>>();
   for (const letter of letters) {
-    const key = JSON.stringify([letter.queue, letter.gateway, letter.eventType, letter.errorClass]);
+    const fields = keyOf(letter);
+    const key = JSON.stringify(fields);
     const group = groups.get(key);
     const at = letter.firstFailedAt;
     groups.set(
       key,
       group === undefined
-        ? {
-            queue: letter.queue,
-            gateway: letter.gateway,
-            eventType: letter.eventType,
-            errorClass: letter.errorClass,
-            count: 1,
-            oldest: at,
-            newest: at,
-            order: groups.size,
-          }
+        ? { ...fields, count: 1, oldest: at, newest: at }
         : {
             ...group,
             count: group.count + 1,
@@ -89,10 +109,26 @@ export function summarise(letters: readonly DeadLetter[]): DeadLetterGroup[] {
           },
     );
   }
+  return [...groups.values()];
+}
+
+/** Groups dead letters for `dlq list --summary`: in the letters' queue order, then largest group first. */
+export function summarise(letters: readonly DeadLetter[]): DeadLetterGroup[] {
   const queueOrder = (queue: Priority) => PRIORITIES.indexOf(queue);
-  return [...groups.values()]
-    .sort((a, b) => queueOrder(a.queue) - queueOrder(b.queue) || b.count - a.count || a.order - b.order)
-    .map(({ order: _order, ...group }) => group);
+  return countBy(letters, (letter) => ({
+    queue: letter.queue,
+    gateway: letter.gateway,
+    eventType: letter.eventType,
+    errorClass: letter.errorClass,
+  }))
+    .map((group, order) => ({ group, order }))
+    .sort(
+      (a, b) =>
+        queueOrder(a.group.queue) - queueOrder(b.group.queue) ||
+        b.group.count - a.group.count ||
+        a.order - b.order,
+    )
+    .map(({ group }) => group);
 }
 
 /** One dead letter in full and masked, from any of the queues; `undefined` when no queue holds it. */
@@ -102,8 +138,7 @@ export async function showDeadLetter(
   messageId: string,
   now: Date,
 ): Promise<DeadLetterDetail | undefined> {
-  const held = await holdAll(sqs, selectedPairs(queues, {}), now);
-  await release(sqs, held);
+  const held = await peekLetters(sqs, selectedPairs(queues, {}), now, toDeadLetter);
   const found = held.find((item) => item.letter.messageId === messageId);
   return found === undefined ? undefined : toDetail(found);
 }
@@ -114,6 +149,52 @@ export interface RecentFailure {
   readonly errorMessage?: string;
   /** When it was dead-lettered (else when it first failed). */
   readonly at: string;
+}
+
+/** A queue's counts and a peek at its dead-letter queue, whatever the queue. */
+export interface QueueAndDeadLetters<L extends Letter> {
+  /** The queue's approximate counts. */
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
+  /** Messages on the dead-letter queue, hidden ones included. */
+  readonly deadLetters: number;
+  /** Seconds since the oldest dead letter landed there; `undefined` when there is none. */
+  readonly oldestDeadLetterAgeSeconds?: number;
+  /** The newest three dead letters, newest first, with when each landed. */
+  readonly newest: readonly { readonly letter: L; readonly at: string }[];
+}
+
+/**
+ * Counts of one queue, and a peek at its dead-letter queue (all messages read and let go again) for the age of the
+ * oldest one and the newest failures. The age runs from when the message landed on the dead-letter queue (SQS's
+ * SentTimestamp, the clock its 14-day retention runs on), else from when it first failed.
+ */
+export async function queueAndDeadLetters<Q extends QueueUrls, L extends Letter>(
+  sqs: SQSClient,
+  pair: Q,
+  now: Date,
+  read: LetterReader<Q, L>,
+): Promise<QueueAndDeadLetters<L>> {
+  const [main, dead] = await Promise.all([
+    queueCounts(sqs, pair.queueUrl),
+    queueCounts(sqs, pair.deadLetterQueueUrl),
+  ]);
+  const held = await peekLetters(sqs, [pair], now, read);
+  const landed = held
+    .map((item) => ({ item, at: item.sentAt ?? Date.parse(item.letter.firstFailedAt) }))
+    .sort((a, b) => b.at - a.at);
+  const oldest = landed.at(-1);
+  return {
+    ...main,
+    deadLetters: dead.visible + dead.inFlight + dead.delayed,
+    ...(oldest !== undefined && {
+      oldestDeadLetterAgeSeconds: Math.max(0, Math.floor((now.getTime() - oldest.at) / 1000)),
+    }),
+    newest: landed
+      .slice(0, 3)
+      .map(({ item, at }) => ({ letter: item.letter, at: new Date(at).toISOString() })),
+  };
 }
 
 /** One priority's queue and dead-letter queue, as `payhook status` shows them. */
@@ -131,11 +212,7 @@ export interface StatusRow {
   readonly recentFailures: readonly RecentFailure[];
 }
 
-/**
- * Counts per priority, and a peek at each dead-letter queue (all messages read and let go again) for the age of the
- * oldest one and the newest failure reasons. The age runs from when the message landed on the dead-letter queue
- * (SQS's SentTimestamp, the clock its 14-day retention runs on), else from when it first failed.
- */
+/** Counts per priority, and a peek at each dead-letter queue (see {@link queueAndDeadLetters}). */
 export async function queueStatus(
   sqs: SQSClient,
   queues: readonly QueuePair[],
@@ -143,27 +220,14 @@ export async function queueStatus(
 ): Promise<StatusRow[]> {
   return Promise.all(
     selectedPairs(queues, {}).map(async (pair): Promise<StatusRow> => {
-      const [main, dead] = await Promise.all([
-        queueCounts(sqs, pair.queueUrl),
-        queueCounts(sqs, pair.deadLetterQueueUrl),
-      ]);
-      const held = await holdAll(sqs, [pair], now);
-      await release(sqs, held);
-      const landed = held
-        .map((item) => ({ item, at: item.sentAt ?? Date.parse(item.letter.firstFailedAt) }))
-        .sort((a, b) => b.at - a.at);
-      const oldest = landed.at(-1);
+      const { newest, ...counts } = await queueAndDeadLetters(sqs, pair, now, toDeadLetter);
       return {
         queue: pair.priority,
-        ...main,
-        deadLetters: dead.visible + dead.inFlight + dead.delayed,
-        ...(oldest !== undefined && {
-          oldestDeadLetterAgeSeconds: Math.max(0, Math.floor((now.getTime() - oldest.at) / 1000)),
-        }),
-        recentFailures: landed.slice(0, 3).map(({ item, at }) => ({
-          errorClass: item.letter.errorClass,
-          ...(item.letter.errorMessage !== undefined && { errorMessage: item.letter.errorMessage }),
-          at: new Date(at).toISOString(),
+        ...counts,
+        recentFailures: newest.map(({ letter, at }) => ({
+          errorClass: letter.errorClass,
+          ...(letter.errorMessage !== undefined && { errorMessage: letter.errorMessage }),
+          at,
         })),
       };
     }),

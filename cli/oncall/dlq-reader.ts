@@ -16,7 +16,7 @@ import { MESSAGE_ATTRIBUTES, PRIORITIES, PRIORITY_QUEUES } from '../../lambdas/d
 import { sqsSafeAttributeText } from '../../lambdas/messages/sqs-text.js';
 import { queueCounts } from '../../local/queues.js';
 import { maskText } from './masking.js';
-import type { DeadLetter, DeadLetterFilter, QueuePair } from './types.js';
+import type { DeadLetter, DeadLetterFilter, Letter, QueuePair, QueueUrls } from './types.js';
 
 /** The error class of a message SQS moved itself (a crash or a timeout on the last receive): no reason recorded. */
 export const EXHAUSTED_WITHOUT_REPORT = 'exhausted_without_report';
@@ -30,14 +30,26 @@ export const FAILURE_ATTRIBUTES: ReadonlySet<string> = new Set([
   MESSAGE_ATTRIBUTES.originalAttributes,
 ]);
 
-/** A dead-lettered message this process has received and not yet let go of. */
-export interface HeldMessage {
+/**
+ * A dead-lettered message this process has received and not yet let go of, with the queues it belongs to and what it
+ * was read as: a pipeline dead letter by default, a delivery's for `payhook deliveries`.
+ */
+export interface Held<Q extends QueueUrls = QueuePair, L extends Letter = DeadLetter> {
   readonly message: Message;
-  readonly pair: QueuePair;
-  readonly letter: DeadLetter;
+  readonly pair: Q;
+  readonly letter: L;
   /** When the message landed on the dead-letter queue (epoch ms), where SQS says. */
   readonly sentAt?: number;
 }
+
+/** A held dead letter of the pipeline's priority queues. */
+export type HeldMessage = Held<QueuePair, DeadLetter>;
+
+/** Any held message, whatever its queues and letter: what releasing and extending a hold need. */
+export type AnyHeld = Held<QueueUrls, Letter>;
+
+/** How a received dead-letter message is read, given the queues it came from. */
+export type LetterReader<Q extends QueueUrls, L extends Letter> = (message: Message, pair: Q, now: Date) => L;
 
 /** Short, so a crashed command hides messages briefly; grown for large queues so one pass ends inside it. */
 function visibilityTimeoutFor(expected: number): number {
@@ -58,9 +70,13 @@ export function selectedPairs(queues: readonly QueuePair[], filter: DeadLetterFi
     .sort((a, b) => PRIORITIES.indexOf(a.priority) - PRIORITIES.indexOf(b.priority));
 }
 
-/** True when a dead letter passes every field of the filter. */
-export function matchesFilter(letter: DeadLetter, filter: DeadLetterFilter): boolean {
-  if (filter.queues !== undefined && !filter.queues.includes(letter.queue)) return false;
+/** True when a dead letter passes every field of the filter (a delivery's has no queue: `filter.queues` is unset). */
+export function matchesFilter(
+  letter: Letter & Partial<Pick<DeadLetter, 'queue'>>,
+  filter: DeadLetterFilter,
+): boolean {
+  if (filter.queues !== undefined && (letter.queue === undefined || !filter.queues.includes(letter.queue)))
+    return false;
   if (filter.gateway !== undefined && letter.gateway !== filter.gateway) return false;
   // Attributes are written in printable ASCII (see sqs-text.ts): an event type typed as it is matches its escaped form.
   if (
@@ -138,7 +154,7 @@ export function bodyObject(message: Message): Record<string, unknown> | undefine
   return undefined;
 }
 
-function stringField(record: Record<string, unknown> | undefined, name: string): string | undefined {
+export function stringField(record: Record<string, unknown> | undefined, name: string): string | undefined {
   const value = record?.[name];
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
@@ -153,6 +169,31 @@ export function sentAtOf(message: Message): number | undefined {
   return epochMs(message.Attributes?.SentTimestamp);
 }
 
+/**
+ * When a dead letter first failed and how long ago: the `firstFailedAt` its writer recorded, else (SQS moved it
+ * itself) when it was first received, else when it was sent.
+ */
+export function firstFailure(
+  message: Message,
+  attributes: Readonly<Record<string, string>>,
+  now: Date,
+): { readonly firstFailedAt: string; readonly ageSeconds: number } {
+  const recordedFailure = Date.parse(attributes[MESSAGE_ATTRIBUTES.firstFailedAt] ?? '');
+  const firstFailedMs = Number.isFinite(recordedFailure)
+    ? recordedFailure
+    : (epochMs(message.Attributes?.ApproximateFirstReceiveTimestamp) ?? sentAtOf(message) ?? now.getTime());
+  return {
+    firstFailedAt: new Date(firstFailedMs).toISOString(),
+    ageSeconds: Math.max(0, Math.floor((now.getTime() - firstFailedMs) / 1000)),
+  };
+}
+
+/** The error message a dead letter carries, masked: error text can quote the payload it choked on. */
+export function maskedErrorMessage(attributes: Readonly<Record<string, string>>): string | undefined {
+  const errorMessage = attributes[MESSAGE_ATTRIBUTES.errorMessage];
+  return errorMessage === undefined ? undefined : maskText(errorMessage);
+}
+
 /** A received dead-letter message as `payhook dlq list` shows it. */
 export function toDeadLetter(message: Message, pair: QueuePair, now: Date): DeadLetter {
   const attributes = stringAttributes(message);
@@ -160,10 +201,7 @@ export function toDeadLetter(message: Message, pair: QueuePair, now: Date): Dead
   const body = bodyObject(message);
   const pick = (name: string) => attributes[name] ?? original[name] ?? stringField(body, name);
   const reported = attributes[MESSAGE_ATTRIBUTES.errorClass];
-  const recordedFailure = Date.parse(attributes[MESSAGE_ATTRIBUTES.firstFailedAt] ?? '');
-  const firstFailedMs = Number.isFinite(recordedFailure)
-    ? recordedFailure
-    : (epochMs(message.Attributes?.ApproximateFirstReceiveTimestamp) ?? sentAtOf(message) ?? now.getTime());
+  const { firstFailedAt, ageSeconds } = firstFailure(message, attributes, now);
   const recordedCount = Number(attributes[MESSAGE_ATTRIBUTES.receiveCount]);
   // SQS moves a message once its receives pass maxReceiveCount, so a consumer had it exactly that often; the DLQ's
   // own ApproximateReceiveCount would also count every on-call read. A parked webhook never reached a consumer.
@@ -172,7 +210,6 @@ export function toDeadLetter(message: Message, pair: QueuePair, now: Date): Dead
     : reported === undefined
       ? PRIORITY_QUEUES[pair.priority].maxReceiveCount
       : 0;
-  const errorMessage = attributes[MESSAGE_ATTRIBUTES.errorMessage];
   const reference = stringField(body, 'reference') ?? stringField(body, 'gatewayPaymentId');
   return {
     messageId: message.MessageId ?? '',
@@ -182,11 +219,10 @@ export function toDeadLetter(message: Message, pair: QueuePair, now: Date): Dead
     eventId: pick(MESSAGE_ATTRIBUTES.eventId),
     reference,
     errorClass: reported ?? EXHAUSTED_WITHOUT_REPORT,
-    // Error text can quote the payload it choked on.
-    errorMessage: errorMessage === undefined ? undefined : maskText(errorMessage),
+    errorMessage: maskedErrorMessage(attributes),
     receiveCount,
-    firstFailedAt: new Date(firstFailedMs).toISOString(),
-    ageSeconds: Math.max(0, Math.floor((now.getTime() - firstFailedMs) / 1000)),
+    firstFailedAt,
+    ageSeconds,
   };
 }
 
@@ -211,7 +247,7 @@ async function receiveBatch(sqs: SQSClient, queueUrl: string, visibilityTimeout:
  * as many distinct messages as the queue reported are in hand. A message received twice (its hold ran out during a
  * long read) is kept once, with its newest receipt handle.
  */
-async function holdQueue(sqs: SQSClient, pair: QueuePair, held: Map<string, Message>): Promise<void> {
+async function holdQueue(sqs: SQSClient, pair: QueueUrls, held: Map<string, Message>): Promise<void> {
   const expected = (await queueCounts(sqs, pair.deadLetterQueueUrl)).visible;
   const visibilityTimeout = visibilityTimeoutFor(expected);
   const maxReceives = Math.ceil(expected / 10) * 3 + EMPTY_RECEIVES_BEFORE_GIVING_UP + 1;
@@ -238,12 +274,18 @@ async function holdQueue(sqs: SQSClient, pair: QueuePair, held: Map<string, Mess
  * Receives and holds every message of the given dead-letter queues, oldest failure first. The caller must
  * {@link release} (or delete) each one; on an error here, everything already held is released before it throws.
  */
-export async function holdAll(
+export function holdAll(sqs: SQSClient, pairs: readonly QueuePair[], now: Date): Promise<HeldMessage[]> {
+  return holdLetters(sqs, pairs, now, toDeadLetter);
+}
+
+/** {@link holdAll} for any queues, each message read by `read` (a delivery's dead letters, say). */
+export async function holdLetters<Q extends QueueUrls, L extends Letter>(
   sqs: SQSClient,
-  pairs: readonly QueuePair[],
+  pairs: readonly Q[],
   now: Date,
-): Promise<HeldMessage[]> {
-  const result: HeldMessage[] = [];
+  read: LetterReader<Q, L>,
+): Promise<Held<Q, L>[]> {
+  const result: Held<Q, L>[] = [];
   try {
     for (const pair of pairs) {
       const held = new Map<string, Message>();
@@ -255,7 +297,7 @@ export async function holdAll(
           result.push({
             message,
             pair,
-            letter: toDeadLetter(message, pair, now),
+            letter: read(message, pair, now),
             ...(sentAt !== undefined && { sentAt }),
           });
         }
@@ -274,11 +316,11 @@ export async function holdAll(
 
 async function changeVisibility(
   sqs: SQSClient,
-  messages: readonly HeldMessage[],
+  messages: readonly AnyHeld[],
   seconds: number,
 ): Promise<Set<string>> {
   const failed = new Set<string>();
-  const byQueue = new Map<string, HeldMessage[]>();
+  const byQueue = new Map<string, AnyHeld[]>();
   for (const held of messages) {
     const list = byQueue.get(held.pair.deadLetterQueueUrl) ?? [];
     list.push(held);
@@ -327,14 +369,14 @@ async function changeVisibility(
  * Makes held messages visible again at once. Best effort: a message that cannot be released (its handle expired,
  * say) becomes visible anyway when its short hold ends. Returns the ids that could not be released.
  */
-export function release(sqs: SQSClient, messages: readonly HeldMessage[]): Promise<Set<string>> {
+export function release(sqs: SQSClient, messages: readonly AnyHeld[]): Promise<Set<string>> {
   return messages.length === 0 ? Promise.resolve(new Set()) : changeVisibility(sqs, messages, 0);
 }
 
 /** Extends the hold on messages a long command still works on; returns the ids whose hold could not be extended. */
 export function extendHold(
   sqs: SQSClient,
-  messages: readonly HeldMessage[],
+  messages: readonly AnyHeld[],
   seconds: number,
 ): Promise<Set<string>> {
   return messages.length === 0 ? Promise.resolve(new Set()) : changeVisibility(sqs, messages, seconds);

@@ -1,8 +1,17 @@
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { PRIORITIES, type Priority } from '../../lambdas/definitions.js';
 import { dataDirFromEnv } from '../../local/contract.js';
 import type { CliIo } from '../io.js';
-import { type DeployedStackOptions, deployedTarget, localTarget, type OncallTarget } from './target.js';
+import {
+  type DeployedStackOptions,
+  deployedTable,
+  deployedTarget,
+  localTable,
+  localTarget,
+  type OncallTarget,
+  type StackTable,
+  type TableSource,
+} from './target.js';
 import type { DeadLetterFilter } from './types.js';
 
 /** Options every on-call command takes: where to act, and which dead letters. */
@@ -64,4 +73,21 @@ export function deployedStackOf(
 export async function targetOf(io: CliIo, options: TargetOptions): Promise<OncallTarget> {
   if (options.stack) return deployedTarget(deployedStackOf(io, { ...options, stack: options.stack }));
   return localTarget(dataDirFromEnv(io.env ?? process.env));
+}
+
+/** One of the stack's tables: the local stack's (found through PAYHOOK_DATA_DIR), or the one --stack names. */
+export async function tableOf(io: CliIo, options: TargetOptions, table: StackTable): Promise<TableSource> {
+  if (options.stack) return deployedTable(deployedStackOf(io, { ...options, stack: options.stack }), table);
+  return localTable(dataDirFromEnv(io.env ?? process.env), table);
+}
+
+/** Adds `--stack`, `--region` and `--profile`, the options of every command that works on a deployed stack too. */
+export function withStackOptions(
+  command: Command,
+  stackHelp = 'a deployed payhook stack (default: the local stack)',
+): Command {
+  return command
+    .option('--stack <name>', stackHelp)
+    .option('--region <region>', "the deployed stack's region")
+    .option('--profile <profile>', 'the AWS profile to use');
 }

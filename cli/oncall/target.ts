@@ -1,9 +1,96 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
 import { PRIORITIES, type Priority } from '../../lambdas/definitions.js';
-import { readStackInfo } from '../../local/contract.js';
+import { readStackInfo, type StackInfo } from '../../local/contract.js';
 import { CliError } from '../io.js';
 import type { QueuePair } from './types.js';
+
+/** The CloudFormation outputs that name the stack's tables (see `lib/payhook-stack.ts`). */
+export const TABLE_OUTPUTS = { payments: 'PaymentsTableName', rejects: 'RejectsTableName' } as const;
+export type StackTable = keyof typeof TABLE_OUTPUTS;
+
+/** Client settings for one of the local stack's emulators, which take any credentials. */
+export function localClientConfig(endpoint: string) {
+  // Fixed credentials keep the SDK from looking for real ones on a laptop that has none.
+  return {
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'payhook-local', secretAccessKey: 'payhook-local' },
+  };
+}
+
+/** The local stack recorded in `dataDir` (its `stack.json`); a {@link CliError} saying how to start one if none is. */
+export function runningLocalStack(dataDir: string): StackInfo {
+  const info = readStackInfo(dataDir);
+  if (!info) throw noLocalStack(dataDir);
+  return info;
+}
+
+function noLocalStack(dataDir: string): CliError {
+  return new CliError(
+    `no local payhook stack is running for data dir ${dataDir}: start it with \`npm start\`, or name a deployed one with --stack`,
+  );
+}
+
+/** An SQS client for the local stack's emulator: it is reached at its endpoint, whatever the queue URLs say. */
+export function localSqsClient(endpoint: string): SQSClient {
+  return new SQSClient({ ...localClientConfig(endpoint), useQueueUrlAsEndpoint: false });
+}
+
+/** An SQS client for a deployed stack's queues; with a test endpoint (moto), that endpoint rather than the URLs. */
+export function deployedSqsClient(config: StackOutputs['config']): SQSClient {
+  return new SQSClient({ ...config, ...(config.endpoint && { useQueueUrlAsEndpoint: false }) });
+}
+
+/** One of the stack's DynamoDB tables, with a document client for it; `close` ends the client. */
+export interface TableSource {
+  readonly label: string;
+  readonly tableName: string;
+  readonly documents: DynamoDBDocumentClient;
+  close(): void;
+}
+
+function tableSource(label: string, tableName: string, client: DynamoDBClient): TableSource {
+  return { label, tableName, documents: createDocumentClient(client), close: () => client.destroy() };
+}
+
+/** A table of the running local stack, through the DynamoDB endpoint its `stack.json` names. */
+export function localTable(dataDir: string, table: StackTable): TableSource {
+  const info = readStackInfo(dataDir);
+  if (!info?.dynamodb) throw noLocalStack(dataDir);
+  const tableName = table === 'payments' ? info.dynamodb.paymentsTable : info.dynamodb.rejectsTable;
+  if (!tableName) {
+    throw new CliError(`the local stack's stack.json names no ${table} table: restart it with \`npm start\``);
+  }
+  return tableSource(
+    `local stack at ${info.url}`,
+    tableName,
+    new DynamoDBClient(localClientConfig(info.dynamodb.endpoint)),
+  );
+}
+
+/** A table a deployed stack's outputs name, reached with the operator's credentials. */
+export function tableFromOutputs(
+  options: DeployedStackOptions,
+  { outputs, config }: StackOutputs,
+  table: StackTable,
+): TableSource {
+  const output = TABLE_OUTPUTS[table];
+  const tableName = outputs[output];
+  if (!tableName) {
+    const hint = table === 'payments' ? 'is it a payhook stack?' : 'deploy a newer payhook';
+    throw new CliError(`stack ${options.stack} has no ${output} output: ${hint}`);
+  }
+  return tableSource(`stack ${options.stack}`, tableName, new DynamoDBClient(config));
+}
+
+/** A table of a deployed stack, named by the stack's output. */
+export async function deployedTable(options: DeployedStackOptions, table: StackTable): Promise<TableSource> {
+  return tableFromOutputs(options, await readStackOutputs(options), table);
+}
 
 /** What the on-call commands act on: an SQS client and the three queue pairs, with a name for messages. */
 export interface OncallTarget {
@@ -23,11 +110,7 @@ export interface DeployedStackOptions {
 /** The running local stack, found through `<data dir>/stack.json` (as `payhook send` finds it). */
 export function localTarget(dataDir: string): OncallTarget {
   const info = readStackInfo(dataDir);
-  if (!info?.sqs) {
-    throw new CliError(
-      `no local payhook stack is running for data dir ${dataDir}: start it with \`npm start\`, or name a deployed one with --stack`,
-    );
-  }
+  if (!info?.sqs) throw noLocalStack(dataDir);
   const queues = PRIORITIES.map((priority) => {
     const pair = info.sqs?.queues[priority];
     if (!pair)
@@ -38,13 +121,7 @@ export function localTarget(dataDir: string): OncallTarget {
   });
   return {
     label: `local stack at ${info.url}`,
-    // The emulator takes any credentials; these keep the SDK from looking for real ones.
-    sqs: new SQSClient({
-      endpoint: info.sqs.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'payhook-local', secretAccessKey: 'payhook-local' },
-      useQueueUrlAsEndpoint: false,
-    }),
+    sqs: localSqsClient(info.sqs.endpoint),
     queues,
   };
 }
@@ -91,21 +168,6 @@ export async function readStackOutputs(options: DeployedStackOptions): Promise<S
   return { outputs, config };
 }
 
-/**
- * The table one of a deployed stack's outputs names, with the client settings that reached the stack; a
- * {@link CliError} ending in `hint` when the stack has no such output.
- */
-export async function stackTable(
-  options: DeployedStackOptions,
-  output: string,
-  hint: string,
-): Promise<{ readonly tableName: string; readonly config: StackOutputs['config'] }> {
-  const { outputs, config } = await readStackOutputs(options);
-  const tableName = outputs[output];
-  if (!tableName) throw new CliError(`stack ${options.stack} has no ${output} output: ${hint}`);
-  return { tableName, config };
-}
-
 /** A deployed payhook stack, its queue URLs read from the stack's CloudFormation outputs. */
 export async function deployedTarget(options: DeployedStackOptions): Promise<OncallTarget> {
   const { outputs, config } = await readStackOutputs(options);
@@ -122,7 +184,7 @@ export async function deployedTarget(options: DeployedStackOptions): Promise<Onc
   });
   return {
     label: `stack ${options.stack}${options.region ? ` (${options.region})` : ''}`,
-    sqs: new SQSClient({ ...config, ...(options.endpoint && { useQueueUrlAsEndpoint: false }) }),
+    sqs: deployedSqsClient(config),
     queues,
   };
 }

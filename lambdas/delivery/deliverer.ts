@@ -5,6 +5,7 @@ import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
 import { METRICS, STOPPED_DESTINATION_RECHECK_SECONDS } from '../definitions.js';
 import type { DestinationStates, SigningSecrets } from '../ports/deliveries.js';
 import {
+  backoffSeconds,
   DEFAULT_DELIVERY_LIMITS,
   type DeliveryDecision,
   type DeliveryLimits,
@@ -70,6 +71,47 @@ class Delivery {
   }
 
   /** Signs and sends one record; what to do next. Never throws for the destination's behaviour. */
+  private limits(): DeliveryLimits {
+    return {
+      ...DEFAULT_DELIVERY_LIMITS,
+      ...this.deps.limits,
+      retryPeriodSeconds: this.target.settings.retryHours * 3600,
+    };
+  }
+
+  private attemptOf(record: SQSRecord) {
+    const sent = Number(record.attributes.SentTimestamp);
+    return {
+      receiveCount: Number(record.attributes.ApproximateReceiveCount),
+      ageSeconds: Math.max(0, (this.now.getTime() - sent) / 1000),
+      now: this.now,
+    };
+  }
+
+  /**
+   * The secrets, and the signature: ours to get right, not the destination's. A failure is retried with the same
+   * back-off (someone is fixing the secret) and, past the retry period, dead-lettered as `signing_failed` with the
+   * reason, which names the destination and never a secret.
+   */
+  private async sign(envelope: DeliveryEnvelope, body: string, record: SQSRecord) {
+    try {
+      const secrets = await this.deps.secrets.current(this.target.name);
+      return signStandardWebhook({ id: envelope.detail.id, timestamp: this.now, body, secrets });
+    } catch (error) {
+      const known = error instanceof Error && /SigningSecretError$/.test(error.name);
+      const reason = known ? (error as Error).message : `signing failed (${errorClassOf(error)})`;
+      const attempt = this.attemptOf(record);
+      const limits = this.limits();
+      const afterSeconds = backoffSeconds(attempt.receiveCount, limits, this.deps.random ?? Math.random);
+      const decision: DeliveryDecision | DeadLetterDecision =
+        attempt.ageSeconds + afterSeconds > limits.retryPeriodSeconds
+          ? { action: 'dead-letter', errorClass: 'signing_failed', reason }
+          : { action: 'retry', afterSeconds, reason };
+      return { decision } satisfies Attempted;
+    }
+  }
+
+  /** Signs and sends one record; what to do next. Never throws for the destination's behaviour. */
   async attempt(record: SQSRecord): Promise<Attempted> {
     let envelope: DeliveryEnvelope;
     try {
@@ -79,12 +121,8 @@ class Delivery {
       return { decision: { action: 'dead-letter', errorClass: 'invalid_message', reason } };
     }
     const body = paymentEventBody(envelope);
-    const headers = signStandardWebhook({
-      id: envelope.detail.id,
-      timestamp: this.now,
-      body,
-      secrets: await this.deps.secrets.current(this.target.name),
-    });
+    const headers = await this.sign(envelope, body, record);
+    if ('decision' in headers) return headers;
     const { settings } = this.target;
     const result = await this.deps.send({
       url: settings.url,
@@ -95,17 +133,7 @@ class Delivery {
       allowLoopback: this.deps.local === true,
       allowHttp: this.deps.local === true,
     });
-    const sent = Number(record.attributes.SentTimestamp);
-    const decision = deliveryDecision(
-      result,
-      {
-        receiveCount: Number(record.attributes.ApproximateReceiveCount),
-        ageSeconds: Math.max(0, (this.now.getTime() - sent) / 1000),
-        now: this.now,
-      },
-      { ...DEFAULT_DELIVERY_LIMITS, ...this.deps.limits, retryPeriodSeconds: settings.retryHours * 3600 },
-      this.deps.random,
-    );
+    const decision = deliveryDecision(result, this.attemptOf(record), this.limits(), this.deps.random);
     return { decision, result };
   }
 

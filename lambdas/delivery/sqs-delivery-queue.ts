@@ -15,6 +15,11 @@ interface InvalidMessageDecision {
   readonly answerStart?: undefined;
 }
 
+function firstAttemptAt(record: SQSRecord, fallback: Date): Date {
+  const first = Number(record.attributes.ApproximateFirstReceiveTimestamp);
+  return Number.isFinite(first) && first > 0 ? new Date(first) : fallback;
+}
+
 /** The SQS side of a delivery: a retry's back-off (visibility) and a dead letter with its reason. */
 export class SqsDeliveryQueue {
   constructor(private readonly client: SQSClient) {}
@@ -47,7 +52,8 @@ export class SqsDeliveryQueue {
       destination,
       errorClass: decision.errorClass,
       errorMessage: decision.reason.slice(0, 1000),
-      firstFailedAt: at.toISOString(),
+      // The first attempt (its first receive): when the event began failing, as the consumers' dead letters say.
+      firstFailedAt: firstAttemptAt(record, at).toISOString(),
       receiveCount: record.attributes.ApproximateReceiveCount,
       ...(decision.status !== undefined && { status: String(decision.status) }),
       ...(decision.answerStart !== undefined &&

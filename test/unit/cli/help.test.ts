@@ -55,6 +55,25 @@ describe('payhook --help', () => {
       ],
     ],
     [
+      ['deliveries', '--help'],
+      ['Usage: payhook deliveries [options] [command]', 'status', 'list', 'show', 'redrive', 'resume'],
+    ],
+    [
+      ['deliveries', 'redrive', '--help'],
+      [
+        'Usage: payhook deliveries redrive [options] <destination>',
+        '--gateway <gateway>',
+        '--type <type>',
+        '--error <class>',
+        '--since <duration>',
+        '--limit <n>',
+        '--rate <n>',
+        '--dry-run',
+        '--json',
+        '--stack <name>',
+      ],
+    ],
+    [
       ['unmatched', 'list', '--help'],
       [
         'Usage: payhook unmatched list [options]',
