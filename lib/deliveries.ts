@@ -153,9 +153,11 @@ export class Deliveries extends Construct {
         maxConcurrency: settings.maxConcurrency,
       });
     }
+    // Each DLQ (dead letters with their reason) and each queue itself (a stopped destination's events go back as
+    // delayed copies with fresh receives).
     sendTo(
       fn,
-      this.destinations.map((destination) => destination.deadLetterQueue),
+      this.destinations.flatMap((destination) => [destination.queue, destination.deadLetterQueue]),
     );
     iam.Grant.addToPrincipal({
       grantee: fn,

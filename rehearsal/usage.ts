@@ -29,5 +29,21 @@ export function whoElseUses(stage: Stage, fn: StagedFunction, grant: Grant): str
       return 'stopping a destination on a 410 Gone (needs a public https endpoint)';
     }
   }
+  // One destination's queue calls are every destination's (the same code, the queue named by the record): an action
+  // the scenarios used on one destination's queue stands for the others'.
+  if (fn.environment.PAYHOOK_DELIVERY_TARGETS !== undefined && /:sqs:.*-deliveries-/.test(grant.resource)) {
+    const usedElsewhere = stage
+      .callsOf(fn.name)
+      .some((call) =>
+        call.permissions.some(
+          (permission) =>
+            permission.decision.kind === 'allowed' &&
+            permission.action === grant.action &&
+            /-deliveries-/.test(permission.resource) &&
+            permission.resource.endsWith('-dlq') === grant.resource.endsWith('-dlq'),
+        ),
+      );
+    if (usedElsewhere) return "the same call, rehearsed on another destination's queue";
+  }
   return undefined;
 }

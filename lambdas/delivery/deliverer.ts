@@ -14,7 +14,7 @@ import {
 import type { DestinationSettings } from './destinations.js';
 import type { AttemptResult, DeliveryRequest } from './http-sender.js';
 import { type DeliveryEnvelope, paymentEventBody, readDeliveryEnvelope } from './payment-event-body.js';
-import type { DeadLetterDecision, SqsDeliveryQueue } from './sqs-delivery-queue.js';
+import { type DeadLetterDecision, HELD_AGE_ATTRIBUTE, type SqsDeliveryQueue } from './sqs-delivery-queue.js';
 import { signStandardWebhook } from './standard-webhooks.js';
 
 /**
@@ -41,6 +41,8 @@ export interface DelivererDependencies {
   /** The local stack only: loopback destinations and plain http. */
   readonly local?: boolean;
   readonly limits?: Omit<DeliveryLimits, 'retryPeriodSeconds'>;
+  /** How long a stopped destination's events wait before the next look. @default STOPPED_DESTINATION_RECHECK_SECONDS */
+  readonly stoppedRecheckSeconds?: number;
   readonly now?: () => Date;
   readonly random?: () => number;
   readonly log: StructuredLog;
@@ -80,10 +82,9 @@ class Delivery {
   }
 
   private attemptOf(record: SQSRecord) {
-    const sent = Number(record.attributes.SentTimestamp);
     return {
       receiveCount: Number(record.attributes.ApproximateReceiveCount),
-      ageSeconds: Math.max(0, (this.now.getTime() - sent) / 1000),
+      ageSeconds: deliveryAgeMs(record, this.now) / 1000,
       now: this.now,
     };
   }
@@ -149,7 +150,7 @@ class Delivery {
         return { done: false, outcome: 'retry' };
       case 'stop':
         await this.deps.states.stop(this.target.name, decision.reason, this.now);
-        await queue.retryAfter(this.target.queueUrl, record, STOPPED_DESTINATION_RECHECK_SECONDS);
+        await queue.retryAfter(this.target.queueUrl, record, recheckSeconds(this.deps));
         return { done: false, outcome: 'stopped' };
       case 'dead-letter':
         await queue.deadLetter(this.target.deadLetterQueueUrl, this.target.name, record, decision, this.now);
@@ -215,16 +216,57 @@ async function deliverOne(
   }
 }
 
-/** Records of a stopped destination wait on the queue, hidden until the next look; none is attempted. */
-async function hold(deps: DelivererDependencies, target: DeliveryTarget, records: readonly SQSRecord[]) {
+function recheckSeconds(deps: DelivererDependencies): number {
+  return deps.stoppedRecheckSeconds ?? STOPPED_DESTINATION_RECHECK_SECONDS;
+}
+
+/**
+ * How long an event has been trying to reach its destination, for the retry period: since it was queued, or, for a
+ * copy made while the destination was stopped, its age when held plus the time since the copy was first received
+ * (the stop's delay does not count).
+ */
+export function deliveryAgeMs(record: SQSRecord, now: Date): number {
+  const heldAge = Number(record.messageAttributes?.[HELD_AGE_ATTRIBUTE]?.stringValue);
+  if (Number.isFinite(heldAge) && heldAge >= 0) {
+    const firstReceived = Number(record.attributes.ApproximateFirstReceiveTimestamp);
+    return (
+      heldAge + Math.max(0, now.getTime() - (Number.isFinite(firstReceived) ? firstReceived : now.getTime()))
+    );
+  }
+  return Math.max(0, now.getTime() - Number(record.attributes.SentTimestamp));
+}
+
+/**
+ * Records of a stopped destination wait on the queue, none attempted: each goes back as a copy delayed 15 minutes,
+ * carrying its age, and the record counts as done. A copy starts with fresh receives, so a long stop neither runs
+ * into the queue's redrive (1000 receives) nor grows the back-off, and the stop's time is not counted against the
+ * retry period. A copy that cannot be sent leaves its record on the queue, hidden until the next look.
+ */
+async function hold(
+  deps: DelivererDependencies,
+  target: DeliveryTarget,
+  records: readonly SQSRecord[],
+): Promise<string[]> {
+  const now = deps.now?.() ?? new Date();
+  const kept: string[] = [];
   for (const record of records) {
-    await deps.queue.retryAfter(target.queueUrl, record, STOPPED_DESTINATION_RECHECK_SECONDS);
+    const copied = await deps.queue.holdCopy(
+      target.queueUrl,
+      record,
+      recheckSeconds(deps),
+      deliveryAgeMs(record, now),
+    );
+    if (!copied) {
+      await deps.queue.retryAfter(target.queueUrl, record, recheckSeconds(deps));
+      kept.push(record.messageId);
+    }
   }
   (deps.metrics ?? NO_METRICS).add(METRICS.deliveryAttempts, target.name, records.length, 'held');
   deps.log.warn('destination stopped: deliveries held on its queue', {
     destination: target.name,
     held: records.length,
   });
+  return kept;
 }
 
 export function createDeliverer(deps: DelivererDependencies) {
@@ -240,8 +282,7 @@ export function createDeliverer(deps: DelivererDependencies) {
         deps.log.error('records from a queue no destination names', { records: records.length });
         failures.push(...records.map((record) => record.messageId));
       } else if ((await deps.states.get(target.name)).stopped) {
-        await hold(deps, target, records);
-        failures.push(...records.map((record) => record.messageId));
+        failures.push(...(await hold(deps, target, records)));
       } else {
         // One destination's batch in parallel: each its own attempt, its own answer.
         const done = await Promise.all(records.map((record) => deliverOne(deps, target, record)));

@@ -20,6 +20,9 @@ function firstAttemptAt(record: SQSRecord, fallback: Date): Date {
   return Number.isFinite(first) && first > 0 ? new Date(first) : fallback;
 }
 
+/** The attribute a held copy carries: the event's age, in ms, when its destination held it. */
+export const HELD_AGE_ATTRIBUTE = 'deliveryAgeMs';
+
 /** The SQS side of a delivery: a retry's back-off (visibility) and a dead letter with its reason. */
 export class SqsDeliveryQueue {
   constructor(private readonly client: SQSClient) {}
@@ -32,6 +35,28 @@ export class SqsDeliveryQueue {
           QueueUrl: queueUrl,
           ReceiptHandle: record.receiptHandle,
           VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(seconds))),
+        }),
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Sends a copy of the record back to its own queue, delayed (at most SQS's 15 minutes), carrying its age; `false`
+   * when the send failed (the caller then keeps the record itself).
+   */
+  async holdCopy(queueUrl: string, record: SQSRecord, delaySeconds: number, ageMs: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: record.body,
+          DelaySeconds: Math.max(0, Math.min(900, Math.round(delaySeconds))),
+          MessageAttributes: {
+            [HELD_AGE_ATTRIBUTE]: { DataType: 'Number', StringValue: String(Math.round(ageMs)) },
+          },
         }),
       );
       return true;

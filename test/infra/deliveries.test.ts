@@ -276,6 +276,8 @@ describe('Construct: Deliveries, the delivery function', () => {
             arnOf(queue(`deliveries-${name}`)),
             undefined,
           ]),
+          // Its own queue: a stopped destination's events go back as delayed copies with fresh receives.
+          ['sqs:SendMessage', arnOf(queue(`deliveries-${name}`)), undefined],
           ['sqs:SendMessage', arnOf(queue(`deliveries-${name}-dlq`)), undefined],
           ['secretsmanager:GetSecretValue', { Ref: secret(name) }, undefined],
         ],

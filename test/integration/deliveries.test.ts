@@ -4,18 +4,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ChangeMessageVisibilityCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-} from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
 import type { StructuredLog } from '../../lambdas/common/log.js';
-import { STOPPED_DESTINATION_RECHECK_SECONDS } from '../../lambdas/definitions.js';
 import { createDeliverer, type DeliveryTarget } from '../../lambdas/delivery/deliverer.js';
 import type { DeliveryLimits } from '../../lambdas/delivery/delivery-policy.js';
 import { parseDestinations } from '../../lambdas/delivery/destinations.js';
@@ -191,6 +185,17 @@ interface Visibility {
 /** The real SQS adapter, noting each visibility it sets (a back-off, a Retry-After, a hold) before setting it. */
 class NotingDeliveryQueue extends SqsDeliveryQueue {
   readonly visibilities: Visibility[] = [];
+  readonly heldCopies: { readonly delaySeconds: number; readonly ageMs: number }[] = [];
+
+  override holdCopy(
+    queueUrl: string,
+    record: SQSRecord,
+    delaySeconds: number,
+    ageMs: number,
+  ): Promise<boolean> {
+    this.heldCopies.push({ delaySeconds, ageMs });
+    return super.holdCopy(queueUrl, record, delaySeconds, ageMs);
+  }
 
   override retryAfter(queueUrl: string, record: SQSRecord, seconds: number): Promise<boolean> {
     this.visibilities.push({ seconds, receiptHandle: record.receiptHandle });
@@ -218,7 +223,11 @@ const IMMEDIATE: Omit<DeliveryLimits, 'retryPeriodSeconds'> = { baseBackoffSecon
 function deliveryFunction(
   target: DeliveryTarget,
   secretsFile: string,
-  options: { limits?: Omit<DeliveryLimits, 'retryPeriodSeconds'>; now?: () => Date } = {},
+  options: {
+    limits?: Omit<DeliveryLimits, 'retryPeriodSeconds'>;
+    now?: () => Date;
+    stoppedRecheckSeconds?: number;
+  } = {},
 ) {
   const queue = new NotingDeliveryQueue(sqs.client);
   const log = recordingLog();
@@ -231,6 +240,9 @@ function deliveryFunction(
     local: true,
     limits: options.limits ?? IMMEDIATE,
     ...(options.now && { now: options.now }),
+    ...(options.stoppedRecheckSeconds !== undefined && {
+      stoppedRecheckSeconds: options.stoppedRecheckSeconds,
+    }),
     random: () => 0.5,
     log,
   });
@@ -401,7 +413,8 @@ describe('delivering payment events to a destination (deliverer + fauxqs + dynal
   it('stops the destination on 410 Gone and holds later events on the queue unattempted until resume lets them through', async () => {
     const receiver = await startReceiver((attempt) => ({ status: attempt === 0 ? 410 : 200 }));
     const { target, secretsFile } = await destination(receiver.url);
-    const { deliver, queue } = deliveryFunction(target, secretsFile);
+    // A one-second look-again instead of 15 minutes, so the test does not wait.
+    const { deliver, queue } = deliveryFunction(target, secretsFile, { stoppedRecheckSeconds: 1 });
     const gone = paymentEvent();
     const later = paymentEvent();
 
@@ -415,26 +428,22 @@ describe('delivering payment events to a destination (deliverer + fauxqs + dynal
 
     await publish([target], later);
     await pollDestination(target, deliver);
-    // Held: not sent (the endpoint said it wants no more), not deleted, not dead-lettered.
+    // Held: not sent (the endpoint said it wants no more), not dead-lettered; the event that met the 410 waits hidden,
+    // the later one went back as a delayed copy carrying its age (fresh receives: a long stop burns none).
     expect(receiver.received).toHaveLength(1);
-    expect(queue.visibilities.map((visibility) => visibility.seconds)).toEqual([
-      STOPPED_DESTINATION_RECHECK_SECONDS,
-      STOPPED_DESTINATION_RECHECK_SECONDS,
-    ]);
-    expect(await countsOf(target.queueUrl)).toMatchObject({ visible: 0, inFlight: 2 });
+    expect(queue.visibilities.map((visibility) => visibility.seconds)).toEqual([1]);
+    expect(queue.heldCopies).toEqual([{ delaySeconds: 1, ageMs: expect.any(Number) }]);
+    expect(queue.heldCopies[0]?.ageMs).toBeLessThan(5000);
+    const waiting = await countsOf(target.queueUrl);
+    expect(waiting.visible + waiting.inFlight + waiting.delayed).toBe(2);
     expect(await drain(sqs.client, target.deadLetterQueueUrl)).toEqual([]);
 
+    // Still stopped at the next look: held again, still not sent.
+    await sleep(1100);
+    await pollDestination(target, deliver);
+    expect(receiver.received).toHaveLength(1);
+
     await states.resume(target.name);
-    // The 15-minute recheck, without waiting 15 minutes: the held messages come back into view.
-    for (const { receiptHandle } of queue.visibilities) {
-      await sqs.client.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: target.queueUrl,
-          ReceiptHandle: receiptHandle,
-          VisibilityTimeout: 0,
-        }),
-      );
-    }
     await pollUntil(target, deliver, () => receiver.received.length === 3);
     await sleep(50);
 
