@@ -77,7 +77,15 @@ export interface MonitoringProps {
 }
 
 /** What a delivery's attempt came to (`DeliveryAttempts`' outcome dimension, `lambdas/delivery/deliverer.ts`). */
-const DELIVERY_OUTCOMES = ['delivered', 'retry', 'stopped', 'dead_lettered', 'held'] as const;
+const DELIVERY_OUTCOMES = [
+  'delivered',
+  'retry',
+  'stopped',
+  'dead_lettered',
+  'held',
+  'paused',
+  'throttled',
+] as const;
 
 /** The gateway alarms the dashboard's gateway row shows. */
 interface GatewayAlarms {
@@ -391,6 +399,7 @@ export class Monitoring extends Construct {
         `see \`payhook deliveries list\` for ${name}`,
     );
     this.stoppedAlarm(name);
+    this.pausedAlarm(name);
     // SQS leaves a message received 3 times or more out of this age: a destination failing every attempt shows in
     // the attempts graph and, once its retries run out, the DLQ alarm; this one hears a queue nobody drains.
     this.alarm(
@@ -435,6 +444,31 @@ export class Monitoring extends Construct {
     });
     this.notify(stopped);
     this.created.push(stopped);
+  }
+
+  /**
+   * The destination's circuit breaker is open: its events wait on its queue (`paused`) until a probe succeeds. Paused
+   * events come back after the breaker's pause (at most 15 minutes), so, as for the stop, one datapoint in 30 minutes.
+   */
+  private pausedAlarm(name: string): void {
+    const paused = new cloudwatch.Alarm(this, `delivery-${name}-breaker-open`, {
+      metric: deliveryMetric(
+        this.namespace,
+        METRICS.deliveryAttempts,
+        { destination: name, detail: 'paused' },
+        { statistic: 'Sum', period: FIVE_MINUTES },
+      ),
+      threshold: 1,
+      evaluationPeriods: Math.ceil((2 * STOPPED_DESTINATION_RECHECK_SECONDS) / FIVE_MINUTES.toSeconds()),
+      datapointsToAlarm: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        `payhook: the ${name} destination kept failing and its circuit breaker is open: its events wait on its ` +
+        'queue and one probe at a time checks whether it is back (`payhook deliveries status`)',
+    });
+    this.notify(paused);
+    this.created.push(paused);
   }
 
   /** One row per destination: attempts by outcome, latency p95, its queue's oldest event and its DLQ's depth. */

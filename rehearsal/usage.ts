@@ -21,14 +21,6 @@ export function whoElseUses(stage: Stage, fn: StagedFunction, grant: Grant): str
   if (/low-consumer$/.test(fn.name) && grant.action === 'events:PutEvents' && bus !== undefined) {
     if (grant.resource === stage.ref(bus, 'Arn')) return 'announcing events priorityOverrides route here';
   }
-  // The delivery function writes a destination's stop state only when the endpoint answers 410 Gone, which takes a
-  // public https endpoint: the AWS path refuses loopback and private addresses, so the rehearsal cannot serve one.
-  const payments = referencedId(fn.environment.PAYHOOK_PAYMENTS_TABLE);
-  if (fn.environment.PAYHOOK_DELIVERY_TARGETS !== undefined && payments !== undefined) {
-    if (grant.action === 'dynamodb:PutItem' && grant.resource === stage.ref(payments, 'Arn')) {
-      return 'stopping a destination on a 410 Gone (needs a public https endpoint)';
-    }
-  }
   // One destination's queue calls are every destination's (the same code, the queue named by the record): an action
   // the scenarios used on one destination's queue stands for the others'.
   if (fn.environment.PAYHOOK_DELIVERY_TARGETS !== undefined && /:sqs:.*-deliveries-/.test(grant.resource)) {

@@ -6,7 +6,9 @@ import { parseDestinationsJson } from '../delivery/destinations.js';
 import { sendDelivery } from '../delivery/http-sender.js';
 import { SqsDeliveryQueue } from '../delivery/sqs-delivery-queue.js';
 import { FileSigningSecrets, SecretsManagerSigningSecrets } from '../secrets/destination-secrets.js';
+import { DynamoBreakerStates } from '../store/dynamodb-breaker-states.js';
 import { DynamoDestinationStates } from '../store/dynamodb-destination-states.js';
+import { DynamoRateLimiter } from '../store/dynamodb-rate-limiter.js';
 import type { Container } from './container.js';
 
 /** Where one destination's queues and secret are (`PAYHOOK_DELIVERY_TARGETS`, set by the stack or the local stack). */
@@ -78,9 +80,12 @@ export function deliveryDependencies(
   const secrets = options.local
     ? new FileSigningSecrets(optionalEnv(env, SECRETS_ENV.secretsFile), options.local.fallbackSecret)
     : new SecretsManagerSigningSecrets(secretIds, clients.secretsManager());
+  const table = requireEnv(env, PAYMENTS_TABLE_ENV.tableName);
   return {
     targets,
-    states: new DynamoDestinationStates(clients.documents(), requireEnv(env, PAYMENTS_TABLE_ENV.tableName)),
+    states: new DynamoDestinationStates(clients.documents(), table),
+    breakers: new DynamoBreakerStates(clients.documents(), table),
+    rateLimiter: new DynamoRateLimiter(clients.documents(), table),
     secrets,
     send: sendDelivery,
     queue: new SqsDeliveryQueue(clients.sqs()),

@@ -3,7 +3,9 @@ import type { StructuredLog } from '../common/log.js';
 import { errorClassOf } from '../common/log.js';
 import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
 import { METRICS, STOPPED_DESTINATION_RECHECK_SECONDS } from '../definitions.js';
-import type { DestinationStates, SigningSecrets } from '../ports/deliveries.js';
+import type { Outcome as BreakerOutcome } from '../domain/circuit-breaker.js';
+import type { BreakerStates, DestinationStates, RateLimiter, SigningSecrets } from '../ports/deliveries.js';
+import { admitBatch, type Held, recordOutcomes } from './admission.js';
 import {
   backoffSeconds,
   DEFAULT_DELIVERY_LIMITS,
@@ -35,6 +37,10 @@ export interface DeliveryTarget {
 export interface DelivererDependencies {
   readonly targets: readonly DeliveryTarget[];
   readonly states: DestinationStates;
+  /** Each destination's circuit breaker; none: never paused. */
+  readonly breakers?: BreakerStates;
+  /** Enforces `rateLimitPerSecond` across invocations; none: no rate limit. */
+  readonly rateLimiter?: RateLimiter;
   readonly secrets: SigningSecrets;
   readonly send: (request: DeliveryRequest) => Promise<AttemptResult>;
   readonly queue: SqsDeliveryQueue;
@@ -43,6 +49,8 @@ export interface DelivererDependencies {
   readonly limits?: Omit<DeliveryLimits, 'retryPeriodSeconds'>;
   /** How long a stopped destination's events wait before the next look. @default STOPPED_DESTINATION_RECHECK_SECONDS */
   readonly stoppedRecheckSeconds?: number;
+  /** The longest any held event waits before it is looked at again (tests shorten it). @default 900, SQS's maximum */
+  readonly maxHoldSeconds?: number;
   readonly now?: () => Date;
   readonly random?: () => number;
   readonly log: StructuredLog;
@@ -55,7 +63,7 @@ function targetOf(targets: readonly DeliveryTarget[], record: SQSRecord): Delive
   return targets.find((target) => target.queueUrl.split('/').pop() === queueName);
 }
 
-type Outcome = 'delivered' | 'retry' | 'stopped' | 'dead_lettered' | 'held';
+type Outcome = 'delivered' | 'retry' | 'stopped' | 'dead_lettered' | 'held' | 'paused' | 'throttled';
 
 interface Attempted {
   readonly decision: DeliveryDecision | DeadLetterDecision;
@@ -180,11 +188,30 @@ class Delivery {
   }
 }
 
+/** What one attempt meant: done with the record or not, and for the breaker, whether the endpoint was there. */
+interface Delivered {
+  readonly done: boolean;
+  readonly breaker?: BreakerOutcome;
+}
+
+/**
+ * What counts for the breaker: an endpoint answering 2xx is up; one that answers 5xx, 408/425/429, times out or
+ * cannot be reached is failing. A 4xx permanent or a 410 is an answer (the endpoint is there), and an address refused
+ * or a signing failure is ours: neither counts.
+ */
+function breakerOutcome(attempted: Attempted): BreakerOutcome | undefined {
+  const { result } = attempted;
+  if (result === undefined || result.kind === 'refused-address') return undefined;
+  if (result.kind !== 'answered') return 'failure';
+  if (result.status >= 200 && result.status < 300) return 'success';
+  return [408, 425, 429].includes(result.status) || result.status >= 500 ? 'failure' : undefined;
+}
+
 async function deliverOne(
   deps: DelivererDependencies,
   target: DeliveryTarget,
   record: SQSRecord,
-): Promise<boolean> {
+): Promise<Delivered> {
   const delivery = new Delivery(deps, target);
   let attempted: Attempted;
   try {
@@ -198,12 +225,13 @@ async function deliverOne(
       reason:
         error instanceof Error && error.name === 'InvalidSigningSecretError' ? error.message : undefined,
     });
-    return false;
+    return { done: false };
   }
   try {
     const { done, outcome } = await delivery.act(record, attempted);
     delivery.log(record, attempted, outcome);
-    return done;
+    const breaker = breakerOutcome(attempted);
+    return breaker === undefined ? { done } : { done, breaker };
   } catch (error) {
     // A dead letter or a stop that could not be written: the record comes back, nothing is lost.
     deps.log.error('delivery outcome could not be recorded', {
@@ -212,7 +240,7 @@ async function deliverOne(
       action: attempted.decision.action,
       error: errorClassOf(error),
     });
-    return false;
+    return { done: false };
   }
 }
 
@@ -237,36 +265,69 @@ export function deliveryAgeMs(record: SQSRecord, now: Date): number {
 }
 
 /**
- * Records of a stopped destination wait on the queue, none attempted: each goes back as a copy delayed 15 minutes,
- * carrying its age, and the record counts as done. A copy starts with fresh receives, so a long stop neither runs
- * into the queue's redrive (1000 receives) nor grows the back-off, and the stop's time is not counted against the
- * retry period. A copy that cannot be sent leaves its record on the queue, hidden until the next look.
+ * Records that wait on the queue, none attempted (a stopped destination, an open breaker, the rate reached): each goes
+ * back as a delayed copy carrying its age, and the record counts as done. A copy starts with fresh receives, so a long
+ * wait neither runs into the queue's redrive (1000 receives) nor grows the back-off, and the wait is not counted
+ * against the retry period. A copy that cannot be sent leaves its record on the queue, hidden as long.
  */
 async function hold(
   deps: DelivererDependencies,
   target: DeliveryTarget,
-  records: readonly SQSRecord[],
+  held:
+    | Held
+    | {
+        readonly records: readonly SQSRecord[];
+        readonly delaySeconds: (index: number) => number;
+        readonly outcome: 'held';
+      },
 ): Promise<string[]> {
   const now = deps.now?.() ?? new Date();
   const kept: string[] = [];
-  for (const record of records) {
-    const copied = await deps.queue.holdCopy(
-      target.queueUrl,
-      record,
-      recheckSeconds(deps),
-      deliveryAgeMs(record, now),
-    );
+  for (const [index, record] of held.records.entries()) {
+    const delay = Math.min(held.delaySeconds(index), deps.maxHoldSeconds ?? 900);
+    const copied = await deps.queue.holdCopy(target.queueUrl, record, delay, deliveryAgeMs(record, now));
     if (!copied) {
-      await deps.queue.retryAfter(target.queueUrl, record, recheckSeconds(deps));
+      await deps.queue.retryAfter(target.queueUrl, record, delay);
       kept.push(record.messageId);
     }
   }
-  (deps.metrics ?? NO_METRICS).add(METRICS.deliveryAttempts, target.name, records.length, 'held');
-  deps.log.warn('destination stopped: deliveries held on its queue', {
-    destination: target.name,
-    held: records.length,
-  });
+  if (held.records.length > 0) {
+    (deps.metrics ?? NO_METRICS).add(
+      METRICS.deliveryAttempts,
+      target.name,
+      held.records.length,
+      held.outcome,
+    );
+    deps.log.warn('deliveries held on their queue', {
+      destination: target.name,
+      held: held.records.length,
+      why: held.outcome,
+    });
+  }
   return kept;
+}
+
+/** One destination's records: admitted by its breaker and rate, attempted in parallel, outcomes to the breaker. */
+async function deliverBatch(
+  deps: DelivererDependencies,
+  target: DeliveryTarget,
+  records: readonly SQSRecord[],
+): Promise<string[]> {
+  const now = () => deps.now?.() ?? new Date();
+  const admission = { breakers: deps.breakers, rateLimiter: deps.rateLimiter, now, log: deps.log };
+  const admitted = await admitBatch(admission, target.name, target.settings, records);
+  const failures: string[] = [];
+  for (const held of admitted.held) failures.push(...(await hold(deps, target, held)));
+  // One destination's batch in parallel: each its own attempt, its own answer.
+  const delivered = await Promise.all(admitted.attempt.map((record) => deliverOne(deps, target, record)));
+  failures.push(
+    ...admitted.attempt.filter((_, index) => !delivered[index]?.done).map((record) => record.messageId),
+  );
+  if (admitted.breaker) {
+    const outcomes = delivered.flatMap((result) => (result.breaker ? [result.breaker] : []));
+    await recordOutcomes(admission, target.name, target.settings, admitted.breaker, outcomes);
+  }
+  return failures;
 }
 
 export function createDeliverer(deps: DelivererDependencies) {
@@ -282,11 +343,10 @@ export function createDeliverer(deps: DelivererDependencies) {
         deps.log.error('records from a queue no destination names', { records: records.length });
         failures.push(...records.map((record) => record.messageId));
       } else if ((await deps.states.get(target.name)).stopped) {
-        failures.push(...(await hold(deps, target, records)));
+        const delaySeconds = () => recheckSeconds(deps);
+        failures.push(...(await hold(deps, target, { records, delaySeconds, outcome: 'held' })));
       } else {
-        // One destination's batch in parallel: each its own attempt, its own answer.
-        const done = await Promise.all(records.map((record) => deliverOne(deps, target, record)));
-        failures.push(...records.filter((_, index) => !done[index]).map((record) => record.messageId));
+        failures.push(...(await deliverBatch(deps, target, records)));
       }
     }
     (deps.metrics ?? NO_METRICS).flush();

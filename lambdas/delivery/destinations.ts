@@ -1,3 +1,4 @@
+import { type BreakerSettings, DEFAULT_BREAKER_SETTINGS } from '../domain/circuit-breaker.js';
 import { PAYMENT_STATUSES } from '../domain/payment.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from '../domain/webhook-event.js';
 
@@ -30,8 +31,47 @@ export interface DestinationSettings {
   readonly maxConcurrency: number;
   /** Let the URL resolve to private addresses (a VPC endpoint of the merchant's own); never to link-local. */
   readonly allowPrivateNetwork: boolean;
-  /** Deliveries per second it can take (the next issue enforces it across invocations). */
+  /** Deliveries per second it can take, held across concurrent invocations; beyond it events wait on the queue. */
   readonly rateLimitPerSecond?: number;
+  /** When its circuit breaker opens (defaults: `DEFAULT_BREAKER_SETTINGS`); only what differs is kept. */
+  readonly circuitBreaker?: Partial<Pick<BreakerSettings, BreakerKey>>;
+}
+
+/** The breaker settings a destination may change. */
+type BreakerKey =
+  | 'consecutiveFailures'
+  | 'failureRatePercent'
+  | 'minimumAttempts'
+  | 'windowSeconds'
+  | 'openSeconds';
+
+const BREAKER_LIMITS: Readonly<Record<BreakerKey, readonly [number, number]>> = {
+  consecutiveFailures: [1, 1000],
+  failureRatePercent: [1, 100],
+  minimumAttempts: [1, 100_000],
+  windowSeconds: [10, 3600],
+  openSeconds: [10, 900],
+};
+
+function breakerOverrides(raw: unknown, where: string): DestinationSettings['circuitBreaker'] {
+  if (raw === undefined) return undefined;
+  if (!isRecord(raw)) throw new InvalidDestinationError(`${where}.circuitBreaker must be an object`);
+  const overrides: Partial<Record<BreakerKey, number>> = {};
+  for (const key of Object.keys(raw)) {
+    const limits = BREAKER_LIMITS[key as BreakerKey];
+    if (limits === undefined) {
+      throw new InvalidDestinationError(
+        `${where}.circuitBreaker.${key} is not a setting (known: ${Object.keys(BREAKER_LIMITS).join(', ')})`,
+      );
+    }
+    overrides[key as BreakerKey] = integer(raw, key, `${where}.circuitBreaker`, limits[0], limits[1], 0);
+  }
+  return overrides;
+}
+
+/** A destination's breaker settings: the defaults with its overrides. */
+export function breakerSettingsOf(settings: DestinationSettings): BreakerSettings {
+  return { ...DEFAULT_BREAKER_SETTINGS, ...settings.circuitBreaker };
 }
 
 export const DESTINATION_DEFAULTS = {
@@ -133,6 +173,7 @@ function destinationSettings(raw: unknown, where: string, allowHttp: boolean): D
     ...(rate !== undefined && {
       rateLimitPerSecond: integer(raw, 'rateLimitPerSecond', where, 1, 10_000, 1),
     }),
+    ...(raw.circuitBreaker !== undefined && { circuitBreaker: breakerOverrides(raw.circuitBreaker, where) }),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { BreakerState } from '../domain/circuit-breaker.js';
+
 /**
  * What the delivery pipeline needs from the outside: whether a destination is stopped (a 410 Gone stops it until an
  * operator resumes it), and each destination's signing secrets.
@@ -25,4 +27,31 @@ export interface SigningSecrets {
 /** A destination's secret is missing or not in the documented shape; the message names no part of it. */
 export class InvalidSigningSecretError extends Error {
   override readonly name = 'InvalidSigningSecretError';
+}
+
+/** What a rate limiter grants: deliveries that may go now, and how long the others wait on the queue. */
+export interface RateGrant {
+  /** 0 to `wanted`. */
+  readonly granted: number;
+  /** 0 when all were granted; otherwise whole seconds (at least 1) to keep the others waiting on their queue. */
+  readonly waitSeconds: number;
+}
+
+/** A destination's rate limit, shared by every invocation of the delivery function. */
+export interface RateLimiter {
+  /** Takes up to `wanted` deliveries of `destination`'s budget at `ratePerSecond` (at most one second of burst). */
+  acquire(destination: string, ratePerSecond: number, wanted: number): Promise<RateGrant>;
+}
+
+/** A breaker state and the version it was read at: 0 when the destination has none stored yet. */
+export interface VersionedBreakerState {
+  readonly state: BreakerState;
+  readonly version: number;
+}
+
+/** Each destination's circuit breaker, shared by every invocation; written optimistically by version. */
+export interface BreakerStates {
+  get(destination: string): Promise<VersionedBreakerState>;
+  /** `false` when another invocation wrote since `expectedVersion` was read: re-read and apply again. */
+  put(destination: string, state: BreakerState, expectedVersion: number): Promise<boolean>;
 }

@@ -1,14 +1,11 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type BreakerState, INITIAL_BREAKER_STATE, parseBreakerState } from '../domain/circuit-breaker.js';
+import type { BreakerStates, VersionedBreakerState } from '../ports/deliveries.js';
 import { DESTINATION_STATE_PREFIX } from './dynamodb-destination-states.js';
 
-const BREAKER_SORT_KEY = 'BREAKER';
+export type { VersionedBreakerState } from '../ports/deliveries.js';
 
-/** A breaker state and the version it was read at: 0 when the destination has none stored yet. */
-export interface VersionedBreakerState {
-  readonly state: BreakerState;
-  readonly version: number;
-}
+const BREAKER_SORT_KEY = 'BREAKER';
 
 /**
  * Circuit-breaker states as items of the payments table (`DESTINATION#<name>`, `BREAKER`), beside the stop state:
@@ -17,7 +14,7 @@ export interface VersionedBreakerState {
  * write: a version attribute and a conditional put make the writes optimistic, and the one that lost the race re-reads
  * and applies its outcomes again to what the winner wrote, so no outcome and no probe is counted twice.
  */
-export class DynamoBreakerStates {
+export class DynamoBreakerStates implements BreakerStates {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,

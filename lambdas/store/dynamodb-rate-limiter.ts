@@ -1,23 +1,9 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type BucketState, take } from '../domain/token-bucket.js';
+import type { RateGrant, RateLimiter } from '../ports/deliveries.js';
 import { DESTINATION_STATE_PREFIX } from './dynamodb-destination-states.js';
 
-/** What `acquire` answers: deliveries that may go now, and how long the others should wait on the queue. */
-export interface RateGrant {
-  /** 0 to `wanted`. */
-  readonly granted: number;
-  /** 0 when all were granted; otherwise whole seconds (at least 1) to keep the others hidden on their queue. */
-  readonly waitSeconds: number;
-}
-
-/**
- * A destination's rate limit, shared by every invocation of the delivery function. (The port lives here until it
- * moves to `lambdas/ports/deliveries.ts`.)
- */
-export interface RateLimiter {
-  /** Takes up to `wanted` deliveries of `destination`'s budget at `ratePerSecond` (at most one second of burst). */
-  acquire(destination: string, ratePerSecond: number, wanted: number): Promise<RateGrant>;
-}
+export type { RateGrant, RateLimiter } from '../ports/deliveries.js';
 
 export interface RateLimiterOptions {
   /** Writes retried after losing a race to another invocation, before giving up; default 5. */

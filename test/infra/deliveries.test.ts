@@ -382,6 +382,32 @@ describe('Monitoring: deliveries', () => {
     },
   );
 
+  it.each(['shop', 'ledger-eu'])(
+    '%s: circuit breaker open, on the events the function holds as paused',
+    (name) => {
+      const open = alarms().filter(
+        (alarm) =>
+          alarm.MetricName === 'DeliveryAttempts' &&
+          (alarm.Dimensions ?? []).some((d) => d.Name === 'destination' && d.Value === name),
+      );
+      expect(open).toHaveLength(1);
+      expect(Object.fromEntries((open[0]?.Dimensions ?? []).map((d) => [d.Name, d.Value]))).toEqual({
+        service: 'payhook-deliver',
+        destination: name,
+        outcome: 'paused',
+      });
+      expect(open[0]).toMatchObject({
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        EvaluationPeriods: 6,
+        DatapointsToAlarm: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      expect(open[0]?.AlarmDescription).toContain('circuit breaker is open');
+    },
+  );
+
   it('alarms on each destination’s oldest undelivered event, 3600 s by default or as configured', () => {
     const oldest = (from: typeof resources) =>
       alarms(from)

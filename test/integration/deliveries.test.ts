@@ -19,7 +19,9 @@ import { SqsDeliveryQueue } from '../../lambdas/delivery/sqs-delivery-queue.js';
 import type { PaymentEvent } from '../../lambdas/domain/payment-event.js';
 import type { PaymentEventPublisher } from '../../lambdas/ports/payment-event-publisher.js';
 import { FileSigningSecrets } from '../../lambdas/secrets/destination-secrets.js';
+import { DynamoBreakerStates } from '../../lambdas/store/dynamodb-breaker-states.js';
 import { DynamoDestinationStates } from '../../lambdas/store/dynamodb-destination-states.js';
+import { DynamoRateLimiter } from '../../lambdas/store/dynamodb-rate-limiter.js';
 import { createDeliveryQueues, type LocalDestination } from '../../local/deliveries.js';
 import { DeliveryFanOut } from '../../local/delivery-fan-out.js';
 import { lambdaContext } from '../../local/lambda-context.js';
@@ -42,6 +44,7 @@ const UNRELATED = key('somebody else entirely');
 let sqs: SqsEmulator;
 let dynamo: DynamoEmulator;
 let states: DynamoDestinationStates;
+let paymentsTable: string;
 let scratch: string;
 let destinationCount = 0;
 const servers: Server[] = [];
@@ -49,6 +52,7 @@ const servers: Server[] = [];
 beforeAll(async () => {
   [sqs, dynamo] = await Promise.all([startSqsEmulator(), startDynamoEmulator()]);
   const tables = await dynamo.createTables('deliveries-test');
+  paymentsTable = tables.payments;
   states = new DynamoDestinationStates(createDocumentClient(dynamo.client), tables.payments);
   scratch = mkdtempSync(join(tmpdir(), 'payhook-deliveries-'));
 });
@@ -227,6 +231,9 @@ function deliveryFunction(
     limits?: Omit<DeliveryLimits, 'retryPeriodSeconds'>;
     now?: () => Date;
     stoppedRecheckSeconds?: number;
+    /** The breaker and the rate limiter, on the emulated payments table, as the function has them. */
+    controls?: boolean;
+    maxHoldSeconds?: number;
   } = {},
 ) {
   const queue = new NotingDeliveryQueue(sqs.client);
@@ -244,6 +251,11 @@ function deliveryFunction(
       stoppedRecheckSeconds: options.stoppedRecheckSeconds,
     }),
     random: () => 0.5,
+    ...(options.maxHoldSeconds !== undefined && { maxHoldSeconds: options.maxHoldSeconds }),
+    ...(options.controls && {
+      breakers: new DynamoBreakerStates(createDocumentClient(dynamo.client), paymentsTable),
+      rateLimiter: new DynamoRateLimiter(createDocumentClient(dynamo.client), paymentsTable),
+    }),
     log,
   });
   return { deliver, queue, log };
@@ -543,6 +555,66 @@ describe('delivering payment events to a destination (deliverer + fauxqs + dynal
     expect(attribute(letter, 'errorClass')).toBe('signing_failed');
     expect(attribute(letter, 'errorMessage')).toMatch(/signing secret/);
     expect(attribute(letter, 'errorMessage')).not.toContain('c2hvcnQ');
+  });
+
+  it('holds events beyond rateLimitPerSecond on the queue, delayed not failed, and delivers them all within the rate', async () => {
+    const receiver = await startReceiver(() => ({ status: 200 }));
+    const { target, secretsFile } = await destination(receiver.url, { rateLimitPerSecond: 2 });
+    const { deliver, queue } = deliveryFunction(target, secretsFile, { controls: true });
+    const events = Array.from({ length: 6 }, () => paymentEvent());
+    for (const event of events) await publish([target], event);
+
+    await pollDestination(target, deliver);
+    // A full bucket holds one second's worth: two now, the other four wait as delayed copies (none failed).
+    expect(receiver.received).toHaveLength(2);
+    expect(queue.heldCopies.map((copy) => copy.delaySeconds)).toEqual([1, 1, 2, 2]);
+    expect(queue.visibilities).toEqual([]);
+
+    await pollUntil(target, deliver, () => receiver.received.length === 6, 15_000);
+    const times = receiver.received.map((delivery) => delivery.at);
+    // Six at two per second, one second of burst: the last no sooner than two seconds after the first.
+    expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(1900);
+    expect(new Set(receiver.received.map((delivery) => delivery.headers['webhook-id']))).toEqual(
+      new Set(events.map((event) => event.id)),
+    );
+    expect(await drain(sqs.client, target.deadLetterQueueUrl)).toEqual([]);
+  });
+
+  it('opens the breaker after consecutive failures, holds events unattempted, then closes on a successful probe', async () => {
+    let up = false;
+    const receiver = await startReceiver(() => ({ status: up ? 200 : 503 }));
+    const { target, secretsFile } = await destination(receiver.url, {
+      circuitBreaker: { consecutiveFailures: 3, openSeconds: 10 },
+    });
+    let clockAhead = 0;
+    // Held events look again after a second instead of the breaker's pause, so the test does not wait.
+    const { deliver, queue } = deliveryFunction(target, secretsFile, {
+      controls: true,
+      maxHoldSeconds: 1,
+      now: () => new Date(Date.now() + clockAhead),
+    });
+    const events = Array.from({ length: 3 }, () => paymentEvent());
+    for (const event of events) await publish([target], event);
+
+    // Three failures in a row (one batch, the back-off zero here) open it.
+    await pollDestination(target, deliver);
+    expect(receiver.received).toHaveLength(3);
+    const breakers = new DynamoBreakerStates(createDocumentClient(dynamo.client), paymentsTable);
+    expect((await breakers.get(target.name)).state.kind).toBe('open');
+
+    // Open: the retried events are held as delayed copies, the endpoint is not called.
+    await pollDestination(target, deliver);
+    expect(receiver.received).toHaveLength(3);
+    expect(queue.heldCopies.length).toBeGreaterThanOrEqual(1);
+    expect(await drain(sqs.client, target.deadLetterQueueUrl)).toEqual([]);
+
+    // Past the pause, the endpoint back: one probe goes, succeeds and closes it; the rest follow.
+    up = true;
+    clockAhead = 11_000;
+    await pollUntil(target, deliver, () => receiver.received.length >= 6, 15_000);
+    expect((await breakers.get(target.name)).state.kind).toBe('closed');
+    const delivered = receiver.received.slice(3).map((delivery) => delivery.headers['webhook-id']);
+    expect(new Set(delivered)).toEqual(new Set(events.map((event) => event.id)));
   });
 
   it('dead-letters a message that is not a payhook event without sending it anywhere', async () => {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  breakerSettingsOf,
   InvalidDestinationError,
   parseDestinations,
   parseDestinationsJson,
   wants,
 } from '../../../lambdas/delivery/destinations.js';
+import { DEFAULT_BREAKER_SETTINGS } from '../../../lambdas/domain/circuit-breaker.js';
 
 const AWS = { allowHttp: false };
 
@@ -81,6 +83,27 @@ describe('destination settings', () => {
   ])('refuses %j naming the field', (value, message) => {
     expect(() => parseDestinations(value, 'destinations', AWS)).toThrow(InvalidDestinationError);
     expect(() => parseDestinations(value, 'destinations', AWS)).toThrow(message);
+  });
+
+  it('keeps only the circuit-breaker settings given, over the defaults, and refuses unknown ones by name', () => {
+    const parsed = parseDestinations(
+      { shop: { url: 'https://a.example', circuitBreaker: { consecutiveFailures: 5, openSeconds: 30 } } },
+      'destinations',
+      AWS,
+    );
+    expect(parsed.shop?.circuitBreaker).toEqual({ consecutiveFailures: 5, openSeconds: 30 });
+    if (!parsed.shop) throw new Error('parsed');
+    expect(breakerSettingsOf(parsed.shop)).toEqual({
+      ...DEFAULT_BREAKER_SETTINGS,
+      consecutiveFailures: 5,
+      openSeconds: 30,
+    });
+    expect(() =>
+      parseDestinations({ shop: { url: 'https://a.example', circuitBreaker: { failures: 5 } } }, 'd', AWS),
+    ).toThrow(/d\.shop\.circuitBreaker\.failures is not a setting \(known: consecutiveFailures/);
+    expect(() =>
+      parseDestinations({ shop: { url: 'https://a.example', circuitBreaker: { openSeconds: 5 } } }, 'd', AWS),
+    ).toThrow(/circuitBreaker\.openSeconds must be a whole number from 10 to 900/);
   });
 
   it('takes http only where allowed (the local stack)', () => {

@@ -1,0 +1,118 @@
+import type { SQSRecord } from 'aws-lambda';
+import type { StructuredLog } from '../common/log.js';
+import { errorClassOf } from '../common/log.js';
+import { admit, type BreakerState, type Outcome, record } from '../domain/circuit-breaker.js';
+import type { BreakerStates, RateLimiter, VersionedBreakerState } from '../ports/deliveries.js';
+import { breakerSettingsOf, type DestinationSettings } from './destinations.js';
+
+/**
+ * Which of a batch's records are attempted now, and which wait on the queue: a destination's circuit breaker (open:
+ * none; half-open: one probe) and its rate limit (`rateLimitPerSecond`, shared by every invocation). What waits goes
+ * back as delayed copies, never failed or dead-lettered for it.
+ */
+
+/** Records to put back on the queue, how long each waits, and why (the metric's outcome). */
+export interface Held {
+  readonly records: readonly SQSRecord[];
+  readonly delaySeconds: (index: number) => number;
+  readonly outcome: 'paused' | 'throttled';
+}
+
+export interface Admitted {
+  readonly attempt: readonly SQSRecord[];
+  readonly held: readonly Held[];
+  /** The breaker as this batch left it (after admitting a probe), for recording the attempts' outcomes. */
+  readonly breaker?: VersionedBreakerState;
+}
+
+export interface AdmissionDependencies {
+  readonly breakers?: BreakerStates;
+  readonly rateLimiter?: RateLimiter;
+  readonly now: () => Date;
+  readonly log: StructuredLog;
+}
+
+const fixed = (seconds: number) => () => Math.max(1, Math.min(900, Math.ceil(seconds)));
+
+async function breakerGate(
+  deps: AdmissionDependencies,
+  name: string,
+  settings: DestinationSettings,
+  records: readonly SQSRecord[],
+): Promise<{ pass: readonly SQSRecord[]; held?: Held; breaker?: VersionedBreakerState }> {
+  if (!deps.breakers) return { pass: records };
+  const read = await deps.breakers.get(name);
+  const admission = admit(read.state, deps.now().getTime(), breakerSettingsOf(settings));
+  if (admission.admit === 'all') return { pass: records, breaker: read };
+  const wait = fixed(admission.waitSeconds ?? 60);
+  if (admission.admit === 'none')
+    return { pass: [], held: { records, delaySeconds: wait, outcome: 'paused' } };
+  // A probe: only the invocation whose write wins sends it, so concurrent batches do not all probe at once.
+  const won = await deps.breakers.put(name, admission.next, read.version);
+  if (!won) return { pass: [], held: { records, delaySeconds: wait, outcome: 'paused' } };
+  const [probe, ...rest] = records;
+  return {
+    pass: probe ? [probe] : [],
+    held: { records: rest, delaySeconds: wait, outcome: 'paused' },
+    breaker: { state: admission.next, version: read.version + 1 },
+  };
+}
+
+export async function admitBatch(
+  deps: AdmissionDependencies,
+  name: string,
+  settings: DestinationSettings,
+  records: readonly SQSRecord[],
+): Promise<Admitted> {
+  const gate = await breakerGate(deps, name, settings, records);
+  const held: Held[] = gate.held ? [gate.held] : [];
+  const rate = settings.rateLimitPerSecond;
+  if (rate === undefined || !deps.rateLimiter || gate.pass.length === 0) {
+    return { attempt: gate.pass, held, ...(gate.breaker && { breaker: gate.breaker }) };
+  }
+  const grant = await deps.rateLimiter.acquire(name, rate, gate.pass.length);
+  const later = gate.pass.slice(grant.granted);
+  if (later.length > 0) {
+    // Spread over the seconds the rate needs (the first `rate` of them in a second, the next in two, ...), so the
+    // waiting records do not all come back at once; no sooner than the limiter says when it could not decide.
+    const floor = grant.granted === 0 ? grant.waitSeconds : 1;
+    held.push({
+      records: later,
+      delaySeconds: (index) => fixed(Math.max(floor, Math.ceil((index + 1) / rate)))(),
+      outcome: 'throttled',
+    });
+  }
+  return { attempt: gate.pass.slice(0, grant.granted), held, ...(gate.breaker && { breaker: gate.breaker }) };
+}
+
+/**
+ * Folds the batch's outcomes into the breaker and writes it if it changed; on a lost race (another invocation wrote)
+ * it re-reads and folds again, a few times, then gives up (the next batch counts its own).
+ */
+export async function recordOutcomes(
+  deps: AdmissionDependencies,
+  name: string,
+  settings: DestinationSettings,
+  read: VersionedBreakerState,
+  outcomes: readonly Outcome[],
+): Promise<BreakerState | undefined> {
+  if (!deps.breakers || outcomes.length === 0) return undefined;
+  const breakerSettings = breakerSettingsOf(settings);
+  let current = read;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const now = deps.now().getTime();
+    const next = outcomes.reduce(
+      (state, outcome) => record(state, outcome, now, breakerSettings),
+      current.state,
+    );
+    if (next === current.state) return next;
+    try {
+      if (await deps.breakers.put(name, next, current.version)) return next;
+    } catch (error) {
+      deps.log.warn('circuit breaker not updated', { destination: name, error: errorClassOf(error) });
+      return undefined;
+    }
+    current = await deps.breakers.get(name);
+  }
+  return undefined;
+}
