@@ -3,10 +3,12 @@
  * on the local stack (default) or a deployed stack (`--stack`). `list`, `show` and `redrive` work on one destination's
  * dead-letter queue exactly as `payhook dlq` works on the pipeline's (the same filters, `--dry-run`, rate and safety
  * rules); `status` adds what only deliveries have: whether a destination is stopped (a 410 Gone), and since when.
+ * `replay` (`deliveries-replay.ts`) delivers the events of a time window again to one destination.
  */
 import type { Command } from 'commander';
 import { STOPPED_DESTINATION_RECHECK_SECONDS } from '../lambdas/definitions.js';
-import type { DestinationState } from '../lambdas/ports/deliveries.js';
+import { describeBreaker } from '../lambdas/domain/circuit-breaker.js';
+import { registerDeliveriesReplay } from './deliveries-replay.js';
 import { CliError, type CliIo } from './io.js';
 import {
   type DestinationQueueStatus,
@@ -18,9 +20,10 @@ import {
 } from './oncall/delivery-letters.js';
 import {
   type DeliveriesTarget,
-  deliveriesTargetOf,
   destinationNamed,
   type OldestMessageAge,
+  destinationStateOf as stateOf,
+  withDeliveriesTarget as withTarget,
 } from './oncall/delivery-target.js';
 import { type FilterOptions, filterOf, type TargetOptions, withStackOptions } from './oncall/options.js';
 import type { DestinationQueues } from './oncall/types.js';
@@ -42,37 +45,14 @@ type RedriveOptions = ListOptions & RedriveFlags;
 
 const RECHECK_MINUTES = STOPPED_DESTINATION_RECHECK_SECONDS / 60;
 
-/** Runs `work` on the target, then closes its clients whatever happened. */
-async function withTarget(
-  io: CliIo,
-  options: TargetOptions,
-  work: (target: DeliveriesTarget) => Promise<void>,
-): Promise<void> {
-  const target = await deliveriesTargetOf(io, options);
-  try {
-    await work(target);
-  } finally {
-    target.close();
-  }
-}
-
-/** A state read for output; an unreadable table (no `dynamodb:GetItem`, say) fails the command with the reason. */
-async function stateOf(target: DeliveriesTarget, destination: string): Promise<DestinationState> {
-  try {
-    return await target.states.get(destination);
-  } catch (error) {
-    throw new CliError(
-      `cannot read ${destination}'s state from table ${target.tableName} of ${target.label}: ${(error as Error).message}`,
-    );
-  }
-}
-
 /** One destination's row of `status`. */
 interface DestinationStatus extends DestinationQueueStatus {
   readonly destination: string;
   readonly stopped: boolean;
   readonly stoppedAt?: string;
   readonly reason?: string;
+  /** Its circuit breaker, when not closed: `open until ...`, `half-open: probing since ...`. */
+  readonly breaker?: string;
   /** Seconds the oldest message on its queue has waited (CloudWatch, on AWS). */
   readonly oldestMessageAgeSeconds?: number;
   /** Why that age is not known, when it is not. */
@@ -85,13 +65,15 @@ async function destinationStatus(
   oldest: OldestMessageAge | undefined,
   now: Date,
 ): Promise<DestinationStatus> {
-  const [state, queues] = await Promise.all([
+  const [state, queues, breaker] = await Promise.all([
     stateOf(target, destination.destination),
     destinationQueueStatus(target.sqs, destination, now),
+    target.breakers.get(destination.destination),
   ]);
   return {
     destination: destination.destination,
     stopped: state.stopped,
+    ...(breaker.state.kind !== 'closed' && { breaker: describeBreaker(breaker.state) }),
     ...(state.stoppedAt !== undefined && { stoppedAt: state.stoppedAt }),
     ...(state.reason !== undefined && { reason: state.reason }),
     ...queues,
@@ -110,7 +92,7 @@ function statusText(label: string, rows: readonly DestinationStatus[]): string {
       ['destination', 'state', 'queued', 'in flight', 'delayed', 'oldest', 'DLQ', 'oldest DLQ'],
       ...rows.map((row) => [
         row.destination,
-        row.stopped ? 'STOPPED' : 'active',
+        row.stopped ? 'STOPPED' : row.breaker ? 'PAUSED' : 'active',
         String(row.visible),
         String(row.inFlight),
         String(row.delayed),
@@ -121,6 +103,12 @@ function statusText(label: string, rows: readonly DestinationStatus[]): string {
     ]),
   ];
   for (const row of rows) {
+    if (row.breaker !== undefined) {
+      lines.push(
+        safe`${row.destination}: circuit breaker ${row.breaker}`,
+        '  its deliveries wait on its queue; one probe at a time checks the endpoint, and the first success resumes them',
+      );
+    }
     if (row.stopped) {
       lines.push(
         safe`${row.destination}: stopped since ${row.stoppedAt ?? '?'}: ${row.reason ?? ''}`,
@@ -297,11 +285,11 @@ const TYPE_HELP = 'only this payment event type (payment.succeeded, payment.refu
 const ERROR_HELP =
   'only this error class (permanent_status, retries_exhausted, refused_address, invalid_message, ...)';
 
-/** Adds `deliveries` (status, list, show, redrive, resume) to the program. */
+/** Adds `deliveries` (status, list, show, redrive, resume, replay) to the program. */
 export function registerDeliveries(program: Command, io: CliIo): void {
   const deliveries = program
     .command('deliveries')
-    .summary("deliveries to the merchant's endpoints: status, dead letters, redrive, resume")
+    .summary("deliveries to the merchant's endpoints: status, dead letters, redrive, resume, replay")
     .description(
       'Work with the delivery destinations of the local stack (default) or a deployed stack (--stack): ' +
         'each one has its own queue and dead-letter queue, and is stopped by a 410 Gone until resumed.',
@@ -355,4 +343,5 @@ export function registerDeliveries(program: Command, io: CliIo): void {
     .argument(destinationArgument, 'its name')
     .option('--json', 'print JSON')
     .action((name: string, options: Options) => resume(io, name, options));
+  registerDeliveriesReplay(deliveries, io);
 }

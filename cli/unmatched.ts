@@ -136,7 +136,8 @@ async function list(io: CliIo, options: ListOptions): Promise<void> {
   }
 }
 
-function parseGateway(text: string): GatewayName {
+/** `--gateway`: one of the gateways payhook knows. */
+export function parseGateway(text: string): GatewayName {
   if (!isGatewayName(text)) throw new InvalidArgumentError(`one of ${GATEWAYS.join(', ')}`);
   return text;
 }

@@ -1,12 +1,15 @@
 /**
  * Where `payhook deliveries` finds a stack's destinations: the local stack's `stack.json` (`destinations`), or a
  * deployed stack's CloudFormation outputs (`DeliveryQueueUrl-<name>`, `DeliveryDlqUrl-<name>`); with the payments
- * table that holds their stop states (`DESTINATION#<name>`), and on AWS CloudWatch for the age of the oldest message.
+ * table that holds their stop states (`DESTINATION#<name>`), on AWS CloudWatch for the age of the oldest message, and
+ * where its published payment events can be read again (`deliveries replay`): the local events file, or the bus.
  */
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { deliveryOutputKeys } from '../../lambdas/definitions.js';
-import type { DestinationStates } from '../../lambdas/ports/deliveries.js';
+import type { DestinationSettings } from '../../lambdas/delivery/destinations.js';
+import type { BreakerStates, DestinationState, DestinationStates } from '../../lambdas/ports/deliveries.js';
+import { DynamoBreakerStates } from '../../lambdas/store/dynamodb-breaker-states.js';
 import { DynamoDestinationStates } from '../../lambdas/store/dynamodb-destination-states.js';
 import { dataDirFromEnv } from '../../local/contract.js';
 import { CliError, type CliIo } from '../io.js';
@@ -14,6 +17,7 @@ import { deployedStackOf, type TargetOptions } from './options.js';
 import {
   type DeployedStackOptions,
   deployedSqsClient,
+  localClientConfig,
   localSqsClient,
   localTable,
   readStackOutputs,
@@ -27,6 +31,26 @@ import type { DestinationQueues } from './types.js';
 /** How old the oldest message on a destination's queue is, or why that is not known. */
 export type OldestMessageAge = { readonly seconds: number } | { readonly unknown: string };
 
+/**
+ * Where a stack's published payment events can be read again (`deliveries replay`). Locally the bus is the events
+ * file, and the destinations' settings (their filters, which the local fan-out applies) come from `stack.json`; on AWS
+ * the bus (output `EventBusName`, absent from a stack deployed before it) keeps them in its archive.
+ */
+export type PublishedEventsSource =
+  | {
+      readonly kind: 'file';
+      readonly path: string;
+      readonly settings: Readonly<Record<string, DestinationSettings>>;
+      /** The region the local stack's envelopes name (its emulators'). */
+      readonly region: string;
+    }
+  | {
+      readonly kind: 'bus';
+      readonly stack: string;
+      readonly busName: string | undefined;
+      readonly config: StackOutputs['config'];
+    };
+
 /** A stack's destinations, and what the commands need to read and act on them. */
 export interface DeliveriesTarget {
   readonly label: string;
@@ -34,16 +58,21 @@ export interface DeliveriesTarget {
   /** By name. */
   readonly destinations: readonly DestinationQueues[];
   readonly states: DestinationStates;
+  /** Each destination's circuit breaker (items beside the stop state). */
+  readonly breakers: BreakerStates;
   /** The table the stop states are items of. */
   readonly tableName: string;
   /** The age of the oldest message on each destination's queue, by name. */
   oldestMessageAges(now: Date): Promise<ReadonlyMap<string, OldestMessageAge>>;
+  readonly publishedEvents: PublishedEventsSource;
   close(): void;
 }
 
 /** What every destination's queue output key starts with (`deliveryOutputKeys`). */
 const QUEUE_OUTPUT = deliveryOutputKeys('').queueUrl;
 const DESTINATION_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** The output naming the stack's bus (`lib/payhook-stack.ts`). */
+const EVENT_BUS_OUTPUT = 'EventBusName';
 
 /** The last part of a queue URL: the queue's name. */
 function queueNameOf(queueUrl: string): string {
@@ -146,14 +175,17 @@ function targetOver(
   destinations: readonly DestinationQueues[],
   table: TableSource,
   oldestMessageAges: DeliveriesTarget['oldestMessageAges'],
+  publishedEvents: PublishedEventsSource,
 ): DeliveriesTarget {
   return {
     label,
     sqs,
     destinations,
     states: new DynamoDestinationStates(table.documents, table.tableName),
+    breakers: new DynamoBreakerStates(table.documents, table.tableName),
     tableName: table.tableName,
     oldestMessageAges,
+    publishedEvents,
     close: () => {
       sqs.destroy();
       table.close();
@@ -175,12 +207,16 @@ export function localDeliveries(dataDir: string): DeliveriesTarget {
   const why = "not measured locally: it is CloudWatch's ApproximateAgeOfOldestMessage, on AWS only";
   // The table first: it is what can still be missing (a stack.json without a payments table), before any client.
   const table = localTable(dataDir, 'payments');
+  const settings = Object.fromEntries(
+    Object.entries(info.destinations).map(([name, destination]) => [name, destination.settings]),
+  );
   return targetOver(
     `local stack at ${info.url}`,
     localSqsClient(info.sqs.endpoint),
     destinations,
     table,
     async () => unknownAges(destinations, why),
+    { kind: 'file', path: info.eventsFile, settings, region: localClientConfig(info.sqs.endpoint).region },
   );
 }
 
@@ -195,6 +231,7 @@ export async function deployedDeliveries(options: DeployedStackOptions): Promise
     destinations,
     table,
     (now) => cloudWatchAges(read.config, destinations, now),
+    { kind: 'bus', stack: options.stack, busName: read.outputs[EVENT_BUS_OUTPUT], config: read.config },
   );
 }
 
@@ -214,4 +251,32 @@ export function destinationNamed(target: DeliveriesTarget, name: string): Destin
       known.length === 0 ? 'it delivers to none' : `its destinations are ${known.join(', ')}`
     }`,
   );
+}
+
+/** Runs `work` on the target of `options`, then closes its clients whatever happened. */
+export async function withDeliveriesTarget(
+  io: CliIo,
+  options: TargetOptions,
+  work: (target: DeliveriesTarget) => Promise<void>,
+): Promise<void> {
+  const target = await deliveriesTargetOf(io, options);
+  try {
+    await work(target);
+  } finally {
+    target.close();
+  }
+}
+
+/** A state read for output; an unreadable table (no `dynamodb:GetItem`, say) fails the command with the reason. */
+export async function destinationStateOf(
+  target: DeliveriesTarget,
+  destination: string,
+): Promise<DestinationState> {
+  try {
+    return await target.states.get(destination);
+  } catch (error) {
+    throw new CliError(
+      `cannot read ${destination}'s state from table ${target.tableName} of ${target.label}: ${(error as Error).message}`,
+    );
+  }
 }

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_SECRETS_FILE } from '../../events/index.js';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
 import { SqsDeliveryQueue } from '../../lambdas/delivery/sqs-delivery-queue.js';
+import { DynamoBreakerStates } from '../../lambdas/store/dynamodb-breaker-states.js';
 import { DynamoDestinationStates } from '../../lambdas/store/dynamodb-destination-states.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { createTables, tableNames } from '../../local/tables.js';
@@ -380,6 +381,18 @@ describe.runIf(hasMotoServer)('payhook deliveries --stack against a deployed sta
         'HTTP 410 Gone: the endpoint asks for no more deliveries',
         new Date('2026-11-30T09:00:00Z'),
       );
+      // Its breaker open too (it failed before the 410): status shows both.
+      await new DynamoBreakerStates(createDocumentClient(dynamo), tables.payments).put(
+        'shop-eu',
+        {
+          kind: 'open',
+          openedAtMs: Date.parse('2026-11-30T08:50:00Z'),
+          untilMs: Date.parse('2099-01-01T00:00:00Z'),
+          opens: 1,
+          reason: '20 consecutive failures',
+        },
+        0,
+      );
       // The keys CloudFormation gives `DeliveryQueueUrl-shop-eu` and the rest: letters and digits only.
       const outputs = {
         PaymentsTableName: tables.payments,
@@ -420,6 +433,7 @@ describe.runIf(hasMotoServer)('payhook deliveries --stack against a deployed sta
         destination: 'shop-eu',
         stopped: true,
         stoppedAt: '2026-11-30T09:00:00.000Z',
+        breaker: expect.stringMatching(/^open until 2099-01-01T00:00:00.000Z, .*: 20 consecutive failures$/),
         deadLetters: 1,
         recentFailures: [expect.objectContaining({ errorClass: 'retries_exhausted', status: 503 })],
       }),

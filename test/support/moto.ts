@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 
 /** Whether this machine has moto_server (Python moto); tests that need it are skipped where it is absent. */
 export const hasMotoServer =
@@ -52,4 +53,29 @@ export async function startMotoServer(): Promise<MotoServer> {
         child.kill();
       }),
   };
+}
+
+/**
+ * A stack in moto that is nothing but its outputs (and a marker resource, since a template needs one): what the CLI
+ * reads with `--stack NAME`. The resources the outputs name are made by the test, directly.
+ */
+export async function createStackWithOutputs(
+  moto: MotoServer,
+  name: string,
+  outputs: Readonly<Record<string, string>>,
+): Promise<void> {
+  const cloudformation = new CloudFormationClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+  try {
+    await cloudformation.send(
+      new CreateStackCommand({
+        StackName: name,
+        TemplateBody: JSON.stringify({
+          Resources: { Marker: { Type: 'AWS::SQS::Queue', Properties: { QueueName: `${name}-marker` } } },
+          Outputs: Object.fromEntries(Object.entries(outputs).map(([key, value]) => [key, { Value: value }])),
+        }),
+      }),
+    );
+  } finally {
+    cloudformation.destroy();
+  }
 }

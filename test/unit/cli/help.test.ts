@@ -56,7 +56,30 @@ describe('payhook --help', () => {
     ],
     [
       ['deliveries', '--help'],
-      ['Usage: payhook deliveries [options] [command]', 'status', 'list', 'show', 'redrive', 'resume'],
+      [
+        'Usage: payhook deliveries [options] [command]',
+        'status',
+        'list',
+        'show',
+        'redrive',
+        'resume',
+        'replay',
+      ],
+    ],
+    [
+      ['deliveries', 'replay', '--help'],
+      [
+        'Usage: payhook deliveries replay [options] <destination>',
+        '--since <when>',
+        '--until <when>',
+        '--type <type>',
+        '--gateway <gateway>',
+        '--archive <name>',
+        '--dry-run',
+        '--wait',
+        '--json',
+        '--stack <name>',
+      ],
     ],
     [
       ['deliveries', 'redrive', '--help'],
