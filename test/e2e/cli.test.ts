@@ -1,16 +1,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAYMENTS_TABLE_OUTPUT } from '../../cli/deployed-payments.js';
 import { runCli } from '../../cli/program.js';
-import { DEV_SECRETS_FILE } from '../../events/index.js';
 import type { PaymentView, QueuesView } from '../../local/contract.js';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import { tableNames } from '../../local/tables.js';
 import { runPayhook, runPayhookWith } from '../support/cli.js';
-import { hasMotoServer, type MotoServer, startMotoServer } from '../support/moto.js';
+import { startTestStack, stopTestStack } from '../support/local-stack.js';
+import { createStackWithOutputs, hasMotoServer, type MotoServer, startMotoServer } from '../support/moto.js';
 
 // The newcomer's path from the README, against the real local stack: `payhook send`, then `payhook payments show`,
 // with nothing but the shared data dir to find the stack.
@@ -40,18 +39,11 @@ async function showJson(
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    dataDir,
-    inMemory: true,
-    port: 0,
-    secretsFile: DEV_SECRETS_FILE,
-    workersPerQueue: 1,
-    reconcileIntervalSeconds: 0,
-  });
+  stack = await startTestStack(dataDir);
 });
 
 afterAll(async () => {
-  await stack?.stop({ drainTimeoutMs: 5000 });
+  await stopTestStack(stack);
 });
 
 describe('payhook CLI against the running local stack', () => {
@@ -264,40 +256,15 @@ describe.runIf(hasMotoServer)('payhook payments show --stack against a deployed 
     );
   }
 
-  async function createStack(name: string, outputs: Record<string, unknown>): Promise<void> {
-    const cloudformation = new CloudFormationClient({ endpoint: moto.endpoint, region: 'us-east-1' });
-    try {
-      await cloudformation.send(
-        new CreateStackCommand({
-          StackName: name,
-          TemplateBody: JSON.stringify({
-            Resources: { Marker: { Type: 'AWS::SQS::Queue', Properties: { QueueName: `${name}-marker` } } },
-            Outputs: outputs,
-          }),
-        }),
-      );
-    } finally {
-      cloudformation.destroy();
-    }
-  }
-
   beforeAll(async () => {
     moto = await startMotoServer();
-    deployed = await startLocalStack({
-      dataDir: deployedDir,
-      inMemory: true,
-      port: 0,
-      secretsFile: DEV_SECRETS_FILE,
-      externalEndpoint: moto.endpoint,
-      workersPerQueue: 1,
-      reconcileIntervalSeconds: 0,
-    });
-    await createStack('shop-prod', { [PAYMENTS_TABLE_OUTPUT]: { Value: tableNames().payments } });
-    await createStack('not-payhook', {});
+    deployed = await startTestStack(deployedDir, { externalEndpoint: moto.endpoint });
+    await createStackWithOutputs(moto, 'shop-prod', { [PAYMENTS_TABLE_OUTPUT]: tableNames().payments });
+    await createStackWithOutputs(moto, 'not-payhook', {});
   });
 
   afterAll(async () => {
-    await deployed?.stop({ drainTimeoutMs: 5000 });
+    await stopTestStack(deployed);
     await moto?.stop();
   });
 

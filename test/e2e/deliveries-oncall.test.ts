@@ -1,76 +1,26 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEV_SECRETS_FILE } from '../../events/index.js';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
 import { SqsDeliveryQueue } from '../../lambdas/delivery/sqs-delivery-queue.js';
 import { DynamoBreakerStates } from '../../lambdas/store/dynamodb-breaker-states.js';
 import { DynamoDestinationStates } from '../../lambdas/store/dynamodb-destination-states.js';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import { createTables, tableNames } from '../../local/tables.js';
-import { runPayhook, runPayhookWith } from '../support/cli.js';
-import { hasMotoServer, type MotoServer, startMotoServer } from '../support/moto.js';
+import { runPayhook, runPayhookOnStack, runPayhookWith } from '../support/cli.js';
+import { startTestStack, stopTestStack } from '../support/local-stack.js';
+import { eventually, type MerchantEndpoint, startMerchantEndpoint } from '../support/merchant-endpoint.js';
+import { createStackWithOutputs, hasMotoServer, type MotoServer, startMotoServer } from '../support/moto.js';
 
 // The on-call path for deliveries on the local stack, end to end: `payhook send` makes a payment event, the local bus
 // queues it for two destinations and the real delivery function POSTs it to endpoints on 127.0.0.1. One refuses it
 // (400: dead-lettered), is explained with `deliveries list|show`, fixed, and redriven; the other answers 410 Gone, is
 // stopped, and resumed.
-
-interface Received {
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
-
-/** A merchant's endpoint, answering whatever `answer` says at the time. */
-interface Endpoint {
-  readonly url: string;
-  readonly received: Received[];
-  answer: { status: number; body: string };
-}
-
-const servers: Server[] = [];
-
-function headersOf(request: IncomingMessage): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(request.headers).flatMap(([name, value]) =>
-      value === undefined ? [] : [[name, Array.isArray(value) ? value.join(', ') : value]],
-    ),
-  );
-}
-
-async function startEndpoint(status: number, body: string): Promise<Endpoint> {
-  const endpoint = { received: [] as Received[], answer: { status, body } };
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      endpoint.received.push({ headers: headersOf(request), body: Buffer.concat(chunks).toString('utf8') });
-      response.writeHead(endpoint.answer.status, { 'content-type': 'application/json' });
-      response.end(endpoint.answer.body);
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return Object.assign(endpoint, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks` });
-}
-
-async function until<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
-}
 
 interface StatusJson {
   readonly target: string;
@@ -108,8 +58,8 @@ describe('payhook deliveries on the local stack', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'payhook-deliveries-e2e-'));
   const cli = (...args: string[]) => runPayhook(dataDir, ...args);
   let stack: LocalStack;
-  let refusing: Endpoint;
-  let gone: Endpoint;
+  let refusing: MerchantEndpoint;
+  let gone: MerchantEndpoint;
 
   async function statusJson(): Promise<StatusJson> {
     const run = await cli('deliveries', 'status', '--json');
@@ -122,30 +72,22 @@ describe('payhook deliveries on the local stack', () => {
 
   beforeAll(async () => {
     // The refusal quotes an address, as error pages do: what the CLI prints of it must be masked.
-    refusing = await startEndpoint(400, '{"error":"unknown order","contact":"ops@merchant.example"}');
-    gone = await startEndpoint(410, '');
-    stack = await startLocalStack({
-      dataDir,
-      inMemory: true,
-      port: 0,
-      secretsFile: DEV_SECRETS_FILE,
-      workersPerQueue: 1,
-      reconcileIntervalSeconds: 0,
+    refusing = await startMerchantEndpoint(400, '{"error":"unknown order","contact":"ops@merchant.example"}');
+    gone = await startMerchantEndpoint(410, '');
+    stack = await startTestStack(dataDir, {
       destinations: { shop: { url: refusing.url }, 'shop-eu': { url: gone.url } },
     });
     expect((await cli('send', 'paystack')).code).toBe(0);
-    await until(async () => {
+    await eventually(async () => {
       const status = await statusJson();
       return row(status, 'shop')?.deadLetters === 1 && row(status, 'shop-eu')?.stopped ? true : undefined;
     }, 'a dead letter for shop and shop-eu stopped');
   });
 
   afterAll(async () => {
-    await stack?.stop({ drainTimeoutMs: 2000 });
-    for (const server of servers) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    await stopTestStack(stack, 2000);
+    await refusing?.close();
+    await gone?.close();
   });
 
   it('status shows each destination: the dead letter with its status, and the stop with when and why', async () => {
@@ -263,11 +205,12 @@ describe('payhook deliveries on the local stack', () => {
     );
     expect(row(await statusJson(), 'shop')?.deadLetters).toBe(1);
 
-    refusing.answer = { status: 200, body: '{"ok":true}' };
+    refusing.status = 200;
+    refusing.body = '{"ok":true}';
     const run = await cli('deliveries', 'redrive', 'shop', '--error', 'permanent_status', '--rate', '5');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe(`redrive on shop in local stack at ${stack.url}: moved 1, skipped 0, failed 0\n`);
-    const delivered = await until(
+    const delivered = await eventually(
       async () => (refusing.received.length >= 2 ? refusing.received.at(-1) : undefined),
       'the redriven delivery',
     );
@@ -279,7 +222,7 @@ describe('payhook deliveries on the local stack', () => {
       type: 'payment.succeeded',
       data: { reference: 'ORDER-1001' },
     });
-    await until(
+    await eventually(
       async () => ((row(await statusJson(), 'shop')?.deadLetters ?? 1) === 0 ? true : undefined),
       'the dead-letter queue to empty',
     );
@@ -320,31 +263,12 @@ it('fails clearly when no local stack runs for the data dir', async () => {
 // the keys), its stop states in the payments table, read and deleted with the operator's credentials; all in moto.
 describe.runIf(hasMotoServer)('payhook deliveries --stack against a deployed stack (moto_server)', () => {
   let moto: MotoServer;
-  const config = () => ({
-    endpoint: moto.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
-  const remote = (...args: string[]) =>
-    runPayhookWith(
-      {
-        PAYHOOK_DATA_DIR: mkdtempSync(join(tmpdir(), 'payhook-no-stack-')),
-        PAYHOOK_AWS_ENDPOINT_URL: moto.endpoint,
-        AWS_ACCESS_KEY_ID: 'x',
-        AWS_SECRET_ACCESS_KEY: 'x',
-      },
-      ...args,
-      '--stack',
-      'shop-prod',
-      '--region',
-      'us-east-1',
-    );
+  const remote = (...args: string[]) => runPayhookOnStack(moto.endpoint, 'shop-prod', ...args);
 
   beforeAll(async () => {
     moto = await startMotoServer();
-    const sqs = new SQSClient({ ...config(), useQueueUrlAsEndpoint: false });
-    const dynamo = new DynamoDBClient(config());
-    const cloudformation = new CloudFormationClient(config());
+    const sqs = new SQSClient({ ...moto.clientConfig, useQueueUrlAsEndpoint: false });
+    const dynamo = new DynamoDBClient(moto.clientConfig);
     try {
       const queue = async (name: string) =>
         (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
@@ -394,28 +318,16 @@ describe.runIf(hasMotoServer)('payhook deliveries --stack against a deployed sta
         0,
       );
       // The keys CloudFormation gives `DeliveryQueueUrl-shop-eu` and the rest: letters and digits only.
-      const outputs = {
+      await createStackWithOutputs(moto, 'shop-prod', {
         PaymentsTableName: tables.payments,
         DeliveryQueueUrlshopeu: queueUrl,
         DeliveryDlqUrlshopeu: deadLetterQueueUrl,
         DeliverySecretArnshopeu:
           'arn:aws:secretsmanager:us-east-1:123456789012:secret:shop-prod/destinations/shop-eu',
-      };
-      await cloudformation.send(
-        new CreateStackCommand({
-          StackName: 'shop-prod',
-          TemplateBody: JSON.stringify({
-            Resources: { Marker: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'shop-prod-marker' } } },
-            Outputs: Object.fromEntries(
-              Object.entries(outputs).map(([key, value]) => [key, { Value: value }]),
-            ),
-          }),
-        }),
-      );
+      });
     } finally {
       sqs.destroy();
       dynamo.destroy();
-      cloudformation.destroy();
     }
   });
 

@@ -13,10 +13,10 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, type Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEV_SECRETS_FILE } from '../../events/index.js';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import { createTables, tableNames } from '../../local/tables.js';
-import { runPayhook, runPayhookWith } from '../support/cli.js';
+import { runPayhook, runPayhookOnStack } from '../support/cli.js';
+import { startTestStack, stopTestStack } from '../support/local-stack.js';
 import {
   eventually,
   type MerchantEndpoint,
@@ -73,13 +73,7 @@ describe('payhook deliveries replay on the local stack', () => {
   beforeAll(async () => {
     shop = await startMerchantEndpoint(400);
     ledger = await startMerchantEndpoint(200);
-    stack = await startLocalStack({
-      dataDir,
-      inMemory: true,
-      port: 0,
-      secretsFile: DEV_SECRETS_FILE,
-      workersPerQueue: 1,
-      reconcileIntervalSeconds: 0,
+    stack = await startTestStack(dataDir, {
       destinations: {
         // shop takes no Razorpay events: its rule (locally, the fan-out) never gave it any, nor does a replay.
         shop: { url: shop.url, gateways: ['paystack', 'stripe'] },
@@ -105,7 +99,7 @@ describe('payhook deliveries replay on the local stack', () => {
   });
 
   afterAll(async () => {
-    await stack?.stop({ drainTimeoutMs: 2000 });
+    await stopTestStack(stack, 2000);
     await shop?.close();
     await ledger?.close();
   });
@@ -219,37 +213,17 @@ describe('payhook deliveries replay on the local stack', () => {
 describe.runIf(hasMotoServer)('payhook deliveries replay --stack (moto_server)', () => {
   let moto: MotoServer;
   let queueUrl: string;
-  const config = () => ({
-    endpoint: moto.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
   const remote = (...args: string[]) =>
-    runPayhookWith(
-      {
-        PAYHOOK_DATA_DIR: mkdtempSync(join(tmpdir(), 'payhook-no-stack-')),
-        PAYHOOK_AWS_ENDPOINT_URL: moto.endpoint,
-        AWS_ACCESS_KEY_ID: 'x',
-        AWS_SECRET_ACCESS_KEY: 'x',
-      },
-      'deliveries',
-      'replay',
-      'shop-eu',
-      ...args,
-      '--stack',
-      'shop-prod',
-      '--region',
-      'us-east-1',
-    );
+    runPayhookOnStack(moto.endpoint, 'shop-prod', 'deliveries', 'replay', 'shop-eu', ...args);
 
   const detailIdsOf = (messages: readonly Message[]) =>
     messages.map((each) => (JSON.parse(each.Body ?? '{}') as { detail: { id: string } }).detail.id).sort();
 
   beforeAll(async () => {
     moto = await startMotoServer();
-    const sqs = new SQSClient({ ...config(), useQueueUrlAsEndpoint: false });
-    const eventBridge = new EventBridgeClient(config());
-    const dynamo = new DynamoDBClient(config());
+    const sqs = new SQSClient({ ...moto.clientConfig, useQueueUrlAsEndpoint: false });
+    const eventBridge = new EventBridgeClient(moto.clientConfig);
+    const dynamo = new DynamoDBClient(moto.clientConfig);
     try {
       const queue = async (name: string) =>
         (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
@@ -327,7 +301,7 @@ describe.runIf(hasMotoServer)('payhook deliveries replay --stack (moto_server)',
       /"FilterArns": \[\n\s+"arn:aws:events:us-east-1:\d{12}:rule\/shop-prod-payhook-events\/shop-prod-DeliveriesshopeuRule"/,
     );
     expect(run.stdout).toContain('note: EventBridge can take up to 10 minutes to archive an event');
-    const sqs = new SQSClient({ ...config(), useQueueUrlAsEndpoint: false });
+    const sqs = new SQSClient({ ...moto.clientConfig, useQueueUrlAsEndpoint: false });
     try {
       expect(await drain(sqs, queueUrl)).toEqual([]);
     } finally {
@@ -350,7 +324,7 @@ describe.runIf(hasMotoServer)('payhook deliveries replay --stack (moto_server)',
       /from archive shop-prod-payment-events through rule shop-prod-DeliveriesshopeuRule\n/,
     );
     expect(run.stdout).toMatch(/\n {2}COMPLETED/);
-    const sqs = new SQSClient({ ...config(), useQueueUrlAsEndpoint: false });
+    const sqs = new SQSClient({ ...moto.clientConfig, useQueueUrlAsEndpoint: false });
     try {
       const replayed = await drain(sqs, queueUrl);
       expect(detailIdsOf(replayed)).toEqual(['evt-aws-1', 'evt-aws-2']);

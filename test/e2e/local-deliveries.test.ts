@@ -7,11 +7,11 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../cli/io.js';
 import { type Listener, startListener } from '../../cli/listen.js';
-import { DEV_SECRETS_FILE } from '../../events/index.js';
 import { readStackInfo } from '../../local/contract.js';
 import { developmentSigningSecret } from '../../local/development-secret.js';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import { runPayhook } from '../support/cli.js';
+import { startTestStack, stopTestStack } from '../support/local-stack.js';
 
 // Deliveries end to end: the local stack started with two destinations, a merchant's endpoint written with the
 // official Standard Webhooks library and `payhook listen`, then a webhook sent with `payhook send`, as a developer
@@ -79,13 +79,7 @@ async function eventually<T>(find: () => T | undefined, what: string, timeoutMs 
 beforeAll(async () => {
   const merchantUrl = await startMerchant();
   listener = await startListener(listenIo, { port: 0, path: '/hooks' });
-  stack = await startLocalStack({
-    dataDir,
-    inMemory: true,
-    port: 0,
-    secretsFile: DEV_SECRETS_FILE,
-    workersPerQueue: 1,
-    reconcileIntervalSeconds: 0,
+  stack = await startTestStack(dataDir, {
     destinations: {
       shop: { url: merchantUrl, detailTypes: ['payment.succeeded'] },
       dev: { url: listener.url },
@@ -94,7 +88,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stack?.stop({ drainTimeoutMs: 5000 });
+  await stopTestStack(stack);
   await listener?.close();
   merchant?.closeAllConnections();
   await new Promise((resolve) => merchant?.close(resolve));

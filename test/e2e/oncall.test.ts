@@ -7,33 +7,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redrive } from '../../cli/oncall/dead-letters.js';
 import { localTarget } from '../../cli/oncall/target.js';
 import { runCli } from '../../cli/program.js';
-import { DEV_SECRETS_FILE, devSecret, readSample, SIGNERS } from '../../events/index.js';
+import { devSecret, readSample, SIGNERS } from '../../events/index.js';
 import { MESSAGE_ATTRIBUTES } from '../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
 import { unparseableWebhook } from '../../lambdas/intake/unparseable-webhook.js';
 import { writeWebhookEventMessage } from '../../lambdas/messages/webhook-event-message.js';
 import type { PaymentView, QueuesView } from '../../local/contract.js';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
 import { runPayhook } from '../support/cli.js';
+import { startTestStack, stopTestStack } from '../support/local-stack.js';
 
 // The on-call path on the local stack: a poison event in the DLQ, explained, and redriven once its cause is fixed.
 const dataDir = mkdtempSync(join(tmpdir(), 'payhook-oncall-e2e-'));
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    dataDir,
-    inMemory: true,
-    port: 0,
-    secretsFile: DEV_SECRETS_FILE,
-    workersPerQueue: 1,
-    reconcileIntervalSeconds: 0,
-  });
+  stack = await startTestStack(dataDir);
 });
 
 afterAll(async () => {
-  await stack?.stop({ drainTimeoutMs: 5000 });
+  await stopTestStack(stack);
 });
 
 const cli = (...args: string[]) => runPayhook(dataDir, ...args);

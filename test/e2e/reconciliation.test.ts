@@ -2,27 +2,21 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEV_SECRETS_FILE, devSecret, readSample, SIGNERS } from '../../events/index.js';
+import { devSecret, readSample, SIGNERS } from '../../events/index.js';
 import type { EventsView, PaymentView } from '../../local/contract.js';
-import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import type { LocalStack } from '../../local/stack.js';
+import { startTestStack, stopTestStack } from '../support/local-stack.js';
 
 // The lost-webhook story on the local stack: registered, no webhook, the gateway (sandbox) says paid, one reconciler
 // run later the payment has succeeded and exactly one payment.succeeded was announced.
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'payhook-reconcile-e2e-')),
-    inMemory: true,
-    port: 0,
-    secretsFile: DEV_SECRETS_FILE,
-    workersPerQueue: 1,
-    reconcileIntervalSeconds: 0,
-  });
+  stack = await startTestStack(mkdtempSync(join(tmpdir(), 'payhook-reconcile-e2e-')));
 });
 
 afterAll(async () => {
-  await stack?.stop({ drainTimeoutMs: 5000 });
+  await stopTestStack(stack);
 });
 
 async function post(path: string, body: unknown) {

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One request a merchant's endpoint received: header names lower-cased, as node gives them, and the raw body. */
@@ -7,11 +7,15 @@ export interface ReceivedDelivery {
   readonly body: string;
 }
 
-/** A merchant's endpoint on 127.0.0.1 that records every request and answers `status`, whatever it is at the time. */
+/**
+ * A merchant's endpoint on 127.0.0.1 that records every request and answers `status` with `body`, whatever they are
+ * at the time (a test fixes a refusing endpoint by setting them).
+ */
 export interface MerchantEndpoint {
   readonly url: string;
   readonly received: ReceivedDelivery[];
   status: number;
+  body: string;
   close(): Promise<void>;
 }
 
@@ -23,32 +27,28 @@ function headersOf(request: IncomingMessage): Record<string, string> {
   );
 }
 
-export async function startMerchantEndpoint(status: number): Promise<MerchantEndpoint> {
-  const received: ReceivedDelivery[] = [];
-  const answer = { status };
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ headers: headersOf(request), body: Buffer.concat(chunks).toString('utf8') });
-      response.writeHead(answer.status, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
+export async function startMerchantEndpoint(status: number, body = '{}'): Promise<MerchantEndpoint> {
+  const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
+  const endpoint: MerchantEndpoint = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    received,
-    get status() {
-      return answer.status;
-    },
-    set status(value: number) {
-      answer.status = value;
-    },
+    received: [],
+    status,
+    body,
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
   };
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      endpoint.received.push({ headers: headersOf(request), body: Buffer.concat(chunks).toString('utf8') });
+      response.writeHead(endpoint.status, { 'content-type': 'application/json' }).end(endpoint.body);
+    });
+  });
+  return endpoint;
 }
 
 /** Polls `check` until it gives a value, for at most 20 s. */

@@ -20,6 +20,12 @@ async function freePort(): Promise<number> {
 
 export interface MotoServer {
   readonly endpoint: string;
+  /** What an SDK client needs to talk to it: its endpoint, us-east-1 and placeholder credentials. */
+  readonly clientConfig: {
+    readonly endpoint: string;
+    readonly region: string;
+    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  };
   stop(): Promise<void>;
 }
 
@@ -46,6 +52,7 @@ export async function startMotoServer(): Promise<MotoServer> {
   }
   return {
     endpoint,
+    clientConfig: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } },
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -64,7 +71,7 @@ export async function createStackWithOutputs(
   name: string,
   outputs: Readonly<Record<string, string>>,
 ): Promise<void> {
-  const cloudformation = new CloudFormationClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+  const cloudformation = new CloudFormationClient(moto.clientConfig);
   try {
     await cloudformation.send(
       new CreateStackCommand({
