@@ -495,8 +495,9 @@ export const METRICS = {
    */
   gatewaySkipped: { name: 'ReconcilerGatewaySkipped', unit: 'Count', dimension: 'reason' },
   /**
-   * Deliveries: every attempt to a destination, by outcome (`delivered`, `retry`, `stopped`, `dead_lettered`), and
-   * `held` for each event kept on the queue while the destination is stopped. Per destination, not gateway.
+   * Deliveries: every attempt to a destination, by outcome (`delivered`, `retry`, `stopped`, `dead_lettered`), and each
+   * event kept on its queue unattempted: `held` (the destination stopped by a 410), `paused` (its circuit breaker
+   * open), `throttled` (its rate limit reached). Per destination, not gateway.
    */
   deliveryAttempts: { name: 'DeliveryAttempts', unit: 'Count', dimension: 'outcome', primary: 'destination' },
   /** Deliveries: an attempt's time, connect to the answer, per destination. */

@@ -23,7 +23,9 @@ import { signStandardWebhook } from './standard-webhooks.js';
  * Delivers payment events to one destination per queue: each record is signed (Standard Webhooks, `webhook-id` the
  * payment event's own id, so every attempt and every replay carries the same one) and POSTed; the answer decides
  * (delivery-policy.ts): delivered, retried after a back-off, dead-lettered with its reason, or the destination
- * stopped (410 Gone: its queue holds, looked at again every 15 minutes, until `payhook deliveries resume`).
+ * stopped (410 Gone: its queue holds, looked at again every 15 minutes, until `payhook deliveries resume`). Before
+ * any attempt, the destination's circuit breaker and rate limit decide which records go now (admission.ts); the
+ * others wait on the queue as delayed copies, and the attempts' outcomes go back to the breaker.
  */
 
 /** One destination as the function sees it: its settings and where its queues are. */
