@@ -112,7 +112,7 @@ function statusText(label: string, rows: readonly DestinationStatus[]): string {
     if (row.stopped) {
       lines.push(
         safe`${row.destination}: stopped since ${row.stoppedAt ?? '?'}: ${row.reason ?? ''}`,
-        `  its deliveries are held on its queue (in flight) and looked at every ${RECHECK_MINUTES} minutes; ` +
+        `  its deliveries are held on its queue (delayed) and looked at every ${RECHECK_MINUTES} minutes; ` +
           safe`once the endpoint takes them again: payhook deliveries resume ${row.destination}`,
       );
     }
@@ -126,7 +126,7 @@ function statusText(label: string, rows: readonly DestinationStatus[]): string {
   }
   const [unknown] = rows.flatMap((row) => row.oldestMessageAgeUnknown ?? []);
   lines.push(
-    'in flight: being attempted, waiting out a retry back-off, or held while stopped; ' +
+    'in flight: being attempted or waiting out a retry back-off; delayed: held (stopped, breaker open, rate); ' +
       `oldest: the oldest undelivered message${unknown === undefined ? '' : safe` (${unknown})`}`,
   );
   return `${lines.join('\n')}\n`;
@@ -299,8 +299,8 @@ export function registerDeliveries(program: Command, io: CliIo): void {
       .command('status')
       .summary('per destination: queued, in flight, stopped or not, dead letters and the last failures')
       .description(
-        'Per destination: queued, in flight (attempts under way, retries waiting out their back-off, deliveries ' +
-          'held while stopped), delayed, the age of the oldest undelivered message (CloudWatch, AWS only), whether ' +
+        'Per destination: queued, in flight (attempts under way, retries waiting out their back-off), delayed ' +
+          '(held while stopped, paused or over the rate), the age of the oldest undelivered message (CloudWatch, AWS only), whether ' +
           'it is stopped (since when, why), the dead-letter depth and age, and the newest failures.',
       ),
   )

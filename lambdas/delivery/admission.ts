@@ -74,11 +74,10 @@ export async function admitBatch(
   const later = gate.pass.slice(grant.granted);
   if (later.length > 0) {
     // Spread over the seconds the rate needs (the first `rate` of them in a second, the next in two, ...), so the
-    // waiting records do not all come back at once; no sooner than the limiter says when it could not decide.
-    const floor = grant.granted === 0 ? grant.waitSeconds : 1;
+    // waiting records do not all come back at once: the bucket refills at the rate, whatever was granted now.
     held.push({
       records: later,
-      delaySeconds: (index) => fixed(Math.max(floor, Math.ceil((index + 1) / rate)))(),
+      delaySeconds: (index) => fixed(Math.ceil((index + 1) / rate))(),
       outcome: 'throttled',
     });
   }
@@ -98,21 +97,21 @@ export async function recordOutcomes(
 ): Promise<BreakerState | undefined> {
   if (!deps.breakers || outcomes.length === 0) return undefined;
   const breakerSettings = breakerSettingsOf(settings);
-  let current = read;
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    const now = deps.now().getTime();
-    const next = outcomes.reduce(
-      (state, outcome) => record(state, outcome, now, breakerSettings),
-      current.state,
-    );
-    if (next === current.state) return next;
-    try {
+  // The batch's deliveries are done: recording their outcomes must never fail it (that would send them again).
+  try {
+    let current = read;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const now = deps.now().getTime();
+      const next = outcomes.reduce(
+        (state, outcome) => record(state, outcome, now, breakerSettings),
+        current.state,
+      );
+      if (next === current.state) return next;
       if (await deps.breakers.put(name, next, current.version)) return next;
-    } catch (error) {
-      deps.log.warn('circuit breaker not updated', { destination: name, error: errorClassOf(error) });
-      return undefined;
+      current = await deps.breakers.get(name);
     }
-    current = await deps.breakers.get(name);
+  } catch (error) {
+    deps.log.warn('circuit breaker not updated', { destination: name, error: errorClassOf(error) });
   }
   return undefined;
 }

@@ -160,6 +160,17 @@ class Delivery {
         return { done: false, outcome: 'retry' };
       case 'stop':
         await this.deps.states.stop(this.target.name, decision.reason, this.now);
+        // Held like the events after it: a delayed copy with its age, so the stop's time is not counted.
+        if (
+          await queue.holdCopy(
+            this.target.queueUrl,
+            record,
+            recheckSeconds(this.deps),
+            deliveryAgeMs(record, this.now),
+          )
+        ) {
+          return { done: true, outcome: 'stopped' };
+        }
         await queue.retryAfter(this.target.queueUrl, record, recheckSeconds(this.deps));
         return { done: false, outcome: 'stopped' };
       case 'dead-letter':
@@ -197,16 +208,15 @@ interface Delivered {
 }
 
 /**
- * What counts for the breaker: an endpoint answering 2xx is up; one that answers 5xx, 408/425/429, times out or
- * cannot be reached is failing. A 4xx permanent or a 410 is an answer (the endpoint is there), and an address refused
- * or a signing failure is ours: neither counts.
+ * What counts for the breaker, which guards against an endpoint that is not there: one that answers 5xx,
+ * 408/425/429, times out or cannot be reached is failing; any other answer (2xx, a permanent 4xx, a 410) shows it is
+ * there, and closes a half-open breaker. An address refused or a signing failure is ours: neither counts.
  */
 function breakerOutcome(attempted: Attempted): BreakerOutcome | undefined {
   const { result } = attempted;
   if (result === undefined || result.kind === 'refused-address') return undefined;
   if (result.kind !== 'answered') return 'failure';
-  if (result.status >= 200 && result.status < 300) return 'success';
-  return [408, 425, 429].includes(result.status) || result.status >= 500 ? 'failure' : undefined;
+  return [408, 425, 429].includes(result.status) || result.status >= 500 ? 'failure' : 'success';
 }
 
 async function deliverOne(

@@ -99,13 +99,14 @@ describe('payhook deliveries on the local stack', () => {
       deadLetters: 1,
       recentFailures: [{ errorClass: 'permanent_status', status: 400 }],
     });
-    // The 410'd event is kept, held on the queue (hidden, so in flight) until the destination is resumed.
+    // The 410'd event is kept, held on the queue (a delayed copy) until the destination is resumed.
     expect(row(status, 'shop-eu')).toMatchObject({
       stopped: true,
       reason: expect.stringMatching(/410 Gone/),
       stoppedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       visible: 0,
-      inFlight: 1,
+      inFlight: 0,
+      delayed: 1,
       deadLetters: 0,
     });
     expect(row(status, 'shop')?.oldestMessageAgeUnknown).toMatch(/not measured locally/);
@@ -113,7 +114,7 @@ describe('payhook deliveries on the local stack', () => {
     const text = await cli('deliveries', 'status');
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/\nshop +active +0 +0 +0 +- +1 +\d+s\n/);
-    expect(text.stdout).toMatch(/\nshop-eu +STOPPED +0 +1 +0 +- +0 +-\n/);
+    expect(text.stdout).toMatch(/\nshop-eu +STOPPED +0 +0 +1 +- +0 +-\n/);
     expect(text.stdout).toMatch(/shop-eu: stopped since \S+Z: HTTP 410 Gone/);
     expect(text.stdout).toContain('payhook deliveries resume shop-eu');
     expect(text.stdout).toMatch(/shop: dead-lettered \S+Z: permanent_status 400 \(HTTP 400\)/);
