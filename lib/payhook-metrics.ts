@@ -15,17 +15,20 @@ export function metricsNamespace(stackName: string): string {
   return `${METRICS_NAMESPACE}/${stackName}`;
 }
 
-export function payhookMetric(
+type MetricOptions = { readonly statistic: string; readonly period: Duration; readonly label?: string };
+
+/** A metric with its first dimensions and, where the definition has one, its extra dimension (`detail`). */
+function metricWith(
   namespace: string,
   definition: MetricDefinition,
-  dimensions: { readonly service: string; readonly gateway: string; readonly detail?: string },
-  options: { readonly statistic: string; readonly period: Duration; readonly label?: string },
+  first: Readonly<Record<string, string>>,
+  detail: string | undefined,
+  options: MetricOptions,
 ): cloudwatch.Metric {
-  const dimensionsMap: Record<string, string> = { service: dimensions.service, gateway: dimensions.gateway };
+  const dimensionsMap: Record<string, string> = { ...first };
   if (definition.dimension) {
-    if (dimensions.detail === undefined)
-      throw new Error(`${definition.name} needs its ${definition.dimension}`);
-    dimensionsMap[definition.dimension] = dimensions.detail;
+    if (detail === undefined) throw new Error(`${definition.name} needs its ${definition.dimension}`);
+    dimensionsMap[definition.dimension] = detail;
   }
   return new cloudwatch.Metric({
     namespace,
@@ -37,6 +40,16 @@ export function payhookMetric(
   });
 }
 
+export function payhookMetric(
+  namespace: string,
+  definition: MetricDefinition,
+  dimensions: { readonly service: string; readonly gateway: string; readonly detail?: string },
+  options: MetricOptions,
+): cloudwatch.Metric {
+  const first = { service: dimensions.service, gateway: dimensions.gateway };
+  return metricWith(namespace, definition, first, dimensions.detail, options);
+}
+
 /**
  * One of the delivery function's metrics (`DeliveryAttempts`, `DeliveryLatency`): per destination rather than per
  * gateway, as `lambdas/common/metrics.ts` writes them (the definition's `primary` dimension), plus the metric's extra
@@ -46,27 +59,12 @@ export function deliveryMetric(
   namespace: string,
   definition: MetricDefinition,
   dimensions: { readonly destination: string; readonly detail?: string },
-  options: { readonly statistic: string; readonly period: Duration; readonly label?: string },
+  options: MetricOptions,
 ): cloudwatch.Metric {
   if (!('primary' in definition) || definition.primary !== 'destination')
     throw new Error(`${definition.name} is not a per-destination metric`);
-  const dimensionsMap: Record<string, string> = {
-    service: SERVICES.deliver,
-    destination: dimensions.destination,
-  };
-  if (definition.dimension) {
-    if (dimensions.detail === undefined)
-      throw new Error(`${definition.name} needs its ${definition.dimension}`);
-    dimensionsMap[definition.dimension] = dimensions.detail;
-  }
-  return new cloudwatch.Metric({
-    namespace,
-    metricName: definition.name,
-    dimensionsMap,
-    statistic: options.statistic,
-    period: options.period,
-    ...(options.label && { label: options.label }),
-  });
+  const first = { service: SERVICES.deliver, destination: dimensions.destination };
+  return metricWith(namespace, definition, first, dimensions.detail, options);
 }
 
 /**

@@ -11,11 +11,14 @@ import { breakerSettingsOf, type DestinationSettings } from './destinations.js';
  * back as delayed copies, never failed or dead-lettered for it.
  */
 
-/** Records to put back on the queue, how long each waits, and why (the metric's outcome). */
+/**
+ * Records to put back on the queue, how long each waits, and why (the metric's outcome): `held` (the destination
+ * stopped), `paused` (its breaker open), `throttled` (its rate reached).
+ */
 export interface Held {
   readonly records: readonly SQSRecord[];
   readonly delaySeconds: (index: number) => number;
-  readonly outcome: 'paused' | 'throttled';
+  readonly outcome: 'held' | 'paused' | 'throttled';
 }
 
 export interface Admitted {
