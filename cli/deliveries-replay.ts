@@ -127,6 +127,11 @@ async function replayFromFile(
       `the local stack's stack.json has no settings for ${destination.destination}: restart it with \`npm start\``,
     );
   }
+  if (settings.format === 'original') {
+    throw new CliError(
+      `${destination.destination} is an original destination: replay re-delivers payment events, and the webhooks it gets are not kept (redrive its dead letters instead)`,
+    );
+  }
   const selected = selectForReplay(await readPublishedEvents(source.path), settings, selection);
   const notes = [...context.notes, ...narrowingNotes(destination.destination, settings, selection)];
   const label = `${destination.destination} in ${target.label}`;

@@ -228,7 +228,9 @@ async function show(io: CliIo, name: string, messageId: string, options: Options
         ...attributesAndBody(
           detail.attributes,
           detail.body,
-          'the payment event as queued for the destination; it receives {"type","timestamp","data"} from it',
+          detail.eventType === 'original-webhook'
+            ? 'the webhook as queued for the destination, which receives its exact bytes and headers'
+            : 'the payment event as queued for the destination; it receives {"type","timestamp","data"} from it',
         ),
       ].join('\n')}\n`,
     );

@@ -426,6 +426,16 @@ export const DELIVERIES_ENV = {
   destinations: 'PAYHOOK_DESTINATIONS',
   /** AWS: JSON name -> `{ "queueUrl", "deadLetterQueueUrl", "secretId" }`. */
   targets: 'PAYHOOK_DELIVERY_TARGETS',
+  /**
+   * Ingest: the gateways some `original` destination wants, comma-separated; their webhooks are queued with the
+   * request's bytes and signature headers. Unset: none.
+   */
+  originalGateways: 'PAYHOOK_ORIGINAL_GATEWAYS',
+  /**
+   * The consumers: JSON name -> `{ "queueUrl", "gateways"? }` of each `original` destination, where a webhook goes once
+   * its event is first applied. Unset: none.
+   */
+  originalQueues: 'PAYHOOK_ORIGINAL_QUEUES',
 } as const;
 
 /** Seconds a delivery waits on its queue while its destination is stopped, before it is looked at again. */

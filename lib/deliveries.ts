@@ -15,7 +15,7 @@ import {
   deliveryQueueName,
   destinationSecretName,
 } from '../lambdas/definitions.js';
-import type { DestinationSettings } from '../lambdas/delivery/destinations.js';
+import { type DestinationSettings, originalGatewaysOf } from '../lambdas/delivery/destinations.js';
 import { PAYMENT_EVENT_SOURCE } from '../lambdas/domain/payment-event.js';
 import { PayhookFunction } from './payhook-function.js';
 import { SERVICES } from './payhook-metrics.js';
@@ -40,8 +40,10 @@ export interface DeliveryDestination {
   readonly settings: DestinationSettings;
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
-  readonly rule: events.Rule;
-  readonly secret: secretsmanager.Secret;
+  /** What feeds a `payment-event` destination's queue; an `original` one is fed by the consumers. */
+  readonly rule?: events.Rule;
+  /** A `payment-event` destination's signing secret; an `original` one carries the gateway's own signature. */
+  readonly secret?: secretsmanager.Secret;
 }
 
 /** SQS's longest queue name. */
@@ -115,6 +117,7 @@ export class Deliveries extends Construct {
       visibilityTimeout: Duration.seconds(DELIVERY_QUEUE_VISIBILITY_SECONDS),
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: DELIVERY_MAX_RECEIVE_COUNT },
     });
+    if (settings.format === 'original') return { name, settings, queue, deadLetterQueue };
     const rule = new events.Rule(scope, 'Rule', {
       eventBus: props.events.bus,
       description: `payhook: payment events for the ${name} destination`,
@@ -159,11 +162,14 @@ export class Deliveries extends Construct {
       fn,
       this.destinations.flatMap((destination) => [destination.queue, destination.deadLetterQueue]),
     );
-    iam.Grant.addToPrincipal({
-      grantee: fn,
-      actions: ['secretsmanager:GetSecretValue'],
-      resourceArns: this.destinations.map((destination) => destination.secret.secretArn),
-    });
+    const secretArns = this.destinations.flatMap(({ secret }) => (secret ? [secret.secretArn] : []));
+    if (secretArns.length > 0) {
+      iam.Grant.addToPrincipal({
+        grantee: fn,
+        actions: ['secretsmanager:GetSecretValue'],
+        resourceArns: secretArns,
+      });
+    }
     store.bindDestinationStates(fn);
     fn.addEnvironment({
       [DELIVERIES_ENV.destinations]: JSON.stringify(
@@ -176,12 +182,45 @@ export class Deliveries extends Construct {
             {
               queueUrl: destination.queue.queueUrl,
               deadLetterQueueUrl: destination.deadLetterQueue.queueUrl,
-              secretId: destination.secret.secretArn,
+              ...(destination.secret && { secretId: destination.secret.secretArn }),
             },
           ]),
         ),
       ),
     });
+  }
+}
+
+/**
+ * The `original` destinations' sources: ingest queues the webhooks of the gateways they want with their bytes and
+ * signature headers, and the consumers, once an event is applied for the first time, send its webhook to each one's
+ * queue (`SendMessage` on those queues alone).
+ */
+export function bindOriginalSources(
+  deliveries: Deliveries,
+  ingest: PayhookFunction,
+  consumers: readonly PayhookFunction[],
+): void {
+  const originals = deliveries.destinations.filter(({ settings }) => settings.format === 'original');
+  if (originals.length === 0) return;
+  const gateways = originalGatewaysOf(
+    Object.fromEntries(originals.map(({ name, settings }) => [name, settings])),
+  );
+  ingest.addEnvironment({ [DELIVERIES_ENV.originalGateways]: gateways.join(',') });
+  const queues = Stack.of(deliveries).toJsonString(
+    Object.fromEntries(
+      originals.map(({ name, settings, queue }) => [
+        name,
+        { queueUrl: queue.queueUrl, ...(settings.gateways && { gateways: settings.gateways }) },
+      ]),
+    ),
+  );
+  for (const consumer of consumers) {
+    sendTo(
+      consumer,
+      originals.map(({ queue }) => queue),
+    );
+    consumer.addEnvironment({ [DELIVERIES_ENV.originalQueues]: queues });
   }
 }
 

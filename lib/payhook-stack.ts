@@ -12,7 +12,7 @@ import {
   resolveSettings,
   settingsEnvironment,
 } from './config.js';
-import { Deliveries } from './deliveries.js';
+import { bindOriginalSources, Deliveries } from './deliveries.js';
 import { GatewaySecrets } from './gateway-secrets.js';
 import { Monitoring } from './monitoring.js';
 import type { PayhookFunction } from './payhook-function.js';
@@ -106,6 +106,7 @@ export class PayhookStack extends Stack {
         namePrefix: id,
         logRetention,
       });
+      bindOriginalSources(this.deliveries, this.webhookApi.ingest, Object.values(this.pipeline.consumers));
     }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       pipeline: this.pipeline,
@@ -196,12 +197,17 @@ export class PayhookStack extends Stack {
           deadLetterQueue.queueUrl,
           `the ${name} destination's dead-letter queue`,
         ],
-        [
-          keys.secretArn,
-          `DeliverySecretArn-${name}`,
-          secret.secretArn,
-          `the ${name} destination's signing secret: give its key to the merchant`,
-        ],
+        // An `original` destination has none: what it gets carries the gateway's own signature.
+        ...(secret
+          ? [
+              [
+                keys.secretArn,
+                `DeliverySecretArn-${name}`,
+                secret.secretArn,
+                `the ${name} destination's signing secret: give its key to the merchant`,
+              ] as const,
+            ]
+          : []),
       ] as const;
       for (const [key, id, value, description] of outputs) {
         const output = new CfnOutput(this, id, { value, description });

@@ -14,7 +14,11 @@ import {
   QUEUE_MAX_MESSAGE_BYTES,
 } from '../lambdas/definitions.js';
 import { createDeliverer, type DelivererDependencies } from '../lambdas/delivery/deliverer.js';
-import { type DestinationSettings, parseDestinationsJson } from '../lambdas/delivery/destinations.js';
+import {
+  type DestinationSettings,
+  originalGatewaysOf,
+  parseDestinationsJson,
+} from '../lambdas/delivery/destinations.js';
 import { lambdaContext } from './lambda-context.js';
 import { pollOnce, queueArnOf } from './sqs-event-source.js';
 
@@ -88,18 +92,38 @@ export async function createDeliveryQueues(
   return created;
 }
 
-/** The delivery function's environment for these destinations and queues (`PAYHOOK_DELIVERY_TARGETS`, no ARNs). */
+/**
+ * The environment of deliveries for these destinations and queues: the delivery function's
+ * (`PAYHOOK_DELIVERY_TARGETS`, no ARNs), and, for `original` destinations, ingest's gateways to carry originals for
+ * and the consumers' queues to send them to (as `lib/deliveries.ts` sets them on AWS).
+ */
 export function deliveryEnvironment(
   json: string | undefined,
   destinations: Readonly<Record<string, LocalDestination>>,
 ): Record<string, string | undefined> {
+  const entries = Object.entries(destinations);
   const targets = Object.fromEntries(
-    Object.entries(destinations).map(([name, { queueUrl, deadLetterQueueUrl }]) => [
-      name,
-      { queueUrl, deadLetterQueueUrl },
-    ]),
+    entries.map(([name, { queueUrl, deadLetterQueueUrl }]) => [name, { queueUrl, deadLetterQueueUrl }]),
   );
-  return { [DELIVERIES_ENV.destinations]: json, [DELIVERIES_ENV.targets]: JSON.stringify(targets) };
+  const originals = entries.filter(([, { settings }]) => settings.format === 'original');
+  const gateways = originalGatewaysOf(
+    Object.fromEntries(originals.map(([name, { settings }]) => [name, settings])),
+  );
+  return {
+    [DELIVERIES_ENV.destinations]: json,
+    [DELIVERIES_ENV.targets]: JSON.stringify(targets),
+    ...(originals.length > 0 && {
+      [DELIVERIES_ENV.originalGateways]: gateways.join(','),
+      [DELIVERIES_ENV.originalQueues]: JSON.stringify(
+        Object.fromEntries(
+          originals.map(([name, { queueUrl, settings }]) => [
+            name,
+            { queueUrl, ...(settings.gateways && { gateways: settings.gateways }) },
+          ]),
+        ),
+      ),
+    }),
+  };
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));

@@ -91,7 +91,11 @@ function printDeliveries(): void {
   }
   for (const [name, { settings }] of destinations) {
     const filters = [
-      settings.detailTypes ? settings.detailTypes.join(',') : 'every payment event',
+      settings.format === 'original'
+        ? 'every webhook as the gateway sent it'
+        : settings.detailTypes
+          ? settings.detailTypes.join(',')
+          : 'every payment event',
       ...(settings.gateways ? [`from ${settings.gateways.join(',')}`] : []),
     ];
     print(

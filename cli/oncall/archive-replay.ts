@@ -176,7 +176,8 @@ async function ruleOf(
   } while (token);
   if (names.length === 0) {
     throw new CliError(
-      `no rule on event bus ${busName} targets ${destination}'s queue: nothing would deliver a replay`,
+      `no rule on event bus ${busName} targets ${destination}'s queue: nothing would deliver a replay ` +
+        '(an original destination has none: the bus carries payment events, not the webhooks it delivers)',
     );
   }
   // Two rules would each put every replayed event on the queue: the stack makes one, so another is someone's own.

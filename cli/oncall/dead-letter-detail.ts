@@ -32,7 +32,28 @@ export interface DeadLetterDetail extends DeadLetter {
 }
 
 /** Message types whose envelope payhook itself wrote: their identifiers are shown as they are, for searching. */
-const ENVELOPES = new Set(['webhook-event', 'unparseable-webhook']);
+const ENVELOPES = new Set(['webhook-event', 'unparseable-webhook', 'original-webhook']);
+
+/**
+ * A webhook as the gateway sent it (a version 4 webhook-event's `original`, an `original-webhook` on its way to a
+ * destination): its header names with only the content type shown (the others are signatures), and its size. Never
+ * its bytes: they are the raw webhook, customer data and all; `payload` shows the event's own, masked.
+ */
+function maskedOriginal(headers: unknown, bodyBase64: unknown): Record<string, unknown> {
+  const names = isRecord(headers) ? headers : {};
+  return {
+    headers: Object.fromEntries(
+      Object.entries(names).map(([name, value]) => [
+        name,
+        name === 'content-type' ? maskText(String(value)) : REDACTED,
+      ]),
+    ),
+    body:
+      typeof bodyBase64 === 'string'
+        ? `${Buffer.from(bodyBase64, 'base64').length} bytes, not shown (the raw webhook)`
+        : 'the payload bytes',
+  };
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -52,7 +73,14 @@ export function maskBody(text: string): unknown {
     return maskJson(parsed, { maskStrings: false });
   }
   if (!isRecord(parsed) || !ENVELOPES.has(String(parsed.messageType))) return maskJson(parsed);
-  const { payload: payloadText, payloadBase64, headers, errorMessage, ...envelope } = parsed;
+  if (parsed.messageType === 'original-webhook') {
+    const { headers, bodyBase64, ...envelope } = parsed;
+    return {
+      ...(maskJson(envelope, { maskStrings: false }) as Record<string, unknown>),
+      original: maskedOriginal(headers, bodyBase64),
+    };
+  }
+  const { payload: payloadText, payloadBase64, headers, errorMessage, original, ...envelope } = parsed;
   // A version 3 webhook-event carries its payload as base64 of UTF-8 text: shown (masked) as that text.
   const payload =
     typeof payloadBase64 === 'string' ? Buffer.from(payloadBase64, 'base64').toString('utf8') : payloadText;
@@ -62,6 +90,7 @@ export function maskBody(text: string): unknown {
     ...(base64 && { payloadEncoding: 'base64, shown decoded as latin1' }),
     ...(errorMessage !== undefined && { errorMessage: maskJson(errorMessage) }),
     ...(headers !== undefined && { headers: maskJson(headers) }),
+    ...(isRecord(original) && { original: maskedOriginal(original.headers, original.bodyBase64) }),
     ...(payload !== undefined && {
       payload:
         typeof payload === 'string' ? maskPayload(payload, base64 ? 'base64' : 'utf8') : maskJson(payload),

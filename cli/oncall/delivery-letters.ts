@@ -75,9 +75,12 @@ export function toDeliveryLetter(message: Message, pair: DestinationQueues, now:
   return {
     messageId: message.MessageId ?? '',
     destination: pair.destination,
-    gateway: stringField(detail, 'gateway'),
-    eventType: stringField(envelope, 'detail-type'),
-    eventId: stringField(detail, 'id'),
+    // A payment event (the EventBridge envelope the rule matched) or an original webhook (payhook's own envelope).
+    gateway: stringField(detail, 'gateway') ?? stringField(envelope, 'gateway'),
+    eventType:
+      stringField(envelope, 'detail-type') ??
+      (envelope?.messageType === 'original-webhook' ? 'original-webhook' : undefined),
+    eventId: stringField(detail, 'id') ?? stringField(envelope, 'eventId'),
     reference: stringField(detail, 'reference') ?? stringField(detail, 'gatewayPaymentId'),
     ...failureOf(attributes),
     ...(Number.isInteger(status) && status > 0 && { status }),

@@ -9,6 +9,7 @@ import {
 import type { StructuredLog } from '../common/log.js';
 import {
   DEFAULT_MAX_BODY_BYTES,
+  DELIVERIES_ENV,
   INTAKE_ENV,
   MAX_BODY_BYTES_LIMIT,
   PRIORITIES,
@@ -17,11 +18,13 @@ import {
   REJECTS_TABLE,
   REJECTS_TABLE_ENV,
 } from '../definitions.js';
+import { GATEWAYS, type GatewayName, isGatewayName } from '../domain/webhook-event.js';
 import { ADAPTERS } from '../gateways/registry.js';
 import { parseGatewaySettings } from '../gateways/settings.js';
 import type { IntakeDependencies } from '../intake/receive-webhook.js';
 import { RefusedRequestRecorder } from '../intake/refused-requests.js';
 import { SqsEventQueue } from '../intake/sqs-event-queue.js';
+import { MAX_BODY_BYTES_WITH_ORIGINALS } from '../messages/original-webhook.js';
 import { DynamoRefusedRequestStore } from '../store/dynamodb-refused-requests.js';
 import type { Container } from './container.js';
 
@@ -56,6 +59,7 @@ export function intakeDependencies(container: Container, log: StructuredLog): In
   const { env } = container;
   const refusals = refusalsFrom(container, log);
   const queues = queueUrlsFromEnv(env);
+  const originalGateways = originalGatewaysFromEnv(env);
   return {
     adapters: ADAPTERS,
     settings: parseGatewaySettings(optionalEnv(env, INTAKE_ENV.gatewaySettings), {
@@ -66,17 +70,37 @@ export function intakeDependencies(container: Container, log: StructuredLog): In
       queues,
       parking: requireEnv(env, QUEUES_ENV.deadLetterQueueUrl('low')),
     }),
-    maxBodyBytes: maxBodyBytesFromEnv(env),
+    maxBodyBytes: maxBodyBytesFromEnv(env, originalGateways.size > 0),
     ...(refusals && { refusals }),
+    ...(originalGateways.size > 0 && { originalGateways }),
   };
 }
 
-/** `PAYHOOK_MAX_BODY_BYTES`, refused above {@link MAX_BODY_BYTES_LIMIT}: a larger body might not fit one message. */
-export function maxBodyBytesFromEnv(env: Environment): number {
-  const bytes = positiveIntegerEnv(env, INTAKE_ENV.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
-  if (bytes > MAX_BODY_BYTES_LIMIT) {
+/** `PAYHOOK_ORIGINAL_GATEWAYS`: the gateways whose webhooks are queued with their originals. */
+export function originalGatewaysFromEnv(env: Environment): ReadonlySet<GatewayName> {
+  const names = (optionalEnv(env, DELIVERIES_ENV.originalGateways) ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const unknown = names.find((name) => !isGatewayName(name));
+  if (unknown !== undefined) {
     throw new MissingConfigurationError(
-      `environment variable ${INTAKE_ENV.maxBodyBytes} is ${bytes}; at most ${MAX_BODY_BYTES_LIMIT} bytes fit one queue message once encoded`,
+      `${DELIVERIES_ENV.originalGateways} names unknown gateway "${unknown.slice(0, 40)}" (known: ${GATEWAYS.join(', ')})`,
+    );
+  }
+  return new Set(names.filter(isGatewayName));
+}
+
+/**
+ * `PAYHOOK_MAX_BODY_BYTES`, refused above {@link MAX_BODY_BYTES_LIMIT} (above {@link MAX_BODY_BYTES_WITH_ORIGINALS}
+ * when originals are carried): a larger body might not fit one message.
+ */
+export function maxBodyBytesFromEnv(env: Environment, carriesOriginals = false): number {
+  const bytes = positiveIntegerEnv(env, INTAKE_ENV.maxBodyBytes, DEFAULT_MAX_BODY_BYTES);
+  const limit = carriesOriginals ? MAX_BODY_BYTES_WITH_ORIGINALS : MAX_BODY_BYTES_LIMIT;
+  if (bytes > limit) {
+    throw new MissingConfigurationError(
+      `environment variable ${INTAKE_ENV.maxBodyBytes} is ${bytes}; at most ${limit} bytes fit one queue message once encoded${carriesOriginals ? ' with the original webhook (an original destination is configured)' : ''}`,
     );
   }
   return bytes;

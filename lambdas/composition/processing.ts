@@ -9,6 +9,7 @@ import {
 import type { StructuredLog } from '../common/log.js';
 import {
   DEDUPE_WINDOW_SECONDS,
+  DELIVERIES_ENV,
   DRAINED_QUEUE_ENV,
   IDEMPOTENCY_TABLE_ENV,
   inProgressExpirySeconds,
@@ -19,6 +20,9 @@ import {
 } from '../definitions.js';
 import { GATEWAYS, type GatewayName, isGatewayName } from '../domain/webhook-event.js';
 import type { ConsumerDependencies } from '../processing/consumer.js';
+import { type OriginalDestination, OriginalForwarding } from '../processing/original-forwarding.js';
+import { SqsOriginalQueue } from '../processing/sqs-original-queue.js';
+import { DynamoClaimOriginals } from '../store/dynamodb-claim-originals.js';
 import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
 import { DynamoUnmatchedEventStore } from '../store/dynamodb-unmatched-events.js';
 import type { Container } from './container.js';
@@ -55,6 +59,30 @@ export function dedupeWindowsFromEnv(env: Environment): Record<GatewayName, numb
     windows[gateway] = seconds as number;
   }
   return windows;
+}
+
+/** `PAYHOOK_ORIGINAL_QUEUES`: each `original` destination's queue and gateways (none when unset). */
+export function originalDestinationsFromEnv(env: Environment): OriginalDestination[] {
+  const text = optionalEnv(env, DELIVERIES_ENV.originalQueues);
+  if (text === undefined || text.trim() === '') return [];
+  const invalid = () =>
+    new MissingConfigurationError(
+      `${DELIVERIES_ENV.originalQueues} must be JSON: name -> {"queueUrl": "...", "gateways": [...]}`,
+    );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalid();
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
+  return Object.entries(parsed).map(([name, value]) => {
+    const { queueUrl, gateways } = (value ?? {}) as { queueUrl?: unknown; gateways?: unknown };
+    if (typeof queueUrl !== 'string' || queueUrl === '') throw invalid();
+    if (gateways !== undefined && (!Array.isArray(gateways) || !gateways.every(isGatewayName)))
+      throw invalid();
+    return { name, queueUrl, ...(gateways !== undefined && { gateways: gateways as GatewayName[] }) };
+  });
 }
 
 /** The queue one consumer drains and its dead-letter queue. */
@@ -94,6 +122,7 @@ export function consumerDependencies(
   const idempotencyTable = requireEnv(env, IDEMPOTENCY_TABLE_ENV.tableName);
   const tables = container.paymentsTable();
   const publisher = container.publisher('consumer');
+  const originalDestinations = originalDestinationsFromEnv(env);
   return {
     apply: {
       store: new DynamoPaymentStore(clients.documents(), tables),
@@ -111,5 +140,13 @@ export function consumerDependencies(
     maxReceiveCount: PRIORITY_QUEUES[drained.priority].maxReceiveCount,
     inProgressRetrySeconds: inProgressExpirySeconds(drained.priority),
     log,
+    ...(originalDestinations.length > 0 && {
+      originals: new OriginalForwarding({
+        destinations: originalDestinations,
+        queue: new SqsOriginalQueue(clients.sqs()),
+        claims: new DynamoClaimOriginals(clients.documents(), tables.tableName),
+        log,
+      }),
+    }),
   };
 }

@@ -4,6 +4,7 @@ import { errorClassOf } from '../common/log.js';
 import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
 import { METRICS, STOPPED_DESTINATION_RECHECK_SECONDS } from '../definitions.js';
 import type { Outcome as BreakerOutcome } from '../domain/circuit-breaker.js';
+import { type OriginalDelivery, readOriginalDelivery } from '../messages/original-webhook.js';
 import type { BreakerStates, DestinationStates, RateLimiter, SigningSecrets } from '../ports/deliveries.js';
 import { admitBatch, type Held, recordOutcomes } from './admission.js';
 import {
@@ -122,8 +123,46 @@ class Delivery {
     }
   }
 
-  /** Signs and sends one record; what to do next. Never throws for the destination's behaviour. */
+  /** Sends one record as its destination's format says; what to do next. Never throws for the destination's behaviour. */
   async attempt(record: SQSRecord): Promise<Attempted> {
+    return this.target.settings.format === 'original'
+      ? this.attemptOriginal(record)
+      : this.attemptPaymentEvent(record);
+  }
+
+  /** POSTs the webhook as the gateway sent it: its bytes and headers, no signature of payhook's. */
+  private async attemptOriginal(record: SQSRecord): Promise<Attempted> {
+    let delivery: OriginalDelivery;
+    try {
+      delivery = readOriginalDelivery(record.body);
+    } catch (error) {
+      const reason = `not an original webhook: ${error instanceof Error && error.name === 'InvalidOriginalError' ? error.message : errorClassOf(error)}`;
+      return { decision: { action: 'dead-letter', errorClass: 'invalid_message', reason } };
+    }
+    return this.send(record, delivery.original.body, delivery.original.headers);
+  }
+
+  private async send(
+    record: SQSRecord,
+    body: string | Uint8Array,
+    headers: Readonly<Record<string, string>>,
+  ): Promise<Attempted> {
+    const { settings } = this.target;
+    const result = await this.deps.send({
+      url: settings.url,
+      body,
+      headers,
+      timeoutMs: settings.timeoutSeconds * 1000,
+      allowPrivateNetwork: settings.allowPrivateNetwork,
+      allowLoopback: this.deps.local === true,
+      allowHttp: this.deps.local === true,
+    });
+    const decision = deliveryDecision(result, this.attemptOf(record), this.limits(), this.deps.random);
+    return { decision, result };
+  }
+
+  /** Signs (Standard Webhooks) and sends one payment event. */
+  private async attemptPaymentEvent(record: SQSRecord): Promise<Attempted> {
     let envelope: DeliveryEnvelope;
     try {
       envelope = readDeliveryEnvelope(record.body);
@@ -134,18 +173,7 @@ class Delivery {
     const body = paymentEventBody(envelope);
     const headers = await this.sign(envelope, body, record);
     if ('decision' in headers) return headers;
-    const { settings } = this.target;
-    const result = await this.deps.send({
-      url: settings.url,
-      body,
-      headers: { ...headers, 'content-type': 'application/json' },
-      timeoutMs: settings.timeoutSeconds * 1000,
-      allowPrivateNetwork: settings.allowPrivateNetwork,
-      allowLoopback: this.deps.local === true,
-      allowHttp: this.deps.local === true,
-    });
-    const decision = deliveryDecision(result, this.attemptOf(record), this.limits(), this.deps.random);
-    return { decision, result };
+    return this.send(record, body, { ...headers, 'content-type': 'application/json' });
   }
 
   /** Carries out a decision; `true` when the record is done with (delivered or dead-lettered). */

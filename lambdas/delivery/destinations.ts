@@ -8,8 +8,12 @@ import { GATEWAYS, type GatewayName, isGatewayName } from '../domain/webhook-eve
  * environment): the same JSON, name -> settings, checked here once with a clear error per field.
  */
 
-/** How a delivery's body is written. `original` (the gateway's own bytes and headers) comes next. */
-export const DELIVERY_FORMATS = ['payment-event'] as const;
+/**
+ * How a delivery's body is written: `payment-event`, payhook's payment events signed with Standard Webhooks; or
+ * `original`, each webhook payhook accepted, as the gateway sent it (its bytes, its signature headers and content
+ * type), for an existing handler that verifies the gateway's own signature.
+ */
+export const DELIVERY_FORMATS = ['payment-event', 'original'] as const;
 export type DeliveryFormat = (typeof DELIVERY_FORMATS)[number];
 
 /** The payment events a destination can ask for: `payment.<status>`, as on the bus. */
@@ -19,7 +23,7 @@ export interface DestinationSettings {
   /** HTTPS (http only where `allowHttp`: the local stack). */
   readonly url: string;
   readonly format: DeliveryFormat;
-  /** Detail-types it wants (`payment.succeeded`, ...); `undefined`: all. */
+  /** Detail-types it wants (`payment.succeeded`, ...); `undefined`: all. `payment-event` only. */
   readonly detailTypes?: readonly string[];
   /** Gateways whose payments it wants; `undefined`: all. */
   readonly gateways?: readonly GatewayName[];
@@ -159,6 +163,11 @@ function destinationSettings(raw: unknown, where: string, allowHttp: boolean): D
     throw new InvalidDestinationError(`${where}.allowPrivateNetwork must be true or false`);
   }
   const detailTypes = stringList(raw, 'detailTypes', where, PAYMENT_DETAIL_TYPES);
+  if (format === 'original' && detailTypes !== undefined) {
+    throw new InvalidDestinationError(
+      `${where}.detailTypes is for payment events: an original destination gets every webhook of its gateways`,
+    );
+  }
   const gateways = stringList(raw, 'gateways', where, GATEWAYS) as GatewayName[] | undefined;
   const rate = raw.rateLimitPerSecond;
   return {
@@ -220,13 +229,24 @@ export function parseDestinationsJson(
   return parseDestinations(value, where, options);
 }
 
-/** Whether a destination wants an event (the EventBridge rule's filter on AWS; the local fan-out's locally). */
+/** Whether a destination wants a payment event (the EventBridge rule's filter on AWS; the local fan-out's locally). */
 export function wants(
   settings: DestinationSettings,
   event: { detailType: string; gateway: string },
 ): boolean {
   return (
+    settings.format === 'payment-event' &&
     (settings.detailTypes === undefined || settings.detailTypes.includes(event.detailType)) &&
     (settings.gateways === undefined || (settings.gateways as readonly string[]).includes(event.gateway))
+  );
+}
+
+/** The gateways whose webhooks some `original` destination wants: what ingest queues with their originals. */
+export function originalGatewaysOf(
+  destinations: Readonly<Record<string, DestinationSettings>>,
+): GatewayName[] {
+  const originals = Object.values(destinations).filter((settings) => settings.format === 'original');
+  return GATEWAYS.filter((gateway) =>
+    originals.some((settings) => settings.gateways === undefined || settings.gateways.includes(gateway)),
   );
 }

@@ -15,7 +15,8 @@ export type { AttemptResult } from './delivery-policy.js';
 /** One POST of an event to a merchant's endpoint. */
 export interface DeliveryRequest {
   readonly url: string;
-  readonly body: string;
+  /** The exact bytes sent: a payment event's JSON, or an original webhook's bytes. */
+  readonly body: string | Uint8Array;
   /** Sent as given (a `content-type` here replaces `application/json`); `user-agent` and `content-length` are ours. */
   readonly headers: Readonly<Record<string, string>>;
   /** Bounds the whole attempt: DNS, connect, TLS, the answer's status and headers, the first bytes of its body. */

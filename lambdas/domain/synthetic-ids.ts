@@ -28,3 +28,11 @@ function shortPart(part: string): string {
 export function syntheticEventId(source: string, ...parts: readonly string[]): string {
   return [`${SYNTHETIC_EVENT_ID_PREFIX}${source}`, ...parts.map(shortPart)].join(':');
 }
+
+/** The source of an unverified claim's id (`payhook:claim:sha256:<digest of its body>`, see `intake/claims.ts`). */
+export const CLAIM_SOURCE = 'claim';
+
+/** Whether an event id is an unverified claim's. */
+export function isClaimEventId(eventId: string): boolean {
+  return eventId.startsWith(`${SYNTHETIC_EVENT_ID_PREFIX}${CLAIM_SOURCE}:`);
+}

@@ -104,3 +104,13 @@ export interface WebhookEvent {
    */
   readonly settlesClaims?: readonly string[];
 }
+
+/**
+ * A webhook as the gateway sent it, for an existing handler that verifies the gateway's own signature (destinations
+ * of format `original`): the exact bytes and the headers that handler needs, nothing else.
+ */
+export interface OriginalWebhook {
+  readonly body: Buffer;
+  /** Lower-case names: the content type and the gateway's signature and id headers. */
+  readonly headers: Readonly<Record<string, string>>;
+}

@@ -1,4 +1,4 @@
-import { syntheticEventId } from '../domain/synthetic-ids.js';
+import { CLAIM_SOURCE, syntheticEventId } from '../domain/synthetic-ids.js';
 import type { WebhookEvent } from '../domain/webhook-event.js';
 import { bodyDigestId } from '../gateways/normalise.js';
 
@@ -25,7 +25,7 @@ export function asUnverifiedClaim(event: WebhookEvent): WebhookEvent {
   const claimsMoney = event.kind === 'payment.succeeded';
   return {
     ...rest,
-    eventId: syntheticEventId('claim', bodyDigestId(event.payload)),
+    eventId: syntheticEventId(CLAIM_SOURCE, bodyDigestId(event.payload)),
     kind: claimsMoney ? 'payment.authorized' : 'other',
     ...(claimsMoney && { needsConfirmation: true as const }),
   };

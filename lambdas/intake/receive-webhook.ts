@@ -9,6 +9,7 @@ import {
   UnparseablePayloadError,
   type WebhookRequest,
 } from '../gateways/types.js';
+import { originalOf } from '../messages/original-webhook.js';
 import type { EventQueue } from '../ports/event-queue.js';
 import type { RefusalReason } from '../ports/refused-requests.js';
 import { InvalidSecretError, type SecretStore, SecretsUnavailableError } from '../ports/secret-store.js';
@@ -64,6 +65,11 @@ export interface IntakeDependencies {
   readonly metrics?: MetricsRecorder;
   /** Keeps refused requests for diagnosis (`payhook rejects list`). @default - only logged */
   readonly refusals?: RefusedRequestRecorder;
+  /**
+   * Gateways some `original` destination wants: their webhooks are queued with the request's bytes and signature
+   * headers (`PAYHOOK_ORIGINAL_GATEWAYS`). @default none
+   */
+  readonly originalGateways?: ReadonlySet<GatewayName>;
 }
 
 function refuse(
@@ -197,8 +203,11 @@ export async function receiveWebhook(
     );
   }
 
+  // The webhook as sent, for the `original` destinations: it travels with the first event, and a consumer forwards
+  // it once that event is applied for the first time (a verif-hash claim's, once the gateway confirmed it).
+  const original = deps.originalGateways?.has(adapter.name) ? originalOf(adapter.name, request) : undefined;
   try {
-    await deps.queue.enqueue(batch.events);
+    await deps.queue.enqueue(batch.events, original);
     for (const item of batch.unparseable) {
       await deps.queue.park(unparseableWebhook(adapter.name, request, item));
     }

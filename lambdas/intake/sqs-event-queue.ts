@@ -1,6 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { MESSAGE_ATTRIBUTES, type Priority, QUEUES_ENV } from '../definitions.js';
-import type { WebhookEvent } from '../domain/webhook-event.js';
+import type { OriginalWebhook, WebhookEvent } from '../domain/webhook-event.js';
 import { sqsSafeJson, stringAttributes } from '../messages/sqs-text.js';
 import { writeWebhookEventMessage } from '../messages/webhook-event-message.js';
 import type { EventQueue, UnparseableWebhook } from '../ports/event-queue.js';
@@ -19,10 +19,12 @@ export class SqsEventQueue implements EventQueue {
     private readonly urls: EventQueueUrls,
   ) {}
 
-  async enqueue(events: readonly WebhookEvent[]): Promise<void> {
+  async enqueue(events: readonly WebhookEvent[], original?: OriginalWebhook): Promise<void> {
     // Every event's queue first: one without a queue must not leave the others sent and the batch half done.
     const urls = events.map((event) => this.queueUrlOf(event));
-    await Promise.all(events.map((event, index) => this.send(event, urls[index] ?? '')));
+    await Promise.all(
+      events.map((event, index) => this.send(event, urls[index] ?? '', index === 0 ? original : undefined)),
+    );
   }
 
   private queueUrlOf(event: WebhookEvent): string {
@@ -54,8 +56,8 @@ export class SqsEventQueue implements EventQueue {
     );
   }
 
-  private async send(event: WebhookEvent, queueUrl: string): Promise<void> {
-    const message = writeWebhookEventMessage(event);
+  private async send(event: WebhookEvent, queueUrl: string, original?: OriginalWebhook): Promise<void> {
+    const message = writeWebhookEventMessage(event, original);
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,

@@ -2,6 +2,13 @@ import { isPriority, MESSAGE_ATTRIBUTES } from '../definitions.js';
 import { InvalidAmountError, type MoneyJson, moneyFromJson, moneyToJson } from '../domain/money.js';
 import { isSyntheticEventId } from '../domain/synthetic-ids.js';
 import { isEventKind, isGatewayName, type WebhookEvent } from '../domain/webhook-event.js';
+import {
+  type CarriedOriginal,
+  carriedOriginal,
+  InvalidOriginalError,
+  type OriginalWebhook,
+  readCarriedOriginal,
+} from './original-webhook.js';
 import { withFactFieldsFromPayload } from './previous-message.js';
 import { sqsSafeJson } from './sqs-text.js';
 
@@ -9,20 +16,24 @@ import { sqsSafeJson } from './sqs-text.js';
  * The queue message that carries one {@link WebhookEvent} from ingest (or the reconciler) to a consumer: its type,
  * its writer and its reader, in one place.
  *
- * Versions: 3 carries the payload as base64 of its exact UTF-8 bytes (`payloadBase64`) and is written in printable
- * ASCII (see `sqs-text.ts`), so every body a gateway can sign queues and comes back byte-exact; 2 added `factId`,
- * `refundedTotal` and `settlesClaims`; 1 is the first release's. Versions 1 and 2 are still read: messages queued or
- * dead-lettered before an upgrade are kept up to 14 days.
+ * Versions: 4 is version 3 with the webhook as the gateway sent it (`original`: its signature headers, and its bytes
+ * where they are not the payload's), for `original` destinations; it is written only when the message carries one,
+ * so a deployment without such destinations keeps writing version 3. 3 carries the payload as base64 of its exact
+ * UTF-8 bytes (`payloadBase64`) and is written in printable ASCII (see `sqs-text.ts`), so every body a gateway can
+ * sign queues and comes back byte-exact; 2 added `factId`, `refundedTotal` and `settlesClaims`; 1 is the first
+ * release's. Versions 1 to 3 are still read: messages queued or dead-lettered before an upgrade are kept up to 14 days.
  */
-export const WEBHOOK_EVENT_MESSAGE_VERSION = 3;
+export const WEBHOOK_EVENT_MESSAGE_VERSION = 4;
 
-/** A version 3 message body, as JSON. Money is exact decimal text with its currency and exponent. */
+/** A version 3 or 4 message body, as JSON. Money is exact decimal text with its currency and exponent. */
 export interface WebhookEventMessage extends Omit<WebhookEvent, 'money' | 'refundedTotal' | 'payload'> {
   readonly messageType: 'webhook-event';
-  readonly version: typeof WEBHOOK_EVENT_MESSAGE_VERSION;
+  /** 4 with `original`, else 3 (what a consumer of the previous release reads). */
+  readonly version: 3 | typeof WEBHOOK_EVENT_MESSAGE_VERSION;
   readonly payloadBase64: string;
   readonly money?: MoneyJson;
   readonly refundedTotal?: MoneyJson;
+  readonly original?: CarriedOriginal;
 }
 
 /** What goes on the queue for one event: the body and the routing attributes (not yet made SQS-safe). */
@@ -31,15 +42,17 @@ export interface WrittenMessage {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
-export function writeWebhookEventMessage(event: WebhookEvent): WrittenMessage {
+/** The message for one event; `original`, the webhook as sent, for `original` destinations (version 4). */
+export function writeWebhookEventMessage(event: WebhookEvent, original?: OriginalWebhook): WrittenMessage {
   const { money, refundedTotal, payload, ...rest } = event;
   const message: WebhookEventMessage = {
     messageType: 'webhook-event',
-    version: WEBHOOK_EVENT_MESSAGE_VERSION,
+    version: original ? WEBHOOK_EVENT_MESSAGE_VERSION : 3,
     ...rest,
     payloadBase64: Buffer.from(payload, 'utf8').toString('base64'),
     ...(money && { money: moneyToJson(money) }),
     ...(refundedTotal && { refundedTotal: moneyToJson(refundedTotal) }),
+    ...(original && { original: carriedOriginal(original, payload) }),
   };
   return {
     body: sqsSafeJson(message),
@@ -128,9 +141,11 @@ function readSettlesClaims(raw: Raw): readonly string[] | undefined {
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** The payload: version 3's base64 of UTF-8 bytes, or the text versions 1 and 2 carried. */
-function readPayload(raw: Raw, version: 1 | 2 | 3): string {
-  if (version !== 3) {
+type Version = 1 | 2 | 3 | 4;
+
+/** The payload: base64 of UTF-8 bytes since version 3, or the text versions 1 and 2 carried. */
+function readPayload(raw: Raw, version: Version): string {
+  if (version < 3) {
     if (typeof raw.payload !== 'string') throw new InvalidMessageError('field "payload" must be a string');
     return raw.payload;
   }
@@ -145,12 +160,35 @@ function readPayload(raw: Raw, version: 1 | 2 | 3): string {
   }
 }
 
+/** A queued webhook: the event, and the webhook as the gateway sent it when the message carries it. */
+export interface QueuedWebhook {
+  readonly event: WebhookEvent;
+  readonly original?: OriginalWebhook;
+  /** Why a carried original could not be read (the event is still applied; its original is not delivered). */
+  readonly unreadableOriginal?: string;
+}
+
+/** Reads a queue message body as {@link readQueuedWebhook} does, the event alone. */
+export function readWebhookEventMessage(body: string): WebhookEvent {
+  return readQueuedWebhook(body).event;
+}
+
+function readOriginal(fields: Raw, event: WebhookEvent): Omit<QueuedWebhook, 'event'> {
+  if (fields.original === undefined) return {};
+  try {
+    return { original: readCarriedOriginal(fields.original, Buffer.from(event.payload, 'utf8')) };
+  } catch (error) {
+    if (error instanceof InvalidOriginalError) return { unreadableOriginal: error.message };
+    throw error;
+  }
+}
+
 /**
  * Reads a queue message body written by {@link writeWebhookEventMessage} (or by an earlier release). Everything is
  * checked, because a message can also arrive by redrive or by hand, and a bad one must be put aside with its reason
  * rather than retried for days.
  */
-export function readWebhookEventMessage(body: string): WebhookEvent {
+export function readQueuedWebhook(body: string): QueuedWebhook {
   let raw: unknown;
   try {
     raw = JSON.parse(body);
@@ -168,8 +206,8 @@ export function readWebhookEventMessage(body: string): WebhookEvent {
     );
   }
   const version = fields.version;
-  if (fields.messageType !== 'webhook-event' || (version !== 1 && version !== 2 && version !== 3)) {
-    throw new InvalidMessageError('message is not a version 1, 2 or 3 webhook-event');
+  if (fields.messageType !== 'webhook-event' || ![1, 2, 3, 4].includes(version as number)) {
+    throw new InvalidMessageError('message is not a version 1 to 4 webhook-event');
   }
   if (!isGatewayName(fields.gateway)) {
     throw new InvalidMessageError(`unknown gateway ${JSON.stringify(fields.gateway)}`, 'unknown_gateway');
@@ -180,7 +218,7 @@ export function readWebhookEventMessage(body: string): WebhookEvent {
   if (fields.mode !== 'live' && fields.mode !== 'test' && fields.mode !== 'unknown') {
     throw new InvalidMessageError(`unknown mode ${JSON.stringify(fields.mode)}`);
   }
-  const payload = readPayload(fields, version);
+  const payload = readPayload(fields, version as Version);
   const money = readMoney(fields, 'money');
   // Fields version 2 added; a version 1 message has none of them.
   const refundedTotal = version === 1 ? undefined : readMoney(fields, 'refundedTotal');
@@ -208,5 +246,6 @@ export function readWebhookEventMessage(body: string): WebhookEvent {
     ...(settlesClaims !== undefined && { settlesClaims }),
     ...(fields.needsConfirmation === true && { needsConfirmation: true as const }),
   };
-  return version === 1 ? withFactFieldsFromPayload(event) : event;
+  if (version === 1) return { event: withFactFieldsFromPayload(event) };
+  return { event, ...(version === 4 && readOriginal(fields, event)) };
 }

@@ -55,3 +55,28 @@ export interface BreakerStates {
   /** `false` when another invocation wrote since `expectedVersion` was read: re-read and apply again. */
   put(destination: string, state: BreakerState, expectedVersion: number): Promise<boolean>;
 }
+
+/**
+ * Where a consumer puts an accepted webhook for an `original` destination: that destination's queue, which the
+ * delivery function drains. The message is `messages/original-webhook.ts`'s `original-webhook`.
+ */
+export interface OriginalQueue {
+  send(queueUrl: string, messageBody: string, attributes: Readonly<Record<string, string>>): Promise<void>;
+}
+
+/** An unverified claim's original, kept until the gateway's verified answer confirms the claim. */
+export interface KeptClaimOriginal {
+  readonly gateway: string;
+  readonly eventId: string;
+  readonly receivedAt: string;
+  /** The money the claim said arrived: exact minor units as text, with its currency. */
+  readonly money?: { readonly amountMinor: string; readonly currency: string };
+  readonly body: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Originals of unverified (`verif-hash`) claims, kept by the claim's event id until confirmed (or expired). */
+export interface ClaimOriginals {
+  keep(original: KeptClaimOriginal): Promise<void>;
+  get(gateway: string, eventId: string): Promise<KeptClaimOriginal | undefined>;
+}

@@ -1,9 +1,13 @@
-import type { GatewayName, WebhookEvent } from '../domain/webhook-event.js';
+import type { GatewayName, OriginalWebhook, WebhookEvent } from '../domain/webhook-event.js';
 
 /** Where accepted webhooks go. On AWS: the SQS queues of `lambdas/definitions.ts`. */
 export interface EventQueue {
-  /** Queues every event on its priority's queue; resolves only once all are durably stored, else throws. */
-  enqueue(events: readonly WebhookEvent[]): Promise<void>;
+  /**
+   * Queues every event on its priority's queue; resolves only once all are durably stored, else throws. `original`,
+   * the webhook as the gateway sent it, travels with the first event (for an Adyen batch, its first item's message),
+   * for the `original` destinations.
+   */
+  enqueue(events: readonly WebhookEvent[], original?: OriginalWebhook): Promise<void>;
   /** Puts a validly signed item that could not be normalised on the low-priority dead-letter queue for a human. */
   park(webhook: UnparseableWebhook): Promise<void>;
 }

@@ -13,7 +13,8 @@ import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
 import { MESSAGE_ATTRIBUTES, METRICS } from '../definitions.js';
 import { type MoneyJson, moneyToJson } from '../domain/money.js';
 import { GATEWAYS, type GatewayName, type WebhookEvent } from '../domain/webhook-event.js';
-import { InvalidMessageError, readWebhookEventMessage } from '../messages/webhook-event-message.js';
+import type { OriginalWebhook } from '../messages/original-webhook.js';
+import { InvalidMessageError, readQueuedWebhook } from '../messages/webhook-event-message.js';
 import { type ApplyDependencies, type ApplyResult, applyEvent } from './apply-event.js';
 import {
   type Attempts,
@@ -24,6 +25,7 @@ import {
   IN_PROGRESS_RETRY_SECONDS,
   MAX_IN_PROGRESS_REQUEUES,
 } from './failure-policy.js';
+import type { OriginalForwarding } from './original-forwarding.js';
 import { SqsRedelivery } from './sqs-redelivery.js';
 
 // The failure policy moved to failure-policy.ts; still exported here for code that imports it from the consumer.
@@ -62,6 +64,8 @@ export interface ConsumerDependencies {
   readonly inProgressRetrySeconds?: number;
   /** Outcomes, transitions, failures and queue delay per gateway. @default NO_METRICS */
   readonly metrics?: MetricsRecorder;
+  /** Forwards original webhooks to the `original` destinations' queues. @default none configured */
+  readonly originals?: OriginalForwarding;
 }
 
 /**
@@ -72,6 +76,8 @@ interface IdempotentInput {
   readonly idempotencyKey: string;
   readonly money: MoneyJson | null;
   readonly event: WebhookEvent;
+  /** The webhook as the gateway sent it, when its message carries it (for `original` destinations). */
+  readonly original?: OriginalWebhook;
 }
 
 /** What applying one event once did; a duplicate is one Powertools answered from its store, without applying it. */
@@ -98,20 +104,26 @@ function idempotentApply(deps: ConsumerDependencies) {
       throwOnNoIdempotencyKey: true,
     });
     configs.push(config);
+    // The original's forwarding runs inside the idempotent step: a duplicate forwards nothing, and a failed send
+    // fails the step, so the retry applies (harmlessly) and sends again.
     const apply = async (input: IdempotentInput) => {
       executed.add(input);
-      return applyEvent(input.event, deps.apply);
+      await deps.originals?.beforeApply(input.event, input.original);
+      const result = await applyEvent(input.event, deps.apply);
+      await deps.originals?.afterApply(input.event, input.original);
+      return result;
     };
     runners.set(gateway, makeIdempotent(apply, { persistenceStore: deps.newIdempotencyStore(), config }));
   }
 
-  async function applyOnce(event: WebhookEvent): Promise<Applied> {
+  async function applyOnce(event: WebhookEvent, original?: OriginalWebhook): Promise<Applied> {
     const run = runners.get(event.gateway);
     if (!run) throw new InvalidMessageError(`no consumer for gateway ${event.gateway}`, 'unknown_gateway');
     const input: IdempotentInput = {
       idempotencyKey: `${event.gateway}#${event.eventId}`,
       money: event.money ? moneyToJson(event.money) : null,
       event,
+      ...(original && { original }),
     };
     const result = await run(input);
     return { result, duplicate: !executed.has(input) };
@@ -262,9 +274,16 @@ export function createConsumer(deps: ConsumerDependencies) {
     countQueueDelay(metrics, record, delivery.gateway);
     let fields: Record<string, unknown> = delivery.fields;
     try {
-      const event = readWebhookEventMessage(record.body);
+      const { event, original, unreadableOriginal } = readQueuedWebhook(record.body);
       fields = eventFields(fields, event);
-      const applied = await applyOnce(event);
+      if (unreadableOriginal !== undefined) {
+        // The event is applied all the same: the original is a parcel for a courier, not a fact about the payment.
+        deps.log.error('original webhook unreadable: not delivered', {
+          ...fields,
+          reason: unreadableOriginal,
+        });
+      }
+      const applied = await applyOnce(event, original);
       countProcessed(metrics, event.gateway, applied);
       deps.log.info('event processed', { ...fields, ...processedFields(applied) });
     } catch (error) {

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { PaymentEvent } from '../../lambdas/domain/payment-event.js';
 import { paymentEventId } from '../../lambdas/domain/payment-event.js';
+import { readOriginalDelivery } from '../../lambdas/messages/original-webhook.js';
 import { REHEARSAL_ACCOUNT, REHEARSAL_REGION } from '../emulated-account.js';
 import type { FunctionProcess } from '../function-process.js';
 import { sqsEvent } from '../lambda-events.js';
@@ -23,7 +24,8 @@ import { resourcesOfType } from '../template.js';
  * its role), invoked on the real bundle, and deleted afterwards unless reported as failures. On the AWS path the
  * function delivers over https to public addresses only, which the rehearsal cannot serve, so the destinations are
  * the two it can: a host that does not resolve (retried, then dead-lettered once its retry period is over) and
- * loopback (refused before any connection, and held while the destination is stopped).
+ * loopback (refused before any connection, and held while the destination is stopped). A third, of format
+ * `original`, is fed by the consumers' scenarios (each webhook ingest queued, forwarded once applied).
  */
 
 /** The destinations the rehearsal synthesises the stack with (the `destinations` setting), loopback on `port`. */
@@ -37,6 +39,8 @@ export function rehearsalDestinations(port: number): Record<string, unknown> {
       detailTypes: ['payment.succeeded'],
       gateways: ['stripe'],
     },
+    // An existing handler behind payhook: every webhook as the gateway sent it, fed by the consumers.
+    legacy: { url: 'https://legacy.rehearsal.invalid/webhooks', format: 'original', timeoutSeconds: 5 },
   };
 }
 
@@ -344,6 +348,48 @@ async function held(deliverer: Deliverer, connections: () => number): Promise<st
   }
 }
 
+/**
+ * The original destination's queue holds what the consumers forwarded (each webhook as its gateway sent it, once its
+ * event was first applied): delivered as it is, with no signing secret read, and retried with back-off here.
+ */
+async function originals(deliverer: Deliverer) {
+  const { stage, fn } = deliverer;
+  await stage.scenario(
+    fn,
+    'an original destination: what the consumers forwarded, sent as the gateway signed it, retried with back-off',
+    async () => {
+      const { queueUrl } = destination(deliverer, 'legacy');
+      await deliverer.poller.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages'],
+        }),
+      );
+      const { Messages = [] } = await deliverer.poller.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['All'],
+        }),
+      );
+      if (Messages.length === 0)
+        throw new Error('the consumers forwarded nothing to the original destination');
+      const gateways = new Set(Messages.map((message) => readOriginalDelivery(message.Body ?? '').gateway));
+      const calls = stage.callsOf(fn.name).length;
+      const lines = deliverer.instance.logLines().length;
+      const failed = await deliver(deliverer, 'legacy', Messages);
+      if (failed.length !== Messages.length) throw new Error('not left on the queue to retry');
+      if (callsSince(deliverer, calls, 'GetSecretValue').length > 0) {
+        throw new Error('read a signing secret for an original destination');
+      }
+      const outcomes = new Set(attemptOutcomes(deliverer, lines));
+      return `${Messages.length} forwarded (${[...gateways].sort().join(', ')}); ${[...outcomes].join(', ')}; no secret read`;
+    },
+  );
+}
+
 export async function rehearseDeliveries(stage: Stage): Promise<void> {
   const fn = stage.fn(/^Deliveries\/Deliverer$/);
   const instance = await stage.start(fn);
@@ -359,6 +405,7 @@ export async function rehearseDeliveries(stage: Stage): Promise<void> {
   try {
     await unreachable(deliverer);
     await loopback(deliverer);
+    await originals(deliverer);
   } finally {
     poller.destroy();
     await instance.stop();

@@ -517,3 +517,93 @@ describe('Stack: deliveries', () => {
     expect(() => synthesise(parsePayhookConfig({ destinations: many }))).toThrow(/over Lambda's 4096/);
   });
 });
+
+describe('Stack: an original destination (#19 point 1)', () => {
+  const withOriginal = synthesise(
+    parsePayhookConfig({
+      destinations: {
+        shop: { url: 'https://shop.example.com/payhook' },
+        legacy: {
+          url: 'https://legacy.example.com/webhooks',
+          format: 'original',
+          gateways: ['stripe', 'paystack'],
+        },
+      },
+    }),
+  );
+  const all = withOriginal.template.toJSON().Resources as typeof resources;
+  const idOf = (type: string, matches: (properties: Record<string, unknown>) => boolean) => {
+    const found = Object.entries(all).filter(([, r]) => r.Type === type && matches(r.Properties ?? {}));
+    if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+    return found[0]?.[0] ?? '';
+  };
+  const propsOf = (id: string): Record<string, unknown> => all[id]?.Properties ?? {};
+  const roleOf = (id: string) => (propsOf(id).Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+  const fn = (description: string) => idOf('AWS::Lambda::Function', (p) => p.Description === description);
+  const env = (id: string) =>
+    ((propsOf(id).Environment as { Variables: Record<string, unknown> }).Variables ?? {}) as Record<
+      string,
+      unknown
+    >;
+  const legacyQueue = idOf('AWS::SQS::Queue', (p) => p.QueueName === 'shop-prod-deliveries-legacy');
+  const sendStatements = (functionId: string) => {
+    const role = roleOf(functionId);
+    return Object.values(all)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(role))
+      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+      .filter((statement) => [statement.Action].flat().includes('sqs:SendMessage'));
+  };
+  const consumers = ['high', 'normal', 'low'].map((priority) =>
+    fn(`payhook: applies ${priority}-priority gateway events to payments`),
+  );
+
+  it('has a queue and DLQ, and no rule or signing secret: the consumers feed it and the gateway signed it', () => {
+    expect(
+      Object.values(all).filter(
+        (r) => r.Type === 'AWS::Events::Rule' && String(r.Properties.Description).includes('legacy'),
+      ),
+    ).toEqual([]);
+    expect(
+      Object.values(all).filter((r) => String(r.Properties?.Name).endsWith('/destinations/legacy')),
+    ).toEqual([]);
+    expect(idOf('AWS::SQS::Queue', (p) => p.QueueName === 'shop-prod-deliveries-legacy-dlq')).toBeTruthy();
+    const outputs = Object.keys(withOriginal.template.toJSON().Outputs as Record<string, unknown>);
+    expect(outputs).toContain(deliveryOutputKeys('legacy').queueUrl);
+    expect(outputs).not.toContain(deliveryOutputKeys('legacy').secretArn);
+    expect(outputs).toContain(deliveryOutputKeys('shop').secretArn);
+  });
+
+  it('tells ingest which gateways to carry originals for, and each consumer where to send them', () => {
+    expect(
+      env(fn('payhook: verifies, normalises and queues gateway webhooks')).PAYHOOK_ORIGINAL_GATEWAYS,
+    ).toBe('paystack,stripe');
+    for (const consumer of consumers) {
+      const queues = JSON.stringify(env(consumer).PAYHOOK_ORIGINAL_QUEUES);
+      expect(queues).toContain(legacyQueue);
+      expect(queues).toContain('\\"gateways\\":[\\"stripe\\",\\"paystack\\"]');
+      expect(queues).not.toContain('deliveries-shop');
+    }
+  });
+
+  it('lets each consumer send to the original queue, and nothing else new; the delivery function reads only the other secret', () => {
+    for (const consumer of consumers) {
+      const resources = sendStatements(consumer).flatMap((statement) => [statement.Resource].flat());
+      expect(resources).toContainEqual({ 'Fn::GetAtt': [legacyQueue, 'Arn'] });
+      expect(JSON.stringify(resources)).not.toContain('deliveriesshop');
+    }
+    const deliverer = fn(DELIVERER);
+    const role = roleOf(deliverer);
+    const secretStatements = Object.values(all)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(role))
+      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+      .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'));
+    expect(secretStatements.flatMap((statement) => [statement.Resource].flat())).toEqual([
+      { Ref: idOf('AWS::SecretsManager::Secret', (p) => p.Name === 'shop-prod/destinations/shop') },
+    ]);
+  });
+
+  it('passes the AWS Solutions checks', () => {
+    const report = new AwsSolutionsChecks(withOriginal.stack).validateScope(withOriginal.stack);
+    expect(report.violations).toEqual([]);
+  });
+});

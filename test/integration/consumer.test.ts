@@ -11,6 +11,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
+  CreateQueueCommand,
   GetQueueAttributesCommand,
   PurgeQueueCommand,
   ReceiveMessageCommand,
@@ -29,11 +30,21 @@ import { moneyFromMinor } from '../../lambdas/domain/money.js';
 import { paidTotal, refundedTotalMinor } from '../../lambdas/domain/payment.js';
 import type { PaymentEvent } from '../../lambdas/domain/payment-event.js';
 import { paymentEventId } from '../../lambdas/domain/payment-event.js';
-import { defaultPriority, type EventKind, type WebhookEvent } from '../../lambdas/domain/webhook-event.js';
+import {
+  defaultPriority,
+  type EventKind,
+  type OriginalWebhook,
+  type WebhookEvent,
+} from '../../lambdas/domain/webhook-event.js';
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
+import { readOriginalDelivery } from '../../lambdas/messages/original-webhook.js';
+import type { OriginalQueue } from '../../lambdas/ports/deliveries.js';
 import type { PaymentEventPublisher } from '../../lambdas/ports/payment-event-publisher.js';
 import { createConsumer } from '../../lambdas/processing/consumer.js';
+import { OriginalForwarding } from '../../lambdas/processing/original-forwarding.js';
+import { SqsOriginalQueue } from '../../lambdas/processing/sqs-original-queue.js';
 import { FilePaymentEventPublisher, readPublishedEvents } from '../../lambdas/publishing/file-publisher.js';
+import { DynamoClaimOriginals } from '../../lambdas/store/dynamodb-claim-originals.js';
 import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';
 import {
   DynamoUnmatchedEventStore,
@@ -114,7 +125,12 @@ class FlakyPublisher implements PaymentEventPublisher {
 
 function harness(
   priority: Priority = 'high',
-  options: { maxReceiveCount?: number; keepPayload?: boolean; realBackOff?: boolean } = {},
+  options: {
+    maxReceiveCount?: number;
+    keepPayload?: boolean;
+    realBackOff?: boolean;
+    originals?: OriginalForwarding;
+  } = {},
 ) {
   const publisher = new FlakyPublisher(join(eventsDir, `${randomUUID()}.jsonl`));
   const log = recordingLog();
@@ -141,6 +157,7 @@ function harness(
     log,
     // Tests stand in for the passing of time: a failed record is visible again at once.
     ...(options.realBackOff ? {} : { retryDelay: () => 0, inProgressRetrySeconds: 0 }),
+    ...(options.originals && { originals: options.originals }),
   });
   const queue = new SqsEventQueue(sqs.client, {
     queues: pipeline.queues,
@@ -153,6 +170,8 @@ function harness(
     metrics,
     consumer,
     send: (...events: WebhookEvent[]) => queue.enqueue(events),
+    sendWithOriginal: (original: OriginalWebhook, ...events: WebhookEvent[]) =>
+      queue.enqueue(events, original),
     /** Plays the event source mapping until the queue is empty (bounded), returning each poll's result. */
     async drainQueue(maxPolls = 10) {
       const polls = [];
@@ -667,6 +686,60 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     const published = await publisher.published();
     expect(published).toHaveLength(1);
     expect(lines[1]?.fields.paymentEventIds).toEqual(published.map((item) => item.id));
+  });
+
+  it('forwards the original webhook to the original destination once it is first applied: a failed send retries the record, a duplicate sends nothing', async () => {
+    const { QueueUrl } = await sqs.client.send(
+      new CreateQueueCommand({ QueueName: `originals-${randomUUID()}` }),
+    );
+    const queueUrl = QueueUrl ?? '';
+    const real = new SqsOriginalQueue(sqs.client);
+    let failures = 1;
+    const flaky: OriginalQueue = {
+      send: async (url, body, attributes) => {
+        if (failures > 0) {
+          failures -= 1;
+          throw Object.assign(new Error('SQS unavailable'), { name: 'ServiceUnavailable' });
+        }
+        await real.send(url, body, attributes);
+      },
+    };
+    const originals = new OriginalForwarding({
+      destinations: [{ name: 'legacy', queueUrl }],
+      queue: flaky,
+      claims: new DynamoClaimOriginals(createDocumentClient(dynamo.client), tables.payments),
+      log: recordingLog(),
+    });
+    const { sendWithOriginal, drainQueue, publisher } = harness('high', { originals });
+    const reference = uniqueReference();
+    const succeeded = event('payment.succeeded', reference, { payload: `{"ref":"${reference}"}` });
+    const original: OriginalWebhook = {
+      body: Buffer.from(succeeded.payload),
+      headers: { 'content-type': 'application/json', 'x-paystack-signature': 'abc' },
+    };
+    await sendWithOriginal(original, succeeded);
+    await drainQueue();
+    // The gateway retries: the same webhook again, deduplicated before anything is forwarded.
+    await sendWithOriginal(original, succeeded);
+    await drainQueue();
+
+    const received = await sqs.client.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    expect(failures).toBe(0);
+    expect(received.Messages ?? []).toHaveLength(1);
+    expect(readOriginalDelivery(received.Messages?.[0]?.Body ?? '')).toEqual({
+      gateway: 'paystack',
+      eventId: succeeded.eventId,
+      receivedAt: succeeded.receivedAt,
+      original,
+    });
+    // The failed send failed the record, which the retry found applied: the same payment event published again with
+    // its id (at least once, as any failure after the publish), one transition, one history item.
+    const published = (await publisher.published()).filter((item) => item.reference === reference);
+    expect(new Set(published.map((item) => item.id)).size).toBe(1);
+    expect(await store.history('paystack', reference)).toHaveLength(1);
+    expect(await store.get('paystack', reference)).toMatchObject({ status: 'succeeded', version: 1 });
   });
 
   describe('an event held in progress elsewhere while its receives run out', () => {

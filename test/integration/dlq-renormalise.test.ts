@@ -18,7 +18,6 @@ import { unparseableWebhook } from '../../lambdas/intake/unparseable-webhook.js'
 import { stringAttributes } from '../../lambdas/messages/sqs-text.js';
 import {
   readWebhookEventMessage,
-  WEBHOOK_EVENT_MESSAGE_VERSION,
   writeWebhookEventMessage,
 } from '../../lambdas/messages/webhook-event-message.js';
 import { queueCounts } from '../../local/queues.js';
@@ -341,11 +340,13 @@ describe('payhook dlq renormalise (fauxqs, real adapters)', () => {
     // Not matching: the Adyen batch (gateway) and the Stripe body (since); the consumer's paystack dead letter matches, but is not parked.
     expect(result.skipped).toMatchObject({ notMatching: 2, notParked: 1 });
 
-    // The two that now read are on the high queue, as current-version messages, their payloads byte-exact.
+    // The two that now read are on the high queue, as current-version messages without an original (a parked webhook
+    // kept no signature headers, so it can reach no original destination: version 3), their payloads byte-exact.
     const high = await drain(sqs.client, pipe.urls.queues.high);
     expect(high).toHaveLength(2);
     for (const message of high) {
-      expect(JSON.parse(message.Body ?? '').version).toBe(WEBHOOK_EVENT_MESSAGE_VERSION);
+      expect(JSON.parse(message.Body ?? '').version).toBe(3);
+      expect(JSON.parse(message.Body ?? '')).not.toHaveProperty('original');
       expect(attribute(message, MESSAGE_ATTRIBUTES.messageType)).toBe('webhook-event');
     }
     const events = queued(high).sort((a, b) => a.requestId.localeCompare(b.requestId));

@@ -1,6 +1,6 @@
 import type { MetricsRecorder } from '../../lambdas/common/metrics.js';
 import type { MetricDefinition } from '../../lambdas/definitions.js';
-import type { GatewayName, WebhookEvent } from '../../lambdas/domain/webhook-event.js';
+import type { GatewayName, OriginalWebhook, WebhookEvent } from '../../lambdas/domain/webhook-event.js';
 import type { EventQueue, UnparseableWebhook } from '../../lambdas/ports/event-queue.js';
 import type { FetchedSecret, SecretStore } from '../../lambdas/ports/secret-store.js';
 
@@ -11,9 +11,12 @@ import type { FetchedSecret, SecretStore } from '../../lambdas/ports/secret-stor
 export class RecordingQueue implements EventQueue {
   readonly events: WebhookEvent[] = [];
   readonly parked: UnparseableWebhook[] = [];
+  /** The original each enqueue handed over with its events (`undefined` where none). */
+  readonly originals: (OriginalWebhook | undefined)[] = [];
 
-  async enqueue(events: readonly WebhookEvent[]): Promise<void> {
+  async enqueue(events: readonly WebhookEvent[], original?: OriginalWebhook): Promise<void> {
     this.events.push(...events);
+    this.originals.push(original);
   }
 
   async park(webhook: UnparseableWebhook): Promise<void> {

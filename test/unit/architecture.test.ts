@@ -17,7 +17,7 @@ const RULES = {
   intake: ['domain', 'gateways', 'messages', 'ports', 'common', 'definitions'],
   processing: ['domain', 'gateways', 'messages', 'ports', 'common', 'definitions'],
   reconciliation: ['domain', 'gateways', 'messages', 'ports', 'common', 'definitions'],
-  delivery: ['domain', 'ports', 'common', 'definitions'],
+  delivery: ['domain', 'messages', 'ports', 'common', 'definitions'],
   store: ['domain', 'ports', 'common', 'definitions'],
   publishing: ['domain', 'ports', 'common', 'definitions'],
   secrets: ['domain', 'ports', 'common', 'definitions'],

@@ -57,7 +57,11 @@ describe('destination settings', () => {
     [{ shop: { url: 'http://a.example' } }, /destinations\.shop\.url must be https, not http:/],
     [{ shop: { url: 'https://user:pw@a.example' } }, /must not carry a user name or password/],
     [{ shop: { url: 'not a url' } }, /destinations\.shop\.url must be an absolute URL/],
-    [{ shop: { url: 'https://a.example', format: 'original' } }, /format must be one of: payment-event/],
+    [{ shop: { url: 'https://a.example', format: 'raw' } }, /format must be one of: payment-event, original/],
+    [
+      { shop: { url: 'https://a.example', format: 'original', detailTypes: ['payment.succeeded'] } },
+      /shop\.detailTypes is for payment events: an original destination gets every webhook/,
+    ],
     [
       { shop: { url: 'https://a.example', timeoutSeconds: 31 } },
       /timeoutSeconds must be a whole number from 1 to 30/,

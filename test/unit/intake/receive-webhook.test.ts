@@ -192,4 +192,47 @@ describe('receiveWebhook', () => {
   ])('sizes the encoded body %j (base64: %s) as %i bytes without decoding it', (body, base64, bytes) => {
     expect(encodedBodyBytes(body, base64)).toBe(bytes);
   });
+
+  describe('originals for the original destinations', () => {
+    const store = () =>
+      new ScriptedSecretStore(() => ({ secret: { secrets: [OLD_SECRET] }, fetchedAt: NOW }));
+
+    it('queues the exact bytes and the signature headers with the events of a gateway an original destination wants', async () => {
+      const queue = new RecordingQueue();
+      const signed = signPaystack(readSample('paystack', 'charge.success'), { secret: OLD_SECRET });
+      const request = webhookRequest(
+        signed.body,
+        { ...signed.headers, authorization: 'Basic c2VjcmV0', 'x-forwarded-for': '203.0.113.9' },
+        NOW,
+      );
+      const result = await receiveWebhook('paystack', request, {
+        ...dependencies(store(), queue),
+        originalGateways: new Set(['paystack']),
+      });
+      expect(result.outcome).toBe('accepted');
+      expect(queue.originals).toHaveLength(1);
+      expect(queue.originals[0]?.body.equals(request.body)).toBe(true);
+      // The signature and content type only: never a credential or another header.
+      expect(queue.originals[0]?.headers).toEqual({
+        'content-type': signed.headers['content-type'],
+        'x-paystack-signature': signed.headers['x-paystack-signature'],
+      });
+    });
+
+    it('queues no original for a gateway no original destination wants, nor for a refused request', async () => {
+      const queue = new RecordingQueue();
+      const signed = signPaystack(readSample('paystack', 'charge.success'), { secret: OLD_SECRET });
+      await receiveWebhook('paystack', webhookRequest(signed.body, signed.headers, NOW), {
+        ...dependencies(store(), queue),
+        originalGateways: new Set(['stripe']),
+      });
+      expect(queue.originals).toEqual([undefined]);
+      const forged = await receiveWebhook('paystack', signedWith('sk_test_wrong'), {
+        ...dependencies(store(), queue),
+        originalGateways: new Set(['paystack']),
+      });
+      expect(forged.outcome).toBe('refused');
+      expect(queue.originals).toEqual([undefined]);
+    });
+  });
 });

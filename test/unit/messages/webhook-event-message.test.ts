@@ -7,6 +7,7 @@ import { ADAPTERS } from '../../../lambdas/gateways/registry.js';
 import { DEFAULT_GATEWAY_SETTINGS } from '../../../lambdas/gateways/settings.js';
 import {
   InvalidMessageError,
+  readQueuedWebhook,
   readWebhookEventMessage,
   WEBHOOK_EVENT_MESSAGE_VERSION,
   writeWebhookEventMessage,
@@ -48,7 +49,44 @@ describe('The webhook-event queue message', () => {
     expect(readWebhookEventMessage(writeWebhookEventMessage(EVENT).body)).toEqual(EVENT);
   });
 
-  it('writes version 3: the payload as base64 of its exact UTF-8 bytes, the whole body printable ASCII', () => {
+  it('writes version 3 when no original travels with the event (what a consumer of the previous release reads)', () => {
+    const raw = JSON.parse(writeWebhookEventMessage(EVENT).body) as Record<string, unknown>;
+    expect(raw.version).toBe(3);
+    expect(raw).not.toHaveProperty('original');
+  });
+
+  it('writes version 4 with the original; the body once when it is the payload, and reads both back', () => {
+    const original = { body: Buffer.from(EVENT.payload), headers: { 'stripe-signature': 't=1,v1=ab' } };
+    const same = writeWebhookEventMessage(EVENT, original).body;
+    const raw = JSON.parse(same) as { version: number; original: Record<string, unknown> };
+    expect(raw.version).toBe(WEBHOOK_EVENT_MESSAGE_VERSION);
+    expect(raw.version).toBe(4);
+    expect(raw.original).toEqual({ headers: { 'stripe-signature': 't=1,v1=ab' } });
+    expect(readQueuedWebhook(same)).toEqual({ event: EVENT, original });
+
+    // An Adyen batch: the first item's message carries the whole batch's bytes, which are not its payload.
+    const batch = { body: Buffer.from('{"live":"false","notificationItems":[\n]}\r\n'), headers: {} };
+    const other = writeWebhookEventMessage(EVENT, batch).body;
+    expect(readQueuedWebhook(other)).toEqual({ event: EVENT, original: batch });
+    // Bytes that are not UTF-8 survive too.
+    const binary = { body: Buffer.from([0xff, 0x00, 0xfe]), headers: { 'content-type': 'x/y' } };
+    expect(readQueuedWebhook(writeWebhookEventMessage(EVENT, binary).body).original).toEqual(binary);
+  });
+
+  it('applies the event of a message whose original is damaged, saying why the original cannot be read', () => {
+    const damaged = body({ version: 4, original: { headers: { 'Bad Name': 'x' } } });
+    const read = readQueuedWebhook(damaged);
+    expect(read.event).toEqual(EVENT);
+    expect(read.original).toBeUndefined();
+    expect(read.unreadableOriginal).toMatch(/headers/);
+    expect(
+      readQueuedWebhook(body({ version: 4, original: { headers: {}, bodyBase64: '!!' } })).unreadableOriginal,
+    ).toMatch(/base64/);
+    // A version 3 message never has an original read from it.
+    expect(readQueuedWebhook(body({ original: { headers: {} } })).original).toBeUndefined();
+  });
+
+  it('writes the payload as base64 of its exact UTF-8 bytes, the whole body printable ASCII', () => {
     const nasty: WebhookEvent = {
       ...EVENT,
       reference: 'ORDER-\uffff-\ufffe-\ud800-😀-é',
@@ -58,7 +96,7 @@ describe('The webhook-event queue message', () => {
     const { body: written, attributes } = writeWebhookEventMessage(nasty);
     expect(written).toMatch(PRINTABLE_ASCII);
     const raw = JSON.parse(written) as Record<string, unknown>;
-    expect(raw.version).toBe(WEBHOOK_EVENT_MESSAGE_VERSION);
+    expect(raw.version).toBe(3);
     expect(Buffer.from(String(raw.payloadBase64), 'base64')).toEqual(Buffer.from(nasty.payload, 'utf8'));
     expect(readWebhookEventMessage(written)).toEqual(nasty);
     // The attributes are made SQS-safe where they are sent (sqs-text.ts); here they are the event's own values.
@@ -145,7 +183,7 @@ describe('The webhook-event queue message', () => {
     ['not JSON', 'nope', 'invalid_message'],
     ['an array', '[]', 'invalid_message'],
     ['another message type', body({ messageType: 'something' }), 'invalid_message'],
-    ['a future version', body({ version: 4 }), 'invalid_message'],
+    ['a future version', body({ version: 5 }), 'invalid_message'],
     ['a payload that is not base64', body({ payloadBase64: 'not base64!' }), 'invalid_message'],
     [
       'a payload that is not UTF-8',
