@@ -62,6 +62,37 @@ export function emptyUsage(): AwsUsage {
   };
 }
 
+/** The sum of several usages (counts added key by key). */
+export function mergeUsage(...usages: readonly AwsUsage[]): AwsUsage {
+  const merged = emptyUsage();
+  const addCounts = (into: Record<string, number>, from: Readonly<Record<string, number>>) => {
+    for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
+  };
+  for (const usage of usages) {
+    addCounts(merged.sqsRequests, usage.sqsRequests);
+    addCounts(merged.sqsBilledRequests, usage.sqsBilledRequests);
+    addCounts(merged.dynamoCalls, usage.dynamoCalls);
+    for (const key of [
+      'emptyReceives',
+      'dynamoReadUnits',
+      'dynamoWriteUnits',
+      'dynamoIndexWriteUnits',
+      'dynamoFailedConditionalWrites',
+      'dynamoFailedConditionalWriteUnits',
+      'eventBridgeEntries',
+      'eventBridgeBilledEvents',
+      'ingestInvocations',
+      'ingestBilledMs',
+      'consumerInvocations',
+      'consumerRecords',
+      'consumerBilledMs',
+    ] as const) {
+      merged[key] += usage[key];
+    }
+  }
+  return merged;
+}
+
 const KB = 1024;
 const SQS_CHUNK = 64 * KB;
 const ITEM_CALLS = new Set([
@@ -234,9 +265,21 @@ function consumedUnits(output: unknown): number {
   return list.reduce((sum, entry) => sum + (entry.CapacityUnits ?? 0), 0);
 }
 
-/** Adds the counting middleware to one client; `isCounting` lets the bench count only its timed run. */
+/**
+ * Which usage a call counts into, from its operation and input (a queue URL, an item's key); `undefined`: not
+ * counted. Lets one client's calls be split, e.g. by the destination whose queue or item they touch.
+ */
+export type UsageRouter = (
+  operation: string,
+  input: Readonly<Record<string, unknown>>,
+) => AwsUsage | undefined;
+
+/**
+ * Adds the counting middleware to one client; `isCounting` lets the bench count only its timed run. `usage` is where
+ * every call counts, or a {@link UsageRouter} choosing per call.
+ */
 export function countCalls(
-  usage: AwsUsage,
+  usage: AwsUsage | UsageRouter,
   client: AwsClient,
   isCounting: () => boolean,
   paymentsTable: () => string | undefined,
@@ -246,15 +289,18 @@ export function countCalls(
     (next, context) => async (args) => {
       const operation = String(context.commandName ?? '').replace(/Command$/, '');
       if (!isCounting()) return next(args);
+      const routed =
+        typeof usage === 'function' ? usage(operation, args.input as Record<string, unknown>) : usage;
+      if (routed === undefined) return next(args);
       const isDynamo = context.clientName === 'DynamoDBClient';
       const input = { ...(args.input as Record<string, unknown>) };
       if (!isDynamo) {
         const result = await next(args);
-        countSqs(usage, operation, input, result.output);
+        countSqs(routed, operation, input, result.output);
         return result;
       }
       if (!ITEM_CALLS.has(operation)) return next(args);
-      bump(usage.dynamoCalls, operation);
+      bump(routed.dynamoCalls, operation);
       input.ReturnConsumedCapacity = 'TOTAL';
       const isPaymentPut = operation === 'PutItem' && input.TableName === paymentsTable();
       const askedForOld = isPaymentPut && input.ReturnValues === undefined;
@@ -262,18 +308,18 @@ export function countCalls(
       try {
         const result = await next({ ...args, input });
         const units = consumedUnits(result.output);
-        if (WRITES.has(operation)) usage.dynamoWriteUnits += units;
-        else usage.dynamoReadUnits += units;
+        if (WRITES.has(operation)) routed.dynamoWriteUnits += units;
+        else routed.dynamoReadUnits += units;
         if (isPaymentPut) {
           const before = (result.output as { Attributes?: Item }).Attributes;
-          usage.dynamoIndexWriteUnits += indexWriteUnits(before, input.Item as Item);
+          routed.dynamoIndexWriteUnits += indexWriteUnits(before, input.Item as Item);
           if (askedForOld) delete (result.output as { Attributes?: Item }).Attributes;
         }
         return result;
       } catch (error) {
         if ((error as Error).name === 'ConditionalCheckFailedException') {
-          usage.dynamoFailedConditionalWrites += 1;
-          usage.dynamoFailedConditionalWriteUnits += writeUnits(itemBytes(input.Item as Item | undefined));
+          routed.dynamoFailedConditionalWrites += 1;
+          routed.dynamoFailedConditionalWriteUnits += writeUnits(itemBytes(input.Item as Item | undefined));
         }
         throw error;
       }

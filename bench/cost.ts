@@ -32,6 +32,12 @@ export const PRICES = {
     unit: 'custom event (64 KB chunk)',
     source: 'EventBridge list price; not on the team sheet, unconfirmed here',
   },
+  eventBridgeSameAccountDelivery: {
+    perMillion: 0,
+    unit: 'event a rule delivers to a same-account target',
+    source:
+      'EventBridge pricing page: custom events are billed when published, delivery to a same-account target is not (cross-account delivery is, $1/M, per a secondary source); not on the team sheet, unconfirmed here',
+  },
   logsIngestion: {
     // $0.50 per GB is $0.50 / 1,024 per MB.
     perMillion: (0.5 / 1024) * 1_000_000,
@@ -96,5 +102,91 @@ export function costPerMillion(usage: AwsUsage, webhooks: number, logBytes: numb
     pipelineDollars,
     totalWithHttpApi: pipelineDollars + api(PRICES.httpApi),
     totalWithRestApi: pipelineDollars + api(PRICES.restApi),
+  };
+}
+
+/** What one destination's deliveries used over a counted run (`bench/deliveries.ts`). */
+export interface DeliveryUsage {
+  /** Payment events delivered to the destination (distinct webhook-ids) over the counted run. */
+  readonly deliveries: number;
+  /**
+   * The stand-ins' SQS calls on the destination's queues: the rule's SendMessage (EventBridge writing the event to its
+   * target) and the event source mapping's receives and deletes.
+   */
+  readonly pipeline: AwsUsage;
+  /** The delivery function's own calls (client role `delivery`): held copies, back-offs, its DynamoDB items. */
+  readonly delivery: AwsUsage;
+  readonly invocations: number;
+  /** Invocations that attempted at least one delivery (the others only held their records). */
+  readonly attemptingInvocations: number;
+  /** Sum over invocations of the handler's duration rounded up to the millisecond. */
+  readonly billedMs: number;
+  /** The delivery function's log lines (and EMF metrics) for this destination. */
+  readonly logBytes: number;
+}
+
+export interface DeliveryCostModel {
+  readonly deliveries: number;
+  readonly lines: readonly CostLine[];
+  readonly dollarsPerMillionDeliveries: number;
+  /**
+   * What each 100 ms the merchant's endpoint takes to answer adds, per million deliveries: the function waits for the
+   * answers of a batch in parallel, so a batch pays its slowest answer once, shared by its records.
+   */
+  readonly dollarsPer100msOfEndpointLatency: number;
+}
+
+/** One destination's counts as units per delivery and dollars per million deliveries (`perWebhook`: per delivery). */
+export function deliveryCostPerMillion(usage: DeliveryUsage): DeliveryCostModel {
+  const { deliveries, pipeline, delivery } = usage;
+  const line = (item: string, units: number, price: Price): CostLine => {
+    const perWebhook = deliveries > 0 ? units / deliveries : 0;
+    return { item, perWebhook, unit: price.unit, dollarsPerMillionWebhooks: perWebhook * price.perMillion };
+  };
+  const billed = (counts: Readonly<Record<string, number>>, ...operations: string[]) =>
+    operations.reduce((total, operation) => total + (counts[operation] ?? 0), 0);
+  const gbSeconds = (usage.billedMs / 1000) * FUNCTION_MEMORY_GB;
+  const lines = [
+    line(
+      'EventBridge: the rule delivering the event to the queue',
+      deliveries,
+      PRICES.eventBridgeSameAccountDelivery,
+    ),
+    line(
+      "SQS: the rule's SendMessage to the destination queue",
+      billed(pipeline.sqsBilledRequests, 'SendMessage'),
+      PRICES.sqsRequests,
+    ),
+    line(
+      'SQS: event source mapping receives (non-empty) and deletes',
+      billed(pipeline.sqsBilledRequests, 'ReceiveMessage', 'DeleteMessageBatch'),
+      PRICES.sqsRequests,
+    ),
+    line(
+      'SQS: held copies and back-offs (delivery function)',
+      sum(delivery.sqsBilledRequests),
+      PRICES.sqsRequests,
+    ),
+    line('Lambda invocations (delivery function)', usage.invocations, PRICES.lambdaRequests),
+    line('Lambda duration (512 MB arm64)', gbSeconds, PRICES.lambdaArmGbSeconds),
+    line(
+      'DynamoDB writes (token bucket, breaker; refused conditions)',
+      delivery.dynamoWriteUnits + delivery.dynamoFailedConditionalWriteUnits,
+      PRICES.dynamoWriteUnits,
+    ),
+    line(
+      'DynamoDB reads (stop state, breaker, token bucket; consistent)',
+      delivery.dynamoReadUnits,
+      PRICES.dynamoReadUnits,
+    ),
+    line('CloudWatch Logs ingestion', usage.logBytes / 2 ** 20, PRICES.logsIngestion),
+  ];
+  const recordsPerAttempt = usage.attemptingInvocations > 0 ? deliveries / usage.attemptingInvocations : 1;
+  return {
+    deliveries,
+    lines,
+    dollarsPerMillionDeliveries: lines.reduce((total, entry) => total + entry.dollarsPerMillionWebhooks, 0),
+    dollarsPer100msOfEndpointLatency:
+      ((0.1 * FUNCTION_MEMORY_GB) / recordsPerAttempt) * PRICES.lambdaArmGbSeconds.perMillion,
   };
 }

@@ -1,8 +1,9 @@
 /** Turns one run's results into `bench/results.json` and `BENCHMARKS.md`. */
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { BundleResults } from './bundles.js';
-import { PRICES } from './cost.js';
+import { type CostLine, PRICES } from './cost.js';
 import type { CpuResults, CpuRow } from './cpu.js';
+import type { DeliveriesResults, DestinationFigures } from './deliveries.js';
 import type { FuzzResults } from './fuzz.js';
 import type { PriorityResults } from './priority.js';
 import type { Percentiles, ThroughputResults } from './throughput.js';
@@ -26,8 +27,50 @@ export interface BenchResults {
   readonly throughput?: ThroughputResults;
   readonly priority?: PriorityResults;
   readonly fuzz?: FuzzResults;
+  readonly deliveries?: DeliveriesResults;
+  /**
+   * Sections `--only` left out whose figures were kept from an earlier run: section -> when that run started. The
+   * machine and load above are this run's, not theirs.
+   */
+  readonly carriedOver?: Readonly<Record<string, string>>;
   /** Sections that were skipped or failed, with the reason. */
   readonly notRun: Readonly<Record<string, string>>;
+}
+
+/** The sections a run can hold, as keys of {@link BenchResults}. */
+export type SectionKey = 'cpu' | 'bundles' | 'throughput' | 'priority' | 'fuzz' | 'deliveries';
+
+export interface KeptSections {
+  /** The previous run's figures of the sections left out. */
+  readonly carried: Partial<Pick<BenchResults, SectionKey>>;
+  /** Section -> when the run that measured it started (carried through any number of `--only` runs). */
+  readonly carriedOver: Record<string, string>;
+  /** Why each left-out section has no figures (never measured), or the reason its measuring run gave. */
+  readonly notRun: Record<string, string>;
+}
+
+/**
+ * What a run that left `sections` out (with `--only`) keeps of the previous results: each section's figures as they
+ * were, with the date of the run that measured them, so re-running one section does not erase the others.
+ */
+export function keepSections(
+  previous: Partial<BenchResults> | undefined,
+  sections: readonly SectionKey[],
+): KeptSections {
+  const kept: KeptSections = { carried: {}, carriedOver: {}, notRun: {} };
+  for (const section of sections) {
+    const figures = previous?.[section];
+    const measuredAt = previous?.carriedOver?.[section] ?? previous?.machine?.date;
+    if (figures === undefined || measuredAt === undefined) {
+      kept.notRun[section] = 'left out with --only';
+      continue;
+    }
+    Object.assign(kept.carried, { [section]: figures });
+    kept.carriedOver[section] = measuredAt;
+    const reason = previous?.notRun?.[section];
+    if (reason !== undefined) kept.notRun[section] = reason;
+  }
+  return kept;
 }
 
 export function describeMachine(): Machine {
@@ -84,15 +127,28 @@ export function markdown(results: BenchResults): string {
     'stand-ins only.',
     '',
     'Run it with `npm run bench` (`npx tsx bench/run.ts`); it rewrites this section and `bench/results.json` (the soak',
-    "section below is `npm run soak`'s). Options: `--only cpu,bundles,throughput,priority,fuzz`, `--iterations 20000`,",
-    '`--rounds 5`, `--init-runs 5`, `--webhooks 10000`, `--concurrency 32`, `--workers 2`, `--backlog 10000`,',
-    '`--fuzz-runs 10000`. The whole run takes about three minutes on 2 cores.',
+    "section below is `npm run soak`'s). Options: `--only cpu,bundles,throughput,priority,fuzz,deliveries`,",
+    '`--iterations 20000`, `--rounds 5`, `--init-runs 5`, `--webhooks 10000`, `--concurrency 32`, `--workers 2`,',
+    '`--backlog 10000`, `--fuzz-runs 10000`, `--deliveries 1000`, `--delivery-rate 20`, `--prefilled 2000`. The whole',
+    'run takes about four minutes on 2 cores. With `--only`, the sections left out keep the figures of the run that',
+    'last measured them (`bench/results.json`), and say so below.',
     '',
     `Machine: ${machine.cores} × ${machine.model}, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}.`,
     `Run: ${machine.date}, ${results.durationSeconds.toFixed(0)} s, 1-minute load average ${machine.loadAverageAtStart} at the start`,
     '(the machine is shared: other work running at the same time inflates every figure, references included).',
     '',
   ];
+  const byRun = new Map<string, string[]>();
+  for (const [section, date] of Object.entries(results.carriedOver ?? {})) {
+    byRun.set(date, [...(byRun.get(date) ?? []), `\`${section}\``]);
+  }
+  if (byRun.size > 0) {
+    lines.push(
+      'Kept from earlier runs (left out of this one with `--only`), with the machine load of those runs:',
+      ...[...byRun].map(([date, sections]) => `- ${sections.join(', ')}: the run of ${date}.`),
+      '',
+    );
+  }
 
   const { cpu, bundles, throughput } = results;
   if (cpu) {
@@ -198,16 +254,25 @@ export function markdown(results: BenchResults): string {
   }
 
   if (throughput) lines.push(...costSection(throughput));
+  if (results.deliveries) {
+    if (!throughput) lines.push('## 4. AWS calls and what a million cost', '');
+    lines.push(...deliveryCostSection(results.deliveries));
+  }
   if (results.priority) lines.push(...prioritySection(results.priority));
   if (results.fuzz) lines.push(...fuzzSection(results.fuzz));
+  if (results.deliveries) lines.push(...deliveriesSection(results.deliveries));
 
   lines.push(
     '## Not measured',
     '',
     '- Anything on real AWS: Lambda cold starts, API Gateway, SQS and DynamoDB latency, the event source',
     "  mapping's scaling. The figures above come from emulators on one machine.",
-    '- Secrets Manager calls: ingest caches each secret per function instance (Powertools parameters), so they',
-    '  cost per instance and hour, not per webhook; the local stack reads the secrets file instead.',
+    '- Deliveries to a real endpoint: the one here answers at once over plain http on loopback. The delivery function',
+    '  opens a new connection per attempt (no keep-alive), so on AWS each delivery pays a TLS handshake and the',
+    "  endpoint's answer time while the function waits: see the row of each 100 ms in section 4.",
+    '- Secrets Manager calls: ingest and the delivery function cache each secret per function instance (Powertools',
+    '  parameters, 5 minutes), so they cost per instance and hour, not per webhook or delivery; the local stack reads',
+    '  the secrets file instead.',
   );
   for (const [section, reason] of Object.entries(results.notRun)) {
     lines.push(`- \`${section}\` was not run in this run: ${reason}`);
@@ -322,6 +387,185 @@ function fuzzSection(f: FuzzResults): string[] {
         property.failure ?? '',
         '```',
       ]),
+    '',
+  ];
+}
+
+const perDelivery = (value: number) => (value >= 10 ? value.toFixed(1) : value.toFixed(3));
+
+/** The cases of the deliveries run, in the order the tables show them. */
+function deliveryCases(d: DeliveriesResults): { readonly name: string; readonly run: DestinationFigures }[] {
+  return [
+    { name: `rate-limited (${d.options.ratePerSecond}/s)`, run: d.limited },
+    { name: 'unlimited, fed by the pipeline', run: d.unlimited },
+    ...(d.prefilled ? [{ name: 'unlimited, queue filled directly', run: d.prefilled }] : []),
+  ];
+}
+
+/** `GetItem 0.1, PutItem 0.1` for one item's calls per delivery; `none` when it had none. */
+function callsText(calls: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(calls);
+  return entries.length === 0
+    ? 'none'
+    : entries.map(([operation, count]) => `${operation} ${count.toFixed(3)}`).join(', ');
+}
+
+function deliveryCostSection(d: DeliveriesResults): string[] {
+  const cases = deliveryCases(d);
+  const items = cases[0]?.run.cost.lines.map((line) => line.item) ?? [];
+  const cell = (line: CostLine | undefined) =>
+    line ? `${perDelivery(line.perWebhook)} | ${dollars(line.dollarsPerMillionWebhooks)}` : '— | —';
+  const { limited, unlimited } = d;
+  const extra = limited.cost.dollarsPerMillionDeliveries - unlimited.cost.dollarsPerMillionDeliveries;
+  const line = (run: DestinationFigures, prefix: string) =>
+    run.cost.lines.find((entry) => entry.item.startsWith(prefix));
+  const held = line(limited, 'SQS: held')?.dollarsPerMillionWebhooks ?? 0;
+  return [
+    '### Delivering payment events to merchant endpoints, per million deliveries',
+    '',
+    `Counted during the deliveries run of section 7, per destination, from the first timed webhook until its queue was`,
+    "empty again: the delivery function's own calls (its clients, role `delivery`: held copies, back-offs and the",
+    '`DESTINATION#<name>` items: stop state, circuit breaker, token bucket), and the calls the local stand-ins make on',
+    "the destination's queues (the rule's SendMessage, the event source mapping's receives and deletes), which AWS bills",
+    'the same way. A Lambda invocation is one batch, from the receive that completed it to its delete; its duration',
+    'here is against a local endpoint that answers at once, on a shared 2-core machine, so the duration line is mostly',
+    'our own CPU and the emulators. Each delivery is one `payment.succeeded` event of about 1 KB (one 64 KB SQS unit).',
+    '',
+    `| item | unit | ${cases.map((c) => `${c.name}: per delivery | $/M`).join(' | ')} |`,
+    `|---|---|${cases.map(() => '---:|---:').join('|')}|`,
+    ...items.map((item) => {
+      const unit = cases[0]?.run.cost.lines.find((entry) => entry.item === item)?.unit ?? '';
+      return `| ${item} | ${unit} | ${cases.map((c) => cell(c.run.cost.lines.find((entry) => entry.item === item))).join(' | ')} |`;
+    }),
+    `| **delivery, per million** | | ${cases.map((c) => `| **${dollars(c.run.cost.dollarsPerMillionDeliveries)}**`).join(' | ')} |`,
+    `| each 100 ms the endpoint takes to answer adds | GB-second | ${cases.map((c) => `| ${dollars(c.run.cost.dollarsPer100msOfEndpointLatency)}`).join(' | ')} |`,
+    '',
+    `- DynamoDB calls per delivery, rate-limited: stop state ${callsText(limited.itemCallsPerDelivery.STATE)}; breaker`,
+    `  ${callsText(limited.itemCallsPerDelivery.BREAKER)}; token bucket ${callsText(limited.itemCallsPerDelivery.RATE)};`,
+    `  ${limited.refusedConditionalWrites} refused conditional writes in all. Unlimited: stop state`,
+    `  ${callsText(unlimited.itemCallsPerDelivery.STATE)}; breaker ${callsText(unlimited.itemCallsPerDelivery.BREAKER)};`,
+    `  ${unlimited.refusedConditionalWrites} refused conditional writes (breaker writes that lost a race to the other`,
+    '  concurrent batch: re-read and written again).',
+    `- Rate limiting cost ${dollars(extra)} more per million deliveries than no limit in this run, ${dollars(held)} of it`,
+    `  held copies: ${(limited.heldCopies / Math.max(1, limited.accounting.delivered)).toFixed(2)} per delivery with up to ${limited.peakQueueDepth.toLocaleString('en')} events`,
+    `  waiting (${d.options.deliveries.toLocaleString('en')} events published at about ${unlimited.endToEndPerSecond.toFixed(0)}/s for a ${d.options.ratePerSecond}/s destination). Each`,
+    `  waiting event is received, refused a token and sent back delayed by up to ${Math.ceil(10 / d.options.ratePerSecond)} s (by its place in the batch),`,
+    '  again and again until a token is free, with a stop-state, breaker and bucket read per batch on the way, so these',
+    '  lines grow with the backlog: an event that waits w seconds is copied up to about w times. A destination whose',
+    '  events arrive below its rate pays the token bucket only: a read and a write per batch.',
+    '- EventBridge: the custom event is billed once, when the consumer publishes it (in the webhook cost above); a rule',
+    '  delivering it to an SQS queue in the same account is not billed (EventBridge pricing page; the team sheet has no',
+    "  EventBridge line, so unconfirmed here). The queue's SendMessage is counted as an SQS request.",
+    '- Secrets Manager: the signing secret is cached per function instance for 5 minutes, so it costs per instance and',
+    '  hour, not per delivery (locally it is read from the secrets file).',
+    '',
+  ];
+}
+
+function deliveriesSection(d: DeliveriesResults): string[] {
+  const cases = deliveryCases(d);
+  const { limited } = d;
+  const bucket = limited.bucket;
+  const row = (name: string, value: (run: DestinationFigures) => string) =>
+    `| ${name} | ${cases.map((c) => value(c.run)).join(' | ')} |`;
+  const onlyLimited = (value: (run: DestinationFigures) => string) => (run: DestinationFigures) =>
+    run.bucket ? value(run) : '—';
+  const rate = (value: number) => value.toFixed(1);
+  const latency = (run: DestinationFigures) =>
+    run.publishedToDeliveredMs
+      ? `${run.publishedToDeliveredMs.p50.toFixed(0)} / ${run.publishedToDeliveredMs.p95.toFixed(0)} / ${run.publishedToDeliveredMs.max.toFixed(0)}`
+      : '—';
+  const grants = limited.grants;
+  const allowance = d.burst + d.options.ratePerSecond;
+  const grantsVerdict = !grants
+    ? "the bucket's grants could not be read"
+    : grants.check.windowsOverAllowance === 0 && !grants.check.slidingOverAllowance
+      ? `the bucket gave out ${grants.tokens.toLocaleString('en')} tokens (${(grants.reserved ?? 0).toLocaleString('en')} of them reserved ahead) for ${limited.accounting.delivered.toLocaleString('en')} deliveries, never more than ${allowance} (the rate plus the burst) usable within a second`
+      : `the bucket gave out more than ${allowance} tokens (the rate plus the burst) usable within some second: the limit leaked`;
+  const arrivalsVerdict =
+    bucket && !bucket.slidingOverAllowance
+      ? `no second of arrivals held more than ${allowance} either`
+      : `the arrivals, which trail the grants by the time from the grant to the POST reaching the endpoint (its batch's other work, signing, a new connection, on a loaded machine), bunched to ${limited.rates.maxSlidingWindow} within one second`;
+  return [
+    '## 7. Deliveries: a rate-limited destination and an unlimited one',
+    '',
+    `The local stack in this process (dynalite in memory, fauxqs) with two destinations on one local HTTP endpoint that`,
+    "answers 200 at once, records each delivery's `webhook-id` and arrival time and verifies its Standard Webhooks",
+    `signature: \`limited\` (\`rateLimitPerSecond: ${d.options.ratePerSecond}\`) and \`unlimited\`, both wanting \`payment.succeeded\`, each with the`,
+    `default \`maxConcurrency\` of 2 (${d.options.workersPerQueue} poller(s) per queue). **${d.sent.toLocaleString('en')} signed webhooks** (\`--deliveries\`), each a fresh`,
+    `payment over the seven gateways' main success samples, go in through the HTTP front door at concurrency`,
+    `${d.options.concurrency} (${d.answered200.toLocaleString('en')} answered 200), so every delivery takes the real path: ingest, the consumer, the`,
+    "publish, the local stand-in for the destination's EventBridge rule, its queue, and the real delivery function",
+    '(breaker and token bucket, signing, the POST). 14 warm-up webhooks go first; the bucket is then left to refill.',
+    d.prefilled
+      ? `Then \`unlimited\`'s queue is filled directly with ${d.options.prefilled.toLocaleString('en')} copies of one event (fresh ids; \`--prefilled\`): the delivery function alone.`
+      : '',
+    '',
+    `The token bucket (\`lambdas/domain/token-bucket.ts\`) holds at most one second of the rate: a burst of ${d.burst}`,
+    `deliveries, so no 1-second interval may hold more than ${d.burst + d.options.ratePerSecond} (the burst plus a second's refill), and any interval of`,
+    `t seconds at most ${d.burst} + ${d.options.ratePerSecond}·t. Per-second figures count arrivals in fixed 1-second windows from the first arrival;`,
+    'the steady state leaves out the first window (the burst) and the last (partial).',
+    '',
+    `| figure | ${cases.map((c) => c.name).join(' | ')} |`,
+    `|---|${cases.map(() => '---:').join('|')}|`,
+    row('delivered / expected (missing, duplicates)', (run) => {
+      const a = run.accounting;
+      return `${a.delivered.toLocaleString('en')} / ${a.expected.toLocaleString('en')} (${a.missing}, ${a.duplicates})`;
+    }),
+    row('signatures that did not verify', (run) => String(run.badSignatures)),
+    row('deliveries per second, first to last arrival', (run) => rate(run.rates.meanPerSecond)),
+    row('steady state: mean of the 1-s windows', (run) => rate(run.rates.steadyMeanPerSecond)),
+    row('steady state: p95 of the 1-s windows', (run) => String(run.rates.steadyP95PerSecond)),
+    row('fullest fixed 1-s window (the first included)', (run) => String(run.rates.maxWindow)),
+    row('fullest 1-s interval, wherever it starts', (run) => String(run.rates.maxSlidingWindow)),
+    row(
+      'arrivals: most ahead of the bucket in any interval',
+      onlyLimited((run) => String(run.bucket?.maxExcessOverBucket.toFixed(1))),
+    ),
+    row(
+      "tokens given out in the run, granted at once or reserved ahead (read from the bucket's writes)",
+      onlyLimited((run) => (run.grants ? run.grants.tokens.toLocaleString('en') : '—')),
+    ),
+    row(
+      `tokens, when usable: fullest 1-s interval (allowance ${d.burst + d.options.ratePerSecond})`,
+      onlyLimited((run) => (run.grants ? String(run.grants.rates.maxSlidingWindow) : '—')),
+    ),
+    row(
+      'tokens, when usable: steady state, mean / p95 of the 1-s windows',
+      onlyLimited((run) =>
+        run.grants
+          ? `${rate(run.grants.rates.steadyMeanPerSecond)} / ${run.grants.rates.steadyP95PerSecond}`
+          : '—',
+      ),
+    ),
+    row(
+      'tokens, when usable: most ahead of the bucket in any interval',
+      onlyLimited((run) => (run.grants ? run.grants.check.maxExcessOverBucket.toFixed(1) : '—')),
+    ),
+    row('first sent (or queued) → last delivered, s', (run) =>
+      run.firstSentToLastDeliveredSeconds.toFixed(1),
+    ),
+    row('published → delivered, ms (p50 / p95 / max)', latency),
+    row('most events on the queue (sampled every 0.5 s)', (run) => run.peakQueueDepth.toLocaleString('en')),
+    row('invocations (batches)', (run) => run.invocations.toLocaleString('en')),
+    row('… that attempted a delivery', (run) => run.attemptingInvocations.toLocaleString('en')),
+    row('records per invocation', (run) => run.recordsPerInvocation.toFixed(1)),
+    row('ms per invocation (receive to delete)', (run) => run.billedMsPerInvocation.toFixed(1)),
+    row('held copies per delivery', (run) =>
+      (run.heldCopies / Math.max(1, run.accounting.delivered)).toFixed(2),
+    ),
+    '',
+    `Rate-limited: ${grantsVerdict}; ${arrivalsVerdict}. The steady state ran at`,
+    `${rate(limited.rates.steadyMeanPerSecond)}/s against ${d.options.ratePerSecond}/s configured. Grants are read back from the bucket's successful`,
+    'conditional writes (version by version: what the refill gave the previous state, less what the write left; what',
+    'a write took beyond the whole tokens it held was reserved ahead, usable no sooner than the second its token drips',
+    'in), so they check the shared bucket across concurrent invocations, not only its arithmetic. A record over the',
+    'rate waits once, as a delayed copy, for the token reserved for it (held copies per delivery, below one); the',
+    'reserved tokens come due on whole seconds, so arrivals bunch at each second and trail their tokens by the POST',
+    "latency, which is what the arrivals' figures measure beyond the bucket. The unlimited destination",
+    "fed by the pipeline can go no faster than the consumers publish (section 3's applied rate); filled directly, it",
+    'shows what the delivery function and the emulators do on this machine. Nothing here is AWS: the receives, deletes,',
+    'DynamoDB calls and POSTs are loopback calls to emulators on the same 2 cores.',
     '',
   ];
 }

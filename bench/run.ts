@@ -1,27 +1,55 @@
 /**
  * `npm run bench`: runs the benchmarks and writes `BENCHMARKS.md` and `bench/results.json`.
  *
- *   npx tsx bench/run.ts [--only cpu,bundles,throughput,priority,fuzz] [--iterations 20000] [--rounds 5]
+ *   npx tsx bench/run.ts [--only cpu,bundles,throughput,priority,fuzz,deliveries] [--iterations 20000] [--rounds 5]
  *                        [--init-runs 5] [--webhooks 10000] [--concurrency 32] [--workers 2] [--backlog 10000]
- *                        [--fuzz-runs 10000]
+ *                        [--fuzz-runs 10000] [--deliveries 1000] [--delivery-rate 20] [--prefilled 2000]
+ *
+ * With `--only`, the sections left out keep their figures from the previous `bench/results.json` (marked in both files
+ * with the date of the run that measured them), so one section can be re-run without losing the others.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeBenchmarksSection } from './benchmarks-file.js';
 import { type BundleResults, measureBundles } from './bundles.js';
 import { type CpuResults, measureCpu } from './cpu.js';
+import { type DeliveriesResults, deliveriesFailures, measureDeliveries } from './deliveries.js';
 import { type FuzzResults, measureFuzz } from './fuzz.js';
 import { measurePriority, type PriorityResults } from './priority.js';
-import { type BenchResults, describeMachine, markdown, resultsJson } from './report.js';
+import {
+  type BenchResults,
+  describeMachine,
+  keepSections,
+  markdown,
+  resultsJson,
+  type SectionKey,
+} from './report.js';
 import { measureThroughput, type ThroughputResults } from './throughput.js';
 
-const SECTIONS = ['cpu', 'bundles', 'throughput', 'priority', 'fuzz'] as const;
+const SECTIONS = [
+  'cpu',
+  'bundles',
+  'throughput',
+  'priority',
+  'fuzz',
+  'deliveries',
+] as const satisfies readonly SectionKey[];
 type Section = (typeof SECTIONS)[number];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The previous run's results, if there are any that parse: the source of the sections `--only` leaves out. */
+function previousResults(file: string): Partial<BenchResults> | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Partial<BenchResults>;
+  } catch {
+    return undefined;
+  }
+}
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -42,6 +70,9 @@ async function main(): Promise<void> {
       workers: { type: 'string' },
       backlog: { type: 'string' },
       'fuzz-runs': { type: 'string' },
+      deliveries: { type: 'string' },
+      'delivery-rate': { type: 'string' },
+      prefilled: { type: 'string' },
     },
   });
   const only = (values.only?.split(',').map((s) => s.trim()) ?? [...SECTIONS]) as Section[];
@@ -54,17 +85,21 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   log(`payhook bench on ${machine.cores} × ${machine.model}, Node ${machine.node}`);
 
-  const notRun: Record<string, string> = {};
+  const resultsFile = join(ROOT, 'bench', 'results.json');
+  const previous = values.only === undefined ? undefined : previousResults(resultsFile);
+  // Sections left out with --only keep the previous run's figures, marked with the date they were measured.
+  const { carried, carriedOver, notRun } = keepSections(
+    previous,
+    SECTIONS.filter((section) => !only.includes(section)),
+  );
   let cpu: CpuResults | undefined;
   let bundles: BundleResults | undefined;
   let throughput: ThroughputResults | undefined;
   let priority: PriorityResults | undefined;
   let fuzz: FuzzResults | undefined;
+  let deliveries: DeliveriesResults | undefined;
   for (const section of SECTIONS) {
-    if (!only.includes(section)) {
-      notRun[section] = 'left out with --only';
-      continue;
-    }
+    if (!only.includes(section)) continue;
     try {
       if (section === 'cpu') {
         cpu = measureCpu(
@@ -100,6 +135,19 @@ async function main(): Promise<void> {
           },
           log,
         );
+      } else if (section === 'deliveries') {
+        deliveries = await measureDeliveries(
+          {
+            deliveries: positiveInteger('deliveries', values.deliveries, 1000),
+            ratePerSecond: positiveInteger('delivery-rate', values['delivery-rate'], 20),
+            concurrency: positiveInteger('concurrency', values.concurrency, 32),
+            workersPerQueue: positiveInteger('workers', values.workers, 2),
+            prefilled: positiveInteger('prefilled', values.prefilled, 2000),
+          },
+          log,
+        );
+        const failures = deliveriesFailures(deliveries);
+        if (failures.length > 0) notRun.deliveries = `failed: ${failures.join('; ')}`;
       } else {
         fuzz = measureFuzz(
           { runsPerProperty: positiveInteger('fuzz-runs', values['fuzz-runs'], 10_000) },
@@ -116,20 +164,23 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     machine,
     durationSeconds: (Date.now() - started) / 1000,
+    ...carried,
     ...(cpu && { cpu }),
     ...(bundles && { bundles }),
     ...(throughput && { throughput }),
     ...(priority && { priority }),
     ...(fuzz && { fuzz }),
+    ...(deliveries && { deliveries }),
+    ...(Object.keys(carriedOver).length > 0 && { carriedOver }),
     notRun,
   };
-  const resultsFile = join(ROOT, 'bench', 'results.json');
   writeFileSync(resultsFile, resultsJson(results));
   // In the repo's JSON style, so `npm run lint` stays clean after a run.
   spawnSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', resultsFile], { cwd: ROOT });
   writeBenchmarksSection('bench', markdown(results));
   log(`wrote BENCHMARKS.md and bench/results.json in ${results.durationSeconds.toFixed(0)} s`);
-  if (Object.values(notRun).some((reason) => reason.startsWith('failed'))) process.exitCode = 1;
+  // Only what this run measured decides its exit code, not a failure kept from an earlier run.
+  if (only.some((section) => notRun[section]?.startsWith('failed'))) process.exitCode = 1;
 }
 
 await main();

@@ -18,7 +18,12 @@ import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
 import { readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
 import type { QueuesView } from '../local/contract.js';
-import { type LocalStack, type LocalStackHooks, startLocalStack } from '../local/stack.js';
+import {
+  type LocalStack,
+  type LocalStackHooks,
+  type LocalStackOptions,
+  startLocalStack,
+} from '../local/stack.js';
 import { type AwsUsage, countingHooks, emptyUsage } from './aws-usage.js';
 import { type CostModel, costPerMillion } from './cost.js';
 
@@ -174,6 +179,7 @@ export function startBenchStack(
   name: string,
   workersPerQueue: number,
   hooks?: LocalStackHooks,
+  more: Pick<LocalStackOptions, 'destinations'> = {},
 ): Promise<LocalStack> {
   return startLocalStack({
     dataDir: mkdtempSync(join(tmpdir(), `payhook-bench-${name}-`)),
@@ -184,6 +190,7 @@ export function startBenchStack(
     pollWaitSeconds: 1,
     reconcileIntervalSeconds: 0,
     ...(hooks && { hooks }),
+    ...more,
   });
 }
 

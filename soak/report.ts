@@ -1,4 +1,5 @@
 import type { CheckResult } from './checks.js';
+import { type DestinationResult, HOLD_CAP_FROM_SECONDS, HOLD_CAP_SECONDS } from './destination.js';
 import type { FaultCounts } from './faults.js';
 import type { PlanFigures } from './generator.js';
 import type { DeliveryStats } from './sender.js';
@@ -16,6 +17,8 @@ export interface SoakResult {
   /** Reconciler runs after each phase (more than one while a claim it must settle showed no answer yet). */
   readonly reconcilerRuns: readonly number[];
   readonly check: CheckResult;
+  /** The delivery destinations the soak received on (none with `destination: false`). */
+  readonly destinations: readonly DestinationResult[];
 }
 
 /** Lost or doubled is a failure; so is any other mismatch (status, DLQ contents, an unexpected answer). */
@@ -25,7 +28,8 @@ export function passed(result: SoakResult): boolean {
     result.check.doubled === 0 &&
     result.check.problems.length === 0 &&
     result.delivery.unexpected.length === 0 &&
-    result.delivery.gaveUp === 0
+    result.delivery.gaveUp === 0 &&
+    result.destinations.every((destination) => destination.check.problems.length === 0)
   );
 }
 
@@ -61,6 +65,67 @@ export function attackLines(figures: PlanFigures): string[] {
     `attack, unverified claims (Flutterwave verif-hash, no body signature; ${figures.claimWebhooks} webhooks with copies): ${figures.claimsOfMoney} of money with a wrong amount (${figures.claimsBeforeWebhooks} a phase before the payment's webhooks, ${figures.claimsAfterWebhooks} after them; ${figures.claimsBesideSignature} beside the no-longer-matching flutterwave-signature of the body they were tampered from), ${figures.claimsOfFailure} of failure (${figures.claimsOfFailureCaptured} the exact body of a genuine failed attempt); ${figures.claimsSettled} settled by the gateway's verified answer, ${figures.claimsLeftOpen} left open (${figures.claimsKeepingAuthorized} on a payment without money, which reads authorized while the gateway says pending)`,
     `attack, payer-chosen references naming another payment's id: ${counts(figures.payerReferences)} (Stripe: Checkout Sessions without a PaymentIntent, client_reference_id = another payment's pi_; Razorpay: payments without an order, notes = another payment's order_)`,
     `attack, registrations: ${figures.registered} payments registered (${figures.registeredBefore} before any webhook), ${figures.registrationRequests} requests: ${figures.registrationsAgain} again with the same values, ${conflicts} with another ${counts(figures.registrationConflicts)}; ${figures.registeredOnly} registered-only payments naming another payment's reference as their gateway id`,
+  ];
+}
+
+/** One destination's lines: what it wanted, what arrived, what was injected, what the on-call engineer did. */
+export function destinationLines(result: DestinationResult): string[] {
+  const { check, settings } = result;
+  const { injected, stop } = check;
+  const breaker = settings.circuitBreaker as
+    | { consecutiveFailures?: number; openSeconds?: number }
+    | undefined;
+  const capped = Object.entries(result.holdsCapped)
+    .sort(([a], [b]) => Number(b) - Number(a))
+    .map(([asked, n]) => `${n} of ${asked} s`);
+  const stopText = stop
+    ? `${stop.stoppedSeen ? 'seen STOPPED by `payhook deliveries status`' : 'NEVER seen stopped'}, ${
+        stop.resumed && stop.resumedAtMs !== undefined
+          ? `resumed by \`payhook deliveries resume\` ${((stop.resumedAtMs - stop.goneAtMs) / 1000).toFixed(1)} s after the 410 with ${stop.heldAtResume ?? '?'} event(s) on its queue`
+          : `NOT resumed${stop.error ? ` (${stop.error})` : ''}`
+      }; ${check.requestsWhileStopped} request(s) while stopped`
+    : 'no 410';
+  const rows: [string, string | number][] = [
+    [
+      check.format === 'original'
+        ? 'distinct webhooks accepted / wanted (applied) / not wanted (claims, poison)'
+        : 'payment events published / wanted (filter) / not wanted',
+      `${check.published} / ${check.wanted} / ${check.unwantedPublished}`,
+    ],
+    [
+      'delivered (2xx) at least once / wanted; more than once',
+      `${check.delivered} / ${check.wanted}; ${check.deliveredMoreThanOnce}`,
+    ],
+    ['never delivered', check.missing],
+    ['requests received / answered 2xx', `${check.requests} / ${check.accepted}`],
+    [
+      'injected: 5xx / timeouts / 429 / resets / 410',
+      `${injected.error} / ${injected.timeout} / ${injected.throttle} / ${injected.reset} / ${injected.gone} (${check.outageFailures} of them in the breaker outage)`,
+    ],
+    [
+      'retries after a 429 with Retry-After >= 10 s timed / too soon',
+      `${check.retryAfterChecked} / ${check.retryAfterEarly}`,
+    ],
+    [
+      'circuit breaker opened (longest run of opens; now)',
+      `${check.breakerOpens} (${result.breakerMaxOpens}; ${result.breakerFinal})`,
+    ],
+    ['stop', stopText],
+    [
+      'signature failures / not published / unwanted delivered / body mismatches',
+      `${check.signatureFailures} / ${check.unexpected} / ${check.unwantedDelivered} / ${check.bodyMismatches}`,
+    ],
+    [
+      're-published ids (same id, new envelope) / arrived with differing bytes',
+      `${check.republished} / ${check.republishedDiffering}`,
+    ],
+    ['dead-lettered / left on its queue', `${check.deadLetters} / ${check.queueLeft}`],
+    ['waited after the pipeline drained', `${result.drainSeconds.toFixed(1)} s`],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return [
+    `destination "${check.destination}" (${check.format}; timeout ${String(settings.timeoutSeconds)} s, breaker after ${breaker?.consecutiveFailures ?? '?'} failures for ${breaker?.openSeconds ?? '?'} s; held copies' delays over ${HOLD_CAP_FROM_SECONDS} s capped at ${HOLD_CAP_SECONDS} s: ${capped.join(', ') || 'none'})`,
+    ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
   ];
 }
 
@@ -119,13 +184,19 @@ export function formatReport(result: SoakResult, maxProblems = 30): string {
     ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
   ];
   for (const event of check.republishedEvents.slice(0, 5)) lines.push(`  re-published: ${event}`);
-  const problems = [...delivery.unexpected, ...check.problems];
+  for (const destination of result.destinations) lines.push('', ...destinationLines(destination));
+  const problems = [
+    ...delivery.unexpected,
+    ...check.problems,
+    ...result.destinations.flatMap((destination) => destination.check.problems),
+  ];
   if (problems.length > 0) {
     lines.push('', `${problems.length} problem(s):`);
     for (const problem of problems.slice(0, maxProblems)) lines.push(`  - ${problem}`);
     if (problems.length > maxProblems) lines.push(`  ... and ${problems.length - maxProblems} more`);
   }
-  lines.push('', passed(result) ? 'PASS: nothing lost, nothing doubled' : 'FAIL');
+  const delivered = result.destinations.length > 0 ? ', every payment event delivered' : '';
+  lines.push('', passed(result) ? `PASS: nothing lost, nothing doubled${delivered}` : 'FAIL');
   return lines.join('\n');
 }
 
@@ -135,7 +206,7 @@ export function soakMarkdown(result: SoakResult, machine: string): string {
     '# Soak: fault injection',
     '',
     '`npm run soak` (`npx tsx soak/run.ts [--webhooks N] [--seed S] [--faults none|ci|full] [--concurrency C]',
-    '[--verbose] [--dry]`) plays the gateways (Paystack, Stripe, Flutterwave, Razorpay, OXA Pay): it sends N seeded,',
+    '[--destination on|off] [--verbose] [--dry]`) plays the gateways (Paystack, Stripe, Flutterwave, Razorpay, OXA Pay): it sends N seeded,',
     'signed webhooks (default 10,000) about whole payment lifecycles: pending, authorisations and failed attempts, money',
     'in (told by one or two event types; several OXA Pay deposits), zero to three partial refunds each told by one to',
     'three event types (Stripe refund.created/refund.updated and charge.refunded with its running total, Razorpay',
@@ -164,6 +235,20 @@ export function soakMarkdown(result: SoakResult, machine: string): string {
     'their recovery waits for the in-progress expiry). An announcement published again with its own id (a consumer',
     'published, then could not record completion, and its retry published again) is counted apart as re-published:',
     'publishing is at least once by design, and downstream dedupes on the id.',
+    '',
+    "Unless `--destination off`, the stack also delivers its payment events to a destination of the soak's own (2 s",
+    'timeout, a breaker that opens after 4 failures for 10 s, one detail-type filtered out): a receiver that verifies',
+    'every Standard Webhooks signature with the official library and records each webhook-id and body, while a seeded',
+    'schedule injects 5xx, timeouts, 429s with Retry-After (delta-seconds and HTTP-date), connection resets, an outage',
+    'that opens the circuit breaker, and one 410 Gone, after which the soak plays the on-call engineer: `payhook',
+    'deliveries status` shows the destination stopped, and `payhook deliveries resume` resumes it. No event fails more',
+    'than twice, so the back-offs (30 s doubling, or a longer Retry-After) bound the wait. After the pipeline drained,',
+    "it waits for the destination's queue to empty and checks: every published event the destination wants delivered",
+    '(2xx) at least once, its body the published event (byte-identical on every delivery of an event published once),',
+    'nothing unwanted or never published, no signature failure, no request while stopped, no retry sooner than its',
+    "Retry-After, an empty dead-letter queue, and every kind of failure actually injected. The stop's 15-minute recheck",
+    `and the probe's 60 s hold are capped at ${HOLD_CAP_SECONDS} s (the delays of the delivery function's held copies, through the`,
+    "stack's client hook), as the local stack has no option for them.",
     '',
     `Latest run: ${new Date().toISOString().slice(0, 10)}, ${machine}.`,
     '',

@@ -6,8 +6,9 @@ import { formatReport, passed, soakMarkdown } from './report.js';
 import { DEFAULT_SEED, DEFAULT_WEBHOOKS, runSoak } from './soak.js';
 
 /**
- * `npm run soak -- [--webhooks N] [--seed S] [--faults none|ci|full] [--concurrency C] [--verbose] [--dry]`: exits 1
- * unless nothing is lost or doubled; writes the result into BENCHMARKS.md unless `--dry`.
+ * `npm run soak -- [--webhooks N] [--seed S] [--faults none|ci|full] [--concurrency C] [--destination on|off]
+ * [--verbose] [--dry]`: exits 1 unless nothing is lost or doubled (and, with the destination, every payment event was
+ * delivered); writes the result into BENCHMARKS.md unless `--dry`.
  */
 const { values } = parseArgs({
   options: {
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: String(DEFAULT_SEED) },
     faults: { type: 'string', default: 'full' },
     concurrency: { type: 'string', default: '16' },
+    destination: { type: 'string', default: 'on' },
     verbose: { type: 'boolean', default: false },
     dry: { type: 'boolean', default: false },
   },
@@ -27,10 +29,11 @@ if (
   !Number.isInteger(webhooks) ||
   webhooks < 1 ||
   !Number.isInteger(seed) ||
-  !Number.isInteger(concurrency)
+  !Number.isInteger(concurrency) ||
+  !['on', 'off'].includes(values.destination)
 ) {
   process.stderr.write(
-    'usage: soak/run.ts [--webhooks N] [--seed S] [--faults none|ci|full] [--concurrency C]\n',
+    'usage: soak/run.ts [--webhooks N] [--seed S] [--faults none|ci|full] [--concurrency C] [--destination on|off]\n',
   );
   process.exit(2);
 }
@@ -58,6 +61,7 @@ try {
     seed,
     concurrency,
     faults: values.faults as FaultProfileName,
+    destination: values.destination === 'on',
     progress,
   });
   write(`${formatReport(result)}\n`);

@@ -57,11 +57,22 @@ export function emptyStats(): DeliveryStats {
   };
 }
 
+/** A webhook the stack answered 2xx: what an `original` destination may receive, byte for byte. */
+export interface AcceptedWebhook {
+  readonly gateway: string;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** `claim`: verif-hash alone (never confirmed in the soak); `poison`: dead-lettered by the consumer, never applied. */
+  readonly kind: 'signed' | 'claim' | 'poison';
+}
+
 export interface SenderOptions {
   readonly url: string;
   readonly maxAttempts: number;
   /** Called before each first copy is sent: where the fault injector starts outages. */
   readonly beforeSend?: () => void;
+  /** Called for each webhook answered 2xx (every copy), with the exact bytes and headers sent. */
+  readonly onAccepted?: (webhook: AcceptedWebhook) => void;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -113,8 +124,10 @@ export async function deliver(
   const signed = isClaim ? claimHeaders(delivery.event) : sign(gateway, delivery.event);
   options.beforeSend?.();
   const what = `${gateway} ${delivery.payment.reference} ${delivery.event.step}${delivery.poison ? ' (poison)' : ''}`;
-  const record = (status: number, isCopy: boolean) => {
+  const kind = isClaim ? 'claim' : delivery.poison ? 'poison' : 'signed';
+  const record = (status: number, isCopy: boolean, sent: SignedWebhook = signed) => {
     if (status >= 200 && status < 300) {
+      options.onAccepted?.({ gateway, body: sent.body, headers: sent.headers, kind });
       stats.accepted += 1;
       if (isClaim) stats.claimsAccepted += 1;
       if (isCopy) stats.duplicatesAccepted += 1;
@@ -135,7 +148,8 @@ export async function deliver(
   // The same signed body under fresh, unsigned event-id headers: the same event, so accepted and changing nothing.
   for (let replay = 0; replay < delivery.headerReplays; replay += 1) {
     const fresh = `evt_replay${replay}_${delivery.event.sourceEventId.slice(-24)}`;
-    record(await send(options, gateway, sign(gateway, delivery.event, fresh), stats), true);
+    const replayed = sign(gateway, delivery.event, fresh);
+    record(await send(options, gateway, replayed, stats), true, replayed);
   }
   if (delivery.forged) {
     const status = await send(options, gateway, forge(gateway, delivery.event), stats);

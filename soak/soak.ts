@@ -5,11 +5,13 @@ import { DEV_SECRETS_FILE } from '../events/index.js';
 import type { PaymentView } from '../local/contract.js';
 import { startLocalStack } from '../local/stack.js';
 import { check, drain, isVerifiedAnswerId } from './checks.js';
+import { DESTINATION_FAULT_PROFILES } from './delivery-faults.js';
+import { type SoakDestinations, startSoakDestinations } from './destination.js';
 import { FAULT_PROFILES, type FaultProfileName, startFaultyBackend } from './faults.js';
 import { buildPlan, type Plan } from './generator.js';
 import { mulberry32 } from './prng.js';
 import type { SoakResult } from './report.js';
-import { deliverAll, emptyStats } from './sender.js';
+import { type AcceptedWebhook, deliverAll, emptyStats } from './sender.js';
 
 /** Webhooks planned by default (copies, duplicates and forgeries; the gateway's retries on 5xx come on top). */
 export const DEFAULT_WEBHOOKS = 10_000;
@@ -45,6 +47,14 @@ export interface SoakOptions {
    * in-progress record waits out the consumer's timeout, throttled writes back off. @default 600 s
    */
   readonly drainTimeoutMs?: number;
+  /**
+   * Deliver the stack's payment events to the soak's receiver, with the profile's delivery failures (errors,
+   * timeouts, 429s, resets, a breaker outage, a 410 stop and its resume), and check every one arrived.
+   * @default true
+   */
+  readonly destination?: boolean;
+  /** Longest wait, after the final drain, for the destination's queue to empty. @default 240 s */
+  readonly destinationDrainTimeoutMs?: number;
   /** Progress lines (and the stack's own reports). */
   readonly progress?: (line: string) => void;
 }
@@ -64,10 +74,28 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
   const plan = buildPlan({ webhooks, seed }, random.fork());
   const faultRandom = random.fork();
   const outageRandom = random.fork();
+  const destinationRandom = random.fork();
 
   const backend = await startFaultyBackend(profile, faultRandom);
   const dataDir = mkdtempSync(join(tmpdir(), 'payhook-soak-'));
+  let destinations: SoakDestinations | undefined;
+  // Every webhook answered 2xx, as sent: what the `original` destination must receive byte for byte.
+  const accepted: AcceptedWebhook[] = [];
   try {
+    if (options.destination ?? true) {
+      destinations = await startSoakDestinations({
+        accepted: () => accepted,
+        profile: DESTINATION_FAULT_PROFILES[profileName],
+        seed,
+        random: destinationRandom,
+        expectedRequests: plan.payments.reduce((sum, planned) => sum + planned.model.announcements.length, 0),
+        secretsFile: DEV_SECRETS_FILE,
+        ...(options.destinationDrainTimeoutMs !== undefined && {
+          drainTimeoutMs: options.destinationDrainTimeoutMs,
+        }),
+        progress,
+      });
+    }
     const stack = await startLocalStack({
       dataDir,
       inMemory: true,
@@ -78,9 +106,11 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
       pollWaitSeconds: 1,
       reconcileIntervalSeconds: 0,
       report: progress,
-      hooks: backend.hooks,
+      hooks: destinations ? { ...backend.hooks, awsClient: destinations.awsClient } : backend.hooks,
+      ...(destinations && { destinations: destinations.destinations }),
     });
     try {
+      destinations?.attach(stack, dataDir, backend.direct);
       backend.setMainQueues(stack.queues.queues);
       backend.setTables(stack.tables);
       backend.enable(true);
@@ -91,6 +121,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
         beforeSend: () => {
           if (outageRandom.chance(profile.outageChance)) backend.outage(profile.outageMs);
         },
+        onAccepted: (webhook: AcceptedWebhook) => accepted.push(webhook),
       };
       const drainTimeoutMs = options.drainTimeoutMs ?? 600_000;
       // What the gateways' verify APIs know about the payments someone sent a claim about.
@@ -134,6 +165,12 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
           `phase ${index + 1}: ${runs} reconciler run(s), drained after ${Date.now() - phaseStart} ms`,
         );
       }
+      // The destination's stragglers: events held by the stop or the breaker, or waiting out a back-off.
+      const destinationStart = Date.now();
+      const delivered = destinations ? await destinations.finish() : [];
+      if (destinations) {
+        progress(`destination: drained ${Date.now() - destinationStart} ms after the pipeline`);
+      }
       backend.enable(false);
       const result = await check({
         url: stack.url,
@@ -156,11 +193,13 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakResult> {
         faults: { ...backend.counts },
         reconcilerRuns,
         check: result,
+        destinations: delivered,
       };
     } finally {
       await stack.stop({ drainTimeoutMs: 5000 });
     }
   } finally {
+    await destinations?.close();
     await backend.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }

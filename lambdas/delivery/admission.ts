@@ -19,6 +19,22 @@ export interface Held {
   readonly records: readonly SQSRecord[];
   readonly delaySeconds: (index: number) => number;
   readonly outcome: 'held' | 'paused' | 'throttled';
+  /** Each record holds a token reserved for when its delay is over: its copy is let through then without asking. */
+  readonly reserved?: true;
+}
+
+/** The attribute of a held copy whose token is reserved (`Held.reserved`). */
+export const RATE_RESERVED_ATTRIBUTE = 'rateReserved';
+
+/**
+ * A held copy arriving for the token reserved for it: let through without asking. Only on its first receive: a copy
+ * that failed and came back takes a token like any other, so a reservation is used once.
+ */
+function holdsReservation(record: SQSRecord): boolean {
+  return (
+    record.messageAttributes?.[RATE_RESERVED_ATTRIBUTE]?.stringValue === 'true' &&
+    Number(record.attributes.ApproximateReceiveCount) === 1
+  );
 }
 
 export interface Admitted {
@@ -73,18 +89,37 @@ export async function admitBatch(
   if (rate === undefined || !deps.rateLimiter || gate.pass.length === 0) {
     return { attempt: gate.pass, held, ...(gate.breaker && { breaker: gate.breaker }) };
   }
-  const grant = await deps.rateLimiter.acquire(name, rate, gate.pass.length);
-  const later = gate.pass.slice(grant.granted);
-  if (later.length > 0) {
-    // Spread over the seconds the rate needs (the first `rate` of them in a second, the next in two, ...), so the
-    // waiting records do not all come back at once: the bucket refills at the rate, whatever was granted now.
+  const reserved = gate.pass.filter(holdsReservation);
+  const asking = gate.pass.filter((record) => !holdsReservation(record));
+  if (asking.length === 0) return { attempt: reserved, held, ...(gate.breaker && { breaker: gate.breaker }) };
+  const grant = await deps.rateLimiter.acquire(name, rate, asking.length);
+  const later = asking.slice(grant.granted);
+  const delays = grant.reservedDelaySeconds ?? [];
+  if (delays.length > 0) {
+    // Each waits once, for its own token: a backlog over the rate is copied once per record, not once a second.
     held.push({
-      records: later,
-      delaySeconds: (index) => fixed(Math.ceil((index + 1) / rate))(),
+      records: later.slice(0, delays.length),
+      delaySeconds: (index) => fixed(delays[index] ?? grant.waitSeconds)(),
+      outcome: 'throttled',
+      reserved: true,
+    });
+  }
+  const unreserved = later.slice(delays.length);
+  if (unreserved.length > 0) {
+    // No reservation left (or a limiter that makes none): spread over the seconds the rate needs (the first `rate`
+    // of them in a second, the next in two, ...), at least as long as the limiter says, so they do not all come back
+    // at once.
+    held.push({
+      records: unreserved,
+      delaySeconds: (index) => fixed(Math.max(grant.waitSeconds, Math.ceil((index + 1) / rate)))(),
       outcome: 'throttled',
     });
   }
-  return { attempt: gate.pass.slice(0, grant.granted), held, ...(gate.breaker && { breaker: gate.breaker }) };
+  return {
+    attempt: [...reserved, ...asking.slice(0, grant.granted)],
+    held,
+    ...(gate.breaker && { breaker: gate.breaker }),
+  };
 }
 
 /**

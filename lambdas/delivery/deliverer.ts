@@ -316,8 +316,17 @@ async function hold(deps: DelivererDependencies, target: DeliveryTarget, held: H
   // In parallel, as the batch's deliveries are: a held batch costs one round trip, not ten.
   await Promise.all(
     held.records.map(async (record, index) => {
-      const delay = Math.min(held.delaySeconds(index), deps.maxHoldSeconds ?? 900);
-      const copied = await deps.queue.holdCopy(target.queueUrl, record, delay, deliveryAgeMs(record, now));
+      const wanted = held.delaySeconds(index);
+      const delay = Math.min(wanted, deps.maxHoldSeconds ?? 900);
+      // A copy that would come back before its reserved token is there asks again instead.
+      const reserved = held.reserved === true && delay >= wanted;
+      const copied = await deps.queue.holdCopy(
+        target.queueUrl,
+        record,
+        delay,
+        deliveryAgeMs(record, now),
+        reserved,
+      );
       if (!copied) {
         await deps.queue.retryAfter(target.queueUrl, record, delay);
         kept.push(record.messageId);

@@ -16,7 +16,10 @@
 export const MILLI_TOKENS_PER_TOKEN = 1000;
 
 export interface BucketState {
-  /** What the bucket holds, in milli-tokens (an integer, 0 to {@link capacityMilliTokens}). */
+  /**
+   * What the bucket holds, in milli-tokens: an integer up to {@link capacityMilliTokens}, below 0 while tokens are
+   * reserved ahead (down to {@link debtLimitMilliTokens}).
+   */
   readonly milliTokens: number;
   /** The time (epoch ms) the bucket was last refilled to; never moves backwards. */
   readonly updatedAtMs: number;
@@ -43,6 +46,18 @@ function checkRate(ratePerSecond: number): void {
   }
 }
 
+/**
+ * The furthest ahead a token may be reserved: SQS's longest message delay, so a record holding a reservation can wait
+ * for it as a delayed copy.
+ */
+export const MAX_RESERVATION_SECONDS = 900;
+
+/** How far below 0 reservations may take the bucket: {@link MAX_RESERVATION_SECONDS} of the rate. */
+export function debtLimitMilliTokens(ratePerSecond: number): number {
+  checkRate(ratePerSecond);
+  return Math.floor(ratePerSecond * MAX_RESERVATION_SECONDS * MILLI_TOKENS_PER_TOKEN);
+}
+
 /** At most one second of burst, and at least one token: a rate below 1/s must still let a delivery through. */
 export function capacityMilliTokens(ratePerSecond: number): number {
   checkRate(ratePerSecond);
@@ -61,7 +76,10 @@ export function refill(state: BucketState | undefined, ratePerSecond: number, no
   if (state === undefined) return { milliTokens: capacity, updatedAtMs: nowMs, version: 0 };
   const elapsedMs = Math.max(0, nowMs - state.updatedAtMs);
   // A stored value out of range (the rate was lowered since it was written; a hand-edited item) is brought into it.
-  const held = Math.min(capacity, Math.max(0, Math.floor(state.milliTokens)));
+  const held = Math.min(
+    capacity,
+    Math.max(-debtLimitMilliTokens(ratePerSecond), Math.floor(state.milliTokens)),
+  );
   // Past a full refill the product may lose precision; it is then far above the capacity, which is all that counts.
   const dripped = Math.floor(ratePerSecond * elapsedMs);
   return {
@@ -87,7 +105,7 @@ export function take(
     throw new RangeError(`wanted must be a whole number of tokens, 0 or more, not ${wanted}`);
   }
   const refilled = refill(state, ratePerSecond, nowMs);
-  const granted = Math.min(wanted, Math.floor(refilled.milliTokens / MILLI_TOKENS_PER_TOKEN));
+  const granted = Math.max(0, Math.min(wanted, Math.floor(refilled.milliTokens / MILLI_TOKENS_PER_TOKEN)));
   const next = { ...refilled, milliTokens: refilled.milliTokens - granted * MILLI_TOKENS_PER_TOKEN };
   const rest = wanted - granted;
   if (rest === 0) return { granted, waitSeconds: 0, next };
@@ -96,6 +114,44 @@ export function take(
     waitSeconds: secondsToDrip(rest * MILLI_TOKENS_PER_TOKEN - next.milliTokens, ratePerSecond),
     next,
   };
+}
+
+export interface ReserveResult {
+  /** Whole tokens granted now, 0 to `wanted`. */
+  readonly granted: number;
+  /**
+   * For each of the next records that could not be granted now, in order, the whole seconds (1 to
+   * {@link MAX_RESERVATION_SECONDS}) after which its reserved token has dripped in. Records past the reservations (the
+   * bucket's debt at its limit) get none.
+   */
+  readonly reservedDelaySeconds: readonly number[];
+  /** The bucket after the grant and the reservations, to be written back. */
+  readonly next: BucketState;
+}
+
+/**
+ * Takes up to `wanted` tokens now and reserves the next ones ahead, each at the time it drips in (the bucket goes
+ * below 0 by what is reserved, at most {@link MAX_RESERVATION_SECONDS} of the rate). A record that waits for its
+ * reservation (a delayed copy) is then let through without asking again, so a backlog over the rate waits once,
+ * rather than coming back every second to be refused; and no more is ever let through than the bucket allows: every
+ * reserved token is one the rate will have dripped in by its time, and a fresh take stands behind the reservations.
+ */
+export function takeOrReserve(
+  state: BucketState | undefined,
+  ratePerSecond: number,
+  wanted: number,
+  nowMs: number,
+): ReserveResult {
+  const { granted, next: taken } = take(state, ratePerSecond, wanted, nowMs);
+  const limit = -debtLimitMilliTokens(ratePerSecond);
+  const reservedDelaySeconds: number[] = [];
+  let balance = taken.milliTokens;
+  for (let index = granted; index < wanted && balance - MILLI_TOKENS_PER_TOKEN >= limit; index += 1) {
+    // This token is there once the balance has dripped back up to a whole token.
+    reservedDelaySeconds.push(secondsToDrip(MILLI_TOKENS_PER_TOKEN - balance, ratePerSecond));
+    balance -= MILLI_TOKENS_PER_TOKEN;
+  }
+  return { granted, reservedDelaySeconds, next: { ...taken, milliTokens: balance } };
 }
 
 /** Whole seconds (at least 1) until a refill adds `milliTokens`, computed as {@link refill} floors its drip. */

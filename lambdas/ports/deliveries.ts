@@ -35,11 +35,20 @@ export interface RateGrant {
   readonly granted: number;
   /** 0 when all were granted; otherwise whole seconds (at least 1) to keep the others waiting on their queue. */
   readonly waitSeconds: number;
+  /**
+   * For the next records after the granted ones, in order: the seconds until each one's reserved token is there. Such
+   * a record waits that long and is then let through without asking (see `domain/token-bucket.ts` `takeOrReserve`).
+   * @default none reserved
+   */
+  readonly reservedDelaySeconds?: readonly number[];
 }
 
 /** A destination's rate limit, shared by every invocation of the delivery function. */
 export interface RateLimiter {
-  /** Takes up to `wanted` deliveries of `destination`'s budget at `ratePerSecond` (at most one second of burst). */
+  /**
+   * Takes up to `wanted` deliveries of `destination`'s budget at `ratePerSecond` (at most one second of burst), and
+   * reserves the next ones ahead.
+   */
   acquire(destination: string, ratePerSecond: number, wanted: number): Promise<RateGrant>;
 }
 

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { type BucketState, take } from '../domain/token-bucket.js';
+import { type BucketState, MAX_RESERVATION_SECONDS, takeOrReserve } from '../domain/token-bucket.js';
 import type { RateGrant, RateLimiter } from '../ports/deliveries.js';
 import { DESTINATION_STATE_PREFIX } from './dynamodb-destination-states.js';
 
@@ -54,10 +54,14 @@ export class DynamoRateLimiter implements RateLimiter {
     for (let attempt = 0; attempt <= this.maxRetries; attempt += 1) {
       if (attempt > 0) await pause(attempt);
       const state = await this.read(destination);
-      const { granted, waitSeconds, next } = take(state, ratePerSecond, wanted, this.now());
-      // Nothing taken, nothing to write: a later refill from the stored bucket gives the same tokens.
-      if (granted === 0) return { granted, waitSeconds };
-      if (await this.write(destination, next, state)) return { granted, waitSeconds };
+      const { granted, reservedDelaySeconds, next } = takeOrReserve(state, ratePerSecond, wanted, this.now());
+      const reserved = reservedDelaySeconds.length;
+      // The records past the reservations (the bucket's debt at its limit) wait as long as the furthest reservation.
+      const waitSeconds = granted + reserved === wanted ? 0 : MAX_RESERVATION_SECONDS;
+      const grant = { granted, waitSeconds, reservedDelaySeconds };
+      // Nothing taken or reserved, nothing to write: a later refill from the stored bucket gives the same tokens.
+      if (granted === 0 && reserved === 0) return grant;
+      if (await this.write(destination, next, state)) return grant;
     }
     return GAVE_UP;
   }
@@ -69,7 +73,8 @@ export class DynamoRateLimiter implements RateLimiter {
     );
     if (Item === undefined) return undefined;
     const { milliTokens, updatedAtMs, version } = Item;
-    if (!isWholeNumber(milliTokens) || !isWholeNumber(updatedAtMs) || !isWholeNumber(version)) {
+    // milliTokens is below 0 while tokens are reserved ahead.
+    if (!Number.isSafeInteger(milliTokens) || !isWholeNumber(updatedAtMs) || !isWholeNumber(version)) {
       throw new MalformedRateBucketError(
         `the rate bucket of destination ${destination} is not in the stored shape`,
       );

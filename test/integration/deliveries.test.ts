@@ -189,16 +189,21 @@ interface Visibility {
 /** The real SQS adapter, noting each visibility it sets (a back-off, a Retry-After, a hold) before setting it. */
 class NotingDeliveryQueue extends SqsDeliveryQueue {
   readonly visibilities: Visibility[] = [];
-  readonly heldCopies: { readonly delaySeconds: number; readonly ageMs: number }[] = [];
+  readonly heldCopies: {
+    readonly delaySeconds: number;
+    readonly ageMs: number;
+    readonly reserved: boolean;
+  }[] = [];
 
   override holdCopy(
     queueUrl: string,
     record: SQSRecord,
     delaySeconds: number,
     ageMs: number,
+    reserved = false,
   ): Promise<boolean> {
-    this.heldCopies.push({ delaySeconds, ageMs });
-    return super.holdCopy(queueUrl, record, delaySeconds, ageMs);
+    this.heldCopies.push({ delaySeconds, ageMs, reserved });
+    return super.holdCopy(queueUrl, record, delaySeconds, ageMs, reserved);
   }
 
   override retryAfter(queueUrl: string, record: SQSRecord, seconds: number): Promise<boolean> {
@@ -445,8 +450,8 @@ describe('delivering payment events to a destination (deliverer + fauxqs + dynal
     expect(receiver.received).toHaveLength(1);
     expect(queue.visibilities).toEqual([]);
     expect(queue.heldCopies).toEqual([
-      { delaySeconds: 1, ageMs: expect.any(Number) },
-      { delaySeconds: 1, ageMs: expect.any(Number) },
+      { delaySeconds: 1, ageMs: expect.any(Number), reserved: false },
+      { delaySeconds: 1, ageMs: expect.any(Number), reserved: false },
     ]);
     expect(Math.max(...queue.heldCopies.map((copy) => copy.ageMs))).toBeLessThan(5000);
     const waiting = await countsOf(target.queueUrl);
@@ -568,12 +573,20 @@ describe('delivering payment events to a destination (deliverer + fauxqs + dynal
     for (const event of events) await publish([target], event);
 
     await pollDestination(target, deliver);
-    // A full bucket holds one second's worth: two now, the other four wait as delayed copies (none failed).
+    // A full bucket holds one second's worth: two now, the other four wait as delayed copies (none failed), each
+    // for the token reserved for it at 2/s.
     expect(receiver.received).toHaveLength(2);
-    expect(queue.heldCopies.map((copy) => copy.delaySeconds)).toEqual([1, 1, 2, 2]);
+    expect(queue.heldCopies.map((copy) => [copy.delaySeconds, copy.reserved])).toEqual([
+      [1, true],
+      [1, true],
+      [2, true],
+      [2, true],
+    ]);
     expect(queue.visibilities).toEqual([]);
 
     await pollUntil(target, deliver, () => receiver.received.length === 6, 15_000);
+    // Each waited once: no copy was refused again and copied a second time.
+    expect(queue.heldCopies).toHaveLength(4);
     const times = receiver.received.map((delivery) => delivery.at);
     // Six at two per second, one second of burst: the last no sooner than two seconds after the first.
     expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(1900);

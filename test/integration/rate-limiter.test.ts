@@ -85,29 +85,41 @@ async function storedBucket(destination: string) {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('DynamoRateLimiter', () => {
-  it('holds the rate across 4 concurrent invocations for 3 s, and lets close to all of it through', async () => {
+  it('holds the rate across 4 concurrent invocations: every grant and reservation falls within the burst plus the rate', async () => {
     const rate = 20;
-    const invocations = Array.from({ length: 4 }, () => invocation());
-    const start = Date.now();
-    const end = start + 3000;
-    const grants = await Promise.all(
-      invocations.map(async ({ limiter }) => {
-        let granted = 0;
-        while (Date.now() < end) {
-          const result = await limiter.acquire('concurrent', rate, 3);
-          granted += result.granted;
-          // A real caller hides the rest for waitSeconds; polling soon keeps the test short and the bucket drained.
-          if (result.granted < 3) await sleep(20);
-        }
-        return granted;
+    // Each limiter's clock, as it read it last: the time a grant or reservation was made from.
+    const clocks: number[] = [];
+    const invocations = Array.from({ length: 4 }, (_, index) =>
+      invocation({
+        now: () => {
+          clocks[index] = Date.now();
+          return clocks[index];
+        },
       }),
     );
-    const elapsedSeconds = (Date.now() - start) / 1000;
-    const total = grants.reduce((sum, granted) => sum + granted, 0);
-    // The promise of the limit: the burst (one second's worth) plus the rate over the time elapsed, never more.
-    expect(total).toBeLessThanOrEqual(rate * elapsedSeconds + rate);
-    // And a limit, not a stop: at least 70% of what 3 s allow (60 + the burst of 20).
-    expect(total).toBeGreaterThanOrEqual(0.7 * (rate * 3 + rate));
+    const start = Date.now();
+    const end = start + 2000;
+    // When each delivery may go: at once for a grant, after its delay for a reservation.
+    const admissions: number[] = [];
+    await Promise.all(
+      invocations.map(async ({ limiter }, index) => {
+        while (Date.now() < end) {
+          const result = await limiter.acquire('concurrent', rate, 3);
+          const at = clocks[index] ?? 0;
+          for (let count = 0; count < result.granted; count += 1) admissions.push(at);
+          for (const delay of result.reservedDelaySeconds ?? []) admissions.push(at + delay * 1000);
+          await sleep(20);
+        }
+      }),
+    );
+    admissions.sort((a, b) => a - b);
+    // The promise of the limit: by any time, at most the burst (one second's worth) plus the rate since the start.
+    admissions.forEach((at, index) => {
+      expect(index + 1).toBeLessThanOrEqual(rate + (rate * (at - start)) / 1000 + 1e-9);
+    });
+    // And a limit, not a stop: the first 3 s are all but fully used (60 + the burst of 20).
+    const withinThreeSeconds = admissions.filter((at) => at <= start + 3000).length;
+    expect(withinThreeSeconds).toBeGreaterThanOrEqual(0.7 * (rate * 3 + rate));
     // The invocations did race (all four start on a missing item), and each lost race was retried, not granted.
     expect(invocations.reduce((sum, { conflicts }) => sum + conflicts, 0)).toBeGreaterThan(0);
   });
@@ -121,11 +133,15 @@ describe('DynamoRateLimiter', () => {
       first = false;
       otherGot = (await other.limiter.acquire('race', 10, 7)).granted;
     });
-    // Read a full bucket (10), planned to take 5, lost to the other taking 7: 3 are left, the other 2 wait.
-    expect(await racing.limiter.acquire('race', 10, 5)).toEqual({ granted: 3, waitSeconds: 1 });
+    // Read a full bucket (10), planned to take 5, lost to the other taking 7: 3 are left, the other 2 reserved.
+    expect(await racing.limiter.acquire('race', 10, 5)).toEqual({
+      granted: 3,
+      waitSeconds: 0,
+      reservedDelaySeconds: [1, 1],
+    });
     expect(otherGot).toBe(7);
     expect(racing.conflicts).toBe(1);
-    expect(await storedBucket('race')).toMatchObject({ milliTokens: 0, version: 2 });
+    expect(await storedBucket('race')).toMatchObject({ milliTokens: -2000, version: 2 });
   });
 
   it('grants nothing and asks for a second once every retry is lost, never taking from a bucket it did not see', async () => {
@@ -144,9 +160,14 @@ describe('DynamoRateLimiter', () => {
 
   it('keeps a second destination’s bucket apart from the first, and from its stop state', async () => {
     const { limiter } = invocation({ now: fixedClock });
-    expect(await limiter.acquire('first', 5, 5)).toEqual({ granted: 5, waitSeconds: 0 });
-    expect(await limiter.acquire('first', 5, 1)).toEqual({ granted: 0, waitSeconds: 1 });
-    expect(await limiter.acquire('second', 5, 5)).toEqual({ granted: 5, waitSeconds: 0 });
+    const grant = (granted: number, reservedDelaySeconds: number[] = []) => ({
+      granted,
+      waitSeconds: 0,
+      reservedDelaySeconds,
+    });
+    expect(await limiter.acquire('first', 5, 5)).toEqual(grant(5));
+    expect(await limiter.acquire('first', 5, 1)).toEqual(grant(0, [1]));
+    expect(await limiter.acquire('second', 5, 5)).toEqual(grant(5));
     // The RATE item sits beside the destination's STATE item, which still reads as running.
     const states = new DynamoDestinationStates(invocation().documents, table);
     expect(await states.get('first')).toEqual({ stopped: false });
@@ -155,7 +176,19 @@ describe('DynamoRateLimiter', () => {
   it('refills from the stored time, so a later invocation gets what dripped in meanwhile', async () => {
     await invocation({ now: fixedClock }).limiter.acquire('refilled', 10, 10);
     const later = invocation({ now: () => T0 + 500 });
-    expect(await later.limiter.acquire('refilled', 10, 10)).toEqual({ granted: 5, waitSeconds: 1 });
+    // 5 dripped in; the other 5 are reserved at 100 ms apart, all within the next second.
+    expect(await later.limiter.acquire('refilled', 10, 10)).toEqual({
+      granted: 5,
+      waitSeconds: 0,
+      reservedDelaySeconds: [1, 1, 1, 1, 1],
+    });
+    // Reserved ahead: the next ask stands behind them (its token drips in at 600 ms).
+    expect(await later.limiter.acquire('refilled', 10, 1)).toEqual({
+      granted: 0,
+      waitSeconds: 0,
+      reservedDelaySeconds: [1],
+    });
+    expect(await storedBucket('refilled')).toMatchObject({ milliTokens: -6000 });
   });
 
   it('writes only where the delivery function’s grant reaches (DESTINATION#<name>, RATE), with a TTL', async () => {
@@ -170,12 +203,35 @@ describe('DynamoRateLimiter', () => {
     });
   });
 
-  it('writes nothing when it grants nothing: a drained bucket costs a read, not a write', async () => {
-    const { limiter } = invocation({ now: fixedClock });
-    await limiter.acquire('drained', 2, 2);
+  it('reserves past its limit nothing: the debt is at most 900 s of the rate, and a full debt costs a read, not a write', async () => {
+    const { documents } = invocation({ now: fixedClock });
+    await documents.send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: 'DESTINATION#indebted',
+          sk: 'RATE',
+          milliTokens: -2 * 900 * 1000,
+          updatedAtMs: T0,
+          version: 4,
+        },
+      }),
+    );
     const reader = invocation({ now: fixedClock });
-    expect(await reader.limiter.acquire('drained', 2, 1)).toEqual({ granted: 0, waitSeconds: 1 });
+    expect(await reader.limiter.acquire('indebted', 2, 3)).toEqual({
+      granted: 0,
+      waitSeconds: 900,
+      reservedDelaySeconds: [],
+    });
     expect(reader.puts).toBe(0);
+    // Half a second later one token has dripped back: one reservation, at the far end.
+    const later = invocation({ now: () => T0 + 500 });
+    expect(await later.limiter.acquire('indebted', 2, 3)).toEqual({
+      granted: 0,
+      waitSeconds: 900,
+      reservedDelaySeconds: [900],
+    });
+    expect(later.puts).toBe(1);
   });
 
   it('refuses a bucket item not in the stored shape rather than guessing a version', async () => {

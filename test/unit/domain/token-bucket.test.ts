@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import {
   type BucketState,
   capacityMilliTokens,
+  debtLimitMilliTokens,
   InvalidRateError,
+  MAX_RESERVATION_SECONDS,
   MILLI_TOKENS_PER_TOKEN,
   refill,
   take,
+  takeOrReserve,
 } from '../../../lambdas/domain/token-bucket.js';
 
 const T0 = Date.parse('2026-11-30T10:00:00Z');
@@ -63,8 +66,12 @@ describe('refill', () => {
     expect(refill(bucket(50), 5, T0).milliTokens).toBe(5 * TOKEN);
   });
 
-  it('never holds negative tokens, even from a stored negative value', () => {
-    expect(refill({ milliTokens: -5000, updatedAtMs: T0, version: 1 }, 5, T0).milliTokens).toBe(0);
+  it('keeps a reserved debt, but never below 900 s of the rate, even from a stored value below it', () => {
+    expect(refill({ milliTokens: -5000, updatedAtMs: T0, version: 1 }, 5, T0).milliTokens).toBe(-5000);
+    expect(refill({ milliTokens: -1e12, updatedAtMs: T0, version: 1 }, 5, T0).milliTokens).toBe(
+      -debtLimitMilliTokens(5),
+    );
+    expect(debtLimitMilliTokens(5)).toBe(5 * MAX_RESERVATION_SECONDS * TOKEN);
   });
 
   it('counts a clock behind the bucket as no time passed, and keeps the later time so nothing drips in twice', () => {
@@ -228,6 +235,53 @@ describe('take, over any sequence of takes', () => {
         // Enough, and not a second more than needed.
         const sooner = take(first.next, rate, rest, T0 + (first.waitSeconds - 1) * 1000);
         return later.granted === rest && (first.waitSeconds === 1 || sooner.granted < rest);
+      }),
+    );
+  });
+});
+
+describe('takeOrReserve', () => {
+  it('grants what is there and reserves the rest, each at the whole second its token drips in', () => {
+    const result = takeOrReserve(bucket(2), 2, 7, T0);
+    expect(result.granted).toBe(2);
+    // At 2/s from an empty bucket: tokens at 0.5 s, 1 s, 1.5 s, 2 s, 2.5 s, rounded up.
+    expect(result.reservedDelaySeconds).toEqual([1, 1, 2, 2, 3]);
+    expect(result.next.milliTokens).toBe(-5 * TOKEN);
+    // The next ask stands behind the reservations.
+    expect(takeOrReserve(result.next, 2, 1, T0).reservedDelaySeconds).toEqual([3]);
+  });
+
+  it('reserves at most 900 s ahead, the longest an SQS copy can wait', () => {
+    const result = takeOrReserve(bucket(0), 1, 2000, T0);
+    expect(result.granted).toBe(0);
+    expect(result.reservedDelaySeconds).toHaveLength(MAX_RESERVATION_SECONDS);
+    expect(Math.max(...result.reservedDelaySeconds)).toBe(MAX_RESERVATION_SECONDS);
+    expect(takeOrReserve(result.next, 1, 1, T0).reservedDelaySeconds).toEqual([]);
+  });
+
+  it('never lets more through than rate * elapsed + capacity, counting each reservation at its time', () => {
+    const steps = fc.array(fc.record({ afterMs: fc.integer({ min: 0, max: 3000 }), wanted: fc.nat(50) }), {
+      minLength: 1,
+      maxLength: 60,
+    });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 500 }), steps, (rate, sequence) => {
+        let state: BucketState | undefined;
+        let now = T0;
+        const admissions: number[] = [];
+        for (const { afterMs, wanted } of sequence) {
+          now += afterMs;
+          const result = takeOrReserve(state, rate, wanted, now);
+          for (let index = 0; index < result.granted; index += 1) admissions.push(now);
+          for (const delay of result.reservedDelaySeconds) admissions.push(now + delay * 1000);
+          if (result.granted + result.reservedDelaySeconds.length > wanted) return false;
+          state = result.next;
+        }
+        admissions.sort((a, b) => a - b);
+        // By each admission's time, the admissions so far fit the burst plus what dripped in (exact, in milli-tokens).
+        return admissions.every(
+          (at, index) => (index + 1) * TOKEN <= rate * (at - T0) + capacityMilliTokens(rate),
+        );
       }),
     );
   });
