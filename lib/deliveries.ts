@@ -17,6 +17,8 @@ import {
 } from '../lambdas/definitions.js';
 import { type DestinationSettings, originalGatewaysOf } from '../lambdas/delivery/destinations.js';
 import { PAYMENT_EVENT_SOURCE } from '../lambdas/domain/payment-event.js';
+import { GATEWAY_SECRET_HEADERS } from '../lambdas/messages/original-webhook.js';
+import type { GatewaySecrets } from './gateway-secrets.js';
 import { PayhookFunction } from './payhook-function.js';
 import { SERVICES } from './payhook-metrics.js';
 import type { PaymentEvents } from './payment-events.js';
@@ -200,13 +202,20 @@ export function bindOriginalSources(
   deliveries: Deliveries,
   ingest: PayhookFunction,
   consumers: readonly PayhookFunction[],
+  secrets: GatewaySecrets,
 ): void {
   const originals = deliveries.destinations.filter(({ settings }) => settings.format === 'original');
   if (originals.length === 0) return;
+  // Ingest then writes version 4 messages (with the original), which only this release's consumers read: updated
+  // after them, so a deploy that upgrades and adds an original destination at once dead-letters nothing meanwhile.
+  for (const consumer of consumers) ingest.function.node.addDependency(consumer.function);
   const gateways = originalGatewaysOf(
     Object.fromEntries(originals.map(({ name, settings }) => [name, settings])),
   );
   ingest.addEnvironment({ [DELIVERIES_ENV.originalGateways]: gateways.join(',') });
+  const secretHeaderGateways = gateways.filter((gateway) => GATEWAY_SECRET_HEADERS[gateway] !== undefined);
+  if (secretHeaderGateways.length > 0)
+    secrets.bindSecretHeaderReader(deliveries.deliverer, secretHeaderGateways);
   const queues = Stack.of(deliveries).toJsonString(
     Object.fromEntries(
       originals.map(({ name, settings, queue }) => [

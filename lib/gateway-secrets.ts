@@ -127,6 +127,18 @@ export class GatewaySecrets extends Construct {
   }
 
   /**
+   * Lets the delivery function read the secrets of the `gateways` whose webhooks carry the secret itself in a header
+   * (Flutterwave's `verif-hash`, `GATEWAY_SECRET_HEADERS`) and that an original destination wants: the header is
+   * never stored, and is put back from the secret as the original is sent.
+   */
+  public bindSecretHeaderReader(fn: PayhookFunction, gateways: readonly GatewayName[]): iam.Grant {
+    return this.bind(
+      fn,
+      gateways.filter((gateway) => this.secrets[gateway] !== undefined),
+    );
+  }
+
+  /**
    * `secretsmanager:GetSecretValue` on each secret, the one call the secret stores make; `grantRead` would add
    * `DescribeSecret`, which nothing calls. No KMS grant: the secrets use Secrets Manager's default key, whose key policy
    * lets any principal the secret's own policy allows decrypt through Secrets Manager.

@@ -106,7 +106,12 @@ export class PayhookStack extends Stack {
         namePrefix: id,
         logRetention,
       });
-      bindOriginalSources(this.deliveries, this.webhookApi.ingest, Object.values(this.pipeline.consumers));
+      bindOriginalSources(
+        this.deliveries,
+        this.webhookApi.ingest,
+        Object.values(this.pipeline.consumers),
+        this.secrets,
+      );
     }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       pipeline: this.pipeline,

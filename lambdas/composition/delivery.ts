@@ -81,12 +81,20 @@ export function deliveryDependencies(
     ? new FileSigningSecrets(optionalEnv(env, SECRETS_ENV.secretsFile), options.local.fallbackSecret)
     : new SecretsManagerSigningSecrets(secretIds, clients.secretsManager());
   const table = requireEnv(env, PAYMENTS_TABLE_ENV.tableName);
+  // The gateways' own secrets, where the stack (or the local secrets file) gives the function any: for the original
+  // destinations' headers that are a gateway's secret itself (Flutterwave's verif-hash).
+  const gatewaySecrets =
+    optionalEnv(env, SECRETS_ENV.secretIds) !== undefined ||
+    optionalEnv(env, SECRETS_ENV.secretsFile) !== undefined
+      ? container.secrets('delivery')
+      : undefined;
   return {
     targets,
     states: new DynamoDestinationStates(clients.documents(), table),
     breakers: new DynamoBreakerStates(clients.documents(), table),
     rateLimiter: new DynamoRateLimiter(clients.documents(), table),
     secrets,
+    ...(gatewaySecrets && { gatewaySecrets }),
     send: sendDelivery,
     queue: new SqsDeliveryQueue(clients.sqs()),
     local,

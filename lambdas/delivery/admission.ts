@@ -23,18 +23,37 @@ export interface Held {
   readonly reserved?: true;
 }
 
-/** The attribute of a held copy whose token is reserved (`Held.reserved`). */
+/**
+ * The attribute of a held copy whose token is reserved (`Held.reserved`): `<due epoch ms>/<rate per second>`, when
+ * its delay ends and at what rate the token was reserved.
+ */
 export const RATE_RESERVED_ATTRIBUTE = 'rateReserved';
 
 /**
- * A held copy arriving for the token reserved for it: let through without asking. Only on its first receive: a copy
- * that failed and came back takes a token like any other, so a reservation is used once.
+ * How late a reserved copy may arrive and still use its token. A token is a slot in time: a copy that comes much
+ * later (the function throttled, the endpoint slow, the event source disabled) would otherwise use a slot long gone,
+ * and a pile of such copies would all go at once. Past this it asks like any other record (a token lost only ever
+ * sends less than the rate). SQS hands a delayed message to the event source as its delay ends, well within it.
  */
-function holdsReservation(record: SQSRecord): boolean {
-  return (
-    record.messageAttributes?.[RATE_RESERVED_ATTRIBUTE]?.stringValue === 'true' &&
-    Number(record.attributes.ApproximateReceiveCount) === 1
-  );
+export const RESERVATION_LATE_MS = 1000;
+
+/** The attribute's value for a copy due at `dueAtMs` holding a token of `ratePerSecond`. */
+export function reservationAttribute(dueAtMs: number, ratePerSecond: number): string {
+  return `${Math.round(dueAtMs)}/${ratePerSecond}`;
+}
+
+/**
+ * A held copy arriving for the token reserved for it: let through without asking. Only on its first receive (a copy
+ * that failed and came back takes a token like any other, so a reservation is used once), only around its due time
+ * (see {@link RESERVATION_LATE_MS}; a second early for clocks that differ between instances) and only at the rate it
+ * was reserved at (a lowered rate is not overrun by reservations made at the old one).
+ */
+function holdsReservation(record: SQSRecord, ratePerSecond: number, nowMs: number): boolean {
+  const value = record.messageAttributes?.[RATE_RESERVED_ATTRIBUTE]?.stringValue;
+  if (value === undefined || Number(record.attributes.ApproximateReceiveCount) !== 1) return false;
+  const [due, rate] = value.split('/').map(Number);
+  if (due === undefined || !Number.isFinite(due) || rate !== ratePerSecond) return false;
+  return nowMs >= due - 1000 && nowMs <= due + RESERVATION_LATE_MS;
 }
 
 export interface Admitted {
@@ -89,8 +108,9 @@ export async function admitBatch(
   if (rate === undefined || !deps.rateLimiter || gate.pass.length === 0) {
     return { attempt: gate.pass, held, ...(gate.breaker && { breaker: gate.breaker }) };
   }
-  const reserved = gate.pass.filter(holdsReservation);
-  const asking = gate.pass.filter((record) => !holdsReservation(record));
+  const nowMs = deps.now().getTime();
+  const reserved = gate.pass.filter((record) => holdsReservation(record, rate, nowMs));
+  const asking = gate.pass.filter((record) => !reserved.includes(record));
   if (asking.length === 0) return { attempt: reserved, held, ...(gate.breaker && { breaker: gate.breaker }) };
   const grant = await deps.rateLimiter.acquire(name, rate, asking.length);
   const later = asking.slice(grant.granted);

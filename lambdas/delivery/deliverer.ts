@@ -4,8 +4,13 @@ import { errorClassOf } from '../common/log.js';
 import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
 import { METRICS, STOPPED_DESTINATION_RECHECK_SECONDS } from '../definitions.js';
 import type { Outcome as BreakerOutcome } from '../domain/circuit-breaker.js';
-import { type OriginalDelivery, readOriginalDelivery } from '../messages/original-webhook.js';
+import {
+  GATEWAY_SECRET_MARKER,
+  type OriginalDelivery,
+  readOriginalDelivery,
+} from '../messages/original-webhook.js';
 import type { BreakerStates, DestinationStates, RateLimiter, SigningSecrets } from '../ports/deliveries.js';
+import type { SecretStore } from '../ports/secret-store.js';
 import { admitBatch, type Held, recordOutcomes } from './admission.js';
 import {
   backoffSeconds,
@@ -45,6 +50,11 @@ export interface DelivererDependencies {
   /** Enforces `rateLimitPerSecond` across invocations; none: no rate limit. */
   readonly rateLimiter?: RateLimiter;
   readonly secrets: SigningSecrets;
+  /**
+   * The gateways' own secrets, for an original whose header is the gateway's secret itself (Flutterwave's
+   * `verif-hash`); none: such an original cannot be sent (retried, then dead-lettered `signing_failed`).
+   */
+  readonly gatewaySecrets?: SecretStore;
   readonly send: (request: DeliveryRequest) => Promise<AttemptResult>;
   readonly queue: SqsDeliveryQueue;
   /** The local stack only: loopback destinations and plain http. */
@@ -111,16 +121,53 @@ class Delivery {
       return signStandardWebhook({ id: envelope.detail.id, timestamp: this.now, body, secrets });
     } catch (error) {
       const known = error instanceof Error && /SigningSecretError$/.test(error.name);
-      const reason = known ? (error as Error).message : `signing failed (${errorClassOf(error)})`;
-      const attempt = this.attemptOf(record);
-      const limits = this.limits();
-      const afterSeconds = backoffSeconds(attempt.receiveCount, limits, this.deps.random ?? Math.random);
-      const decision: DeliveryDecision | DeadLetterDecision =
-        attempt.ageSeconds + afterSeconds > limits.retryPeriodSeconds
-          ? { action: 'dead-letter', errorClass: 'signing_failed', reason }
-          : { action: 'retry', afterSeconds, reason };
-      return { decision } satisfies Attempted;
+      return this.failedOnOurSide(
+        record,
+        known ? (error as Error).message : `signing failed (${errorClassOf(error)})`,
+      );
     }
+  }
+
+  /**
+   * A secret that could not be used: retried with the same back-off (someone is fixing it) and, past the retry period,
+   * dead-lettered as `signing_failed` with the reason, which names no secret.
+   */
+  private failedOnOurSide(record: SQSRecord, reason: string): Attempted {
+    const attempt = this.attemptOf(record);
+    const limits = this.limits();
+    const afterSeconds = backoffSeconds(attempt.receiveCount, limits, this.deps.random ?? Math.random);
+    const decision: DeliveryDecision | DeadLetterDecision =
+      attempt.ageSeconds + afterSeconds > limits.retryPeriodSeconds
+        ? { action: 'dead-letter', errorClass: 'signing_failed', reason }
+        : { action: 'retry', afterSeconds, reason };
+    return { decision };
+  }
+
+  /**
+   * The original's headers as the gateway sent them: a header that is the gateway's secret itself (Flutterwave's
+   * `verif-hash`) was marked instead of stored, and gets the gateway's current secret back here.
+   */
+  private async originalHeaders(
+    delivery: OriginalDelivery,
+  ): Promise<{ readonly headers: Readonly<Record<string, string>> } | { readonly failed: string }> {
+    const marked = Object.entries(delivery.original.headers).filter(
+      ([, value]) => value === GATEWAY_SECRET_MARKER,
+    );
+    if (marked.length === 0) return { headers: delivery.original.headers };
+    let secret: string | undefined;
+    try {
+      secret = (await this.deps.gatewaySecrets?.get(delivery.gateway))?.secret.secrets[0];
+    } catch (error) {
+      return { failed: `the ${delivery.gateway} gateway secret could not be read (${errorClassOf(error)})` };
+    }
+    if (secret === undefined)
+      return { failed: `no ${delivery.gateway} gateway secret to send its ${marked[0]?.[0]} with` };
+    return {
+      headers: {
+        ...delivery.original.headers,
+        ...Object.fromEntries(marked.map(([name]) => [name, secret])),
+      },
+    };
   }
 
   /** Sends one record as its destination's format says; what to do next. Never throws for the destination's behaviour. */
@@ -139,7 +186,9 @@ class Delivery {
       const reason = `not an original webhook: ${error instanceof Error && error.name === 'InvalidOriginalError' ? error.message : errorClassOf(error)}`;
       return { decision: { action: 'dead-letter', errorClass: 'invalid_message', reason } };
     }
-    return this.send(record, delivery.original.body, delivery.original.headers);
+    const headers = await this.originalHeaders(delivery);
+    if ('failed' in headers) return this.failedOnOurSide(record, headers.failed);
+    return this.send(record, delivery.original.body, headers.headers);
   }
 
   private async send(
@@ -319,13 +368,17 @@ async function hold(deps: DelivererDependencies, target: DeliveryTarget, held: H
       const wanted = held.delaySeconds(index);
       const delay = Math.min(wanted, deps.maxHoldSeconds ?? 900);
       // A copy that would come back before its reserved token is there asks again instead.
-      const reserved = held.reserved === true && delay >= wanted;
+      const rate = target.settings.rateLimitPerSecond;
+      const reservation =
+        held.reserved === true && delay >= wanted && rate !== undefined
+          ? { dueAtMs: now.getTime() + delay * 1000, ratePerSecond: rate }
+          : undefined;
       const copied = await deps.queue.holdCopy(
         target.queueUrl,
         record,
         delay,
         deliveryAgeMs(record, now),
-        reserved,
+        reservation,
       );
       if (!copied) {
         await deps.queue.retryAfter(target.queueUrl, record, delay);

@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { RATE_RESERVED_ATTRIBUTE } from './admission.js';
+import { RATE_RESERVED_ATTRIBUTE, reservationAttribute } from './admission.js';
 import type { DeliveryDecision } from './delivery-policy.js';
 
 /** A dead-lettered delivery: why, and what the destination answered (its first bytes, made printable). */
@@ -45,16 +45,16 @@ export class SqsDeliveryQueue {
   }
 
   /**
-   * Sends a copy of the record back to its own queue, delayed (at most SQS's 15 minutes), carrying its age, and
-   * whether a rate token is reserved for it when the delay is over; `false` when the send failed (the caller then
-   * keeps the record itself).
+   * Sends a copy of the record back to its own queue, delayed (at most SQS's 15 minutes), carrying its age, and the
+   * rate token reserved for it when the delay is over, if any; `false` when the send failed (the caller then keeps
+   * the record itself).
    */
   async holdCopy(
     queueUrl: string,
     record: SQSRecord,
     delaySeconds: number,
     ageMs: number,
-    reserved = false,
+    reservation?: { readonly dueAtMs: number; readonly ratePerSecond: number },
   ): Promise<boolean> {
     try {
       await this.client.send(
@@ -64,7 +64,12 @@ export class SqsDeliveryQueue {
           DelaySeconds: Math.max(0, Math.min(900, Math.round(delaySeconds))),
           MessageAttributes: {
             [HELD_AGE_ATTRIBUTE]: { DataType: 'Number', StringValue: String(Math.round(ageMs)) },
-            ...(reserved && { [RATE_RESERVED_ATTRIBUTE]: { DataType: 'String', StringValue: 'true' } }),
+            ...(reservation && {
+              [RATE_RESERVED_ATTRIBUTE]: {
+                DataType: 'String',
+                StringValue: reservationAttribute(reservation.dueAtMs, reservation.ratePerSecond),
+              },
+            }),
           },
         }),
       );

@@ -34,15 +34,32 @@ export const ORIGINAL_HEADERS: Readonly<Record<GatewayName, readonly string[]>> 
   ],
 };
 
-/** A request's original: its exact body and the gateway's headers of {@link ORIGINAL_HEADERS}, as received. */
+/**
+ * Headers whose value is the gateway's secret itself, not a signature of one body: Flutterwave's `verif-hash` is the
+ * secret hash typed into its dashboard. It is never written to a queue or a table: the original carries
+ * {@link GATEWAY_SECRET_MARKER} in its place, and the delivery function puts the gateway's current secret back as it
+ * sends.
+ */
+export const GATEWAY_SECRET_HEADERS: Readonly<Partial<Record<GatewayName, readonly string[]>>> = {
+  flutterwave: ['verif-hash'],
+};
+
+/** What an original carries in place of a header of {@link GATEWAY_SECRET_HEADERS}. */
+export const GATEWAY_SECRET_MARKER = 'payhook:gateway-secret';
+
+/**
+ * A request's original: its exact body and the gateway's headers of {@link ORIGINAL_HEADERS}, as received, but a
+ * header that is the gateway's secret itself, which is marked instead (see {@link GATEWAY_SECRET_HEADERS}).
+ */
 export function originalOf(
   gateway: GatewayName,
   request: { readonly headers: Readonly<Record<string, string>>; readonly body: Buffer },
 ): OriginalWebhook {
+  const secretHeaders = GATEWAY_SECRET_HEADERS[gateway] ?? [];
   const headers: Record<string, string> = {};
   for (const name of ORIGINAL_HEADERS[gateway]) {
     const value = request.headers[name];
-    if (value !== undefined) headers[name] = value;
+    if (value !== undefined) headers[name] = secretHeaders.includes(name) ? GATEWAY_SECRET_MARKER : value;
   }
   return { body: request.body, headers };
 }

@@ -1,4 +1,4 @@
-import type { StructuredLog } from '../common/log.js';
+import { errorClassOf, type StructuredLog } from '../common/log.js';
 import { MESSAGE_ATTRIBUTES } from '../definitions.js';
 import { isClaimEventId } from '../domain/synthetic-ids.js';
 import type { GatewayName, WebhookEvent } from '../domain/webhook-event.js';
@@ -104,20 +104,51 @@ export class OriginalForwarding {
       [MESSAGE_ATTRIBUTES.gateway]: delivery.gateway,
       [MESSAGE_ATTRIBUTES.eventId]: delivery.eventId,
     };
-    await Promise.all(
-      destinations.map((destination) => this.deps.queue.send(destination.queueUrl, body, attributes)),
-    );
+    await Promise.all(destinations.map((destination) => this.send(destination, body, attributes, delivery)));
     this.deps.log.info('original webhook queued for delivery', {
       gateway: delivery.gateway,
       eventId: delivery.eventId,
       destinations: destinations.map((destination) => destination.name),
     });
   }
+
+  /**
+   * One destination's send. A transient failure throws (the event is retried, and sent then); one that retrying
+   * cannot mend (the queue gone, access denied: the deployment is wrong) is logged as an error, and the event goes
+   * on: the original is a parcel for a courier, and the payment's record and events must not wait for it.
+   */
+  private async send(
+    destination: OriginalDestination,
+    body: string,
+    attributes: Readonly<Record<string, string>>,
+    delivery: OriginalDelivery,
+  ): Promise<void> {
+    try {
+      await this.deps.queue.send(destination.queueUrl, body, attributes);
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      this.deps.log.error('original webhook not queued: its destination cannot take it', {
+        destination: destination.name,
+        gateway: delivery.gateway,
+        eventId: delivery.eventId,
+        errorClass: errorClassOf(error),
+      });
+    }
+  }
 }
 
-/** The gateway's answer confirms the claim: money arrived, and the money the claim named (when both name one). */
+/** An AWS error the caller caused and that a retry will not mend (not a throttle). */
+function isPermanent(error: unknown): boolean {
+  const { $fault, name } = (error ?? {}) as { $fault?: string; name?: string };
+  return $fault === 'client' && !/throttl|limit|timeout/i.test(name ?? '');
+}
+
+/**
+ * The gateway's answer confirms the claim: money arrived, the money the claim named. A claim that named no money, or
+ * an answer that names none, confirms nothing about the body: it is not forwarded.
+ */
 function confirms(answer: WebhookEvent, kept: KeptClaimOriginal): boolean {
-  if (kept.money === undefined || answer.money === undefined) return true;
+  if (kept.money === undefined || answer.money === undefined) return false;
   return (
     kept.money.currency === answer.money.currency &&
     kept.money.amountMinor === answer.money.amountMinor.toString()

@@ -602,6 +602,53 @@ describe('Stack: an original destination (#19 point 1)', () => {
     ]);
   });
 
+  it('lets the delivery function read the Flutterwave gateway secret only when an original destination wants Flutterwave', () => {
+    const flutterwave = synthesise(
+      parsePayhookConfig({
+        destinations: {
+          legacy: { url: 'https://legacy.example.com/hooks', format: 'original', gateways: ['flutterwave'] },
+        },
+      }),
+    ).template.toJSON().Resources as typeof resources;
+    const deliverer = Object.values(flutterwave).find((r) => r.Properties?.Description === DELIVERER);
+    if (!deliverer) throw new Error('no delivery function');
+    const role = (deliverer.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    const reads = Object.values(flutterwave)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(role))
+      .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+      .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
+      .flatMap((statement) => [statement.Resource].flat());
+    const secret = Object.entries(flutterwave).find(
+      ([, r]) =>
+        r.Type === 'AWS::SecretsManager::Secret' && String(r.Properties.Name).endsWith('/flutterwave'),
+    )?.[0];
+    expect(secret).toBeDefined();
+    expect(reads).toEqual([{ Ref: secret }]);
+    const variables = (deliverer.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const secretIds = JSON.stringify(variables.PAYHOOK_GATEWAY_SECRET_IDS);
+    expect(secretIds).toContain('flutterwave');
+    expect(secretIds).toContain(String(secret));
+    expect(secretIds).not.toMatch(/stripe|paystack/);
+    // Stripe and Paystack send no secret in a header: no gateway secret for the delivery function there.
+    expect(env(fn(DELIVERER)).PAYHOOK_GATEWAY_SECRET_IDS).toBeUndefined();
+  });
+
+  it('updates ingest after the consumers, so no consumer of the previous release meets a version 4 message', () => {
+    const ingest = all[fn('payhook: verifies, normalises and queues gateway webhooks')] as {
+      DependsOn?: string[];
+    };
+    for (const consumer of consumers) expect(ingest.DependsOn ?? []).toContain(consumer);
+    // Without an original destination ingest writes version 3 and waits for nothing.
+    const plain = template.toJSON().Resources as Record<
+      string,
+      { DependsOn?: string[]; Properties: Record<string, unknown> }
+    >;
+    const plainIngest = Object.values(plain).find(
+      (r) => r.Properties?.Description === 'payhook: verifies, normalises and queues gateway webhooks',
+    );
+    expect(JSON.stringify(plainIngest?.DependsOn ?? [])).not.toContain('consumer');
+  });
+
   it('passes the AWS Solutions checks', () => {
     const report = new AwsSolutionsChecks(withOriginal.stack).validateScope(withOriginal.stack);
     expect(report.violations).toEqual([]);

@@ -200,10 +200,10 @@ class NotingDeliveryQueue extends SqsDeliveryQueue {
     record: SQSRecord,
     delaySeconds: number,
     ageMs: number,
-    reserved = false,
+    reservation?: { readonly dueAtMs: number; readonly ratePerSecond: number },
   ): Promise<boolean> {
-    this.heldCopies.push({ delaySeconds, ageMs, reserved });
-    return super.holdCopy(queueUrl, record, delaySeconds, ageMs, reserved);
+    this.heldCopies.push({ delaySeconds, ageMs, reserved: reservation !== undefined });
+    return super.holdCopy(queueUrl, record, delaySeconds, ageMs, reservation);
   }
 
   override retryAfter(queueUrl: string, record: SQSRecord, seconds: number): Promise<boolean> {

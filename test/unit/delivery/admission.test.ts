@@ -1,7 +1,12 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { StructuredLog } from '../../../lambdas/common/log.js';
-import { admitBatch, RATE_RESERVED_ATTRIBUTE } from '../../../lambdas/delivery/admission.js';
+import {
+  admitBatch,
+  RATE_RESERVED_ATTRIBUTE,
+  RESERVATION_LATE_MS,
+  reservationAttribute,
+} from '../../../lambdas/delivery/admission.js';
 import type { DestinationSettings } from '../../../lambdas/delivery/destinations.js';
 import type { RateGrant, RateLimiter } from '../../../lambdas/ports/deliveries.js';
 
@@ -21,13 +26,20 @@ const log = {
   error: () => undefined,
 } as unknown as StructuredLog;
 
-function record(id: string, options: { reserved?: boolean; receiveCount?: number } = {}): SQSRecord {
+const NOW = Date.parse('2026-11-30T10:00:00Z');
+
+/** A record; `reserved`: a held copy whose token is due `dueInMs` from now, reserved at `rate` per second. */
+function record(
+  id: string,
+  options: { reserved?: boolean; receiveCount?: number; dueInMs?: number; rate?: number } = {},
+): SQSRecord {
+  const value = reservationAttribute(NOW + (options.dueInMs ?? 0), options.rate ?? 2);
   return {
     messageId: id,
     body: '{}',
     attributes: { ApproximateReceiveCount: String(options.receiveCount ?? 1) },
     messageAttributes: options.reserved
-      ? { [RATE_RESERVED_ATTRIBUTE]: { stringValue: 'true', dataType: 'String' } }
+      ? { [RATE_RESERVED_ATTRIBUTE]: { stringValue: value, dataType: 'String' } }
       : {},
   } as unknown as SQSRecord;
 }
@@ -41,7 +53,7 @@ function limiter(answer: (wanted: number) => RateGrant) {
       return answer(wanted);
     },
   };
-  return { asked, deps: { rateLimiter, now: () => new Date(), log } };
+  return { asked, deps: { rateLimiter, now: () => new Date(NOW), log } };
 }
 
 describe('admitBatch and the rate limit', () => {
@@ -78,5 +90,24 @@ describe('admitBatch and the rate limit', () => {
     ]);
     expect(admitted.held[0]?.reserved).toBeUndefined();
     expect(admitted.held[0]?.delaySeconds(0)).toBe(900);
+  });
+
+  it('makes a reserved copy that comes too late, or for another rate, ask: a stale slot is never used', async () => {
+    const { asked, deps } = limiter((wanted) => ({
+      granted: 0,
+      waitSeconds: 0,
+      reservedDelaySeconds: Array(wanted).fill(1),
+    }));
+    const admitted = await admitBatch(deps, 'shop', SETTINGS, [
+      // Due a minute ago: the function was throttled, or the endpoint slow; its slot is gone.
+      record('late', { reserved: true, dueInMs: -60_000 }),
+      record('just-late', { reserved: true, dueInMs: -RESERVATION_LATE_MS - 1 }),
+      // Reserved at 5/s; the destination is now at 2/s.
+      record('old-rate', { reserved: true, rate: 5 }),
+      // On time (within the tolerance), at this rate: let through.
+      record('on-time', { reserved: true, dueInMs: -RESERVATION_LATE_MS }),
+    ]);
+    expect(admitted.attempt.map((item) => item.messageId)).toEqual(['on-time']);
+    expect(asked).toEqual([3]);
   });
 });

@@ -4,6 +4,7 @@ import { QUEUE_MAX_MESSAGE_BYTES } from '../../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../../lambdas/domain/money.js';
 import { GATEWAYS, type WebhookEvent } from '../../../lambdas/domain/webhook-event.js';
 import {
+  GATEWAY_SECRET_MARKER,
   InvalidOriginalError,
   MAX_BODY_BYTES_WITH_ORIGINALS,
   ORIGINAL_HEADERS,
@@ -32,6 +33,21 @@ describe('original webhooks', () => {
       expect(ORIGINAL_HEADERS[gateway]).toContain('content-type');
       expect(ORIGINAL_HEADERS[gateway]).not.toContain('authorization');
     }
+  });
+
+  it("never keeps Flutterwave's verif-hash, the dashboard secret itself: a marker stands in, the HMAC is kept", () => {
+    const headers = {
+      'verif-hash': 'my-secret-hash',
+      'flutterwave-signature': 'hmac',
+      'content-type': 'application/json',
+    };
+    const original = originalOf('flutterwave', { headers, body: Buffer.from('{}') });
+    expect(original.headers).toEqual({
+      'content-type': 'application/json',
+      'verif-hash': GATEWAY_SECRET_MARKER,
+      'flutterwave-signature': 'hmac',
+    });
+    expect(JSON.stringify(original)).not.toContain('my-secret-hash');
   });
 
   it('round-trips any bytes and headers through the printable-ASCII original-webhook message', () => {

@@ -166,4 +166,50 @@ describe('OriginalForwarding', () => {
     await forward.beforeApply(CLAIM, ORIGINAL);
     expect(claims.kept.size).toBe(0);
   });
+
+  it('goes on when a destination queue cannot take the original for good, and fails (to retry) when it is transient', async () => {
+    const errors: string[] = [];
+    const failing = (error: Error): OriginalQueue => ({
+      send: async () => {
+        throw error;
+      },
+    });
+    const permanent = Object.assign(new Error('no queue'), {
+      name: 'QueueDoesNotExist',
+      $fault: 'client',
+    });
+    const forward = new OriginalForwarding({
+      destinations: [{ name: 'legacy', queueUrl: 'q' }],
+      queue: failing(permanent),
+      claims: new InMemoryClaims(),
+      log: { ...log, error: (message: string) => errors.push(message) } as unknown as StructuredLog,
+    });
+    await expect(forward.afterApply(event({}), ORIGINAL)).resolves.toBeUndefined();
+    expect(errors).toEqual(['original webhook not queued: its destination cannot take it']);
+
+    for (const transient of [
+      Object.assign(new Error('slow down'), { name: 'RequestThrottled', $fault: 'client' }),
+      Object.assign(new Error('boom'), { name: 'InternalError', $fault: 'server' }),
+      new Error('socket hang up'),
+    ]) {
+      const retried = new OriginalForwarding({
+        destinations: [{ name: 'legacy', queueUrl: 'q' }],
+        queue: failing(transient),
+        claims: new InMemoryClaims(),
+        log,
+      });
+      await expect(retried.afterApply(event({}), ORIGINAL)).rejects.toBe(transient);
+    }
+  });
+
+  it('forwards no claim that named no money, whatever the answer', async () => {
+    const { queue, forwarding: forward } = forwarding();
+    const noMoney = { ...CLAIM, money: undefined };
+    await forward.beforeApply(noMoney, ORIGINAL);
+    await forward.afterApply(
+      event({ eventId: 'payhook:reconciler:ORDER-1:payment.succeeded', settlesClaims: [CLAIM.eventId] }),
+      undefined,
+    );
+    expect(queue.sent).toEqual([]);
+  });
 });
