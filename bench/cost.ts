@@ -44,7 +44,75 @@ export const PRICES = {
     unit: 'MB of log ingested ($0.50/GB)',
     source: 'secondary source',
   },
+  lambdaX86GbSeconds: { perMillion: 16.6667, unit: 'GB-second (x86)', source: 'How AWS Pricing Works' },
+  schedulerInvocations: {
+    perMillion: 1.0,
+    unit: 'scheduled invocation',
+    source:
+      'EventBridge Scheduler, https://aws.amazon.com/eventbridge/pricing/ (team sheet: secondary; 14 M/month free, left out here)',
+  },
 } as const satisfies Record<string, Price>;
+
+/** A price per unit per month (resources that cost by existing, not by use). */
+export interface MonthlyPrice {
+  /** US dollars per unit per month. */
+  readonly perMonth: number;
+  readonly unit: string;
+  readonly source: string;
+}
+
+/**
+ * Monthly list prices, us-east-1, no free tier, for the fixed cost of an idle deployment (`bench/fixed-cost.ts`). None
+ * of these is on the team sheet (`aws-numbers.md`), so each is unconfirmed here beyond its pricing page.
+ */
+export const MONTHLY_PRICES = {
+  alarmMetric: {
+    perMonth: 0.1,
+    unit: 'standard-resolution alarm metric',
+    source:
+      'CloudWatch pricing, https://aws.amazon.com/cloudwatch/pricing/: $0.10 per alarm metric; a metric-math alarm is billed per metric it reads, an anomaly-detection alarm 3 (issue #20 says the same); unconfirmed here',
+  },
+  highResolutionAlarmMetric: {
+    perMonth: 0.3,
+    unit: 'high-resolution alarm metric (period under 60 s)',
+    source: 'CloudWatch pricing, https://aws.amazon.com/cloudwatch/pricing/; unconfirmed here',
+  },
+  dashboard: {
+    perMonth: 3.0,
+    unit: 'dashboard',
+    source:
+      'CloudWatch pricing, https://aws.amazon.com/cloudwatch/pricing/ (3 free dashboards left out); unconfirmed here',
+  },
+  customMetric: {
+    perMonth: 0.3,
+    unit: 'custom metric (name + dimension values) with data in the month',
+    source:
+      'CloudWatch pricing, https://aws.amazon.com/cloudwatch/pricing/: $0.30 per metric per month, first 10,000; unconfirmed here',
+  },
+  secret: {
+    perMonth: 0.4,
+    unit: 'secret',
+    source: 'Secrets Manager pricing, https://aws.amazon.com/secrets-manager/pricing/; unconfirmed here',
+  },
+  kmsCustomerManagedKey: {
+    perMonth: 1.0,
+    unit: 'customer-managed KMS key',
+    source:
+      'KMS pricing, https://aws.amazon.com/kms/pricing/ (AWS-managed keys such as aws/dynamodb have no monthly fee); unconfirmed here',
+  },
+  dynamoStorageGb: {
+    perMonth: 0.25,
+    unit: 'GB-month of table storage',
+    source:
+      'DynamoDB on-demand pricing, https://aws.amazon.com/dynamodb/pricing/on-demand/ (25 GB free left out); unconfirmed here',
+  },
+  dynamoPitrGb: {
+    perMonth: 0.2,
+    unit: 'GB-month of point-in-time recovery',
+    source:
+      'DynamoDB on-demand pricing, https://aws.amazon.com/dynamodb/pricing/on-demand/; unconfirmed here',
+  },
+} as const satisfies Record<string, MonthlyPrice>;
 
 /** Every function is 512 MB (`lib/payhook-function.ts`). */
 export const FUNCTION_MEMORY_GB = 0.5;

@@ -4,6 +4,7 @@ import type { BundleResults } from './bundles.js';
 import { type CostLine, PRICES } from './cost.js';
 import type { CpuResults, CpuRow } from './cpu.js';
 import type { DeliveriesResults, DestinationFigures } from './deliveries.js';
+import type { CustomMetricRow, FixedCostItem, FixedMonthlyResults } from './fixed-cost.js';
 import type { FuzzResults } from './fuzz.js';
 import type { PriorityResults } from './priority.js';
 import type { Percentiles, ThroughputResults } from './throughput.js';
@@ -28,6 +29,8 @@ export interface BenchResults {
   readonly priority?: PriorityResults;
   readonly fuzz?: FuzzResults;
   readonly deliveries?: DeliveriesResults;
+  /** What the deployment costs per month when no webhook arrives (section `fixed`). */
+  readonly fixedMonthly?: FixedMonthlyResults;
   /**
    * Sections `--only` left out whose figures were kept from an earlier run: section -> when that run started. The
    * machine and load above are this run's, not theirs.
@@ -37,8 +40,18 @@ export interface BenchResults {
   readonly notRun: Readonly<Record<string, string>>;
 }
 
-/** The sections a run can hold, as keys of {@link BenchResults}. */
-export type SectionKey = 'cpu' | 'bundles' | 'throughput' | 'priority' | 'fuzz' | 'deliveries';
+/** The sections a run can hold (`--only` names them), each with its key in {@link BenchResults}. */
+export const SECTION_KEYS = {
+  cpu: 'cpu',
+  bundles: 'bundles',
+  throughput: 'throughput',
+  priority: 'priority',
+  fuzz: 'fuzz',
+  deliveries: 'deliveries',
+  fixed: 'fixedMonthly',
+} as const satisfies Record<string, keyof BenchResults>;
+export type SectionName = keyof typeof SECTION_KEYS;
+export type SectionKey = (typeof SECTION_KEYS)[SectionName];
 
 export interface KeptSections {
   /** The previous run's figures of the sections left out. */
@@ -55,17 +68,18 @@ export interface KeptSections {
  */
 export function keepSections(
   previous: Partial<BenchResults> | undefined,
-  sections: readonly SectionKey[],
+  sections: readonly SectionName[],
 ): KeptSections {
   const kept: KeptSections = { carried: {}, carriedOver: {}, notRun: {} };
   for (const section of sections) {
-    const figures = previous?.[section];
+    const key = SECTION_KEYS[section];
+    const figures = previous?.[key];
     const measuredAt = previous?.carriedOver?.[section] ?? previous?.machine?.date;
     if (figures === undefined || measuredAt === undefined) {
       kept.notRun[section] = 'left out with --only';
       continue;
     }
-    Object.assign(kept.carried, { [section]: figures });
+    Object.assign(kept.carried, { [key]: figures });
     kept.carriedOver[section] = measuredAt;
     const reason = previous?.notRun?.[section];
     if (reason !== undefined) kept.notRun[section] = reason;
@@ -127,7 +141,7 @@ export function markdown(results: BenchResults): string {
     'stand-ins only.',
     '',
     'Run it with `npm run bench` (`npx tsx bench/run.ts`); it rewrites this section and `bench/results.json` (the soak',
-    "section below is `npm run soak`'s). Options: `--only cpu,bundles,throughput,priority,fuzz,deliveries`,",
+    "section below is `npm run soak`'s). Options: `--only cpu,bundles,throughput,priority,fuzz,deliveries,fixed`,",
     '`--iterations 20000`, `--rounds 5`, `--init-runs 5`, `--webhooks 10000`, `--concurrency 32`, `--workers 2`,',
     '`--backlog 10000`, `--fuzz-runs 10000`, `--deliveries 1000`, `--delivery-rate 20`, `--prefilled 2000`. The whole',
     'run takes about four minutes on 2 cores. With `--only`, the sections left out keep the figures of the run that',
@@ -261,6 +275,7 @@ export function markdown(results: BenchResults): string {
   if (results.priority) lines.push(...prioritySection(results.priority));
   if (results.fuzz) lines.push(...fuzzSection(results.fuzz));
   if (results.deliveries) lines.push(...deliveriesSection(results.deliveries));
+  if (results.fixedMonthly) lines.push(...fixedSection(results.fixedMonthly));
 
   lines.push(
     '## Not measured',
@@ -322,8 +337,8 @@ function costSection(t: ThroughputResults): string[] {
     '',
     'Every webhook in this run is a first delivery of a new payment that succeeds (one money-in fact, one event): the',
     'expensive case. A duplicate stops at its idempotency record (one refused conditional write, no payment write, no',
-    'event). Fixed monthly costs come on top: Secrets Manager ($0.40 per secret), alarms, the dashboard and idle',
-    'polling.',
+    'event). Fixed monthly costs come on top: Secrets Manager ($0.40 per secret), alarms, the dashboard, custom',
+    'metrics and idle polling (section 8).',
     '',
   ];
 }
@@ -566,6 +581,127 @@ function deliveriesSection(d: DeliveriesResults): string[] {
     "fed by the pipeline can go no faster than the consumers publish (section 3's applied rate); filled directly, it",
     'shows what the delivery function and the emulators do on this machine. Nothing here is AWS: the receives, deletes,',
     'DynamoDB calls and POSTs are loopback calls to emulators on the same 2 cores.',
+    '',
+  ];
+}
+
+const cents = (value: number) => (value > 0 && value < 0.005 ? '<$0.01' : `$${value.toFixed(2)}`);
+
+/** A quantity as the table shows it: whole numbers with separators, small ones with a few digits. */
+function quantity(value: number): string {
+  if (Number.isInteger(value)) return value.toLocaleString('en');
+  return value >= 100 ? Math.round(value).toLocaleString('en') : value.toPrecision(3);
+}
+
+/** A unit price: cents, small fractions as digits, and the tiniest per million units. */
+function unitPrice(value: number): string {
+  if (value >= 0.01) return `$${value.toFixed(2)}`;
+  if (value >= 0.0001) return `$${value.toFixed(6).replace(/0+$/, '')}`;
+  return `$${(value * 1_000_000).toFixed(3).replace(/(\.\d\d)0$/, '$1')} per M`;
+}
+
+function metricRow(row: CustomMetricRow, previous?: CustomMetricRow): string {
+  const values = row.dimension
+    ? `${row.dimension}: ${row.values.length > 0 ? row.values.join(', ') : 'none'}`
+    : row.count > 0
+      ? '(no extra dimension)'
+      : 'none';
+  // The reason is the metric's: said once for its rows of several functions.
+  const why = previous?.key === row.key && previous.why === row.why ? '〃' : row.why;
+  return `| \`${row.metric}\` | ${row.service.replace('payhook-', '')} | ${row.per} × ${row.primaries.length} | ${values} | ${row.count} | ${row.possible ?? 'unbounded'} | ${why} |`;
+}
+
+function fixedSection(f: FixedMonthlyResults): string[] {
+  const second = new Map<string, FixedCostItem>(f.withDestination.items.map((item) => [item.item, item]));
+  const met = f.total <= f.target;
+  const metrics = f.customMetrics.reduce((total, row) => total + row.count, 0);
+  const possible = f.customMetrics.every((row) => row.possible !== null)
+    ? String(f.customMetrics.reduce((total, row) => total + (row.possible ?? 0), 0))
+    : `${f.customMetrics.reduce((total, row) => total + (row.possible ?? 0), 0)} plus unbounded error classes`;
+  const single = f.alarms.filter((alarm) => alarm.reads.length === 1);
+  const math = f.alarms.filter((alarm) => alarm.reads.length > 1);
+  const alarmMetrics = f.alarms.reduce((total, alarm) => total + alarm.billedMetrics, 0);
+  const destinationAlarmMetrics = f.destinationAlarms.reduce(
+    (total, alarm) => total + alarm.billedMetrics,
+    0,
+  );
+  const [full, confirmations] = f.idleRuns;
+  const calls = (run: (typeof f.idleRuns)[number] | undefined) =>
+    run
+      ? Object.entries(run.calls)
+          .map(([operation, count]) => `${count} ${operation}`)
+          .join(' + ')
+      : '—';
+  const partitions = (run: (typeof f.idleRuns)[number] | undefined) =>
+    run ? Object.keys(run.readUnitsByPartition).length : 0;
+  const proposed = f.proposals.filter((proposal) => proposal.proposed);
+  return [
+    '## 8. Fixed monthly cost when idle',
+    '',
+    `What a deployment costs in a month in which no webhook arrives, with **two active gateways (${f.gateways.join(', ')})`,
+    'and no destinations**, from the template the stack synthesises (in this process, bundling skipped, as',
+    '`test/infra/support.ts` does) and list prices (us-east-1, no free tier, `PRICES` and `MONTHLY_PRICES` in',
+    `\`bench/cost.ts\`), over a ${f.hoursPerMonth}-hour month. The second column is the same deployment with one`,
+    `payment-event destination (\`${f.withDestination.destinations.join(', ')}\`). Custom metrics are counted as issue #20 counts them: each name`,
+    'and dimension combination that receives data in the month, at the full monthly price, for a month of occasional',
+    'traffic (table below). Nothing here is measured on AWS; `bench/fixed-cost.ts` has every assumption.',
+    '',
+    '| item | quantity | unit | unit price | $/month | $/month with 1 destination | quantity from | price source |',
+    '|---|---:|---|---:|---:|---:|---|---|',
+    ...f.items.map((item) => {
+      const other = second.get(item.item);
+      return `| ${item.item} | ${quantity(item.quantity)} | ${item.unit} | ${unitPrice(item.unitPrice)} | ${cents(item.monthly)} | ${other ? `${cents(other.monthly)} (${quantity(other.quantity)})` : '—'} | ${item.basis} | ${item.source} |`;
+    }),
+    `| **total** | | | | **${dollars(f.total)}** | **${dollars(f.withDestination.total)}** | | |`,
+    `| target (issue #20, two gateways, no destinations) | | | | ${dollars(f.target)} | | ${met ? 'met' : `**not met: ${dollars(f.total - f.target)} over**`} | |`,
+    '',
+    `**Alarms**: ${f.alarms.length} alarms read ${alarmMetrics} metrics: ${single.length} single-metric alarms (queues, function`,
+    `errors and throttles, API 5xx) and ${math.length} metric-math alarms billed per metric they read: ${math
+      .map((alarm) => `${alarm.name} ${alarm.billedMetrics}`)
+      .join(
+        ', ',
+      )}. A destination adds ${f.destinationAlarms.length} alarms reading ${destinationAlarmMetrics} metrics.`,
+    '',
+    `**Custom metrics**: ${metrics} of at most ${possible} with these two gateways. Every metric carries \`service\``,
+    '(the function, added by Powertools) and its first dimension (`gateway`, or `destination`), and at most one more;',
+    'what is assumed to receive data in the month:',
+    '',
+    '| metric | service | first dimension | extra dimension: values with data in the month | billed | at most | why |',
+    '|---|---|---|---|---:|---:|---|',
+    ...f.customMetrics.map((row, index) => metricRow(row, f.customMetrics[index - 1])),
+    ...f.destinationMetrics.map((row, index) =>
+      metricRow(row, f.destinationMetrics[index - 1]).replace(/^\| /, '| (destination) '),
+    ),
+    '',
+    `**Idle polling**: ${f.polling.map((mapping) => `${mapping.queue} queue ${mapping.pollers} pollers`).join(', ')}`,
+    `(${[...new Set(f.polling.map((mapping) => mapping.why))].join('; ')}). Each poller makes one 20-s receive after`,
+    `another: ${quantity((f.hoursPerMonth * 3600) / 20)} empty receives a month per poller. A destination adds its queue's event source.`,
+    '',
+    `**Idle reconciler runs** (measured: \`reconcile()\` against a stub DynamoDB client that answers nothing pending, the`,
+    "deployed gateways' progress items present as after some traffic): a full run makes",
+    `${calls(full)} (${full?.readUnits ?? 0} read units), over ${partitions(full)} partitions of the pending index, those of every gateway`,
+    `payhook knows, not only the two deployed; a confirmations run ${calls(confirmations)} (${confirmations?.readUnits ?? 0} units,`,
+    `${partitions(confirmations)} partitions). A full run writes one log line of ${full?.logBytes ?? 0} bytes, a confirmations run`,
+    `${confirmations?.logBytes ?? 0}; neither writes a metric (${(full?.metricsWritten ?? 0) + (confirmations?.metricsWritten ?? 0)} written).`,
+    '',
+    'Not counted: the HTTP API, the event bus, the queues and the on-demand tables have no charge when idle; the event',
+    'archive, table storage and PITR grow with data (the line above assumes 10 MB per table); KMS requests DynamoDB makes to',
+    'the AWS-managed `aws/dynamodb` key (no monthly fee; requests $0.03 per 10,000, rate not documented here); Secrets',
+    'Manager calls (none when idle: ingest is not invoked and an idle reconciler run reads no secret); log storage. If',
+    'CloudWatch prorates custom metrics by the hours they receive data, as its pricing page is understood to say',
+    '(unconfirmed here), occasional traffic costs less than the custom-metrics line: it is the ceiling of the rule above.',
+    '',
+    '### What could bring it to the target (proposals, not implemented)',
+    '',
+    'Each keeps every alarm and dashboard row working; savings computed from the same template, metric rows and idle runs.',
+    '',
+    '| change | what still works, what is traded | $/month saved | in the set |',
+    '|---|---|---:|---|',
+    ...f.proposals.map(
+      (proposal) =>
+        `| ${proposal.change} | ${proposal.trade} | ${cents(proposal.saving)} | ${proposal.proposed ? 'yes' : 'no'} |`,
+    ),
+    `| **the ${proposed.length} in the set** | | **${dollars(proposed.reduce((total, proposal) => total + proposal.saving, 0))}** | total **${dollars(f.totalAfterProposals)}** (target ${dollars(f.target)}) |`,
     '',
   ];
 }

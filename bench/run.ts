@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs the benchmarks and writes `BENCHMARKS.md` and `bench/results.json`.
  *
- *   npx tsx bench/run.ts [--only cpu,bundles,throughput,priority,fuzz,deliveries] [--iterations 20000] [--rounds 5]
+ *   npx tsx bench/run.ts [--only cpu,bundles,throughput,priority,fuzz,deliveries,fixed] [--iterations 20000] [--rounds 5]
  *                        [--init-runs 5] [--webhooks 10000] [--concurrency 32] [--workers 2] [--backlog 10000]
  *                        [--fuzz-runs 10000] [--deliveries 1000] [--delivery-rate 20] [--prefilled 2000]
  *
@@ -17,6 +17,7 @@ import { writeBenchmarksSection } from './benchmarks-file.js';
 import { type BundleResults, measureBundles } from './bundles.js';
 import { type CpuResults, measureCpu } from './cpu.js';
 import { type DeliveriesResults, deliveriesFailures, measureDeliveries } from './deliveries.js';
+import { type FixedMonthlyResults, measureFixedMonthly } from './fixed-cost.js';
 import { type FuzzResults, measureFuzz } from './fuzz.js';
 import { measurePriority, type PriorityResults } from './priority.js';
 import {
@@ -25,7 +26,7 @@ import {
   keepSections,
   markdown,
   resultsJson,
-  type SectionKey,
+  type SectionName,
 } from './report.js';
 import { measureThroughput, type ThroughputResults } from './throughput.js';
 
@@ -36,7 +37,9 @@ const SECTIONS = [
   'priority',
   'fuzz',
   'deliveries',
-] as const satisfies readonly SectionKey[];
+  // Cheap (no emulators): the template synthesised in-process and list prices.
+  'fixed',
+] as const satisfies readonly SectionName[];
 type Section = (typeof SECTIONS)[number];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
   let priority: PriorityResults | undefined;
   let fuzz: FuzzResults | undefined;
   let deliveries: DeliveriesResults | undefined;
+  let fixedMonthly: FixedMonthlyResults | undefined;
   for (const section of SECTIONS) {
     if (!only.includes(section)) continue;
     try {
@@ -148,6 +152,8 @@ async function main(): Promise<void> {
         );
         const failures = deliveriesFailures(deliveries);
         if (failures.length > 0) notRun.deliveries = `failed: ${failures.join('; ')}`;
+      } else if (section === 'fixed') {
+        fixedMonthly = await measureFixedMonthly(log);
       } else {
         fuzz = measureFuzz(
           { runsPerProperty: positiveInteger('fuzz-runs', values['fuzz-runs'], 10_000) },
@@ -171,6 +177,7 @@ async function main(): Promise<void> {
     ...(priority && { priority }),
     ...(fuzz && { fuzz }),
     ...(deliveries && { deliveries }),
+    ...(fixedMonthly && { fixedMonthly }),
     ...(Object.keys(carriedOver).length > 0 && { carriedOver }),
     notRun,
   };
