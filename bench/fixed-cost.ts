@@ -381,8 +381,6 @@ export const EMITTERS: Readonly<Record<MetricKey, readonly MetricEmitter[]>> = {
       why: 'webhooks accepted; scanners that find the URL send no signature',
     },
   ],
-  webhookBodyBytes: [{ service: SERVICES.ingest, month: [ANY], possible: [ANY], why: 'every request' }],
-  timeToQueue: [{ service: SERVICES.ingest, month: [ANY], possible: [ANY], why: 'every accepted request' }],
   webhookSourceNotAllowed: [
     {
       service: SERVICES.ingest,
@@ -496,7 +494,9 @@ export type DimensionsOf = (key: MetricKey) => readonly string[];
 export const DEFINED_DIMENSIONS: DimensionsOf = (key) => {
   const definition = METRICS[key];
   const primary = 'primary' in definition ? definition.primary : 'gateway';
-  return definition.dimension ? [primary, definition.dimension] : [primary];
+  // A metric of the function as a whole has only `service`, which every metric has.
+  const first = primary === 'service' ? [] : [primary];
+  return definition.dimension ? [...first, definition.dimension] : first;
 };
 
 /**
@@ -1053,13 +1053,6 @@ export function proposals(
       proposed: false,
     },
     {
-      change: '`QueueDelay` per priority (service) only, without `gateway`',
-      trade:
-        'the high-queue-delay alarm and the queue-delay row read one metric per priority instead of the worst gateway: all gateways share each queue, so its delay is the same for all of them',
-      saving: metricSaving({ withoutPrimary: ['queueDelay'] }) + alarmSaving(['QueueDelay', 'gateway']),
-      proposed: true,
-    },
-    {
       change:
         '`ReconcilerPaymentsChecked` and `ReconcilerStillPending` as log fields only (the "reconciler run" line has `checked` and `stillPending`); `ReconcilerPaymentsMoved` and `ReconcilerPaymentsSettled` without `gateway`',
       trade:
@@ -1069,14 +1062,6 @@ export function proposals(
           drop: ['paymentsChecked', 'paymentsStillPending'],
           withoutPrimary: ['paymentsMoved', 'paymentsSettled'],
         }) + alarmSaving(['ReconcilerPaymentsSettled', 'gateway']),
-      proposed: true,
-    },
-    {
-      change:
-        '`WebhookBodyBytes` and `TimeToQueue` as log fields only (the "webhook accepted" line has `bodyBytes`)',
-      trade:
-        "no alarm or row reads them; the dashboard's API latency (API Gateway's own, free) stays; ingest's time to queue would need a duration field in the log line",
-      saving: metricSaving({ drop: ['webhookBodyBytes', 'timeToQueue'] }),
       proposed: true,
     },
     {

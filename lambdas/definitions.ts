@@ -467,10 +467,6 @@ export const METRICS_NAMESPACE = 'payhook';
 export const METRICS = {
   /** Ingest: every request, split by outcome (`accepted`, a refusal reason, or a 5xx reason). */
   webhookRequests: { name: 'WebhookRequests', unit: 'Count', dimension: 'outcome' },
-  /** Ingest: body size of every request (per gateway only: each dimension value is a metric CloudWatch bills monthly). */
-  webhookBodyBytes: { name: 'WebhookBodyBytes', unit: 'Bytes', dimension: undefined },
-  /** Ingest: from receipt to the events durably queued (accepted requests only). */
-  timeToQueue: { name: 'TimeToQueue', unit: 'Milliseconds', dimension: undefined },
   /**
    * Ingest: requests from outside their gateway's `sourceIps` list, in either mode (per gateway only; `enforce` also
    * counts them as `WebhookRequests` with outcome `source_not_allowed`). Gateways without a list never count here.
@@ -484,8 +480,11 @@ export const METRICS = {
   processingFailures: { name: 'ProcessingFailures', unit: 'Count', dimension: 'errorClass' },
   /** Consumers: failures put aside for good (dead-lettered), by error class. */
   deadLettered: { name: 'DeadLettered', unit: 'Count', dimension: 'errorClass' },
-  /** Consumers: how long the message waited in the queue before this attempt. */
-  queueDelay: { name: 'QueueDelay', unit: 'Milliseconds', dimension: undefined },
+  /**
+   * Consumers: how long the message waited in the queue before this attempt, per consumer (`service`) only: every
+   * gateway shares each queue, so a gateway dimension would bill a metric per gateway for the same wait.
+   */
+  queueDelay: { name: 'QueueDelay', unit: 'Milliseconds', dimension: undefined, primary: 'service' },
   /** Reconciler: pending payments asked about (or expired). */
   paymentsChecked: { name: 'ReconcilerPaymentsChecked', unit: 'Count', dimension: undefined },
   /** Reconciler: payments it moved (events queued), by the status they move to: webhooks that never came. */
@@ -523,8 +522,11 @@ export const METRICS = {
     readonly name: string;
     readonly unit: 'Count' | 'Bytes' | 'Milliseconds';
     readonly dimension: 'outcome' | 'status' | 'errorClass' | 'reason' | undefined;
-    /** The first dimension: `gateway` unless given (deliveries are per destination). */
-    readonly primary?: 'destination';
+    /**
+     * The first dimension: `gateway` unless given (deliveries are per destination); `service`: none but the function
+     * itself (which Powertools adds to every metric).
+     */
+    readonly primary?: 'destination' | 'service';
   }
 >;
 

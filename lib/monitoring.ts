@@ -22,6 +22,7 @@ import {
   payhookMetric,
   SERVICES,
   SIGNATURE_FAILURE_OUTCOMES,
+  serviceMetric,
 } from './payhook-metrics.js';
 import type { PriorityPipeline } from './priority-pipeline.js';
 import type { WebhookApi } from './webhook-api.js';
@@ -232,10 +233,7 @@ export class Monitoring extends Construct {
       if (minutes !== undefined) quiet.set(gateway, this.quietAlarm(gateway, minutes));
     }
     if (gateways.length > 0) {
-      this.highQueueDelayAlarm(
-        gateways,
-        props.highQueueDelaySeconds ?? SETTING_DEFAULTS.highQueueDelaySeconds,
-      );
+      this.highQueueDelayAlarm(props.highQueueDelaySeconds ?? SETTING_DEFAULTS.highQueueDelaySeconds);
       this.lostWebhooksAlarm(gateways, props.lostWebhooksPerHour ?? SETTING_DEFAULTS.lostWebhooksPerHour);
     }
     const interval = props.reconcileInterval ?? Duration.minutes(SETTING_DEFAULTS.reconcileIntervalMinutes);
@@ -305,23 +303,14 @@ export class Monitoring extends Construct {
     return silent;
   }
 
-  /** The worst gateway's p95 wait on the high-priority queue over `seconds`: money-arrived events are late. */
-  private highQueueDelayAlarm(gateways: readonly GatewayName[], seconds: number): void {
+  /** The p95 wait on the high-priority queue over `seconds`: money-arrived events are late. */
+  private highQueueDelayAlarm(seconds: number): void {
     this.alarm(
       'high-queue-delay',
-      combined(
-        'MAX',
-        gateways.map((gateway) =>
-          payhookMetric(
-            this.namespace,
-            METRICS.queueDelay,
-            { service: SERVICES.consumer('high'), gateway },
-            { statistic: 'p95', period: FIVE_MINUTES },
-          ),
-        ),
-        'high-priority queue delay p95 (ms), worst gateway',
-        FIVE_MINUTES,
-      ),
+      serviceMetric(this.namespace, METRICS.queueDelay, SERVICES.consumer('high'), {
+        statistic: 'p95',
+        period: FIVE_MINUTES,
+      }),
       seconds * 1000,
       `payhook: high-priority events wait over ${seconds} s (p95) before processing: money-arrived events are late`,
     );
@@ -643,21 +632,13 @@ export class Monitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Queue delay p95 (ms), worst gateway',
+        title: 'Queue delay p95 (ms)',
         left: PRIORITIES.map((priority) =>
-          combined(
-            'MAX',
-            gateways.map((gateway) =>
-              payhookMetric(
-                namespace,
-                METRICS.queueDelay,
-                { service: SERVICES.consumer(priority), gateway },
-                { statistic: 'p95', period: FIVE_MINUTES },
-              ),
-            ),
-            priority,
-            FIVE_MINUTES,
-          ),
+          serviceMetric(namespace, METRICS.queueDelay, SERVICES.consumer(priority), {
+            statistic: 'p95',
+            period: FIVE_MINUTES,
+            label: priority,
+          }),
         ),
         width: 12,
       }),

@@ -51,6 +51,21 @@ export function payhookMetric(
 }
 
 /**
+ * A metric of one function as a whole (`QueueDelay`): `service` its only dimension, as `lambdas/common/metrics.ts`
+ * writes a definition whose `primary` is `service`.
+ */
+export function serviceMetric(
+  namespace: string,
+  definition: MetricDefinition,
+  service: string,
+  options: MetricOptions,
+): cloudwatch.Metric {
+  if (!('primary' in definition) || definition.primary !== 'service')
+    throw new Error(`${definition.name} is not a per-function metric`);
+  return metricWith(namespace, definition, { service }, undefined, options);
+}
+
+/**
  * One of the delivery function's metrics (`DeliveryAttempts`, `DeliveryLatency`): per destination rather than per
  * gateway, as `lambdas/common/metrics.ts` writes them (the definition's `primary` dimension), plus the metric's extra
  * dimension (the outcome) where it has one.

@@ -8,8 +8,9 @@ import { isGatewayName } from '../domain/webhook-event.js';
  */
 export interface MetricsRecorder {
   /**
-   * Adds `value` to `metric` for `gateway`; `detail` fills the metric's one extra dimension (outcome, status, error
-   * class or reason) where it has one. Counts are summed until the next flush; sizes and times are kept one by one.
+   * Adds `value` to `metric` for `gateway` (a destination's name for a delivery metric; ignored for a metric of the
+   * function as a whole); `detail` fills the metric's one extra dimension (outcome, status, error class or reason)
+   * where it has one. Counts are summed until the next flush; sizes and times are kept one by one.
    */
   add(metric: MetricDefinition, gateway: string, value: number, detail?: string): void;
   /** Writes everything added since the last flush. */
@@ -47,10 +48,12 @@ export class EmfMetrics implements MetricsRecorder {
   }
 
   add(metric: MetricDefinition, gateway: string, value: number, detail?: string): void {
-    // A destination's name comes from configuration; a gateway dimension only ever holds a gateway's name.
+    // A destination's name comes from configuration; a gateway dimension only ever holds a gateway's name; a metric of
+    // the function as a whole has no first dimension (Powertools adds `service` to every one).
     const primary = 'primary' in metric ? metric.primary : 'gateway';
-    const first = primary === 'gateway' ? gatewayDimension(gateway) : gateway.slice(0, 32);
-    const dimensions: Record<string, string> = { [primary]: first };
+    const dimensions: Record<string, string> = {};
+    if (primary === 'gateway') dimensions.gateway = gatewayDimension(gateway);
+    else if (primary === 'destination') dimensions.destination = gateway.slice(0, 32);
     if (metric.dimension) dimensions[metric.dimension] = (detail ?? 'none').slice(0, 64);
     const key = JSON.stringify(dimensions);
     let group = this.#groups.get(key);

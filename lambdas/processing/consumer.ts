@@ -174,6 +174,7 @@ function eventFields(
 
 function countQueueDelay(metrics: MetricsRecorder, record: SQSRecord, gateway: string): void {
   const sentAt = Number(record.attributes.SentTimestamp);
+  // Per consumer only: every gateway shares the queue (the gateway is in the record's log line).
   if (Number.isFinite(sentAt)) metrics.add(METRICS.queueDelay, gateway, Math.max(0, Date.now() - sentAt));
 }
 

@@ -747,16 +747,16 @@ describe('Construct: Monitoring', () => {
             query.MetricStat?.Metric.MetricName === name,
         ),
       );
-    const delay = withMetric('QueueDelay');
-    expect(delay).toMatchObject({ Threshold: 30_000, ComparisonOperator: 'GreaterThanThreshold' });
-    const delayQueries = delay.Metrics.filter((query: { MetricStat?: unknown }) => query.MetricStat);
-    expect(delayQueries).toHaveLength(2);
-    for (const query of delayQueries) {
-      expect(query.MetricStat).toMatchObject({ Stat: 'p95', Period: 300 });
-      expect(query.MetricStat.Metric.Dimensions).toEqual(
-        expect.arrayContaining([{ Name: 'service', Value: 'payhook-consumer-high' }]),
-      );
-    }
+    // One metric, the high consumer's (every gateway shares the queue): no metric math, no gateway dimension.
+    const delay = alarms.find((alarm) => alarm.MetricName === 'QueueDelay');
+    expect(delay).toMatchObject({
+      Threshold: 30_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+      ExtendedStatistic: 'p95',
+      Period: 300,
+      Dimensions: [{ Name: 'service', Value: 'payhook-consumer-high' }],
+    });
+    expect(withMetric('QueueDelay')).toBeUndefined();
     const lost = withMetric('ReconcilerPaymentsSettled');
     expect(lost).toMatchObject({ Threshold: 2 });
     const gatewaysOf = lost.Metrics.filter((query: { MetricStat?: unknown }) => query.MetricStat).map(

@@ -318,9 +318,10 @@ describe('Ingest handler against SQS (fauxqs)', () => {
         ['paypal', 'unknown_gateway', 1],
         ['paystack', 'queue_unavailable', 1],
       ]);
-      expect(metrics.total(METRICS.webhookBodyBytes)).toBe(4 * Buffer.byteLength(signed.body));
-      // Time to queue only for what was queued.
-      expect(metrics.added.filter((entry) => entry.name === METRICS.timeToQueue.name)).toHaveLength(1);
+      // Size and time to queue are log fields, not metrics (issue #20: each would be a metric billed monthly).
+      expect(new Set(metrics.added.map((entry) => entry.name))).toEqual(
+        new Set([METRICS.webhookRequests.name]),
+      );
       expect(metrics.flushes).toBe(4);
     });
 
@@ -370,6 +371,10 @@ describe('Ingest handler against SQS (fauxqs)', () => {
       const accepted = log.lines.find((line) => line.message === 'webhook accepted');
       expect(accepted?.fields.unsignedDeliveryId).toBe('evt_delivery_42');
       expect(accepted?.fields.eventIds).not.toContain('evt_delivery_42');
+      // What the WebhookBodyBytes and TimeToQueue metrics were, as fields of the line.
+      expect(accepted?.fields.bodyBytes).toBe(Buffer.byteLength(signed.body));
+      expect(accepted?.fields.timeToQueueMs).toEqual(expect.any(Number));
+      expect(accepted?.fields.timeToQueueMs as number).toBeGreaterThanOrEqual(0);
     });
 
     it('answers 503 with retry-after when the queue is unavailable, so the gateway retries', async () => {

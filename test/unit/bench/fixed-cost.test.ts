@@ -226,7 +226,13 @@ describe('customMetricRows', () => {
     expect(row('EventsProcessed', 'payhook-consumer-low')?.count).toBe(4);
     expect(row('WebhookRequests', 'payhook-ingest')).toMatchObject({ count: 4, possible: 2 * 15 });
     // No extra dimension: one metric per gateway that gets data, none for one that gets none.
-    expect(row('WebhookBodyBytes', 'payhook-ingest')).toMatchObject({ values: [], count: 2, possible: 2 });
+    expect(row('ReconcilerStillPending', 'payhook-reconciler')).toMatchObject({
+      values: [],
+      count: 2,
+      possible: 2,
+    });
+    // A metric of the consumer as a whole (QueueDelay): one, whatever the gateways.
+    expect(row('QueueDelay', 'payhook-consumer-high')).toMatchObject({ per: 'none', count: 1 });
     expect(row('WebhookSourceNotAllowed', 'payhook-ingest')?.count).toBe(0);
     expect(row('ProcessingFailures', 'payhook-consumer-high')).toMatchObject({ count: 0, possible: null });
   });
@@ -246,9 +252,12 @@ describe('customMetricRows', () => {
   it('scales with the gateways, and totals the rows', () => {
     const total = countCustomMetrics(rows);
     expect(total).toBe(rows.reduce((sum, entry) => sum + entry.count, 0));
-    expect(total).toBe(48);
+    // 48 before issue #20's first cut: WebhookBodyBytes and TimeToQueue (2 each) became log fields, QueueDelay lost
+    // its gateway (6 -> 3).
+    expect(total).toBe(41);
+    // Everything but the 3 QueueDelay metrics is per gateway.
     expect(countCustomMetrics(customMetricRows(['paystack', 'stripe', 'razorpay'], []))).toBe(
-      (total / 2) * 3,
+      ((total - 3) / 2) * 3 + 3,
     );
   });
 
@@ -256,8 +265,8 @@ describe('customMetricRows', () => {
     const total = countCustomMetrics(rows);
     // EventsProcessed 16 + Transitions 10.
     expect(countCustomMetrics(rows, { drop: ['eventsProcessed', 'transitions'] })).toBe(total - 26);
-    // QueueDelay: one per priority instead of one per priority and gateway.
-    expect(countCustomMetrics(rows, { withoutPrimary: ['queueDelay'] })).toBe(total - 3);
+    // Moved and settled without their gateway: one per status (2) and one instead of two (settled gets no data).
+    expect(countCustomMetrics(rows, { withoutPrimary: ['paymentsMoved'] })).toBe(total - 2);
     // EventsProcessed without its outcome: one per gateway and consumer.
     expect(countCustomMetrics(rows, { withoutDetail: ['eventsProcessed'] })).toBe(total - 16 + 6);
   });
@@ -281,7 +290,7 @@ describe('the dimensions each metric is written with', () => {
       (row) => row.metric === 'EventsProcessed' && row.service === 'payhook-consumer-high',
     );
     expect(high).toMatchObject({ per: 'none', count: 3 });
-    expect(countCustomMetrics(rows)).toBe(48 - 16 + 8);
+    expect(countCustomMetrics(rows)).toBe(41 - 16 + 8);
   });
 });
 
@@ -361,7 +370,8 @@ describe('deploymentFixedCost', () => {
   });
 
   it('prices the custom metrics of its gateways, and totals every item', () => {
-    expect(item('CloudWatch custom metrics')?.quantity).toBe(24);
+    // One gateway: the 19 per-gateway metrics of two gateways' 38, and the 3 QueueDelay metrics.
+    expect(item('CloudWatch custom metrics')?.quantity).toBe(22);
     expect(cost.total).toBeCloseTo(
       cost.items.reduce((sum, entry) => sum + entry.monthly, 0),
       10,

@@ -40,13 +40,13 @@ describe('EmfMetrics (Powertools Metrics, embedded metric format)', () => {
     const lines = emfLines(() => {
       metrics.add(METRICS.webhookRequests, 'stripe', 1, 'accepted');
       metrics.add(METRICS.webhookRequests, 'stripe', 1, 'accepted');
-      metrics.add(METRICS.webhookBodyBytes, 'stripe', 700);
+      metrics.add(METRICS.webhookSourceNotAllowed, 'stripe', 1);
       metrics.add(METRICS.webhookRequests, 'stripe', 1, 'invalid_signature');
-      metrics.add(METRICS.timeToQueue, 'stripe', 12.5);
+      metrics.add(METRICS.webhookSourceNotAllowed, 'stripe', 2);
       metrics.flush();
     });
     expect(lines).toHaveLength(3);
-    const [accepted, sizes, refused] = lines as [
+    const [accepted, outside, refused] = lines as [
       Record<string, unknown>,
       Record<string, unknown>,
       Record<string, unknown>,
@@ -60,14 +60,24 @@ describe('EmfMetrics (Powertools Metrics, embedded metric format)', () => {
       outcome: 'accepted',
       WebhookRequests: 2,
     });
-    // Sizes and times share the gateway-only dimension set: one line.
-    expect(blobOf(sizes).Dimensions).toEqual([['service', 'gateway']]);
-    expect(blobOf(sizes).Metrics).toEqual([
-      { Name: 'WebhookBodyBytes', Unit: 'Bytes' },
-      { Name: 'TimeToQueue', Unit: 'Milliseconds' },
-    ]);
-    expect(sizes).toMatchObject({ gateway: 'stripe', WebhookBodyBytes: 700, TimeToQueue: 12.5 });
+    // A metric without an extra dimension has the gateway-only set, its counts summed.
+    expect(blobOf(outside).Dimensions).toEqual([['service', 'gateway']]);
+    expect(outside).toMatchObject({ gateway: 'stripe', WebhookSourceNotAllowed: 3 });
     expect(refused).toMatchObject({ outcome: 'invalid_signature', WebhookRequests: 1 });
+  });
+
+  it('writes a metric of the function as a whole (QueueDelay) with the service alone, whatever gateway is passed', () => {
+    const metrics = new EmfMetrics('payhook-consumer-high', {});
+    const lines = emfLines(() => {
+      metrics.add(METRICS.queueDelay, 'stripe', 40);
+      metrics.add(METRICS.queueDelay, 'paystack', 60);
+      metrics.flush();
+    });
+    expect(lines).toHaveLength(1);
+    const [line] = lines as [Record<string, unknown>];
+    expect(blobOf(line).Dimensions).toEqual([['service']]);
+    expect(line).toMatchObject({ service: 'payhook-consumer-high', QueueDelay: [40, 60] });
+    expect(line).not.toHaveProperty('gateway');
   });
 
   it('writes nothing when nothing was added, and starts again after each flush', () => {
