@@ -1,9 +1,10 @@
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { MESSAGE_ATTRIBUTES } from '../lambdas/definitions.js';
 import { readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
 import type { FactView, PaymentView, QueuesView } from '../local/contract.js';
 import type { Plan, PlannedPayment } from './generator.js';
 import { type ModelFact, VERIFIED_ANSWER_ID } from './model.js';
+import { receiveEveryMessage } from './sqs.js';
 
 const SYNTHETIC_PREFIX = 'payhook:';
 const CLAIM_PREFIX = 'payhook:claim:';
@@ -114,25 +115,13 @@ async function readDeadLetters(
   const found: DeadLetter[] = [];
   try {
     for (const [priority, queueUrl] of Object.entries(deadLetterQueues)) {
-      for (;;) {
-        const { Messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 0,
-            VisibilityTimeout: 300,
-            MessageAttributeNames: ['All'],
-          }),
-        );
-        if (Messages.length === 0) break;
-        for (const message of Messages) {
-          const attributes = message.MessageAttributes ?? {};
-          found.push({
-            priority,
-            eventId: attributes[MESSAGE_ATTRIBUTES.eventId]?.StringValue ?? '?',
-            errorClass: attributes[MESSAGE_ATTRIBUTES.errorClass]?.StringValue ?? '?',
-          });
-        }
+      for (const message of await receiveEveryMessage(sqs, queueUrl)) {
+        const attributes = message.MessageAttributes ?? {};
+        found.push({
+          priority,
+          eventId: attributes[MESSAGE_ATTRIBUTES.eventId]?.StringValue ?? '?',
+          errorClass: attributes[MESSAGE_ATTRIBUTES.errorClass]?.StringValue ?? '?',
+        });
       }
     }
   } finally {

@@ -1,11 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type SendMessageCommandInput,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { runCli } from '../cli/program.js';
+import { GetQueueAttributesCommand, type SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
+import { runPayhookInProcess } from '../cli/in-process.js';
 import { createDocumentClient } from '../lambdas/common/aws-clients.js';
 import { RATE_RESERVED_ATTRIBUTE } from '../lambdas/delivery/admission.js';
 import { PAYMENT_DETAIL_TYPES } from '../lambdas/delivery/destinations.js';
@@ -33,6 +28,7 @@ import {
   startSoakReceiver,
 } from './receiver.js';
 import type { AcceptedWebhook } from './sender.js';
+import { receiveEveryMessage } from './sqs.js';
 
 /**
  * The soak's delivery destination (issue #19): the local stack delivers its payment events to the soak's receiver
@@ -122,19 +118,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const CREDENTIALS = { accessKeyId: 'soak', secretAccessKey: 'soak' };
 
 /** `payhook <args>` in-process against the soak's stack, as an on-call engineer would run it. */
-async function payhook(dataDir: string, ...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['node', 'payhook', ...args], {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: { PAYHOOK_DATA_DIR: dataDir },
-  });
-  return { code, stdout, stderr };
+function payhook(dataDir: string, ...args: string[]) {
+  return runPayhookInProcess({ PAYHOOK_DATA_DIR: dataDir }, ...args);
 }
 
 interface StatusRow {
@@ -240,32 +225,20 @@ async function queueLeft(sqs: SQSClient, queueUrl: string): Promise<number> {
 async function readDeadLetters(sqs: SQSClient, queueUrl: string): Promise<DeadLetterSeen[]> {
   const total = await queueLeft(sqs, queueUrl);
   const found: DeadLetterSeen[] = [];
-  for (;;) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        VisibilityTimeout: 300,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    if (Messages.length === 0) break;
-    for (const message of Messages) {
-      const attributes = message.MessageAttributes ?? {};
-      let id: string | undefined;
-      try {
-        id = (JSON.parse(message.Body ?? '') as { detail?: { id?: string } }).detail?.id;
-      } catch {
-        id = undefined;
-      }
-      const reason = attributes.errorMessage?.StringValue;
-      found.push({
-        ...(id !== undefined && { id }),
-        errorClass: attributes.errorClass?.StringValue ?? '?',
-        ...(reason !== undefined && { reason }),
-      });
+  for (const message of await receiveEveryMessage(sqs, queueUrl)) {
+    const attributes = message.MessageAttributes ?? {};
+    let id: string | undefined;
+    try {
+      id = (JSON.parse(message.Body ?? '') as { detail?: { id?: string } }).detail?.id;
+    } catch {
+      id = undefined;
     }
+    const reason = attributes.errorMessage?.StringValue;
+    found.push({
+      ...(id !== undefined && { id }),
+      errorClass: attributes.errorClass?.StringValue ?? '?',
+      ...(reason !== undefined && { reason }),
+    });
   }
   for (let hidden = found.length; hidden < total; hidden += 1) {
     found.push({ errorClass: '?', reason: 'hidden (being read elsewhere)' });

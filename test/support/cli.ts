@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../cli/program.js';
+import { runPayhookInProcess } from '../../cli/in-process.js';
 
 /** Runs `payhook <args>` in-process against the stack recorded in `dataDir`, capturing what a user would see. */
 export function runPayhook(dataDir: string, ...args: string[]) {
@@ -9,20 +9,7 @@ export function runPayhook(dataDir: string, ...args: string[]) {
 }
 
 /** Runs `payhook <args>` in-process with exactly this environment, capturing what a user would see. */
-export async function runPayhookWith(env: Readonly<Record<string, string>>, ...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['node', 'payhook', ...args], {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env,
-  });
-  return { code, stdout, stderr };
-}
+export const runPayhookWith = runPayhookInProcess;
 
 /**
  * Runs `payhook <args> --stack NAME --region us-east-1` with the AWS endpoint at `awsEndpoint` (moto), placeholder
