@@ -195,10 +195,17 @@ function toItem(payment: Payment): PaymentItem {
       (awaitingConfirmation(payment)
         ? { pendingGateway: confirmationPartition(payment.gateway), pendingSince }
         : payment.status === 'pending' && { pendingGateway: payment.gateway, pendingSince })),
-    ...(payment.reference !== undefined && { referenceKey: `${payment.gateway}#${payment.reference}` }),
-    ...(payment.gatewayPaymentId !== undefined && {
-      gatewayPaymentIdKey: `${payment.gateway}#${payment.gatewayPaymentId}`,
-    }),
+    // A lookup key only where it adds a way to find the payment: one keyed by its reference (or its gateway payment
+    // id) is found by that value with one GetItem (`find` tries the key first), so an index entry for it would only
+    // cost a write on every new payment (issue #20).
+    ...(payment.reference !== undefined &&
+      payment.reference !== payment.paymentKey && {
+        referenceKey: `${payment.gateway}#${payment.reference}`,
+      }),
+    ...(payment.gatewayPaymentId !== undefined &&
+      payment.gatewayPaymentId !== payment.paymentKey && {
+        gatewayPaymentIdKey: `${payment.gateway}#${payment.gatewayPaymentId}`,
+      }),
   };
 }
 

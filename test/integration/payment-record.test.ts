@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
@@ -169,6 +169,40 @@ describe('Payment record on DynamoDB (dynalite)', () => {
       'dispute:dp_race',
       'refund:re_race',
     ]);
+  });
+});
+
+describe('Lookup index entries only where they add a way to find a payment (issue #20)', () => {
+  it('writes no by-reference entry for a payment keyed by its reference, and finds it by either identifier', async () => {
+    const payment: Payment = {
+      gateway: 'paystack',
+      paymentKey: 'ORDER-IDX-1',
+      reference: 'ORDER-IDX-1',
+      gatewayPaymentId: '7000001',
+      status: 'succeeded',
+      version: 1,
+      mode: 'test',
+      moneyIn: [{ id: '7000001', money: moneyFromMinor('250000', 'NGN'), eventIds: ['evt-idx-1'] }],
+      refunds: [],
+      disputes: [],
+      attempts: [],
+      createdAt: '2026-11-24T00:00:00.000Z',
+      updatedAt: '2026-11-24T00:00:00.000Z',
+      recentEvents: [],
+      announced: [],
+    };
+    await store.save(payment);
+    const { Item } = await createDocumentClient(dynamo.client).send(
+      new GetCommand({
+        TableName: tables.payments,
+        Key: { pk: 'PAYMENT#paystack#ORDER-IDX-1', sk: 'PAYMENT' },
+      }),
+    );
+    expect(Item).toBeDefined();
+    expect(Item).not.toHaveProperty('referenceKey');
+    expect(Item?.gatewayPaymentIdKey).toBe('paystack#7000001');
+    expect((await store.find('paystack', 'ORDER-IDX-1'))?.paymentKey).toBe('ORDER-IDX-1');
+    expect((await store.find('paystack', '7000001'))?.paymentKey).toBe('ORDER-IDX-1');
   });
 });
 
