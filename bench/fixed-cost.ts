@@ -410,14 +410,6 @@ export const EMITTERS: Readonly<Record<MetricKey, readonly MetricEmitter[]>> = {
   ),
   processingFailures: perPriority({ high: [], normal: [], low: [] }, 'open', 'a healthy month'),
   deadLettered: perPriority({ high: [], normal: [], low: [] }, 'open', 'a healthy month'),
-  paymentsChecked: [
-    {
-      service: SERVICES.reconciler,
-      month: [ANY],
-      possible: [ANY],
-      why: 'abandoned payments are asked about',
-    },
-  ],
   paymentsMoved: [
     {
       service: SERVICES.reconciler,
@@ -428,14 +420,6 @@ export const EMITTERS: Readonly<Record<MetricKey, readonly MetricEmitter[]>> = {
   ],
   paymentsSettled: [
     { service: SERVICES.reconciler, month: [], possible: [ANY], why: 'no lost webhook in a healthy month' },
-  ],
-  paymentsStillPending: [
-    {
-      service: SERVICES.reconciler,
-      month: [ANY],
-      possible: [ANY],
-      why: 'an abandoned payment waits for its expiry',
-    },
   ],
   gatewayApiErrors: [
     { service: SERVICES.reconciler, month: [], possible: API_ERRORS, why: 'a healthy month' },
@@ -1051,18 +1035,6 @@ export function proposals(
         'NOT in the set: keeps 15 months of counts by outcome and status per consumer, but saves half as much, which leaves the total over the target',
       saving: metricSaving({ withoutPrimary: ['eventsProcessed', 'transitions'] }),
       proposed: false,
-    },
-    {
-      change:
-        '`ReconcilerPaymentsChecked` and `ReconcilerStillPending` as log fields only (the "reconciler run" line has `checked` and `stillPending`); `ReconcilerPaymentsMoved` and `ReconcilerPaymentsSettled` without `gateway`',
-      trade:
-        'the dashboard row already sums moved payments over gateways and the lost-webhooks alarm sums settled ones; which gateway is in the log line',
-      saving:
-        metricSaving({
-          drop: ['paymentsChecked', 'paymentsStillPending'],
-          withoutPrimary: ['paymentsMoved', 'paymentsSettled'],
-        }) + alarmSaving(['ReconcilerPaymentsSettled', 'gateway']),
-      proposed: true,
     },
     {
       change:

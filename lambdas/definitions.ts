@@ -485,17 +485,23 @@ export const METRICS = {
    * gateway shares each queue, so a gateway dimension would bill a metric per gateway for the same wait.
    */
   queueDelay: { name: 'QueueDelay', unit: 'Milliseconds', dimension: undefined, primary: 'service' },
-  /** Reconciler: pending payments asked about (or expired). */
-  paymentsChecked: { name: 'ReconcilerPaymentsChecked', unit: 'Count', dimension: undefined },
-  /** Reconciler: payments it moved (events queued), by the status they move to: webhooks that never came. */
-  paymentsMoved: { name: 'ReconcilerPaymentsMoved', unit: 'Count', dimension: 'status' },
+  /**
+   * Reconciler: payments it moved (events queued), by the status they move to: webhooks that never came. Per run
+   * (`service`) only: the dashboard sums it over gateways, and which gateway is in the "reconciler run" line. How many
+   * were asked about and are still pending are fields of that line too (`checkedByGateway`, `stillPending`).
+   */
+  paymentsMoved: { name: 'ReconcilerPaymentsMoved', unit: 'Count', dimension: 'status', primary: 'service' },
   /**
    * Reconciler: payments it found paid that no webhook had told us about: lost webhooks. Not confirmations of an
-   * unverified claim (a webhook came), nor failures (some gateways send no failure webhook at all).
+   * unverified claim (a webhook came), nor failures (some gateways send no failure webhook at all). Per run only: the
+   * lost-webhooks alarm is over every gateway.
    */
-  paymentsSettled: { name: 'ReconcilerPaymentsSettled', unit: 'Count', dimension: undefined },
-  /** Reconciler: payments still pending after the check. */
-  paymentsStillPending: { name: 'ReconcilerStillPending', unit: 'Count', dimension: undefined },
+  paymentsSettled: {
+    name: 'ReconcilerPaymentsSettled',
+    unit: 'Count',
+    dimension: undefined,
+    primary: 'service',
+  },
   /** Reconciler: the gateway's verify API failed, by kind (`unavailable`, `malformed`, ...). */
   gatewayApiErrors: { name: 'ReconcilerGatewayApiErrors', unit: 'Count', dimension: 'reason' },
   /**

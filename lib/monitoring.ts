@@ -234,7 +234,7 @@ export class Monitoring extends Construct {
     }
     if (gateways.length > 0) {
       this.highQueueDelayAlarm(props.highQueueDelaySeconds ?? SETTING_DEFAULTS.highQueueDelaySeconds);
-      this.lostWebhooksAlarm(gateways, props.lostWebhooksPerHour ?? SETTING_DEFAULTS.lostWebhooksPerHour);
+      this.lostWebhooksAlarm(props.lostWebhooksPerHour ?? SETTING_DEFAULTS.lostWebhooksPerHour);
     }
     const interval = props.reconcileInterval ?? Duration.minutes(SETTING_DEFAULTS.reconcileIntervalMinutes);
     for (const gateway of gateways.filter((name) => VERIFIERS[name] !== undefined)) {
@@ -307,31 +307,29 @@ export class Monitoring extends Construct {
   private highQueueDelayAlarm(seconds: number): void {
     this.alarm(
       'high-queue-delay',
-      serviceMetric(this.namespace, METRICS.queueDelay, SERVICES.consumer('high'), {
-        statistic: 'p95',
-        period: FIVE_MINUTES,
-      }),
+      serviceMetric(
+        this.namespace,
+        METRICS.queueDelay,
+        { service: SERVICES.consumer('high') },
+        {
+          statistic: 'p95',
+          period: FIVE_MINUTES,
+        },
+      ),
       seconds * 1000,
       `payhook: high-priority events wait over ${seconds} s (p95) before processing: money-arrived events are late`,
     );
   }
 
   /** More than `perHour` payments in an hour found paid by the reconciler that no webhook had announced. */
-  private lostWebhooksAlarm(gateways: readonly GatewayName[], perHour: number): void {
+  private lostWebhooksAlarm(perHour: number): void {
     this.alarm(
       'lost-webhooks',
-      combined(
-        'SUM',
-        gateways.map((gateway) =>
-          payhookMetric(
-            this.namespace,
-            METRICS.paymentsSettled,
-            { service: SERVICES.reconciler, gateway },
-            { statistic: 'Sum', period: Duration.hours(1) },
-          ),
-        ),
-        'payments found paid by the reconciler (lost webhooks)',
-        Duration.hours(1),
+      serviceMetric(
+        this.namespace,
+        METRICS.paymentsSettled,
+        { service: SERVICES.reconciler },
+        { statistic: 'Sum', period: Duration.hours(1) },
       ),
       perHour,
       `payhook: the reconciler found more than ${perHour} payment(s) paid in an hour that no webhook had announced: ` +
@@ -634,29 +632,27 @@ export class Monitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Queue delay p95 (ms)',
         left: PRIORITIES.map((priority) =>
-          serviceMetric(namespace, METRICS.queueDelay, SERVICES.consumer(priority), {
-            statistic: 'p95',
-            period: FIVE_MINUTES,
-            label: priority,
-          }),
+          serviceMetric(
+            namespace,
+            METRICS.queueDelay,
+            { service: SERVICES.consumer(priority) },
+            {
+              statistic: 'p95',
+              period: FIVE_MINUTES,
+              label: priority,
+            },
+          ),
         ),
         width: 12,
       }),
       new cloudwatch.GraphWidget({
         title: 'Reconciler: payments moved by status (lost webhooks found)',
         left: ['succeeded', 'failed', 'expired', 'authorized'].map((status) =>
-          combined(
-            'SUM',
-            gateways.map((gateway) =>
-              payhookMetric(
-                namespace,
-                METRICS.paymentsMoved,
-                { service: SERVICES.reconciler, gateway, detail: status },
-                { statistic: 'Sum', period: Duration.hours(1) },
-              ),
-            ),
-            status,
-            Duration.hours(1),
+          serviceMetric(
+            namespace,
+            METRICS.paymentsMoved,
+            { service: SERVICES.reconciler, detail: status },
+            { statistic: 'Sum', period: Duration.hours(1), label: status },
           ),
         ),
         width: 12,

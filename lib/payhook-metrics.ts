@@ -51,18 +51,19 @@ export function payhookMetric(
 }
 
 /**
- * A metric of one function as a whole (`QueueDelay`): `service` its only dimension, as `lambdas/common/metrics.ts`
- * writes a definition whose `primary` is `service`.
+ * A metric of one function as a whole (`QueueDelay`, the reconciler's moved and settled payments): `service` its first
+ * dimension, as `lambdas/common/metrics.ts` writes a definition whose `primary` is `service`, plus the metric's extra
+ * dimension (the status) where it has one.
  */
 export function serviceMetric(
   namespace: string,
   definition: MetricDefinition,
-  service: string,
+  dimensions: { readonly service: string; readonly detail?: string },
   options: MetricOptions,
 ): cloudwatch.Metric {
   if (!('primary' in definition) || definition.primary !== 'service')
     throw new Error(`${definition.name} is not a per-function metric`);
-  return metricWith(namespace, definition, { service }, undefined, options);
+  return metricWith(namespace, definition, { service: dimensions.service }, dimensions.detail, options);
 }
 
 /**

@@ -317,7 +317,6 @@ async function ask(
   const { runId, now } = context;
   const gateway = payment.gateway;
   const metrics = deps.metrics ?? NO_METRICS;
-  metrics.add(METRICS.paymentsChecked, gateway, 1);
   const enqueue = async (kind: ReconcilerKind, detail: { gatewayStatus: string; result?: VerifyResult }) => {
     await deps.queue.enqueue([reconcilerEvent(payment, kind, detail, now, runId)]);
     tally.queued[kind] = (tally.queued[kind] ?? 0) + 1;
@@ -336,7 +335,6 @@ async function ask(
   };
   const stillPending = () => {
     tally.stillPending += 1;
-    metrics.add(METRICS.paymentsStillPending, gateway, 1);
   };
   const expiresAt =
     payment.expiresAt ??

@@ -226,10 +226,12 @@ describe('customMetricRows', () => {
     expect(row('EventsProcessed', 'payhook-consumer-low')?.count).toBe(4);
     expect(row('WebhookRequests', 'payhook-ingest')).toMatchObject({ count: 4, possible: 2 * 15 });
     // No extra dimension: one metric per gateway that gets data, none for one that gets none.
-    expect(row('ReconcilerStillPending', 'payhook-reconciler')).toMatchObject({
-      values: [],
+    expect(row('WebhookSourceNotAllowed', 'payhook-ingest')).toMatchObject({ values: [], possible: 2 });
+    // Per run (no gateway): one per status with data.
+    expect(row('ReconcilerPaymentsMoved', 'payhook-reconciler')).toMatchObject({
+      per: 'none',
+      values: ['expired', 'failed'],
       count: 2,
-      possible: 2,
     });
     // A metric of the consumer as a whole (QueueDelay): one, whatever the gateways.
     expect(row('QueueDelay', 'payhook-consumer-high')).toMatchObject({ per: 'none', count: 1 });
@@ -252,12 +254,13 @@ describe('customMetricRows', () => {
   it('scales with the gateways, and totals the rows', () => {
     const total = countCustomMetrics(rows);
     expect(total).toBe(rows.reduce((sum, entry) => sum + entry.count, 0));
-    // 48 before issue #20's first cut: WebhookBodyBytes and TimeToQueue (2 each) became log fields, QueueDelay lost
-    // its gateway (6 -> 3).
-    expect(total).toBe(41);
-    // Everything but the 3 QueueDelay metrics is per gateway.
+    // 48 before issue #20: WebhookBodyBytes and TimeToQueue (2 each) and ReconcilerPaymentsChecked and
+    // ReconcilerStillPending (2 each) became log fields, QueueDelay (6 -> 3) and ReconcilerPaymentsMoved (4 -> 2) lost
+    // their gateway.
+    expect(total).toBe(35);
+    // Everything but the 3 QueueDelay and 2 ReconcilerPaymentsMoved metrics is per gateway.
     expect(countCustomMetrics(customMetricRows(['paystack', 'stripe', 'razorpay'], []))).toBe(
-      ((total - 3) / 2) * 3 + 3,
+      ((total - 5) / 2) * 3 + 5,
     );
   });
 
@@ -265,8 +268,8 @@ describe('customMetricRows', () => {
     const total = countCustomMetrics(rows);
     // EventsProcessed 16 + Transitions 10.
     expect(countCustomMetrics(rows, { drop: ['eventsProcessed', 'transitions'] })).toBe(total - 26);
-    // Moved and settled without their gateway: one per status (2) and one instead of two (settled gets no data).
-    expect(countCustomMetrics(rows, { withoutPrimary: ['paymentsMoved'] })).toBe(total - 2);
+    // WebhookRequests without its gateway: one per outcome with data (2) instead of one per gateway and outcome (4).
+    expect(countCustomMetrics(rows, { withoutPrimary: ['webhookRequests'] })).toBe(total - 2);
     // EventsProcessed without its outcome: one per gateway and consumer.
     expect(countCustomMetrics(rows, { withoutDetail: ['eventsProcessed'] })).toBe(total - 16 + 6);
   });
@@ -290,7 +293,7 @@ describe('the dimensions each metric is written with', () => {
       (row) => row.metric === 'EventsProcessed' && row.service === 'payhook-consumer-high',
     );
     expect(high).toMatchObject({ per: 'none', count: 3 });
-    expect(countCustomMetrics(rows)).toBe(41 - 16 + 8);
+    expect(countCustomMetrics(rows)).toBe(35 - 16 + 8);
   });
 });
 
@@ -370,8 +373,8 @@ describe('deploymentFixedCost', () => {
   });
 
   it('prices the custom metrics of its gateways, and totals every item', () => {
-    // One gateway: the 19 per-gateway metrics of two gateways' 38, and the 3 QueueDelay metrics.
-    expect(item('CloudWatch custom metrics')?.quantity).toBe(22);
+    // One gateway: the 15 per-gateway metrics of two gateways' 30, and the 5 written per function.
+    expect(item('CloudWatch custom metrics')?.quantity).toBe(20);
     expect(cost.total).toBeCloseTo(
       cost.items.reduce((sum, entry) => sum + entry.monthly, 0),
       10,
