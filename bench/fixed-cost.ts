@@ -1030,13 +1030,6 @@ export function proposals(
       proposed: true,
     },
     {
-      change: 'instead of the first: `EventsProcessed` and `Transitions` kept as metrics, without `gateway`',
-      trade:
-        'NOT in the set: keeps 15 months of counts by outcome and status per consumer, but saves half as much, which leaves the total over the target',
-      saving: metricSaving({ withoutPrimary: ['eventsProcessed', 'transitions'] }),
-      proposed: false,
-    },
-    {
       change:
         'signature-failure alarms read one per-gateway count of failing signatures (written beside `WebhookRequests`); reconciler-skipped alarms read `ReconcilerGatewaySkipped` without `reason`',
       trade:

@@ -472,10 +472,14 @@ export const METRICS = {
    * counts them as `WebhookRequests` with outcome `source_not_allowed`). Gateways without a list never count here.
    */
   webhookSourceNotAllowed: { name: 'WebhookSourceNotAllowed', unit: 'Count', dimension: undefined },
-  /** Consumers: what each event did (`applied`, `unchanged`, `duplicate`, `unmatched`: named no payment). */
-  eventsProcessed: { name: 'EventsProcessed', unit: 'Count', dimension: 'outcome' },
-  /** Consumers: status changes, by the status reached. */
-  transitions: { name: 'Transitions', unit: 'Count', dimension: 'status' },
+  /**
+   * Consumers: what each event did (`applied`, `unchanged`, `duplicate`, `unmatched`: named no payment), per consumer
+   * (`service`) only: no alarm or dashboard row reads it per gateway, and per gateway each outcome would be a metric
+   * billed every month (issue #20); the gateway is in each event's "event processed" line.
+   */
+  eventsProcessed: { name: 'EventsProcessed', unit: 'Count', dimension: 'outcome', primary: 'service' },
+  /** Consumers: status changes, by the status reached, per consumer only (as `EventsProcessed`). */
+  transitions: { name: 'Transitions', unit: 'Count', dimension: 'status', primary: 'service' },
   /** Consumers: failures, by error class (`in_progress`, `retries_exhausted`, `payload_mismatch`, ...). */
   processingFailures: { name: 'ProcessingFailures', unit: 'Count', dimension: 'errorClass' },
   /** Consumers: failures put aside for good (dead-lettered), by error class. */

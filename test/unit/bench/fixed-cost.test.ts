@@ -217,13 +217,15 @@ describe('customMetricRows', () => {
     rows.find((entry) => entry.metric === metric && entry.service === service);
 
   it('counts gateways x the extra dimension values assumed to receive data, per writing function', () => {
+    // Per consumer (no gateway): one per outcome with data.
     expect(row('EventsProcessed', 'payhook-consumer-high')).toMatchObject({
+      per: 'none',
       dimension: 'outcome',
       values: ['applied', 'unchanged', 'duplicate'],
-      count: 6,
-      possible: 8,
+      count: 3,
+      possible: 4,
     });
-    expect(row('EventsProcessed', 'payhook-consumer-low')?.count).toBe(4);
+    expect(row('EventsProcessed', 'payhook-consumer-low')?.count).toBe(2);
     expect(row('WebhookRequests', 'payhook-ingest')).toMatchObject({ count: 4, possible: 2 * 15 });
     // No extra dimension: one metric per gateway that gets data, none for one that gets none.
     expect(row('WebhookSourceNotAllowed', 'payhook-ingest')).toMatchObject({ values: [], possible: 2 });
@@ -255,23 +257,25 @@ describe('customMetricRows', () => {
     const total = countCustomMetrics(rows);
     expect(total).toBe(rows.reduce((sum, entry) => sum + entry.count, 0));
     // 48 before issue #20: WebhookBodyBytes and TimeToQueue (2 each) and ReconcilerPaymentsChecked and
-    // ReconcilerStillPending (2 each) became log fields, QueueDelay (6 -> 3) and ReconcilerPaymentsMoved (4 -> 2) lost
-    // their gateway.
-    expect(total).toBe(35);
-    // Everything but the 3 QueueDelay and 2 ReconcilerPaymentsMoved metrics is per gateway.
+    // ReconcilerStillPending (2 each) became log fields; QueueDelay (6 -> 3), ReconcilerPaymentsMoved (4 -> 2),
+    // EventsProcessed (16 -> 8) and Transitions (10 -> 5) lost their gateway.
+    expect(total).toBe(22);
+    // Only what is still per gateway grows with the gateways.
+    const perGateway = countCustomMetrics(rows.filter((entry) => entry.per === 'gateway'));
+    expect(perGateway).toBe(4);
     expect(countCustomMetrics(customMetricRows(['paystack', 'stripe', 'razorpay'], []))).toBe(
-      ((total - 5) / 2) * 3 + 5,
+      total - perGateway + (perGateway / 2) * 3,
     );
   });
 
   it('recounts what a change of dimensions would bill', () => {
     const total = countCustomMetrics(rows);
-    // EventsProcessed 16 + Transitions 10.
-    expect(countCustomMetrics(rows, { drop: ['eventsProcessed', 'transitions'] })).toBe(total - 26);
+    // EventsProcessed 8 + Transitions 5.
+    expect(countCustomMetrics(rows, { drop: ['eventsProcessed', 'transitions'] })).toBe(total - 13);
     // WebhookRequests without its gateway: one per outcome with data (2) instead of one per gateway and outcome (4).
     expect(countCustomMetrics(rows, { withoutPrimary: ['webhookRequests'] })).toBe(total - 2);
-    // EventsProcessed without its outcome: one per gateway and consumer.
-    expect(countCustomMetrics(rows, { withoutDetail: ['eventsProcessed'] })).toBe(total - 16 + 6);
+    // EventsProcessed without its outcome: one per consumer.
+    expect(countCustomMetrics(rows, { withoutDetail: ['eventsProcessed'] })).toBe(total - 8 + 3);
   });
 });
 
@@ -281,19 +285,18 @@ describe('the dimensions each metric is written with', () => {
     for (const key of Object.keys(METRICS) as (keyof typeof METRICS)[]) {
       expect([...written[key]].sort(), key).toEqual([...DEFINED_DIMENSIONS(key)].sort());
     }
-    expect(written.eventsProcessed).toContain('gateway');
+    expect(written.webhookRequests).toContain('gateway');
+    expect(written.eventsProcessed).not.toContain('gateway');
     expect(written.deliveryAttempts).toContain('destination');
   });
 
   it('count one metric per extra value, not per gateway, for a metric written without its gateway', () => {
     const rows = customMetricRows(['paystack', 'stripe'], [], undefined, (key) =>
-      key === 'eventsProcessed' ? ['outcome'] : DEFINED_DIMENSIONS(key),
+      key === 'webhookRequests' ? ['outcome'] : DEFINED_DIMENSIONS(key),
     );
-    const high = rows.find(
-      (row) => row.metric === 'EventsProcessed' && row.service === 'payhook-consumer-high',
-    );
-    expect(high).toMatchObject({ per: 'none', count: 3 });
-    expect(countCustomMetrics(rows)).toBe(35 - 16 + 8);
+    const ingest = rows.find((row) => row.metric === 'WebhookRequests' && row.service === 'payhook-ingest');
+    expect(ingest).toMatchObject({ per: 'none', count: 2 });
+    expect(countCustomMetrics(rows)).toBe(22 - 4 + 2);
   });
 });
 
