@@ -151,24 +151,31 @@ async function enqueue(deliverer: Deliverer, name: string, count: number): Promi
   return ids;
 }
 
-/** The mapping's poll of the destination's queue, with the function's role: the messages with the given ids. */
-async function receive(deliverer: Deliverer, name: string, ids: readonly string[]): Promise<Message[]> {
+/** One poll of the destination's queue as its mapping makes it, with the function's role: attributes, then a batch. */
+async function poll(deliverer: Deliverer, name: string): Promise<Message[]> {
   const { queueUrl } = destination(deliverer, name);
   await deliverer.poller.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
   );
+  const { Messages = [] } = await deliverer.poller.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+      MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['All'],
+    }),
+  );
+  return Messages;
+}
+
+/** The mapping's polls of the destination's queue: the messages with the given ids. */
+async function receive(deliverer: Deliverer, name: string, ids: readonly string[]): Promise<Message[]> {
   const received: Message[] = [];
   for (let polls = 0; polls < 5 && received.length < ids.length; polls += 1) {
-    const { Messages = [] } = await deliverer.poller.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-      }),
+    received.push(
+      ...(await poll(deliverer, name)).filter((message) => ids.includes(message.MessageId ?? '')),
     );
-    received.push(...Messages.filter((message) => ids.includes(message.MessageId ?? '')));
   }
   if (received.length !== ids.length)
     throw new Error(`received ${received.length} of ${ids.length} messages`);
@@ -358,29 +365,14 @@ async function originals(deliverer: Deliverer) {
     fn,
     'an original destination: what the consumers forwarded, sent as the gateway signed it, retried with back-off',
     async () => {
-      const { queueUrl } = destination(deliverer, 'legacy');
-      await deliverer.poller.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages'],
-        }),
-      );
-      const { Messages = [] } = await deliverer.poller.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-          MessageAttributeNames: ['All'],
-          MessageSystemAttributeNames: ['All'],
-        }),
-      );
-      if (Messages.length === 0)
+      const messages = await poll(deliverer, 'legacy');
+      if (messages.length === 0)
         throw new Error('the consumers forwarded nothing to the original destination');
-      const gateways = new Set(Messages.map((message) => readOriginalDelivery(message.Body ?? '').gateway));
+      const gateways = new Set(messages.map((message) => readOriginalDelivery(message.Body ?? '').gateway));
       const calls = stage.callsOf(fn.name).length;
       const lines = deliverer.instance.logLines().length;
-      const failed = await deliver(deliverer, 'legacy', Messages);
-      if (failed.length !== Messages.length) throw new Error('not left on the queue to retry');
+      const failed = await deliver(deliverer, 'legacy', messages);
+      if (failed.length !== messages.length) throw new Error('not left on the queue to retry');
       // No signing secret of payhook's; only the Flutterwave gateway secret, whose verif-hash the original carries as
       // a marker and gets back as it is sent.
       const secretsRead = stage
@@ -397,7 +389,7 @@ async function originals(deliverer: Deliverer) {
         );
       }
       const outcomes = new Set(attemptOutcomes(deliverer, lines));
-      return `${Messages.length} forwarded (${[...gateways].sort().join(', ')}); ${[...outcomes].join(', ')}; secrets read: ${secretsRead.length} (Flutterwave's, for verif-hash)`;
+      return `${messages.length} forwarded (${[...gateways].sort().join(', ')}); ${[...outcomes].join(', ')}; secrets read: ${secretsRead.length} (Flutterwave's, for verif-hash)`;
     },
   );
 }
