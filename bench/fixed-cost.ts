@@ -13,14 +13,11 @@ import { App } from 'aws-cdk-lib';
 import type { Context } from 'aws-lambda';
 import { EmfMetrics, type MetricsRecorder } from '../lambdas/common/metrics.js';
 import { CONFIRMATION_SCHEDULE, METRICS, PRIORITIES } from '../lambdas/definitions.js';
-import { PAYMENT_STATUSES } from '../lambdas/domain/payment.js';
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
 import type { FailureReason } from '../lambdas/intake/receive-webhook.js';
 import type { RefusalReason } from '../lambdas/ports/refused-requests.js';
-import type { ApplyResult } from '../lambdas/processing/apply-event.js';
 import {
   DEFAULT_RECONCILE_SETTINGS,
-  GATEWAY_SKIP_REASONS,
   type ReconcileScope,
   reconcile,
 } from '../lambdas/reconciliation/reconcile.js';
@@ -152,29 +149,6 @@ export function alarmBills(template: CfnTemplate): AlarmBill[] {
       anomalyDetection,
     };
   });
-}
-
-/**
- * The alarm metrics the same alarms would be billed for if `metricName` were written without its `dimension`: reads
- * of that metric that differ only in that dimension become one read (a `SUM` or `MAX` over gateways, or over outcomes,
- * of a metric that no longer has them reads the one metric instead).
- */
-export function alarmMetricsWithout(
-  bills: readonly AlarmBill[],
-  metricName: string,
-  dimension: string,
-): number {
-  return bills.reduce((total, bill) => {
-    const keys = new Set(
-      bill.reads.map((read) => {
-        const dimensions = Object.entries(read.dimensions)
-          .filter(([name]) => read.metricName !== metricName || name !== dimension)
-          .sort(([a], [b]) => a.localeCompare(b));
-        return JSON.stringify([read.namespace, read.metricName, dimensions]);
-      }),
-    );
-    return total + keys.size * (bill.anomalyDetection ? 3 : 1);
-  }, 0);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -325,7 +299,6 @@ const FAILURES = everyOf<FailureReason>()([
   'secrets_unavailable',
   'queue_unavailable',
 ]);
-const OUTCOMES = [...everyOf<ApplyResult['outcome']>()(['applied', 'unchanged', 'unmatched']), 'duplicate'];
 /** `lambdas/reconciliation/reconcile.ts`: the status a queued event moves to (`KIND_OF`), and `errorKind`'s kinds. */
 const MOVED = ['authorized', 'succeeded', 'failed', 'expired'];
 const API_ERRORS = [
@@ -381,6 +354,14 @@ export const EMITTERS: Readonly<Record<MetricKey, readonly MetricEmitter[]>> = {
       why: 'webhooks accepted; scanners that find the URL send no signature',
     },
   ],
+  signatureFailures: [
+    {
+      service: SERVICES.ingest,
+      month: [],
+      possible: [ANY],
+      why: 'a healthy month: no wrong secret; scanners send no signature (`missing_signature` is not one)',
+    },
+  ],
   webhookSourceNotAllowed: [
     {
       service: SERVICES.ingest,
@@ -393,20 +374,6 @@ export const EMITTERS: Readonly<Record<MetricKey, readonly MetricEmitter[]>> = {
     { high: [ANY], normal: [ANY], low: [ANY] },
     [ANY],
     "every queue gets some of each gateway's events: paid (high), failed, pending, expired, refunds (normal), other event types (low)",
-  ),
-  eventsProcessed: perPriority(
-    {
-      high: ['applied', 'unchanged', 'duplicate'],
-      normal: ['applied', 'unchanged', 'duplicate'],
-      low: ['unchanged', 'unmatched'],
-    },
-    OUTCOMES,
-    'applied; unchanged (a second event of the same status, or the webhook after the reconciler); duplicate (gateway retries); other event types change nothing or name no payment',
-  ),
-  transitions: perPriority(
-    { high: ['succeeded'], normal: ['pending', 'failed', 'expired', 'refunded'], low: [] },
-    PAYMENT_STATUSES,
-    'paid; pending, failed, expired (abandoned, by the reconciler), refunded; no dispute, no partial refund, no authorisation in the month',
   ),
   processingFailures: perPriority({ high: [], normal: [], low: [] }, 'open', 'a healthy month'),
   deadLettered: perPriority({ high: [], normal: [], low: [] }, 'open', 'a healthy month'),
@@ -428,7 +395,7 @@ export const EMITTERS: Readonly<Record<MetricKey, readonly MetricEmitter[]>> = {
     {
       service: SERVICES.reconciler,
       month: [],
-      possible: GATEWAY_SKIP_REASONS,
+      possible: [ANY],
       why: 'secrets filled in',
     },
   ],
@@ -971,38 +938,16 @@ export interface Proposal {
   readonly proposed: boolean;
 }
 
-const alarmMetricPrice = MONTHLY_PRICES.alarmMetric.perMonth;
-const metricPrice = MONTHLY_PRICES.customMetric.perMonth;
-
-/** The savings of each change to the base deployment, computed from its template, metric rows and idle runs. */
+/**
+ * What is left, with its saving computed from the base deployment's template, metric rows and idle runs, and why it was
+ * not done. (Done for issue #20 and no longer here: `EventsProcessed` and `Transitions` as log fields, one metric per
+ * signature-failure and reconciler-skipped alarm, the confirmations schedule only with a gateway that sends claims.)
+ */
 export function proposals(
   base: DeploymentFixedCost,
   idleRuns: Readonly<Record<ReconcileScope, IdleRun>>,
 ): Proposal[] {
-  const alarmMetrics = base.alarms.reduce((total, bill) => total + bill.billedMetrics, 0);
-  const metrics = countCustomMetrics(base.customMetrics);
-  const metricSaving = (change: MetricChange) =>
-    (metrics - countCustomMetrics(base.customMetrics, change)) * metricPrice;
-  const alarmSaving = (...collapses: [string, string][]) =>
-    collapses.reduce(
-      (total, [metricName, dimension]) =>
-        total + (alarmMetrics - alarmMetricsWithout(base.alarms, metricName, dimension)) * alarmMetricPrice,
-      0,
-    );
-  const confirmations = base.schedules.filter((schedule) => schedule.scope === 'confirmations');
-  const perRun =
-    PRICES.schedulerInvocations.perMillion / 1e6 +
-    PRICES.lambdaRequests.perMillion / 1e6 +
-    ((IDLE_RUN_MS.confirmations / 1000) *
-      ((confirmations[0]?.memoryMb ?? 512) / 1024) *
-      PRICES.lambdaArmGbSeconds.perMillion) /
-      1e6 +
-    (idleRuns.confirmations.readUnits * PRICES.dynamoReadUnits.perMillion) / 1e6 +
-    (((PLATFORM_LOG_BYTES + idleRuns.confirmations.logBytes) / 2 ** 20) * PRICES.logsIngestion.perMillion) /
-      1e6;
-  const confirmationRuns = confirmations.reduce((total, schedule) => total + schedule.invocationsPerMonth, 0);
-  // Reads of the partitions of gateways the deployment does not serve, by the full runs (the confirmations schedule
-  // is gone with the change before, so its reads are not counted twice).
+  // Reads of the partitions of gateways the deployment does not serve, by the full runs.
   const otherPartitionReads = base.schedules
     .filter((schedule) => schedule.scope === 'all')
     .reduce((total, schedule) => {
@@ -1022,39 +967,16 @@ export function proposals(
     (PRICES.sqsRequests.perMillion / 1e6);
   return [
     {
-      change:
-        '`EventsProcessed` and `Transitions` written as log fields only (the consumer\'s "event processed" line already has outcome, from and to), not as metrics',
+      change: "the reconciler reads only the deployment's gateways' partitions of the pending index",
       trade:
-        'no alarm and no dashboard row reads them; counts by outcome or status come from Logs Insights over the log retention (30 days) instead of 15 months of metrics',
-      saving: metricSaving({ drop: ['eventsProcessed', 'transitions'] }),
-      proposed: true,
-    },
-    {
-      change:
-        'signature-failure alarms read one per-gateway count of failing signatures (written beside `WebhookRequests`); reconciler-skipped alarms read `ReconcilerGatewaySkipped` without `reason`',
-      trade:
-        'each alarm reads 1 metric instead of 3; the reason of a skip stays in its warning log line, the three signature outcomes in `WebhookRequests` and the refused-requests table',
-      saving: alarmSaving(['WebhookRequests', 'outcome'], ['ReconcilerGatewaySkipped', 'reason']),
-      proposed: true,
-    },
-    {
-      change:
-        'the confirmations schedule (every minute) only when a gateway that sends unverified claims (Flutterwave `verif-hash`) is enabled',
-      trade: 'none with these gateways: no claim can be awaiting confirmation',
-      saving: confirmationRuns * perRun,
-      proposed: true,
-    },
-    {
-      change:
-        "the reconciler reads only the deployment's gateways' partitions of the pending index (full runs; after the change above)",
-      trade: 'none: a gateway without a route has no payments',
+        'NOT done: a gateway taken out of `gateways` would leave its pending payments unexpired and its claims unconfirmed, for a cent a month',
       saving: (otherPartitionReads * PRICES.dynamoReadUnits.perMillion) / 1e6,
-      proposed: true,
+      proposed: false,
     },
     {
       change: 'no `MaximumConcurrency` on the event sources, so idle pollers can drop from 5 to 2',
       trade:
-        'NOT proposed: the cap keeps a burst on one queue from taking the concurrency the others need; reserved concurrency instead throttles',
+        'NOT done: the cap keeps a burst on one queue from taking the concurrency the others need; reserved concurrency instead throttles',
       saving: pollingSaving,
       proposed: false,
     },
@@ -1097,6 +1019,8 @@ export interface FixedMonthlyResults {
   readonly destinationMetrics: readonly CustomMetricRow[];
   readonly polling: readonly EventSourcePolling[];
   readonly idleRuns: readonly IdleRun[];
+  /** The reconciler's schedules in the base deployment, by scope (`confirmations` only with Flutterwave). */
+  readonly scheduleScopes: readonly ReconcileScope[];
   readonly proposals: readonly Proposal[];
   /** The base total less every proposed saving. */
   readonly totalAfterProposals: number;
@@ -1152,6 +1076,7 @@ export async function measureFixedMonthly(log: (line: string) => void): Promise<
     destinationMetrics: withDestination.customMetrics.filter((row) => row.per === 'destination'),
     polling: base.polling,
     idleRuns: [idleRuns.all, idleRuns.confirmations],
+    scheduleScopes: base.schedules.map((schedule) => schedule.scope),
     proposals: ideas,
     totalAfterProposals: base.total - saved,
   };

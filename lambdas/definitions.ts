@@ -8,6 +8,7 @@
 
 import type { Priority } from './domain/priority.js';
 import type { GatewayName } from './domain/webhook-event.js';
+import type { SignatureFailureReason } from './gateways/types.js';
 
 // The priority classes are the domain's (`domain/priority.ts`); re-exported here with the queues that carry them.
 export { isPriority, PRIORITIES, type Priority } from './domain/priority.js';
@@ -411,6 +412,14 @@ export const EVENT_BUS_ENV = {
 export const CONFIRMATION_SCHEDULE = { input: { scope: 'confirmations' }, intervalMinutes: 1 } as const;
 
 /**
+ * The gateways whose webhooks can be unverified claims (Flutterwave `verif-hash` alone binds no body): the
+ * confirmations schedule exists only in a deployment that enables one of them, since no other gateway's event can be
+ * awaiting confirmation (its every-minute runs would be billed for nothing, issue #20). The full runs still work off
+ * any claim left from before such a gateway was removed.
+ */
+export const CLAIM_GATEWAYS: readonly GatewayName[] = ['flutterwave'];
+
+/**
  * The priorities the reconciler queues at: those of the kinds it can learn (payment.succeeded is high;
  * payment.failed, payment.authorized and payment.expired are normal; see `defaultPriority`). The stack grants it
  * these queues alone; a unit test keeps the list equal to what `reconcilerEvent` can produce.
@@ -468,18 +477,16 @@ export const METRICS = {
   /** Ingest: every request, split by outcome (`accepted`, a refusal reason, or a 5xx reason). */
   webhookRequests: { name: 'WebhookRequests', unit: 'Count', dimension: 'outcome' },
   /**
+   * Ingest: requests whose signature was presented and failed (one of {@link SIGNATURE_FAILURE_OUTCOMES}), per gateway,
+   * written beside their `WebhookRequests` outcome: the signature-failure alarm reads this one metric rather than a sum
+   * of three (an alarm is billed per metric it reads, issue #20).
+   */
+  signatureFailures: { name: 'SignatureFailures', unit: 'Count', dimension: undefined },
+  /**
    * Ingest: requests from outside their gateway's `sourceIps` list, in either mode (per gateway only; `enforce` also
    * counts them as `WebhookRequests` with outcome `source_not_allowed`). Gateways without a list never count here.
    */
   webhookSourceNotAllowed: { name: 'WebhookSourceNotAllowed', unit: 'Count', dimension: undefined },
-  /**
-   * Consumers: what each event did (`applied`, `unchanged`, `duplicate`, `unmatched`: named no payment), per consumer
-   * (`service`) only: no alarm or dashboard row reads it per gateway, and per gateway each outcome would be a metric
-   * billed every month (issue #20); the gateway is in each event's "event processed" line.
-   */
-  eventsProcessed: { name: 'EventsProcessed', unit: 'Count', dimension: 'outcome', primary: 'service' },
-  /** Consumers: status changes, by the status reached, per consumer only (as `EventsProcessed`). */
-  transitions: { name: 'Transitions', unit: 'Count', dimension: 'status', primary: 'service' },
   /** Consumers: failures, by error class (`in_progress`, `retries_exhausted`, `payload_mismatch`, ...). */
   processingFailures: { name: 'ProcessingFailures', unit: 'Count', dimension: 'errorClass' },
   /** Consumers: failures put aside for good (dead-lettered), by error class. */
@@ -509,10 +516,11 @@ export const METRICS = {
   /** Reconciler: the gateway's verify API failed, by kind (`unavailable`, `malformed`, ...). */
   gatewayApiErrors: { name: 'ReconcilerGatewayApiErrors', unit: 'Count', dimension: 'reason' },
   /**
-   * Reconciler: a run left a gateway alone (its secret is empty, invalid or unreachable), once per run, by reason
-   * (`no_credentials`, `invalid_secret`, `secrets_unavailable`).
+   * Reconciler: a run left a gateway alone (its secret is empty, invalid or unreachable), once per run. The reason
+   * (`no_credentials`, `invalid_secret`, `secrets_unavailable`) is in the run's warning line, not a dimension: the
+   * alarm reads one metric per gateway instead of one per reason (issue #20).
    */
-  gatewaySkipped: { name: 'ReconcilerGatewaySkipped', unit: 'Count', dimension: 'reason' },
+  gatewaySkipped: { name: 'ReconcilerGatewaySkipped', unit: 'Count', dimension: undefined },
   /**
    * Deliveries: every attempt to a destination, by outcome (`delivered`, `retry`, `stopped`, `dead_lettered`), and each
    * event kept on its queue unattempted: `held` (the destination stopped by a 410), `paused` (its circuit breaker
@@ -541,3 +549,13 @@ export const METRICS = {
 >;
 
 export type MetricDefinition = (typeof METRICS)[keyof typeof METRICS];
+
+/**
+ * The `WebhookRequests` outcomes that count as `SignatureFailures`: a signature was presented and failed. Not
+ * `missing_signature`, which every scanner that finds the URL produces.
+ */
+export const SIGNATURE_FAILURE_OUTCOMES = [
+  'invalid_signature',
+  'malformed_signature',
+  'timestamp_out_of_tolerance',
+] as const satisfies readonly SignatureFailureReason[];

@@ -141,6 +141,7 @@ export class Monitoring extends Construct {
     });
     this.addApiWidgets(webhookApi);
     this.addQueueWidgets(pipeline);
+    this.addOutcomeWidgets(pipeline);
     this.addFunctionWidgets(functions);
     this.addGatewayWidgets(gateways, gatewayAlarms);
     for (const destination of destinations) this.addDeliveryWidgets(destination);
@@ -248,32 +249,28 @@ export class Monitoring extends Construct {
   }
 
   /**
-   * Every refusal of one gateway that presented a signature (a forgery, a wrong secret, a replay), summed in one
-   * metric-math alarm, billed per metric read: SIGNATURE_FAILURE_OUTCOMES.length (3) per gateway. `missing_signature`
-   * is left out: every scanner that finds the URL produces it.
+   * Every refusal of one gateway that presented a signature (a forgery, a wrong secret, a replay): ingest counts them
+   * as one metric (`SignatureFailures`, SIGNATURE_FAILURE_OUTCOMES), so the alarm is billed for one metric, not three.
+   * `missing_signature` is left out: every scanner that finds the URL produces it.
    */
   private signatureAlarm(gateway: GatewayName, failures: AlarmWindow): cloudwatch.Alarm {
-    const period = Duration.minutes(failures.minutes);
     return this.alarm(
       `${gateway}-signature-failures`,
-      combined(
-        'SUM',
-        SIGNATURE_FAILURE_OUTCOMES.map((outcome) =>
-          payhookMetric(
-            this.namespace,
-            METRICS.webhookRequests,
-            { service: SERVICES.ingest, gateway, detail: outcome },
-            { statistic: 'Sum', period },
-          ),
-        ),
-        `${gateway} signature failures`,
-        period,
-      ),
+      this.signatureFailures(gateway, Duration.minutes(failures.minutes)),
       failures.threshold,
       `payhook: more than ${failures.threshold} ${gateway} requests with a failing signature in ` +
         `${failures.minutes} min (${SIGNATURE_FAILURE_OUTCOMES.join(', ')}): a wrong or rotated secret, or ` +
         'forgeries? Every one is a 401; a real gateway retries, then gives up on the endpoint. ' +
         `Run \`payhook rejects list --gateway ${gateway}\``,
+    );
+  }
+
+  private signatureFailures(gateway: GatewayName, period: Duration, label?: string): cloudwatch.Metric {
+    return payhookMetric(
+      this.namespace,
+      METRICS.signatureFailures,
+      { service: SERVICES.ingest, gateway },
+      { statistic: 'Sum', period, ...(label && { label }) },
     );
   }
 
@@ -345,18 +342,12 @@ export class Monitoring extends Construct {
    */
   private reconcilerSkippedAlarm(gateway: GatewayName, interval: Duration): void {
     const skipped = new cloudwatch.Alarm(this, `${gateway}-reconciler-skipped`, {
-      metric: combined(
-        'SUM',
-        GATEWAY_SKIP_REASONS.map((reason) =>
-          payhookMetric(
-            this.namespace,
-            METRICS.gatewaySkipped,
-            { service: SERVICES.reconciler, gateway, detail: reason },
-            { statistic: 'Sum', period: interval },
-          ),
-        ),
-        `${gateway} skipped by the reconciler`,
-        interval,
+      // Without the reason (it is in the run's warning line): one metric read, not one per reason.
+      metric: payhookMetric(
+        this.namespace,
+        METRICS.gatewaySkipped,
+        { service: SERVICES.reconciler, gateway },
+        { statistic: 'Sum', period: interval },
       ),
       threshold: 0,
       evaluationPeriods: 3,
@@ -558,6 +549,37 @@ export class Monitoring extends Construct {
     );
   }
 
+  /**
+   * What the consumers did with each event and the statuses payments reached, counted from their "event processed"
+   * lines by Logs Insights when the dashboard is looked at: as metrics, each outcome and status would be billed every
+   * month whether webhooks came or not (issue #20). A query reads the log retention's worth at most.
+   */
+  private addOutcomeWidgets(pipeline: PriorityPipeline): void {
+    const logGroupNames = PRIORITIES.map((priority) => pipeline.consumers[priority].logGroup.logGroupName);
+    const processed = 'filter message = "event processed"';
+    this.dashboard.addWidgets(
+      new cloudwatch.LogQueryWidget({
+        title: 'Events processed by outcome (consumer logs)',
+        logGroupNames,
+        queryLines: [processed, 'stats count(*) as events by outcome', 'sort events desc'],
+        view: cloudwatch.LogQueryVisualizationType.TABLE,
+        width: 12,
+      }),
+      new cloudwatch.LogQueryWidget({
+        title: 'Statuses reached by applied events (consumer logs)',
+        logGroupNames,
+        // Backquoted: plain field names, never read as words of the query language.
+        queryLines: [
+          `${processed} and outcome = "applied" and ispresent(\`to\`)`,
+          'stats count(*) as events by `from`, `to`',
+          'sort events desc',
+        ],
+        view: cloudwatch.LogQueryVisualizationType.TABLE,
+        width: 12,
+      }),
+    );
+  }
+
   /** Errors, throttles and p95 duration of every watched function. */
   private addFunctionWidgets(functions: WatchedFunctions): void {
     this.dashboard.addWidgets(
@@ -605,21 +627,7 @@ export class Monitoring extends Construct {
       new cloudwatch.GraphWidget({
         // What the signature-failure alarms count, per gateway.
         title: 'Signature failures by gateway (invalid, malformed, timestamp)',
-        left: gateways.map((gateway) =>
-          combined(
-            'SUM',
-            SIGNATURE_FAILURE_OUTCOMES.map((outcome) =>
-              payhookMetric(
-                namespace,
-                METRICS.webhookRequests,
-                { service: SERVICES.ingest, gateway, detail: outcome },
-                { statistic: 'Sum', period: FIVE_MINUTES },
-              ),
-            ),
-            gateway,
-            FIVE_MINUTES,
-          ),
-        ),
+        left: gateways.map((gateway) => this.signatureFailures(gateway, FIVE_MINUTES, gateway)),
         width: 8,
       }),
       new cloudwatch.AlarmStatusWidget({

@@ -1,7 +1,6 @@
 import type { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { METRICS_NAMESPACE, type MetricDefinition } from '../lambdas/definitions.js';
-import type { SignatureFailureReason } from '../lambdas/gateways/types.js';
 
 /**
  * payhook's custom metrics as CloudWatch metrics, with exactly the dimensions the functions emit (`lambdas/common/
@@ -113,12 +112,5 @@ export const SERVICES = {
   deliver: 'payhook-deliver',
 } as const;
 
-/**
- * The `WebhookRequests` outcomes the signature-failure alarm counts: a signature was presented and failed. Not
- * `missing_signature`, which every scanner produces.
- */
-export const SIGNATURE_FAILURE_OUTCOMES = [
-  'invalid_signature',
-  'malformed_signature',
-  'timestamp_out_of_tolerance',
-] as const satisfies readonly SignatureFailureReason[];
+/** Where the signature-failure alarm's outcomes are defined: beside the metric ingest writes for them. */
+export { SIGNATURE_FAILURE_OUTCOMES } from '../lambdas/definitions.js';

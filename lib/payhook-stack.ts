@@ -95,6 +95,7 @@ export class PayhookStack extends Stack {
       secrets: this.secrets,
       webhookApi: this.webhookApi,
       events: this.events,
+      gateways: settings.gateways,
       logRetention,
       interval: Duration.minutes(settings.reconcileIntervalMinutes),
     });

@@ -8,6 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import {
+  CLAIM_GATEWAYS,
   CONFIRMATION_SCHEDULE,
   RECONCILER_QUEUE_PRIORITIES,
   REGISTRATION_TIMEOUT_SECONDS,
@@ -31,6 +32,8 @@ export interface ReconciliationProps {
   readonly webhookApi: WebhookApi;
   /** Where a registration that meets mismatched money announces it. */
   readonly events: PaymentEvents;
+  /** The deployment's gateways: the confirmations schedule exists only if one of them sends unverified claims. */
+  readonly gateways: readonly GatewayName[];
   /** How often the reconciler runs. @default - the `reconcileIntervalMinutes` setting's default (5 minutes) */
   readonly interval?: Duration;
   /** @default - the `logRetentionDays` setting's default (30 days) */
@@ -47,7 +50,8 @@ export class Reconciliation extends Construct {
   public readonly reconciler: PayhookFunction;
   public readonly register: PayhookFunction;
   public readonly schedule: scheduler.Schedule;
-  public readonly confirmationSchedule: scheduler.Schedule;
+  /** Only with a gateway in {@link CLAIM_GATEWAYS}. */
+  public readonly confirmationSchedule: scheduler.Schedule | undefined;
 
   constructor(scope: Construct, id: string, props: ReconciliationProps) {
     super(scope, id);
@@ -77,16 +81,21 @@ export class Reconciliation extends Construct {
       // A missed run is simply the next run: no retries piling up behind a slow gateway.
       target: new LambdaInvoke(reconciler, { retryAttempts: 0, role: scheduleRole }),
     });
-    // Claims awaiting confirmation (Flutterwave verif-hash alone) are asked about every minute, not every full run.
-    this.confirmationSchedule = new scheduler.Schedule(this, 'ConfirmationSchedule', {
-      description: 'payhook reconciler: claims awaiting confirmation',
-      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(CONFIRMATION_SCHEDULE.intervalMinutes)),
-      target: new LambdaInvoke(reconciler, {
-        retryAttempts: 0,
-        role: scheduleRole,
-        input: scheduler.ScheduleTargetInput.fromObject(CONFIRMATION_SCHEDULE.input),
-      }),
-    });
+    // Claims awaiting confirmation (Flutterwave verif-hash alone) are asked about every minute, not every full run;
+    // without a gateway that sends claims there are none, and 43,800 idle runs a month would be billed for nothing.
+    this.confirmationSchedule = props.gateways.some((gateway) => CLAIM_GATEWAYS.includes(gateway))
+      ? new scheduler.Schedule(this, 'ConfirmationSchedule', {
+          description: 'payhook reconciler: claims awaiting confirmation',
+          schedule: scheduler.ScheduleExpression.rate(
+            Duration.minutes(CONFIRMATION_SCHEDULE.intervalMinutes),
+          ),
+          target: new LambdaInvoke(reconciler, {
+            retryAttempts: 0,
+            role: scheduleRole,
+            input: scheduler.ScheduleTargetInput.fromObject(CONFIRMATION_SCHEDULE.input),
+          }),
+        })
+      : undefined;
     const stack = Stack.of(this);
     const functionLogicalId = stack.resolve(
       stack.getLogicalId(reconciler.node.defaultChild as CfnElement),

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { StructuredLog } from '../common/log.js';
 import { type MetricsRecorder, NO_METRICS } from '../common/metrics.js';
-import { METRICS } from '../definitions.js';
+import { METRICS, SIGNATURE_FAILURE_OUTCOMES } from '../definitions.js';
 import { isGatewayName } from '../domain/webhook-event.js';
 import type { GatewaySettings } from '../gateways/settings.js';
 import type { WebhookRequest } from '../gateways/types.js';
@@ -137,8 +137,13 @@ function recordMetrics(
 ): void {
   const outcome = result.outcome === 'accepted' ? 'accepted' : result.reason;
   metrics.add(METRICS.webhookRequests, gateway, 1, outcome);
+  if (isSignatureFailure(outcome)) metrics.add(METRICS.signatureFailures, gateway, 1);
   if (outside) metrics.add(METRICS.webhookSourceNotAllowed, gateway, 1);
   metrics.flush();
+}
+
+function isSignatureFailure(outcome: string): boolean {
+  return (SIGNATURE_FAILURE_OUTCOMES as readonly string[]).includes(outcome);
 }
 
 /** The settings of the gateway the route names, when this deployment serves it (known, with an adapter, enabled). */

@@ -178,17 +178,11 @@ function countQueueDelay(metrics: MetricsRecorder, record: SQSRecord, gateway: s
   if (Number.isFinite(sentAt)) metrics.add(METRICS.queueDelay, gateway, Math.max(0, Date.now() - sentAt));
 }
 
-function countProcessed(
-  metrics: MetricsRecorder,
-  gateway: GatewayName,
-  { result, duplicate }: Applied,
-): void {
-  metrics.add(METRICS.eventsProcessed, gateway, 1, duplicate ? 'duplicate' : result.outcome);
-  if (!duplicate && result.transition && result.transition.from !== result.transition.to)
-    metrics.add(METRICS.transitions, gateway, 1, result.transition.to);
-}
-
-/** What the "event processed" line adds to the record's fields. */
+/**
+ * What the "event processed" line adds to the record's fields: its outcome and status change are counted from these
+ * lines (Logs Insights, the dashboard's log-query row), not as metrics, which would be billed every month whether a
+ * webhook came or not (issue #20).
+ */
 function processedFields({ result, duplicate }: Applied): Record<string, unknown> {
   return {
     outcome: duplicate ? 'duplicate' : result.outcome,
@@ -285,7 +279,6 @@ export function createConsumer(deps: ConsumerDependencies) {
         });
       }
       const applied = await applyOnce(event, original);
-      countProcessed(metrics, event.gateway, applied);
       deps.log.info('event processed', { ...fields, ...processedFields(applied) });
     } catch (error) {
       await handleFailure(error, record, delivery, fields);

@@ -241,7 +241,7 @@ function accessPerRun(
   const note = (gateway: GatewayName, access: GatewayAccess): GatewayAccess => {
     if (!('skipped' in access)) return access;
     skipped[gateway] = access.skipped;
-    (deps.metrics ?? NO_METRICS).add(METRICS.gatewaySkipped, gateway, 1, access.skipped);
+    (deps.metrics ?? NO_METRICS).add(METRICS.gatewaySkipped, gateway, 1);
     deps.log.warn(
       'reconciler skipped a gateway this run: its payments wait, neither asked about nor expired',
       {

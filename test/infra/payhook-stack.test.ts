@@ -294,6 +294,18 @@ describe('Construct: Reconciliation', () => {
     expect(Object.keys(template.findResources('AWS::Scheduler::Schedule'))).toHaveLength(2);
   });
 
+  it('has no confirmations schedule without a gateway that sends unverified claims (Flutterwave)', () => {
+    const schedules = (gateways: GatewayName[]) =>
+      Object.values(synthesise({ gateways }).template.findResources('AWS::Scheduler::Schedule')).map(
+        (schedule) => schedule.Properties.Target.Input ?? 'full run',
+      );
+    expect(schedules(['paystack', 'stripe'])).toEqual(['full run']);
+    expect(schedules(['paystack', 'flutterwave'])).toEqual([
+      'full run',
+      JSON.stringify({ scope: 'confirmations' }),
+    ]);
+  });
+
   it('gives the reconciler exactly: query the pending index, its own progress items, send to the queues, read the secrets, write its logs', () => {
     const role = roleOf('payhook: asks the gateways about payments still pending');
     expect(actionsOf(template, role)).toEqual([
@@ -641,78 +653,45 @@ describe('Construct: Monitoring', () => {
     expect(named('Errors')).toHaveLength(6);
     expect(named('Throttles')).toHaveLength(6);
     expect(named('5xx')).toHaveLength(1);
-    // Plus payhook's own: one signature-failure alarm per gateway (metric math over WebhookRequests), high-queue
-    // delay, lost webhooks.
-    const readsMetric = (name: string) =>
-      alarms.filter((alarm) =>
-        (alarm.Metrics ?? []).some(
-          (query: { MetricStat?: { Metric: { MetricName: string } } }) =>
-            query.MetricStat?.Metric.MetricName === name,
-        ),
-      );
-    expect(readsMetric('WebhookRequests')).toHaveLength(7);
+    // Plus payhook's own: one signature-failure alarm per gateway, high-queue delay, lost webhooks, and per gateway
+    // silence and reconciler skips.
+    expect(named('SignatureFailures')).toHaveLength(7);
     expect(alarms).toHaveLength(3 + 3 + 6 + 6 + 1 + 7 + 2 + 5);
+    // Not one metric-math alarm: each is billed per metric it reads (issue #20).
+    expect(alarms.filter((alarm) => alarm.Metrics !== undefined)).toEqual([]);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  it('alarms per gateway on signatures that fail (invalid, malformed, stale), not missing ones, on the metric ingest emits', () => {
+  it('alarms per gateway on signatures that fail, reading the one metric ingest writes for them', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
       .map((alarm) => alarm.Properties)
       .filter((alarm) => (alarm.AlarmDescription as string).includes('failing signature'));
-    const gatewayOf = (query: {
-      MetricStat: { Metric: { Dimensions: { Name: string; Value: string }[] } };
-    }) => query.MetricStat.Metric.Dimensions.find((d) => d.Name === 'gateway')?.Value;
-    expect(
-      alarms
-        .map((alarm) => gatewayOf(alarm.Metrics.find((query: { MetricStat?: unknown }) => query.MetricStat)))
-        .sort(),
-    ).toEqual([...GATEWAYS].sort());
+    const gatewayOf = (alarm: { Dimensions: { Name: string; Value: string }[] }) =>
+      alarm.Dimensions.find((d) => d.Name === 'gateway')?.Value;
+    expect(alarms.map(gatewayOf).sort()).toEqual([...GATEWAYS].sort());
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({
         Threshold: 10,
         ComparisonOperator: 'GreaterThanThreshold',
         EvaluationPeriods: 1,
         TreatMissingData: 'notBreaching',
+        // Per deployment: a staging stack in the same account never feeds production's alarms.
+        Namespace: 'payhook/shop-prod',
+        MetricName: 'SignatureFailures',
+        Statistic: 'Sum',
+        Period: 300,
       });
-      expect(alarm.MetricName).toBeUndefined();
-      expect(alarm.AlarmDescription).toContain('payhook rejects list');
-      // One expression, summing exactly three metrics: a metric-math alarm is billed per metric it reads (3 each).
-      const [expression, ...others] = alarm.Metrics.filter(
-        (query: { Expression?: string }) => query.Expression,
-      );
-      expect(others).toEqual([]);
-      const reads = alarm.Metrics.filter((query: { MetricStat?: unknown }) => query.MetricStat);
-      expect(reads).toHaveLength(3);
-      expect(expression).toMatchObject({ ReturnData: true });
-      expect(expression.Expression).toBe(
-        `SUM([${reads.map((query: { Id: string }) => query.Id).join(',')}])`,
-      );
-      const gateway = gatewayOf(reads[0]);
-      const outcomes: string[] = [];
-      for (const query of reads) {
-        expect(query.ReturnData).toBe(false);
-        expect(query.MetricStat).toMatchObject({
-          // Per deployment: a staging stack in the same account never feeds production's alarms.
-          Metric: { Namespace: 'payhook/shop-prod', MetricName: 'WebhookRequests' },
-          Stat: 'Sum',
-          Period: 300,
-        });
-        const dimensions = query.MetricStat.Metric.Dimensions as { Name: string; Value: string }[];
-        expect(dimensions.map((d) => d.Name).sort()).toEqual(['gateway', 'outcome', 'service']);
-        expect(dimensions).toEqual(
-          expect.arrayContaining([
-            { Name: 'service', Value: 'payhook-ingest' },
-            { Name: 'gateway', Value: gateway },
-          ]),
-        );
-        outcomes.push(dimensions.find((d) => d.Name === 'outcome')?.Value ?? '');
-      }
-      // `missing_signature` is left out: every scanner that finds the URL produces it.
-      expect(outcomes.sort()).toEqual([
-        'invalid_signature',
-        'malformed_signature',
-        'timestamp_out_of_tolerance',
+      expect(alarm.Metrics).toBeUndefined();
+      // Exactly the dimensions ingest writes it with: the function and the gateway, no outcome.
+      expect(alarm.Dimensions).toEqual([
+        { Name: 'gateway', Value: gatewayOf(alarm) },
+        { Name: 'service', Value: 'payhook-ingest' },
       ]);
+      expect(alarm.AlarmDescription).toContain('payhook rejects list');
+      // `missing_signature` is left out: every scanner that finds the URL produces it.
+      expect(alarm.AlarmDescription).toContain(
+        '(invalid_signature, malformed_signature, timestamp_out_of_tolerance)',
+      );
     }
   });
 
@@ -724,11 +703,7 @@ describe('Construct: Monitoring', () => {
     const alarm = Object.values(custom.findResources('AWS::CloudWatch::Alarm'))
       .map((resource) => resource.Properties)
       .find((properties) => (properties.AlarmDescription as string).includes('failing signature'));
-    expect(alarm).toMatchObject({ Threshold: 3 });
-    const reads = alarm.Metrics.filter((query: { MetricStat?: unknown }) => query.MetricStat);
-    expect(reads.map((query: { MetricStat: { Period: number } }) => query.MetricStat.Period)).toEqual([
-      900, 900, 900,
-    ]);
+    expect(alarm).toMatchObject({ Threshold: 3, Period: 900, MetricName: 'SignatureFailures' });
   });
 
   it('alarms on high-queue delay and on payments only the reconciler settled, each one metric for every gateway', () => {

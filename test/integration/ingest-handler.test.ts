@@ -297,6 +297,9 @@ describe('Ingest handler against SQS (fauxqs)', () => {
           'x-paystack-signature': 'f'.repeat(128),
         }),
       );
+      // No signature at all: a scanner, not a failing signature.
+      const { 'x-paystack-signature': _signature, ...unsigned } = signed.headers;
+      await handler(apiGatewayEvent('paystack', signed.body, unsigned));
       await handler(apiGatewayEvent('paypal', signed.body, { ...signed.headers }));
       await createIngestHandler(
         dependencies({
@@ -315,14 +318,21 @@ describe('Ingest handler against SQS (fauxqs)', () => {
       ).toEqual([
         ['paystack', 'accepted', 1],
         ['paystack', 'invalid_signature', 1],
+        ['paystack', 'missing_signature', 1],
         ['paypal', 'unknown_gateway', 1],
         ['paystack', 'queue_unavailable', 1],
       ]);
+      // The failing signature, and only it, is counted once more as the one metric its alarm reads.
+      expect(
+        metrics.added
+          .filter((entry) => entry.name === METRICS.signatureFailures.name)
+          .map(({ gateway, detail, value }) => [gateway, detail, value]),
+      ).toEqual([['paystack', undefined, 1]]);
       // Size and time to queue are log fields, not metrics (issue #20: each would be a metric billed monthly).
       expect(new Set(metrics.added.map((entry) => entry.name))).toEqual(
-        new Set([METRICS.webhookRequests.name]),
+        new Set([METRICS.webhookRequests.name, METRICS.signatureFailures.name]),
       );
-      expect(metrics.flushes).toBe(4);
+      expect(metrics.flushes).toBe(5);
     });
 
     it('answers 413 for a body over the limit, before and after base64 decoding, and queues nothing', async () => {

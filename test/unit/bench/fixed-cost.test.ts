@@ -3,7 +3,6 @@ import { MONTHLY_PRICES, PRICES } from '../../../bench/cost.js';
 import {
   ANY,
   alarmBills,
-  alarmMetricsWithout,
   type CfnTemplate,
   countCustomMetrics,
   customMetricRows,
@@ -110,21 +109,6 @@ describe('alarmBills', () => {
   });
 });
 
-describe('alarmMetricsWithout', () => {
-  const bills = alarmBills(ALARMS);
-  const total = bills.reduce((sum, bill) => sum + bill.billedMetrics, 0);
-
-  it('collapses the reads that differ only in the dropped dimension of that metric', () => {
-    expect(total).toBe(1 + 3 + 2 + 3 + 1);
-    // Signature failures read one metric once `outcome` is gone; the delay alarm is untouched.
-    expect(alarmMetricsWithout(bills, 'WebhookRequests', 'outcome')).toBe(total - 2);
-    // The delay alarm reads one metric once `gateway` is gone; the signature alarm still reads three outcomes.
-    expect(alarmMetricsWithout(bills, 'QueueDelay', 'gateway')).toBe(total - 1);
-    expect(alarmMetricsWithout(bills, 'WebhookRequests', 'gateway')).toBe(total);
-    expect(alarmMetricsWithout(bills, 'QueueDelay', 'outcome')).toBe(total);
-  });
-});
-
 describe('eventSourcePolling', () => {
   const template: CfnTemplate = {
     Resources: {
@@ -217,15 +201,6 @@ describe('customMetricRows', () => {
     rows.find((entry) => entry.metric === metric && entry.service === service);
 
   it('counts gateways x the extra dimension values assumed to receive data, per writing function', () => {
-    // Per consumer (no gateway): one per outcome with data.
-    expect(row('EventsProcessed', 'payhook-consumer-high')).toMatchObject({
-      per: 'none',
-      dimension: 'outcome',
-      values: ['applied', 'unchanged', 'duplicate'],
-      count: 3,
-      possible: 4,
-    });
-    expect(row('EventsProcessed', 'payhook-consumer-low')?.count).toBe(2);
     expect(row('WebhookRequests', 'payhook-ingest')).toMatchObject({ count: 4, possible: 2 * 15 });
     // No extra dimension: one metric per gateway that gets data, none for one that gets none.
     expect(row('WebhookSourceNotAllowed', 'payhook-ingest')).toMatchObject({ values: [], possible: 2 });
@@ -256,10 +231,11 @@ describe('customMetricRows', () => {
   it('scales with the gateways, and totals the rows', () => {
     const total = countCustomMetrics(rows);
     expect(total).toBe(rows.reduce((sum, entry) => sum + entry.count, 0));
-    // 48 before issue #20: WebhookBodyBytes and TimeToQueue (2 each) and ReconcilerPaymentsChecked and
-    // ReconcilerStillPending (2 each) became log fields; QueueDelay (6 -> 3), ReconcilerPaymentsMoved (4 -> 2),
-    // EventsProcessed (16 -> 8) and Transitions (10 -> 5) lost their gateway.
-    expect(total).toBe(22);
+    // 48 before issue #20: WebhookBodyBytes and TimeToQueue (2 each), ReconcilerPaymentsChecked and
+    // ReconcilerStillPending (2 each), EventsProcessed (16) and Transitions (10) became log fields; QueueDelay (6 -> 3)
+    // and ReconcilerPaymentsMoved (4 -> 2) lost their gateway. What is left: WebhookRequests 4, QueueDelay 3,
+    // ReconcilerPaymentsMoved 2.
+    expect(total).toBe(9);
     // Only what is still per gateway grows with the gateways.
     const perGateway = countCustomMetrics(rows.filter((entry) => entry.per === 'gateway'));
     expect(perGateway).toBe(4);
@@ -270,12 +246,12 @@ describe('customMetricRows', () => {
 
   it('recounts what a change of dimensions would bill', () => {
     const total = countCustomMetrics(rows);
-    // EventsProcessed 8 + Transitions 5.
-    expect(countCustomMetrics(rows, { drop: ['eventsProcessed', 'transitions'] })).toBe(total - 13);
+    // QueueDelay 3.
+    expect(countCustomMetrics(rows, { drop: ['queueDelay'] })).toBe(total - 3);
     // WebhookRequests without its gateway: one per outcome with data (2) instead of one per gateway and outcome (4).
     expect(countCustomMetrics(rows, { withoutPrimary: ['webhookRequests'] })).toBe(total - 2);
-    // EventsProcessed without its outcome: one per consumer.
-    expect(countCustomMetrics(rows, { withoutDetail: ['eventsProcessed'] })).toBe(total - 8 + 3);
+    // ReconcilerPaymentsMoved without its status: one.
+    expect(countCustomMetrics(rows, { withoutDetail: ['paymentsMoved'] })).toBe(total - 2 + 1);
   });
 });
 
@@ -286,7 +262,9 @@ describe('the dimensions each metric is written with', () => {
       expect([...written[key]].sort(), key).toEqual([...DEFINED_DIMENSIONS(key)].sort());
     }
     expect(written.webhookRequests).toContain('gateway');
-    expect(written.eventsProcessed).not.toContain('gateway');
+    expect(written.queueDelay).not.toContain('gateway');
+    expect(written.signatureFailures).toEqual(['gateway']);
+    expect(written.gatewaySkipped).toEqual(['gateway']);
     expect(written.deliveryAttempts).toContain('destination');
   });
 
@@ -296,7 +274,7 @@ describe('the dimensions each metric is written with', () => {
     );
     const ingest = rows.find((row) => row.metric === 'WebhookRequests' && row.service === 'payhook-ingest');
     expect(ingest).toMatchObject({ per: 'none', count: 2 });
-    expect(countCustomMetrics(rows)).toBe(22 - 4 + 2);
+    expect(countCustomMetrics(rows)).toBe(9 - 4 + 2);
   });
 });
 
@@ -376,8 +354,8 @@ describe('deploymentFixedCost', () => {
   });
 
   it('prices the custom metrics of its gateways, and totals every item', () => {
-    // One gateway: the 15 per-gateway metrics of two gateways' 30, and the 5 written per function.
-    expect(item('CloudWatch custom metrics')?.quantity).toBe(20);
+    // One gateway: its 2 WebhookRequests outcomes, and the 5 written per function (QueueDelay 3, payments moved 2).
+    expect(item('CloudWatch custom metrics')?.quantity).toBe(7);
     expect(cost.total).toBeCloseTo(
       cost.items.reduce((sum, entry) => sum + entry.monthly, 0),
       10,
@@ -444,6 +422,7 @@ describe('the fixed section in the results', () => {
       destinationMetrics: [],
       polling: [],
       idleRuns: [],
+      scheduleScopes: ['all'],
       proposals: [{ change: 'drop a thing', trade: 'nothing', saving: 3, proposed: true }],
       totalAfterProposals: 9.5,
     };
@@ -464,6 +443,7 @@ describe('the fixed section in the results', () => {
     expect(text).toContain('## 8. Fixed monthly cost when idle');
     expect(text).toContain('| **total** | | | | **$12.50** | **$14.00** | | |');
     expect(text).toContain('**not met: $2.50 over**');
-    expect(text).toContain('total **$9.50** (target $10.00)');
+    // What is left is listed with why it was not done and what it would save.
+    expect(text).toContain('| drop a thing | nothing | $3.00 |');
   });
 });

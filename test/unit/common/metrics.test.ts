@@ -83,7 +83,7 @@ describe('EmfMetrics (Powertools Metrics, embedded metric format)', () => {
   it('writes nothing when nothing was added, and starts again after each flush', () => {
     const metrics = new EmfMetrics('payhook-consumer-high', {});
     expect(emfLines(() => metrics.flush())).toEqual([]);
-    metrics.add(METRICS.eventsProcessed, 'paystack', 1, 'applied');
+    metrics.add(METRICS.processingFailures, 'paystack', 1, 'aws_5xx');
     expect(emfLines(() => metrics.flush())).toHaveLength(1);
     expect(emfLines(() => metrics.flush())).toEqual([]);
   });
