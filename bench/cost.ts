@@ -2,6 +2,7 @@
  * Cost per million webhooks from counted AWS usage, at the list prices below (us-east-1; the team's sheet is
  * `../shared/reference/aws-numbers.md`). Change a price here and the next `npm run bench` uses it everywhere.
  */
+import { SYSTEM_LOG_LEVEL } from '../lib/payhook-function.js';
 import type { AwsUsage } from './aws-usage.js';
 
 export interface Price {
@@ -136,6 +137,17 @@ export interface CostModel {
 
 const sum = (counts: Readonly<Record<string, number>>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
+/** Lambda's own log records per invocation in JSON log format (platform.start, platform.report), assumed. */
+export const PLATFORM_LOG_BYTES = 550;
+
+/**
+ * Lambda's own records an invocation sends at the functions' system log level (`SYSTEM_LOG_LEVEL` in
+ * `lib/payhook-function.ts`): `platform.start` and `platform.report` at INFO or DEBUG, none at WARN.
+ */
+export function platformLogBytesPerInvocation(systemLogLevel: string = SYSTEM_LOG_LEVEL): number {
+  return systemLogLevel === 'WARN' ? 0 : PLATFORM_LOG_BYTES;
+}
+
 /** Turns one run's counts into units per webhook and dollars per million webhooks. */
 export function costPerMillion(usage: AwsUsage, webhooks: number, logBytes: number): CostModel {
   const line = (item: string, units: number, price: Price): CostLine => {
@@ -159,6 +171,11 @@ export function costPerMillion(usage: AwsUsage, webhooks: number, logBytes: numb
     line('DynamoDB reads', usage.dynamoReadUnits, PRICES.dynamoReadUnits),
     line('EventBridge events', usage.eventBridgeBilledEvents, PRICES.eventBridgeEvents),
     line('CloudWatch Logs ingestion', logBytes / 2 ** 20, PRICES.logsIngestion),
+    line(
+      `CloudWatch Logs: Lambda's platform records (system log level ${SYSTEM_LOG_LEVEL})`,
+      ((usage.ingestInvocations + usage.consumerInvocations) * platformLogBytesPerInvocation()) / 2 ** 20,
+      PRICES.logsIngestion,
+    ),
   ];
   const pipelineDollars = lines.reduce((total, entry) => total + entry.dollarsPerMillionWebhooks, 0);
   // Each ingest invocation is one API request: the gateway's POST.

@@ -25,9 +25,17 @@ import { VERIFIERS } from '../lambdas/reconciliation/verifiers/index.js';
 import { DynamoPaymentStore } from '../lambdas/store/dynamodb-payment-store.js';
 import { RECONCILER_PROGRESS_PREFIX } from '../lambdas/store/pending-index.js';
 import { parsePayhookConfig } from '../lib/config.js';
+import { SYSTEM_LOG_LEVEL } from '../lib/payhook-function.js';
 import { SERVICES } from '../lib/payhook-metrics.js';
 import { PayhookStack } from '../lib/payhook-stack.js';
-import { MONTHLY_PRICES, type MonthlyPrice, PRICES, type Price } from './cost.js';
+import {
+  MONTHLY_PRICES,
+  type MonthlyPrice,
+  PLATFORM_LOG_BYTES,
+  PRICES,
+  type Price,
+  platformLogBytesPerInvocation,
+} from './cost.js';
 
 /** Hours in a month, as AWS's own monthly estimates count them. */
 export const HOURS_PER_MONTH = 730;
@@ -693,8 +701,6 @@ export const IDLE_RUN_MS: Readonly<Record<ReconcileScope, number>> = { all: 50, 
 export const INITS_PER_MONTH = HOURS_PER_MONTH;
 /** Billed init, assumed: the team sheet's bundled-SDK init figures are 214-270 ms. */
 export const INIT_MS = 300;
-/** Lambda's own log records per invocation in JSON log format (platform.start, platform.report), assumed. */
-export const PLATFORM_LOG_BYTES = 550;
 /** Table data assumed per table, for storage and PITR (tiny when idle: a few thousand payments). */
 export const TABLE_DATA_GB = 0.01;
 
@@ -828,7 +834,8 @@ export function deploymentFixedCost(
   const logMb =
     schedules.reduce(
       (total, schedule) =>
-        total + schedule.invocationsPerMonth * (PLATFORM_LOG_BYTES + idleRuns[schedule.scope].logBytes),
+        total +
+        schedule.invocationsPerMonth * (platformLogBytesPerInvocation() + idleRuns[schedule.scope].logBytes),
       0,
     ) /
     2 ** 20;
@@ -899,7 +906,7 @@ export function deploymentFixedCost(
       'CloudWatch Logs ingestion (scheduled idle runs)',
       logMb,
       PRICES.logsIngestion,
-      `measured run log line ${idleRuns.all.logBytes} B (full), ${idleRuns.confirmations.logBytes} B (confirmations), plus ${PLATFORM_LOG_BYTES} B of platform records assumed per invocation`,
+      `measured run log line ${idleRuns.all.logBytes} B (full), ${idleRuns.confirmations.logBytes} B (confirmations), plus ${platformLogBytesPerInvocation()} B of Lambda's platform records per invocation (system log level ${SYSTEM_LOG_LEVEL}; ${PLATFORM_LOG_BYTES} B at INFO)`,
     ),
     monthly('KMS customer-managed keys', keys, MONTHLY_PRICES.kmsCustomerManagedKey, 'template'),
     monthly(

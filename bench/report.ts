@@ -195,16 +195,34 @@ export function markdown(results: BenchResults): string {
       '',
       `Each function entry built with the esbuild JS API and the settings of \`lib/payhook-function.ts\`: ${bundles.settings}.`,
       "Init is a **stand-in for Lambda's init phase on this machine's Node**, not a Lambda cold start: a fresh `node`",
-      'child process imports the bundle (top level run with dummy queue URLs, table names and the dev secrets file; no',
-      'network call is made at import) and reports the `import()` time; the reference is a hello-world handler module',
-      `imported the same way. Median of ${bundles.rows[0]?.initRunsMs.length ?? 0} runs each, interleaved, after one`,
-      'untimed import of each.',
+      'child process imports the bundle (top level run with dummy values shaped as the stack sets them on AWS: secret',
+      'ids, the event bus, the refused-requests table, one destination; no network call is made at import) and reports',
+      "the `import()` time. Each function's **floor** is built in the same run with the same settings: a bundle holding",
+      "only the `@aws-sdk/client-*` packages the function's esbuild metafile shows, each constructed at its top level",
+      "with the function's client settings. Targets (issue #20): init at most",
+      `${bundles.targets?.initRatioToFloor ?? 1.5}x the floor's; ingest's bundle at most ${(bundles.targets?.ingestBytes ?? 350_000).toLocaleString('en')} bytes.`,
+      `Median of ${bundles.rows[0]?.initRunsMs.length ?? 0} runs each, interleaved, after one untimed import of each; the`,
+      'hello-world column is an empty handler module imported the same way.',
       '',
-      '| entry | bundle bytes | source map bytes | init ms | hello-world init ms | ratio |',
-      '|---|---:|---:|---:|---:|---:|',
+      'The CPU columns time the same imports in CPU (user + system): on a machine shared with other work the wall-clock',
+      'figures swing with the load, the CPU time far less.',
+      '',
+      '| entry | bundle bytes | floor bytes | SDK clients (floor) | init ms | floor init ms | init / floor | init CPU ms | floor CPU ms | CPU init / floor | hello-world init ms |',
+      '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|',
       ...bundles.rows.map(
         (row) =>
-          `| \`${row.entry}\` | ${row.bytes.toLocaleString('en')} | ${row.sourceMapBytes.toLocaleString('en')} | ${ms(row.initMs)} | ${ms(row.referenceInitMs)} | ${ratio(row.ratio)} |`,
+          `| \`${row.entry}\` | ${row.bytes.toLocaleString('en')} | ${row.floorBytes?.toLocaleString('en') ?? '-'} | ${(row.floorClients ?? []).map((name) => name.replace('@aws-sdk/client-', '')).join(', ')} | ${ms(row.initMs)} | ${row.floorInitMs === undefined ? '-' : ms(row.floorInitMs)} | ${row.floorRatio === undefined ? '-' : `${row.floorRatio.toFixed(2)}×`} | ${row.initCpuMs === undefined ? '-' : ms(row.initCpuMs)} | ${row.floorInitCpuMs === undefined ? '-' : ms(row.floorInitCpuMs)} | ${row.floorCpuRatio === undefined ? '-' : `${row.floorCpuRatio.toFixed(2)}×`} | ${ms(row.referenceInitMs)} |`,
+      ),
+      '',
+      'What each bundle holds beyond its floor, largest first (bytes in the output, from the esbuild metafile):',
+      '',
+      ...bundles.rows.map(
+        (row) =>
+          `- \`${row.entry}\`: ${(row.largest ?? [])
+            .filter((part) => !part.name.startsWith('@aws-sdk/') && !part.name.startsWith('@smithy/'))
+            .slice(0, 6)
+            .map((part) => `${part.name} ${part.bytes.toLocaleString('en')}`)
+            .join(', ')}`,
       ),
       '',
     );

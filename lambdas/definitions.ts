@@ -8,7 +8,6 @@
 
 import type { Priority } from './domain/priority.js';
 import type { GatewayName } from './domain/webhook-event.js';
-import type { SignatureFailureReason } from './gateways/types.js';
 
 // The priority classes are the domain's (`domain/priority.ts`); re-exported here with the queues that carry them.
 export { isPriority, PRIORITIES, type Priority } from './domain/priority.js';
@@ -552,10 +551,11 @@ export type MetricDefinition = (typeof METRICS)[keyof typeof METRICS];
 
 /**
  * The `WebhookRequests` outcomes that count as `SignatureFailures`: a signature was presented and failed. Not
- * `missing_signature`, which every scanner that finds the URL produces.
+ * `missing_signature`, which every scanner that finds the URL produces. (`lib/payhook-metrics.ts` checks each is a
+ * `SignatureFailureReason`: definitions import no adapter code.)
  */
 export const SIGNATURE_FAILURE_OUTCOMES = [
   'invalid_signature',
   'malformed_signature',
   'timestamp_out_of_tolerance',
-] as const satisfies readonly SignatureFailureReason[];
+] as const;

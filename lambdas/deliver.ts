@@ -6,14 +6,14 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { EmfMetrics } from './common/metrics.js';
 import { createLogger } from './common/powertools.js';
-import { Container } from './composition/container.js';
 import { deliveryDependencies } from './composition/delivery.js';
+import { ExecutionEnvironment } from './composition/execution-environment.js';
 import { createDeliverer } from './delivery/deliverer.js';
 
 // Built once per container: clients, targets and the secret cache outlive the invocation.
 const logger = createLogger('payhook-deliver');
 const deliver = createDeliverer({
-  ...deliveryDependencies(new Container(process.env), logger),
+  ...deliveryDependencies(new ExecutionEnvironment(process.env), logger),
   metrics: new EmfMetrics('payhook-deliver'),
 });
 

@@ -5,14 +5,17 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { EmfMetrics } from './common/metrics.js';
 import { createLogger } from './common/powertools.js';
-import { Container } from './composition/container.js';
+import { ExecutionEnvironment } from './composition/execution-environment.js';
 import { intakeDependencies } from './composition/intake.js';
 import { createIngestHandler } from './intake/api-gateway.js';
 
 // Built once per container: clients, secrets cache and settings outlive the request.
 const logger = createLogger('payhook-ingest');
 const ingest = createIngestHandler(
-  { ...intakeDependencies(new Container(process.env), logger), metrics: new EmfMetrics('payhook-ingest') },
+  {
+    ...intakeDependencies(new ExecutionEnvironment(process.env), logger),
+    metrics: new EmfMetrics('payhook-ingest'),
+  },
   logger,
 );
 

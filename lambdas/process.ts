@@ -5,14 +5,14 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 import { EmfMetrics } from './common/metrics.js';
 import { createLogger } from './common/powertools.js';
-import { Container } from './composition/container.js';
+import { ExecutionEnvironment } from './composition/execution-environment.js';
 import { consumerDependencies } from './composition/processing.js';
 import { createConsumer } from './processing/consumer.js';
 
 // Built once per container: clients, the idempotency store and configuration outlive the invocation.
 const logger = createLogger('payhook-consumer');
 const consume = createConsumer({
-  ...consumerDependencies(new Container(process.env), logger),
+  ...consumerDependencies(new ExecutionEnvironment(process.env), logger),
   metrics: new EmfMetrics('payhook-consumer'),
 });
 

@@ -5,14 +5,14 @@
 import type { Context } from 'aws-lambda';
 import { EmfMetrics } from './common/metrics.js';
 import { createLogger } from './common/powertools.js';
-import { Container } from './composition/container.js';
+import { ExecutionEnvironment } from './composition/execution-environment.js';
 import { reconcileDependencies } from './composition/reconciliation.js';
 import { CONFIRMATION_SCHEDULE } from './definitions.js';
 import { type ReconcileScope, reconcile } from './reconciliation/reconcile.js';
 
 const logger = createLogger('payhook-reconciler');
 const deps = {
-  ...reconcileDependencies(new Container(process.env), logger),
+  ...reconcileDependencies(new ExecutionEnvironment(process.env), logger),
   metrics: new EmfMetrics('payhook-reconciler'),
 };
 

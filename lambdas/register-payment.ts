@@ -4,13 +4,13 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createLogger } from './common/powertools.js';
-import { Container } from './composition/container.js';
+import { ExecutionEnvironment } from './composition/execution-environment.js';
 import { registrationDependencies } from './composition/registration.js';
 import { handleRegistration } from './processing/registration-http.js';
 
 // Built once per container: the store (with the consumers' history retention) and the publisher.
 const logger = createLogger('payhook-register');
-const { store, publisher } = registrationDependencies(new Container(process.env));
+const { store, publisher } = registrationDependencies(new ExecutionEnvironment(process.env));
 
 export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
   const body = event.isBase64Encoded

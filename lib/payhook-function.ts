@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,6 +7,37 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { SETTING_DEFAULTS } from './config.js';
 import { metricsNamespace } from './payhook-metrics.js';
+
+/**
+ * The esbuild settings of every function's bundle, in one place: `PayhookFunction` builds with them and
+ * `bench/bundles.ts` measures with them (and builds its AWS-SDK-only floor with them), so the bench measures what is
+ * deployed.
+ */
+export const FUNCTION_BUNDLING = {
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  // Some bundled dependencies still call require(); ESM output needs it defined.
+  banner: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
+  /**
+   * Modules replaced in the bundle. The SDK's default credential chain becomes the part of it a Lambda function can
+   * use (environment variables, then a container endpoint): the rest (SSO, profiles, web identity, EC2 metadata, with
+   * their nested STS/SSO clients) never applies in Lambda and was ~90 KB of every bundle. See the module's comment.
+   */
+  alias: {
+    '@aws-sdk/credential-provider-node': fileURLToPath(
+      new URL('../lambdas/composition/lambda-credentials.ts', import.meta.url),
+    ),
+  },
+} as const;
+
+/**
+ * Lambda's own log records (`platform.start`, `platform.report`: about 550 bytes an invocation, one invocation per
+ * webhook for ingest) are not sent below WARN: failures (`platform.runtimeDone` with an error or a timeout) still are.
+ * Duration, errors, throttles and concurrency stay in Lambda's metrics, and each handler line says `cold_start`. What
+ * is given up: the per-invocation report line (billed duration, max memory used, init duration) in the log group.
+ * `bench/cost.ts` counts these records at INFO.
+ */
+export const SYSTEM_LOG_LEVEL = lambda.SystemLogLevel.WARN;
 
 export interface PayhookFunctionProps {
   /** The handler module, e.g. `lambdas/ingest.ts` (its `handler` export). */
@@ -56,6 +88,7 @@ export class PayhookFunction extends Construct implements iam.IGrantable {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      systemLogLevelV2: SYSTEM_LOG_LEVEL,
       ...(props.description && { description: props.description }),
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
@@ -66,13 +99,15 @@ export class PayhookFunction extends Construct implements iam.IGrantable {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
+        target: FUNCTION_BUNDLING.target,
         minify: true,
         sourceMap: true,
         bundleAwsSDK: true,
-        mainFields: ['module', 'main'],
-        // Some bundled dependencies still call require(); ESM output needs it defined.
-        banner: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
+        mainFields: [...FUNCTION_BUNDLING.mainFields],
+        banner: FUNCTION_BUNDLING.banner,
+        esbuildArgs: {
+          '--alias': Object.entries(FUNCTION_BUNDLING.alias).map(([module, path]) => `${module}=${path}`),
+        },
       },
     });
   }

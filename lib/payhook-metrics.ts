@@ -1,6 +1,11 @@
 import type { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { METRICS_NAMESPACE, type MetricDefinition } from '../lambdas/definitions.js';
+import {
+  METRICS_NAMESPACE,
+  type MetricDefinition,
+  SIGNATURE_FAILURE_OUTCOMES as OUTCOMES_OF_FAILING_SIGNATURES,
+} from '../lambdas/definitions.js';
+import type { SignatureFailureReason } from '../lambdas/gateways/types.js';
 
 /**
  * payhook's custom metrics as CloudWatch metrics, with exactly the dimensions the functions emit (`lambdas/common/
@@ -112,5 +117,9 @@ export const SERVICES = {
   deliver: 'payhook-deliver',
 } as const;
 
-/** Where the signature-failure alarm's outcomes are defined: beside the metric ingest writes for them. */
-export { SIGNATURE_FAILURE_OUTCOMES } from '../lambdas/definitions.js';
+/**
+ * The `WebhookRequests` outcomes ingest also counts as `SignatureFailures`, the metric the signature-failure alarm
+ * reads (defined beside the metrics): each one a refusal reason of the adapters.
+ */
+export const SIGNATURE_FAILURE_OUTCOMES =
+  OUTCOMES_OF_FAILING_SIGNATURES satisfies readonly SignatureFailureReason[];

@@ -9,7 +9,11 @@ import { FileSigningSecrets, SecretsManagerSigningSecrets } from '../secrets/des
 import { DynamoBreakerStates } from '../store/dynamodb-breaker-states.js';
 import { DynamoDestinationStates } from '../store/dynamodb-destination-states.js';
 import { DynamoRateLimiter } from '../store/dynamodb-rate-limiter.js';
-import type { Container } from './container.js';
+import { documentsOf } from './documents.js';
+import type { ExecutionEnvironment } from './execution-environment.js';
+import { gatewaySecretsOf } from './gateway-secrets.js';
+import { secretsManagerOf } from './secrets-manager.js';
+import { sqsOf } from './sqs.js';
 
 /** Where one destination's queues and secret are (`PAYHOOK_DELIVERY_TARGETS`, set by the stack or the local stack). */
 export interface DeliveryTargetLocation {
@@ -64,7 +68,7 @@ export interface DeliveryOptions {
 
 /** Everything the delivery function needs, from its container. */
 export function deliveryDependencies(
-  container: Container,
+  container: ExecutionEnvironment,
   log: StructuredLog,
   options: DeliveryOptions = {},
 ): DelivererDependencies {
@@ -79,24 +83,25 @@ export function deliveryDependencies(
   );
   const secrets = options.local
     ? new FileSigningSecrets(optionalEnv(env, SECRETS_ENV.secretsFile), options.local.fallbackSecret)
-    : new SecretsManagerSigningSecrets(secretIds, clients.secretsManager());
+    : new SecretsManagerSigningSecrets(secretIds, secretsManagerOf(clients));
   const table = requireEnv(env, PAYMENTS_TABLE_ENV.tableName);
   // The gateways' own secrets, where the stack (or the local secrets file) gives the function any: for the original
   // destinations' headers that are a gateway's secret itself (Flutterwave's verif-hash).
   const gatewaySecrets =
     optionalEnv(env, SECRETS_ENV.secretIds) !== undefined ||
     optionalEnv(env, SECRETS_ENV.secretsFile) !== undefined
-      ? container.secrets('delivery')
+      ? gatewaySecretsOf(container, 'delivery')
       : undefined;
+  const documents = documentsOf(clients);
   return {
     targets,
-    states: new DynamoDestinationStates(clients.documents(), table),
-    breakers: new DynamoBreakerStates(clients.documents(), table),
-    rateLimiter: new DynamoRateLimiter(clients.documents(), table),
+    states: new DynamoDestinationStates(documents, table),
+    breakers: new DynamoBreakerStates(documents, table),
+    rateLimiter: new DynamoRateLimiter(documents, table),
     secrets,
     ...(gatewaySecrets && { gatewaySecrets }),
     send: sendDelivery,
-    queue: new SqsDeliveryQueue(clients.sqs()),
+    queue: new SqsDeliveryQueue(sqsOf(clients)),
     local,
     log,
   };

@@ -25,15 +25,21 @@ import type { IntakeDependencies } from '../intake/receive-webhook.js';
 import { RefusedRequestRecorder } from '../intake/refused-requests.js';
 import { SqsEventQueue } from '../intake/sqs-event-queue.js';
 import { MAX_BODY_BYTES_WITH_ORIGINALS } from '../messages/original-webhook.js';
-import { DynamoRefusedRequestStore } from '../store/dynamodb-refused-requests.js';
-import type { Container } from './container.js';
+import { DynamoRefusedRequestWriter } from '../store/dynamodb-refused-request-writer.js';
+import { dynamoDbOf } from './dynamodb.js';
+import type { ExecutionEnvironment } from './execution-environment.js';
+import { gatewaySecretsOf } from './gateway-secrets.js';
+import { sqsOf } from './sqs.js';
 
 /** The refused-requests recorder, when the stack gives ingest a table for them: best effort, on its own clients. */
-function refusalsFrom(container: Container, log: StructuredLog): RefusedRequestRecorder | undefined {
+function refusalsFrom(
+  container: ExecutionEnvironment,
+  log: StructuredLog,
+): RefusedRequestRecorder | undefined {
   const { env } = container;
   const tableName = optionalEnv(env, REJECTS_TABLE_ENV.tableName);
   if (!tableName) return undefined;
-  const store = new DynamoRefusedRequestStore(container.clients('refusals').documents(), {
+  const store = new DynamoRefusedRequestWriter(dynamoDbOf(container.clients('refusals')), {
     tableName,
     ttlDays: positiveIntegerEnv(env, REJECTS_TABLE_ENV.ttlDays, REJECTS_TABLE.defaultTtlDays),
   });
@@ -55,7 +61,7 @@ export function queueUrlsFromEnv(
 }
 
 /** Everything ingest needs, from its container: read at load, so a missing variable fails the cold start. */
-export function intakeDependencies(container: Container, log: StructuredLog): IntakeDependencies {
+export function intakeDependencies(container: ExecutionEnvironment, log: StructuredLog): IntakeDependencies {
   const { env } = container;
   const refusals = refusalsFrom(container, log);
   const queues = queueUrlsFromEnv(env);
@@ -65,8 +71,8 @@ export function intakeDependencies(container: Container, log: StructuredLog): In
     settings: parseGatewaySettings(optionalEnv(env, INTAKE_ENV.gatewaySettings), {
       acceptTestMode: booleanEnv(env, INTAKE_ENV.acceptTestMode, true),
     }),
-    secrets: container.secrets('ingest'),
-    queue: new SqsEventQueue(container.clients('ingest').sqs(), {
+    secrets: gatewaySecretsOf(container, 'ingest'),
+    queue: new SqsEventQueue(sqsOf(container.clients('ingest')), {
       queues,
       parking: requireEnv(env, QUEUES_ENV.deadLetterQueueUrl('low')),
     }),

@@ -25,7 +25,11 @@ import { SqsOriginalQueue } from '../processing/sqs-original-queue.js';
 import { DynamoClaimOriginals } from '../store/dynamodb-claim-originals.js';
 import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
 import { DynamoUnmatchedEventStore } from '../store/dynamodb-unmatched-events.js';
-import type { Container } from './container.js';
+import { documentsOf } from './documents.js';
+import { dynamoDbOf } from './dynamodb.js';
+import type { ExecutionEnvironment } from './execution-environment.js';
+import { publisherOf } from './publisher.js';
+import { sqsOf } from './sqs.js';
 
 /** Dedupe windows: the defaults, overridden per gateway by `PAYHOOK_DEDUPE_WINDOWS` (seconds). */
 export function dedupeWindowsFromEnv(env: Environment): Record<GatewayName, number> {
@@ -112,7 +116,7 @@ export function drainedQueueFromEnv(env: Environment): DrainedQueue {
  * idempotency records and the redeliveries all on the container's one set of consumer clients.
  */
 export function consumerDependencies(
-  container: Container,
+  container: ExecutionEnvironment,
   log: StructuredLog,
   drained: DrainedQueue = drainedQueueFromEnv(container.env),
 ): ConsumerDependencies {
@@ -121,20 +125,22 @@ export function consumerDependencies(
   // Read now, so a missing variable fails the cold start rather than the first batch.
   const idempotencyTable = requireEnv(env, IDEMPOTENCY_TABLE_ENV.tableName);
   const tables = container.paymentsTable();
-  const publisher = container.publisher('consumer');
+  const publisher = publisherOf(container, 'consumer');
+  const documents = documentsOf(clients);
+  const sqs = sqsOf(clients);
   const originalDestinations = originalDestinationsFromEnv(env);
   return {
     apply: {
-      store: new DynamoPaymentStore(clients.documents(), tables),
-      unmatched: new DynamoUnmatchedEventStore(clients.documents(), tables),
+      store: new DynamoPaymentStore(documents, tables),
+      unmatched: new DynamoUnmatchedEventStore(documents, tables),
       publisher,
       now: () => new Date(),
       keepPayload: booleanEnv(env, PAYMENTS_TABLE_ENV.historyKeepsPayload, false),
     },
     newIdempotencyStore: () =>
-      new DynamoDBPersistenceLayer({ tableName: idempotencyTable, awsSdkV3Client: clients.dynamoDb() }),
+      new DynamoDBPersistenceLayer({ tableName: idempotencyTable, awsSdkV3Client: dynamoDbOf(clients) }),
     dedupeWindows: dedupeWindowsFromEnv(env),
-    sqs: clients.sqs(),
+    sqs,
     queueUrl: drained.queueUrl,
     deadLetterQueueUrl: drained.deadLetterQueueUrl,
     maxReceiveCount: PRIORITY_QUEUES[drained.priority].maxReceiveCount,
@@ -143,8 +149,8 @@ export function consumerDependencies(
     ...(originalDestinations.length > 0 && {
       originals: new OriginalForwarding({
         destinations: originalDestinations,
-        queue: new SqsOriginalQueue(clients.sqs()),
-        claims: new DynamoClaimOriginals(clients.documents(), tables.tableName),
+        queue: new SqsOriginalQueue(sqs),
+        claims: new DynamoClaimOriginals(documents, tables.tableName),
         log,
       }),
     }),

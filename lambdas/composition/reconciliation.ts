@@ -12,8 +12,11 @@ import {
 } from '../reconciliation/reconcile.js';
 import { VERIFIERS } from '../reconciliation/verifiers/index.js';
 import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
-import type { Container } from './container.js';
+import { documentsOf } from './documents.js';
+import type { ExecutionEnvironment } from './execution-environment.js';
+import { gatewaySecretsOf } from './gateway-secrets.js';
 import { queueUrlsFromEnv } from './intake.js';
+import { sqsOf } from './sqs.js';
 
 export function reconcileSettingsFromEnv(env: Environment): ReconcileSettings {
   return {
@@ -56,15 +59,18 @@ export function credentialsFrom(secrets: SecretStore) {
 }
 
 /** Everything the reconciler needs, from its container: it reads payments and queues what it learns. */
-export function reconcileDependencies(container: Container, log: StructuredLog): ReconcileDependencies {
+export function reconcileDependencies(
+  container: ExecutionEnvironment,
+  log: StructuredLog,
+): ReconcileDependencies {
   const { env } = container;
   const clients = container.clients('reconciler');
   return {
-    store: new DynamoPaymentStore(clients.documents(), container.paymentsTable()),
+    store: new DynamoPaymentStore(documentsOf(clients), container.paymentsTable()),
     verifiers: VERIFIERS,
-    credentials: credentialsFrom(container.secrets('reconciler')),
+    credentials: credentialsFrom(gatewaySecretsOf(container, 'reconciler')),
     baseUrls: apiBaseUrlsFromEnv(env),
-    queue: new SqsEventQueue(clients.sqs(), { queues: queueUrlsFromEnv(env, RECONCILER_QUEUE_PRIORITIES) }),
+    queue: new SqsEventQueue(sqsOf(clients), { queues: queueUrlsFromEnv(env, RECONCILER_QUEUE_PRIORITIES) }),
     settings: reconcileSettingsFromEnv(env),
     now: () => new Date(),
     log,

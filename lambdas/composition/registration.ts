@@ -1,7 +1,9 @@
 import type { PaymentEventPublisher } from '../ports/payment-event-publisher.js';
 import type { PaymentStore } from '../ports/payment-store.js';
 import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
-import type { Container } from './container.js';
+import { documentsOf } from './documents.js';
+import type { ExecutionEnvironment } from './execution-environment.js';
+import { publisherOf } from './publisher.js';
 
 export interface RegistrationDependencies {
   readonly store: PaymentStore;
@@ -10,9 +12,9 @@ export interface RegistrationDependencies {
 }
 
 /** What the registration function needs, from its container: the payments table with the consumers' retention. */
-export function registrationDependencies(container: Container): RegistrationDependencies {
+export function registrationDependencies(container: ExecutionEnvironment): RegistrationDependencies {
   return {
-    store: new DynamoPaymentStore(container.clients('registration').documents(), container.paymentsTable()),
-    publisher: container.publisher('registration'),
+    store: new DynamoPaymentStore(documentsOf(container.clients('registration')), container.paymentsTable()),
+    publisher: publisherOf(container, 'registration'),
   };
 }

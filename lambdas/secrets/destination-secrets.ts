@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { errorClassOf } from '../common/log.js';
 import { InvalidSigningSecretError, type SigningSecrets } from '../ports/deliveries.js';
 import { DESTINATIONS_SECRETS_KEY } from './gateway-secrets.js';
-import { DEFAULT_SECRET_MAX_AGE_SECONDS } from './secrets-manager-store.js';
+import { SecretValues, secretText } from './secret-values.js';
 
 /**
  * A destination's signing secrets: `{"secrets": ["whsec_...", ...]}`, current first (during a rotation each signs),
@@ -35,15 +34,15 @@ function parseJson(destination: string, text: string): unknown {
   }
 }
 
-/** From Secrets Manager, one secret per destination, cached per container by Powertools Parameters (5 minutes). */
+/** From Secrets Manager, one secret per destination, cached per container (5 minutes). */
 export class SecretsManagerSigningSecrets implements SigningSecrets {
-  private readonly provider: SecretsProvider;
+  private readonly values: SecretValues;
 
   constructor(
     private readonly secretIds: Readonly<Record<string, string>>,
     client?: SecretsManagerClient,
   ) {
-    this.provider = new SecretsProvider(client ? { awsSdkV3Client: client } : {});
+    this.values = new SecretValues(client ? { client } : {});
   }
 
   async current(destination: string): Promise<readonly string[]> {
@@ -52,18 +51,16 @@ export class SecretsManagerSigningSecrets implements SigningSecrets {
       throw new InvalidSigningSecretError(`no signing secret is set for ${destination}`);
     let value: string | Uint8Array | undefined;
     try {
-      value = await this.provider.get(secretId, { maxAge: DEFAULT_SECRET_MAX_AGE_SECONDS });
+      ({ value } = await this.values.get(secretId));
     } catch (error) {
       // Only class names: the SDK's message can name the secret's ARN.
-      const cause = (error as { cause?: unknown }).cause;
       throw new InvalidSigningSecretError(
-        `cannot fetch the ${destination} signing secret (${errorClassOf(cause ?? error)})`,
+        `cannot fetch the ${destination} signing secret (${errorClassOf(error)})`,
       );
     }
     if (value === undefined)
       throw new InvalidSigningSecretError(`the ${destination} signing secret is empty`);
-    const text = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
-    return parseSigningSecrets(destination, parseJson(destination, text));
+    return parseSigningSecrets(destination, parseJson(destination, secretText(value)));
   }
 }
 

@@ -1,22 +1,19 @@
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { errorClassOf } from '../common/log.js';
 import type { GatewaySecret } from '../domain/gateway-secret.js';
 import type { GatewayName } from '../domain/webhook-event.js';
 import { type FetchedSecret, type SecretStore, SecretsUnavailableError } from '../ports/secret-store.js';
 import { parseGatewaySecret, parseSecretJson } from './gateway-secrets.js';
-
-/** Powertools' default cache lifetime, kept: a rotation reaches every container within five minutes at the latest. */
-export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
+import { type SecretValue, SecretValues, secretText } from './secret-values.js';
 
 /**
- * Gateway secrets from AWS Secrets Manager, one secret per gateway in the JSON shape documented in the README,
- * cached per container by Powertools Parameters.
+ * Gateway secrets from AWS Secrets Manager, one secret per gateway in the JSON shape documented in the README, cached
+ * per container (five minutes unless told).
  */
 export class SecretsManagerStore implements SecretStore {
-  private readonly provider: SecretsProvider;
-  /** When each gateway's secret was last fetched; Powertools keeps its cache private, so payhook tracks the age. */
-  private readonly fetchedAt = new Map<GatewayName, Date>();
+  private readonly values: SecretValues;
+  /** The last text read per gateway and what it parsed to, so a cached secret is not parsed again per request. */
+  private readonly parsed = new Map<GatewayName, { readonly text: string; readonly secret: GatewaySecret }>();
 
   constructor(
     private readonly secretIds: Readonly<Partial<Record<GatewayName, string>>>,
@@ -26,15 +23,8 @@ export class SecretsManagerStore implements SecretStore {
       readonly now?: () => Date;
     } = {},
   ) {
-    this.provider = new SecretsProvider(options.client ? { awsSdkV3Client: options.client } : {});
-    this.maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS;
-    this.now = options.now ?? (() => new Date());
+    this.values = new SecretValues(options);
   }
-
-  private readonly maxAgeSeconds: number;
-  private readonly now: () => Date;
-  /** The last text read per gateway and what it parsed to, so a cached secret is not parsed again per request. */
-  private readonly parsed = new Map<GatewayName, { readonly text: string; readonly secret: GatewaySecret }>();
 
   async get(
     gateway: GatewayName,
@@ -42,31 +32,22 @@ export class SecretsManagerStore implements SecretStore {
   ): Promise<FetchedSecret | undefined> {
     const secretId = this.secretIds[gateway];
     if (secretId === undefined) return undefined;
-    const now = this.now();
-    const last = this.fetchedAt.get(gateway);
-    const cacheExpired = last === undefined || now.getTime() - last.getTime() >= this.maxAgeSeconds * 1000;
-    let value: string | Uint8Array | undefined;
+    let read: SecretValue;
     try {
-      // The raw text, parsed here: Powertools' `json` transform fails with the parser's message, which quotes the
-      // start of a secret stored as plain text (`whsec_...`) instead of as JSON.
-      value = await this.provider.get(secretId, {
-        maxAge: this.maxAgeSeconds,
-        forceFetch: options?.refresh === true,
-      });
+      // The raw text, parsed here: a JSON parser's message quotes the start of a secret stored as plain text
+      // (`whsec_...`) instead of as JSON.
+      read = await this.values.get(secretId, options);
     } catch (error) {
-      // Powertools wraps the SDK error (as `cause`), whose message can name the secret's ARN: only class names go on.
-      const cause = (error as { cause?: unknown }).cause;
+      // The SDK's message can name the secret's ARN: only class names go on.
       throw new SecretsUnavailableError(
-        `cannot fetch the ${gateway} secret from Secrets Manager (${errorClassOf(cause ?? error)})`,
+        `cannot fetch the ${gateway} secret from Secrets Manager (${errorClassOf(error)})`,
       );
     }
-    if (options?.refresh || cacheExpired) this.fetchedAt.set(gateway, now);
-    if (value === undefined) return undefined;
-    return { secret: this.parse(gateway, value), fetchedAt: this.fetchedAt.get(gateway) ?? now };
+    if (read.value === undefined) return undefined;
+    return { secret: this.parse(gateway, secretText(read.value)), fetchedAt: read.fetchedAt };
   }
 
-  private parse(gateway: GatewayName, value: string | Uint8Array): GatewaySecret {
-    const text = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
+  private parse(gateway: GatewayName, text: string): GatewaySecret {
     const last = this.parsed.get(gateway);
     if (last?.text === text) return last.secret;
     const secret = parseGatewaySecret(gateway, parseSecretJson(gateway, text));

@@ -1,7 +1,9 @@
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { REJECTS_TABLE } from '../definitions.js';
 import { GATEWAYS } from '../domain/webhook-event.js';
 import type { RefusedRequest, RefusedRequestStore } from '../ports/refused-requests.js';
+import { refusedRequestItem } from './dynamodb-refused-request-writer.js';
 import { newestFirstPerPartition } from './newest-first.js';
 
 export interface RefusedRequestQuery {
@@ -28,17 +30,12 @@ export class DynamoRefusedRequestStore implements RefusedRequestStore {
     private readonly options: { readonly tableName: string; readonly ttlDays?: number },
   ) {}
 
+  /** As ingest writes it (`DynamoRefusedRequestWriter`): the same item, through the document client. */
   async put(refused: RefusedRequest): Promise<void> {
-    const ttlDays = this.options.ttlDays ?? REJECTS_TABLE.defaultTtlDays;
     await this.client.send(
-      new PutCommand({
+      new PutItemCommand({
         TableName: this.options.tableName,
-        Item: {
-          ...refused,
-          [REJECTS_TABLE.partitionKey]: refused.gateway,
-          [REJECTS_TABLE.sortKey]: `${refused.at}#${refused.requestId}`,
-          [REJECTS_TABLE.ttlAttribute]: Math.floor(Date.parse(refused.at) / 1000) + ttlDays * 86_400,
-        },
+        Item: refusedRequestItem(refused, this.options),
       }),
     );
   }

@@ -7,6 +7,7 @@ import { parseGatewaySettings } from '../../lambdas/gateways/settings.js';
 import { createIngestHandler } from '../../lambdas/intake/api-gateway.js';
 import { RefusedRequestRecorder } from '../../lambdas/intake/refused-requests.js';
 import { FileSecretStore } from '../../lambdas/secrets/gateway-secrets.js';
+import { DynamoRefusedRequestWriter } from '../../lambdas/store/dynamodb-refused-request-writer.js';
 import { DynamoRefusedRequestStore } from '../../lambdas/store/dynamodb-refused-requests.js';
 import type { TableNames } from '../../local/tables.js';
 import { apiGatewayEvent, recordingLog } from '../support/api-gateway.js';
@@ -31,7 +32,7 @@ afterAll(async () => {
 const stripe = GATEWAY_CASES.find((gatewayCase) => gatewayCase.gateway === 'stripe');
 
 describe('Refused requests kept in DynamoDB (dynalite)', () => {
-  it('records a refused webhook without its signature or body, and nothing for an accepted one', async () => {
+  it("records a refused webhook (ingest's writer) without its signature or body, and nothing for an accepted one", async () => {
     if (!stripe) throw new Error('stripe case missing');
     const queue = new RecordingQueue();
     const handler = createIngestHandler(
@@ -41,7 +42,11 @@ describe('Refused requests kept in DynamoDB (dynalite)', () => {
         secrets: new FileSecretStore(DEV_SECRETS_FILE),
         queue,
         maxBodyBytes: 262_144,
-        refusals: new RefusedRequestRecorder(store, recordingLog()),
+        // What ingest writes with (the plain DynamoDB client); the CLI's store reads it back.
+        refusals: new RefusedRequestRecorder(
+          new DynamoRefusedRequestWriter(dynamo.client, { tableName: tables.rejects }),
+          recordingLog(),
+        ),
       },
       recordingLog(),
     );
@@ -62,6 +67,17 @@ describe('Refused requests kept in DynamoDB (dynalite)', () => {
       ['unknown', 'unknown_gateway', 404],
     ]);
     expect(stored[1]?.requestedGateway).toBe('paypal');
+    expect(stored[0]).toEqual({
+      gateway: 'stripe',
+      reason: 'invalid_signature',
+      status: 401,
+      at: expect.any(String),
+      requestId: expect.any(String),
+      sourceIp: expect.any(String),
+      bodySha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      bodyBytes: Buffer.byteLength(signed.body),
+      headerNames: expect.arrayContaining(['content-type', 'stripe-signature']),
+    });
     expect((await store.list({ since, gateway: 'stripe' })).items).toHaveLength(1);
     expect(
       (await store.list({ since, reason: 'unknown_gateway' })).items.map((entry) => entry.gateway),

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emptyUsage, indexWriteUnits, itemBytes } from '../../../bench/aws-usage.js';
 import { writeBenchmarksSection } from '../../../bench/benchmarks-file.js';
-import { costPerMillion, PRICES } from '../../../bench/cost.js';
+import {
+  costPerMillion,
+  PLATFORM_LOG_BYTES,
+  PRICES,
+  platformLogBytesPerInvocation,
+} from '../../../bench/cost.js';
 import { PAYMENTS_TABLE } from '../../../lambdas/definitions.js';
 
 const s = (value: string) => ({ S: value });
@@ -74,7 +79,12 @@ describe('costPerMillion', () => {
     // 20 s at 0.5 GB over 1,000 webhooks: 0.01 GB-s each.
     expect(line('Lambda duration')?.perWebhook).toBeCloseTo(0.01);
     // 1 KB of logs per webhook: a million of them is about 0.95 GB, at $0.50 per GB.
-    expect(line('CloudWatch')?.dollarsPerMillionWebhooks).toBeCloseTo((1e6 * 1024 * 0.5) / 2 ** 30, 5);
+    expect(line('CloudWatch Logs ingestion')?.dollarsPerMillionWebhooks).toBeCloseTo(
+      (1e6 * 1024 * 0.5) / 2 ** 30,
+      5,
+    );
+    // Lambda's start and report records are not sent at the functions' system log level (WARN).
+    expect(line("CloudWatch Logs: Lambda's platform records")?.perWebhook).toBe(0);
     const sum = cost.lines.reduce((total, entry) => total + entry.dollarsPerMillionWebhooks, 0);
     expect(cost.pipelineDollars).toBeCloseTo(sum);
     expect(cost.totalWithHttpApi - cost.pipelineDollars).toBeCloseTo(1.0);
@@ -117,5 +127,14 @@ describe('itemBytes on plain values (as the document client passes them)', () =>
     };
     expect(itemBytes(plain)).toBe(itemBytes(marshalled));
     expect(itemBytes({ blob: 'x'.repeat(2500) })).toBe(2504);
+  });
+});
+
+describe('platformLogBytesPerInvocation', () => {
+  it("counts Lambda's start and report records at INFO and DEBUG, none at WARN (the functions' level)", () => {
+    expect(platformLogBytesPerInvocation('INFO')).toBe(PLATFORM_LOG_BYTES);
+    expect(platformLogBytesPerInvocation('DEBUG')).toBe(PLATFORM_LOG_BYTES);
+    expect(platformLogBytesPerInvocation('WARN')).toBe(0);
+    expect(platformLogBytesPerInvocation()).toBe(0);
   });
 });
