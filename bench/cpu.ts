@@ -3,15 +3,18 @@
  * the floor for the same bytes (the HMAC and constant-time compare alone, plus `JSON.parse`); and the consumer's pure
  * core (`decide`) against `JSON.parse` of the queue message. No queue, no table, no network.
  */
+import { spawnSync } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_SAMPLES, DEV_SECRETS_FILE, readSample, SIGNERS } from '../events/index.js';
 import { decide } from '../lambdas/domain/payment.js';
 import { GATEWAYS, type GatewayName } from '../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
-import type { WebhookRequest } from '../lambdas/gateways/types.js';
+import type { GatewayAdapter, WebhookRequest } from '../lambdas/gateways/types.js';
 import {
   readWebhookEventMessage,
   writeWebhookEventMessage,
@@ -44,6 +47,17 @@ export interface CpuRow {
 }
 
 export interface CpuResults {
+  readonly options: CpuOptions;
+  readonly ingest: readonly CpuRow[];
+  readonly consumer: readonly CpuRow[];
+  /** The same rows measured under Node 24 in a child process (`--node24`); absent when not asked for. */
+  readonly node24?: CpuOnNode;
+}
+
+/** Section 1 measured under another Node binary. */
+export interface CpuOnNode {
+  /** `process.version` of that binary. */
+  readonly node: string;
   readonly options: CpuOptions;
   readonly ingest: readonly CpuRow[];
   readonly consumer: readonly CpuRow[];
@@ -82,6 +96,15 @@ function compare(
     result.reference.push(timeRound(reference, options.iterations));
   }
   return result;
+}
+
+/** One case's subject and floor compared as section 1 does: median microseconds per call of each. */
+export function compareOne(
+  bench: Pick<IngestCase, 'subject' | 'floor'>,
+  options: CpuOptions,
+): { subject: number; reference: number } {
+  const rounds = compare(bench.subject, bench.floor, options);
+  return { subject: median(rounds.subject), reference: median(rounds.reference) };
 }
 
 function row(
@@ -193,47 +216,72 @@ function floorFor(gateway: GatewayName, request: WebhookRequest, secret: string)
   }
 }
 
-export function measureCpu(options: CpuOptions, log: (line: string) => void = () => undefined): CpuResults {
+export interface IngestCase {
+  readonly request: WebhookRequest;
+  /** `adapter.verify` then `adapter.normalise`, as the ingest Lambda calls them. */
+  readonly subject: () => unknown;
+  readonly verify: () => unknown;
+  readonly normalise: () => unknown;
+  readonly floor: () => unknown;
+  readonly batch: ReturnType<GatewayAdapter['normalise']>;
+}
+
+/**
+ * One gateway's measured case: its main sample signed with the first dev secret, the subject and the floor, both
+ * checked to accept it (the measured path is the accepting one, not an early refusal).
+ */
+export function ingestCase(
+  gateway: GatewayName,
+  secrets: Record<string, unknown> = rawSecrets(),
+): IngestCase {
   const settings = parseGatewaySettings(undefined);
+  const adapter = ADAPTERS[gateway];
+  const secret = parseGatewaySecret(gateway, secrets[gateway]);
+  const now = new Date();
+  const signed = SIGNERS[gateway](readSample(gateway, DEFAULT_SAMPLES[gateway]), {
+    secret: secret.secrets[0] ?? '',
+    timestamp: now,
+  });
+  const headers = Object.fromEntries(
+    Object.entries(signed.headers).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  const request: WebhookRequest = {
+    headers,
+    body: Buffer.from(signed.body, 'utf8'),
+    // The same instant as the signature: timestamped schemes stay inside their tolerance for the whole run.
+    receivedAt: now,
+    requestId: 'bench',
+  };
+  const gatewaySettings = settings[gateway];
+  const verification = adapter.verify(request, secret, gatewaySettings);
+  if (!verification.ok)
+    throw new Error(`${gateway}: the signed sample does not verify (${verification.reason})`);
+  const batch = adapter.normalise(request, gatewaySettings);
+  if (batch.events.length === 0) throw new Error(`${gateway}: the main sample normalises to no event`);
+  const floor = floorFor(gateway, request, secret.secrets[0] ?? '');
+  if (!floor()) throw new Error(`${gateway}: the floor does not accept the signed sample`);
+  return {
+    request,
+    subject: () =>
+      adapter.verify(request, secret, gatewaySettings).ok && adapter.normalise(request, gatewaySettings),
+    verify: () => adapter.verify(request, secret, gatewaySettings),
+    normalise: () => adapter.normalise(request, gatewaySettings),
+    floor,
+    batch,
+  };
+}
+
+export function measureCpu(options: CpuOptions, log: (line: string) => void = () => undefined): CpuResults {
   const secrets = rawSecrets();
   const ingest: CpuRow[] = [];
   let succeeded: ReturnType<(typeof ADAPTERS)['paystack']['normalise']>['events'][number] | undefined;
 
   for (const gateway of GATEWAYS) {
     const adapter = ADAPTERS[gateway];
-    const secret = parseGatewaySecret(gateway, secrets[gateway]);
-    const now = new Date();
-    const signed = SIGNERS[gateway](readSample(gateway, DEFAULT_SAMPLES[gateway]), {
-      secret: secret.secrets[0] ?? '',
-      timestamp: now,
-    });
-    const headers = Object.fromEntries(
-      Object.entries(signed.headers).map(([name, value]) => [name.toLowerCase(), value]),
-    );
-    const request: WebhookRequest = {
-      headers,
-      body: Buffer.from(signed.body, 'utf8'),
-      // The same instant as the signature: timestamped schemes stay inside their tolerance for the whole run.
-      receivedAt: now,
-      requestId: 'bench',
-    };
-    const gatewaySettings = settings[gateway];
-    // Sanity first: the measured path is the accepting one, not an early refusal.
-    const verification = adapter.verify(request, secret, gatewaySettings);
-    if (!verification.ok)
-      throw new Error(`${gateway}: the signed sample does not verify (${verification.reason})`);
-    const batch = adapter.normalise(request, gatewaySettings);
-    if (batch.events.length === 0) throw new Error(`${gateway}: the main sample normalises to no event`);
-    const floor = floorFor(gateway, request, secret.secrets[0] ?? '');
-    if (!floor()) throw new Error(`${gateway}: the floor does not accept the signed sample`);
+    const { request, subject, floor, batch } = ingestCase(gateway, secrets);
     if (gateway === 'paystack') succeeded = batch.events[0];
 
-    const rounds = compare(
-      () =>
-        adapter.verify(request, secret, gatewaySettings).ok && adapter.normalise(request, gatewaySettings),
-      floor,
-      options,
-    );
+    const rounds = compare(subject, floor, options);
     const result = row(
       gateway,
       `${adapter.displayName}: verify + normalise of ${DEFAULT_SAMPLES[gateway]}`,
@@ -290,4 +338,35 @@ export function measureCpu(options: CpuOptions, log: (line: string) => void = ()
   }
   if (sink === Symbol.for('never')) log('');
   return { options, ingest, consumer };
+}
+
+const CHILD_ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'cpu-node.ts');
+
+/**
+ * {@link measureCpu} under another Node binary (the Lambda runtime's major, 24, where this machine runs 20): a child
+ * process runs `bench/cpu-node.ts` through tsx with the same options and prints its results as JSON. Its progress
+ * lines go to this process's stderr.
+ */
+export function measureCpuOnNode(binary: string, options: CpuOptions): CpuOnNode {
+  const root = join(dirname(CHILD_ENTRY), '..');
+  const child = spawnSync(
+    binary,
+    [
+      '--import',
+      'tsx',
+      CHILD_ENTRY,
+      '--iterations',
+      String(options.iterations),
+      '--rounds',
+      String(options.rounds),
+      '--warmup',
+      String(options.warmup),
+    ],
+    { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 },
+  );
+  if (child.error) throw new Error(`cannot run ${binary}: ${child.error.message}`);
+  if (child.status !== 0) throw new Error(`${binary} ${CHILD_ENTRY} exited with ${child.status}`);
+  // The last line is the JSON; anything printed before it is not ours to read.
+  const last = child.stdout.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(last) as CpuOnNode;
 }

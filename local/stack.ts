@@ -6,8 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import dynalite from 'dynalite';
-import { startFauxqs } from 'fauxqs';
 import type { Environment } from '../lambdas/common/config.js';
 import type { StructuredLog } from '../lambdas/common/log.js';
 import { EmfMetrics } from '../lambdas/common/metrics.js';
@@ -51,6 +49,7 @@ import {
 } from './deliveries.js';
 import { DeliveryFanOut } from './delivery-fan-out.js';
 import { type DevelopmentSigningSecret, developmentSigningSecret } from './development-secret.js';
+import { startEmulators } from './emulators.js';
 import {
   type GatewaySandbox,
   SANDBOX_GATEWAYS,
@@ -60,8 +59,9 @@ import {
 } from './gateway-sandbox.js';
 import { createLocalServer } from './http-server.js';
 import { lambdaContext } from './lambda-context.js';
+import { ConsumerPrecedence } from './precedence.js';
 import { createPipelineQueues, type PipelineQueueUrls, queueCounts } from './queues.js';
-import { pollOnce } from './sqs-event-source.js';
+import { EventSourceSwitches, pollOnce } from './sqs-event-source.js';
 import { createTables, type TableNames, tableNames } from './tables.js';
 import { paymentView } from './views.js';
 
@@ -139,6 +139,12 @@ export interface LocalStack {
   /** The stand-in for the gateways' verify APIs (tests and `payhook send --lost` put payments there). */
   readonly sandbox: GatewaySandbox;
   readonly deliveries: LocalDeliveries;
+  /**
+   * Each priority's event source mapping, as `update-event-source-mapping --enabled/--no-enabled` would set it: while
+   * disabled, its pollers receive nothing and its queue fills (the benchmark builds a backlog this way). Stopping
+   * the stack enables them all, to drain.
+   */
+  readonly eventSources: Pick<EventSourceSwitches<Priority>, 'enable' | 'disable'>;
   /** Runs the reconciler once, now (what the timer and `payhook reconcile --now` do). */
   reconcileNow(graceSeconds?: number): Promise<ReconcileReport>;
   /**
@@ -240,17 +246,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } else {
     const databasePath = options.inMemory ? undefined : join(options.dataDir, 'dynamodb');
     if (databasePath) mkdirSync(databasePath, { recursive: true });
-    const database = dynalite({
-      createTableMs: 0,
-      deleteTableMs: 0,
-      updateTableMs: 0,
-      ...(databasePath && { path: databasePath }),
-    });
-    const databasePort = await listen(database, 0, '127.0.0.1');
-    stoppers.push(() => new Promise<void>((resolve) => database.close(() => resolve())));
-    const queueServer = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
-    stoppers.push(() => queueServer.stop());
-    endpoints = { sqs: `http://127.0.0.1:${queueServer.port}`, dynamodb: `http://127.0.0.1:${databasePort}` };
+    // On a thread of their own, as the services run on machines of their own (see emulators.ts).
+    const emulators = await startEmulators(databasePath ? { databasePath } : {});
+    stoppers.push(() => emulators.stop());
+    endpoints = { ...emulators.endpoints };
   }
 
   const credentials =
@@ -305,11 +304,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       fanOutTargets.length === 0 ? inner : new DeliveryFanOut(inner, sqs, fanOutTargets, { region: REGION });
     return options.hooks?.publisher?.(fanned) ?? fanned;
   };
+  // The high queue's consumers before the others', on this one event loop (see precedence.ts).
+  const precedence = new ConsumerPrecedence();
   const container = new Container(environment, {
     endpoints,
     region: REGION,
     ...(credentials && { credentials }),
-    ...(options.hooks?.awsClient && { onClient: options.hooks.awsClient }),
+    onClient: (client, role) => {
+      if (role === 'consumer') precedence.attach(client);
+      options.hooks?.awsClient?.(client, role);
+    },
     publisher: bus,
   });
   stoppers.unshift(async () => container.destroy());
@@ -364,17 +368,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   let state: 'starting' | 'ready' | 'stopping' = 'starting';
   let polling = true;
+  const eventSources = new EventSourceSwitches<Priority>();
   const pollers: Promise<void>[] = [];
   for (const priority of PRIORITIES) {
     const definition = PRIORITY_QUEUES[priority];
     const workers = Math.max(1, Math.min(definition.maxConcurrency, options.workersPerQueue ?? 2));
     for (let worker = 0; worker < workers; worker += 1) {
       let consumer = consumerFor(priority);
+      const invoke: ConsumerHandler = (event, context) =>
+        precedence.invoke(priority, () => consumer(event, context));
       pollers.push(
         (async () => {
           while (polling) {
+            await eventSources.whenEnabled(priority);
+            if (!polling) return;
             try {
-              const result = await pollOnce(sqs, queues.queues[priority], consumer, {
+              const result = await pollOnce(sqs, queues.queues[priority], invoke, {
                 batchSize: definition.batchSize,
                 batchingWindowSeconds: definition.maxBatchingWindowSeconds,
                 waitSeconds: options.pollWaitSeconds ?? 1,
@@ -552,6 +561,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await confirming?.catch(() => undefined);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    eventSources.enableAll();
     // Drain: what is queued or in flight is processed before the pollers stop, so nothing is half-written. Deliveries
     // due now are attempted too; one waiting out a back-off (in flight, to SQS) can wait hours, so it is not waited for.
     const deadline = Date.now() + (stopOptions.drainTimeoutMs ?? 30_000);
@@ -590,5 +600,5 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return { leftInQueues: left };
   }
 
-  return { url, info, queues, tables, endpoints, sandbox, deliveries, reconcileNow, stop };
+  return { url, info, queues, tables, endpoints, sandbox, deliveries, eventSources, reconcileNow, stop };
 }

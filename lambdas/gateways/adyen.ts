@@ -1,8 +1,18 @@
 import { isLosslessNumber, stringify } from 'lossless-json';
 import { InvalidAmountError, moneyFromMinor } from '../domain/money.js';
 import type { WebhookEvent } from '../domain/webhook-event.js';
+import { hasNoBackslash, writeJson, writeJsonWithFirst } from './exact-json.js';
 import { buildEvent, classify, modeFromLive, row } from './normalise.js';
-import { at, booleanAt, isObject, isoTime, type JsonObject, parseJsonObject, textAt } from './payload.js';
+import {
+  at,
+  booleanAt,
+  isObject,
+  isoTime,
+  type JsonObject,
+  parseJsonObjectForVerify,
+  takeJsonObject,
+  textAt,
+} from './payload.js';
 import type { GatewaySettings } from './settings.js';
 import { decodeBase64, hmac, matchesAny, refused, verified } from './signatures.js';
 import {
@@ -103,7 +113,7 @@ function notificationItems(body: JsonObject): readonly unknown[] | undefined {
 
 function tryParse(request: WebhookRequest): JsonObject | undefined {
   try {
-    return parseJsonObject(request.body);
+    return parseJsonObjectForVerify(request.body);
   } catch {
     return undefined;
   }
@@ -116,12 +126,29 @@ function tryParse(request: WebhookRequest): JsonObject | undefined {
 function decodeKeys(secrets: readonly string[]): ReadonlyMap<string, Buffer> {
   const keys = new Map<string, Buffer>();
   for (const secret of secrets) {
-    const trimmed = secret.trim();
-    if (trimmed.length > 0 && trimmed.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(trimmed)) {
-      keys.set(secret, Buffer.from(trimmed, 'hex'));
-    }
+    const key = hexKey(secret);
+    if (key !== undefined) keys.set(secret, key);
   }
   return keys;
+}
+
+/**
+ * Decoded keys by configured secret, so each is checked and decoded once rather than on every request (the same few
+ * secrets serve every request). Bounded, in case the store ever hands out many.
+ */
+const decodedKeys = new Map<string, Buffer | undefined>();
+const MAX_DECODED_KEYS = 64;
+
+function hexKey(secret: string): Buffer | undefined {
+  if (decodedKeys.has(secret)) return decodedKeys.get(secret);
+  const trimmed = secret.trim();
+  const key =
+    trimmed.length > 0 && trimmed.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(trimmed)
+      ? Buffer.from(trimmed, 'hex')
+      : undefined;
+  if (decodedKeys.size >= MAX_DECODED_KEYS) decodedKeys.clear();
+  decodedKeys.set(secret, key);
+  return key;
 }
 
 const NEVER_MATCHES = Buffer.alloc(0);
@@ -166,11 +193,46 @@ function verifyItem(
  */
 export const ADYEN_MAX_BATCH_ITEMS = 100;
 
-function itemText(body: JsonObject, item: unknown): string {
+function itemText(body: JsonObject, item: unknown, plainStrings: boolean): string {
   const live = body.live;
+  // The fast writers give lossless-json's text for the item with `live` spread in, without building that object;
+  // lossless-json writes whatever they decline.
+  const fast =
+    isObject(item) && live !== undefined
+      ? writeJsonWithFirst('live', live, item, plainStrings)
+      : writeJson(item, plainStrings);
+  if (fast !== undefined) return fast;
   const value = isObject(item) ? { ...(live !== undefined && { live }), ...item } : item;
   return stringify(value) ?? 'null';
 }
+
+/**
+ * The item texts of a batch seen so far. Most batches carry one item, told apart by plain comparison without hashing
+ * its text; past a few, a Set, so a batch of thousands stays linear.
+ */
+class DistinctTexts {
+  private readonly few: string[] = [];
+  private many: Set<string> | undefined;
+
+  get size(): number {
+    return this.many?.size ?? this.few.length;
+  }
+
+  /** Adds the text; `false` when it was seen already. */
+  add(text: string): boolean {
+    if (this.many !== undefined) {
+      if (this.many.has(text)) return false;
+      this.many.add(text);
+      return true;
+    }
+    if (this.few.includes(text)) return false;
+    this.few.push(text);
+    if (this.few.length > FEW_ITEMS) this.many = new Set(this.few);
+    return true;
+  }
+}
+
+const FEW_ITEMS = 8;
 
 function classificationTable(settings: GatewaySettings): Readonly<Record<string, Classification>> {
   return settings.adyenCaptureMode === 'manual' ? MANUAL_CAPTURE_TABLE : EVENT_TABLE;
@@ -262,20 +324,21 @@ export const adyen: GatewayAdapter = {
   },
 
   normalise(request, settings) {
-    const body = parseJsonObject(request.body);
+    const body = takeJsonObject(request.body);
     const items = notificationItems(body);
     if (items === undefined) throw new UnparseablePayloadError('Adyen payload has no notificationItems');
     const events: WebhookEvent[] = [];
     const unparseable: UnparseableItem[] = [];
-    const distinct = new Set<string>();
+    const distinct = new DistinctTexts();
+    // Every string of a body without a backslash is written as it is (see writeJson).
+    const plainStrings = hasNoBackslash(request.body);
     const overflow: unknown[] = [];
     for (const [index, item] of items.entries()) {
       let payload: string | undefined;
       try {
-        payload = itemText(body, item);
+        payload = itemText(body, item, plainStrings);
         // The same item twice in one batch is one event: queued once (a replayed item cannot fill the queue).
-        if (distinct.has(payload)) continue;
-        distinct.add(payload);
+        if (!distinct.add(payload)) continue;
         if (distinct.size > ADYEN_MAX_BATCH_ITEMS) {
           overflow.push(item);
           continue;

@@ -142,9 +142,10 @@ export const flutterwave: GatewayAdapter = {
       amount !== undefined && currency !== undefined
         ? moneyFromMajor(amount, currency, settings.currencyExponents)
         : undefined;
-    let eventId = bodyDigestId(request.body);
-    if (id !== undefined)
-      eventId = status === undefined ? `${eventType}:${id}` : `${eventType}:${id}:${status}`;
+    // The body's digest only when there is no data.id: hashing the body for nothing showed in the profile.
+    let eventId: string;
+    if (id === undefined) eventId = bodyDigestId(request.body);
+    else eventId = status === undefined ? `${eventType}:${id}` : `${eventType}:${id}:${status}`;
     return {
       events: [
         buildEvent('flutterwave', request, settings, {

@@ -9,6 +9,7 @@ import {
   type GatewayName,
   type WebhookEvent,
 } from '../domain/webhook-event.js';
+import { isoFromMillis } from './payload.js';
 import type { GatewaySettings } from './settings.js';
 import type { Classification, WebhookRequest } from './types.js';
 
@@ -72,33 +73,41 @@ export function buildEvent(
   settings: GatewaySettings,
   draft: EventDraft,
 ): WebhookEvent {
-  const { classification, ...fields } = draft;
-  const overrides = settings.priorityOverrides;
-  const priority =
-    (Object.hasOwn(overrides, draft.eventType) ? overrides[draft.eventType] : undefined) ??
-    (Object.hasOwn(overrides, classification.kind) ? overrides[classification.kind] : undefined) ??
-    classification.priority;
-  const event: WebhookEvent = {
+  const { classification, eventType } = draft;
+  // Built field by field rather than with rest and conditional spreads: those copy the object once per optional
+  // field, which showed as a sixth of a Paystack webhook's CPU. The field order (and so the message text) is the same.
+  const event: { -readonly [K in keyof WebhookEvent]: WebhookEvent[K] } = {
     gateway,
-    eventId: webhookEventId(fields.eventId, request.body),
-    eventType: fields.eventType,
+    eventId: webhookEventId(draft.eventId, request.body),
+    eventType,
     kind: classification.kind,
-    mode: fields.mode,
-    receivedAt: request.receivedAt.toISOString(),
-    priority,
+    mode: draft.mode,
+    receivedAt: isoFromMillis(request.receivedAt.getTime()),
+    priority: priorityOf(settings.priorityOverrides, eventType, classification),
     requestId: request.requestId,
-    payload: fields.payload,
+    payload: draft.payload,
   };
   // Optional fields are left out rather than set to undefined, so queue messages stay small and comparable.
-  return {
-    ...event,
-    ...(fields.reference !== undefined && { reference: fields.reference }),
-    ...(fields.gatewayPaymentId !== undefined && { gatewayPaymentId: fields.gatewayPaymentId }),
-    ...(fields.money !== undefined && { money: fields.money }),
-    ...(fields.factId !== undefined && { factId: fields.factId }),
-    ...(fields.refundedTotal !== undefined && { refundedTotal: fields.refundedTotal }),
-    ...(fields.occurredAt !== undefined && { occurredAt: fields.occurredAt }),
-  };
+  if (draft.reference !== undefined) event.reference = draft.reference;
+  if (draft.gatewayPaymentId !== undefined) event.gatewayPaymentId = draft.gatewayPaymentId;
+  if (draft.money !== undefined) event.money = draft.money;
+  if (draft.factId !== undefined) event.factId = draft.factId;
+  if (draft.refundedTotal !== undefined) event.refundedTotal = draft.refundedTotal;
+  if (draft.occurredAt !== undefined) event.occurredAt = draft.occurredAt;
+  return event;
+}
+
+/** A configured override for the event type, else for the kind, else the table's priority. */
+function priorityOf(
+  overrides: GatewaySettings['priorityOverrides'],
+  eventType: string,
+  classification: Classification,
+): Priority {
+  return (
+    (Object.hasOwn(overrides, eventType) ? overrides[eventType] : undefined) ??
+    (Object.hasOwn(overrides, classification.kind) ? overrides[classification.kind] : undefined) ??
+    classification.priority
+  );
 }
 
 /** Maps a gateway's live/test flag to a mode. */

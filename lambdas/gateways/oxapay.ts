@@ -1,6 +1,6 @@
 import { moneyFromMajor } from '../domain/money.js';
 import { bodyDigestId, buildEvent, classify, row } from './normalise.js';
-import { at, bodyText, isoTime, parseJsonObject, textAt } from './payload.js';
+import { at, bodyText, isoTime, parseJsonObjectForVerify, takeJsonObject, textAt } from './payload.js';
 import { refused, verifyBodyHmacHex } from './signatures.js';
 import { type AcceptedResponse, type GatewayAdapter, UnparseablePayloadError } from './types.js';
 
@@ -48,7 +48,7 @@ const OK_RESPONSE: AcceptedResponse = { contentType: 'text/plain', body: 'ok' };
  */
 function unverifiedType(body: Buffer): string | undefined {
   try {
-    return textAt(parseJsonObject(body), ['type']);
+    return textAt(parseJsonObjectForVerify(body), ['type']);
   } catch {
     return undefined;
   }
@@ -87,7 +87,7 @@ export const oxapay: GatewayAdapter = {
   },
 
   normalise(request, settings) {
-    const body = parseJsonObject(request.body);
+    const body = takeJsonObject(request.body);
     const type = textAt(body, ['type']);
     const rawStatus = textAt(body, ['status']);
     if (type === undefined || rawStatus === undefined) {
@@ -96,11 +96,12 @@ export const oxapay: GatewayAdapter = {
     const status = rawStatus.toLowerCase();
     const isPayout = type.toLowerCase() === PAYOUT_TYPE;
     const trackId = textAt(body, ['track_id']);
-    let eventId = bodyDigestId(request.body);
     const txHash = type.toLowerCase() === 'static_address' ? transactionKey(body) : undefined;
-    if (trackId !== undefined) {
-      eventId = `${isPayout ? 'payout:' : ''}${trackId}:${status}${txHash === undefined ? '' : `:${txHash}`}`;
-    }
+    // The body's digest only when there is no track id: hashing the body for nothing showed in the profile.
+    const eventId =
+      trackId === undefined
+        ? bodyDigestId(request.body)
+        : `${isPayout ? 'payout:' : ''}${trackId}:${status}${txHash === undefined ? '' : `:${txHash}`}`;
     const amount = textAt(body, ['amount']);
     const currency = textAt(body, ['currency']);
     const money =

@@ -71,6 +71,10 @@ function keyOf(...parts: readonly (string | undefined)[]): string | undefined {
     : undefined;
 }
 
+function idOf(entities: Entities, name: EntityName): string | undefined {
+  return textAt(entities[name], ['id']);
+}
+
 /**
  * The dedupe key, from the signed body alone:
  * - `payment.dispute.*`: `<event>:<dispute id>:<dispute status>` (one dispute moves through several statuses);
@@ -83,20 +87,19 @@ function keyOf(...parts: readonly (string | undefined)[]): string | undefined {
  *   same bytes) repeats.
  */
 function eventIdOf(eventType: string, entities: Entities, body: Buffer): string {
-  const idOf = (name: EntityName) => textAt(entities[name], ['id']);
   let key: string | undefined;
   if (eventType.startsWith('payment.dispute.')) {
-    key = keyOf(eventType, idOf('dispute'), textAt(entities.dispute, ['status']));
+    key = keyOf(eventType, idOf(entities, 'dispute'), textAt(entities.dispute, ['status']));
   } else if (eventType.startsWith('payment.')) {
-    key = keyOf(eventType, idOf('payment'));
+    key = keyOf(eventType, idOf(entities, 'payment'));
   } else if (eventType === 'order.paid') {
-    key = keyOf(eventType, idOf('order'), idOf('payment'));
+    key = keyOf(eventType, idOf(entities, 'order'), idOf(entities, 'payment'));
   } else if (eventType.startsWith('refund.')) {
-    key = keyOf(eventType, idOf('refund'));
+    key = keyOf(eventType, idOf(entities, 'refund'));
   } else if (eventType.startsWith('payment_link.')) {
-    key = keyOf(eventType, idOf('payment_link'), idOf('payment'));
+    key = keyOf(eventType, idOf(entities, 'payment_link'), idOf(entities, 'payment'));
   } else if (eventType.startsWith('invoice.')) {
-    key = keyOf(eventType, idOf('invoice'), idOf('payment'));
+    key = keyOf(eventType, idOf(entities, 'invoice'), idOf(entities, 'payment'));
   }
   return key ?? `${eventType}:${bodyDigestId(body)}`;
 }

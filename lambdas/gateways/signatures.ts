@@ -8,6 +8,19 @@ export function hmac(algorithm: HmacAlgorithm, key: string | Buffer, message: Bu
 }
 
 /**
+ * The HMAC of `prefix` then `body`, as if concatenated: fed to the HMAC in turn rather than copied into one buffer
+ * first (Stripe's `t.` and Standard Webhooks' `id.timestamp.` precede the body).
+ */
+export function hmacOfParts(
+  algorithm: HmacAlgorithm,
+  key: string | Buffer,
+  prefix: string,
+  body: Buffer,
+): Buffer {
+  return createHmac(algorithm, key).update(prefix, 'utf8').update(body).digest();
+}
+
+/**
  * Constant-time equality of two byte strings. Lengths are compared first (their lengths are not secret: every
  * scheme's digest length is public), then the bytes in constant time.
  */
@@ -40,10 +53,10 @@ export function refused(reason: SignatureFailureReason, detail: string): Verific
  * Tries every candidate signature against every secret (current first) and accepts on any match. Every pair is
  * compared, even after a match, so the time taken does not reveal which secret or which candidate matched.
  */
-export function matchesAny(
-  secrets: readonly string[],
+export function matchesAny<Secret = string>(
+  secrets: readonly Secret[],
   candidates: readonly Buffer[],
-  expectedFor: (secret: string) => Buffer,
+  expectedFor: (secret: Secret) => Buffer,
 ): boolean {
   let matched = false;
   for (const secret of secrets) {

@@ -6,7 +6,7 @@ import { DEFAULT_STANDARD_MAPPING, type StandardWebhooksMapping } from './settin
 import {
   checkTimestamp,
   decodeBase64,
-  hmac,
+  hmacOfParts,
   matchesAny,
   noSecretMatched,
   refused,
@@ -45,8 +45,16 @@ type HeaderSet = (typeof HEADER_SETS)[number];
  */
 function headerSet(request: WebhookRequest): HeaderSet {
   const [standardSet, svixSet] = HEADER_SETS;
-  const has = (set: HeaderSet) => Object.values(set).some((name) => request.headers[name] !== undefined);
-  return has(standardSet) || !has(svixSet) ? standardSet : svixSet;
+  return hasAnyOf(request, standardSet) || !hasAnyOf(request, svixSet) ? standardSet : svixSet;
+}
+
+function hasAnyOf(request: WebhookRequest, set: HeaderSet): boolean {
+  const { headers } = request;
+  return (
+    headers[set.id] !== undefined ||
+    headers[set.timestamp] !== undefined ||
+    headers[set.signature] !== undefined
+  );
 }
 
 function header(request: WebhookRequest, name: string): string | undefined {
@@ -77,6 +85,22 @@ const MIN_KEY_BYTES = 16;
 /** The HMAC key a secret stands for: its base64 decoded, as the reference library does (not the text itself). */
 function signingKey(secret: string): Buffer {
   return Buffer.from(encodedKey(secret), 'base64');
+}
+
+/**
+ * Decoded keys by configured secret, so a secret is checked and decoded once rather than on every request (the
+ * same few secrets serve every request; a rotation adds one). `undefined`: not a usable signing secret.
+ */
+const decodedKeys = new Map<string, Buffer | undefined>();
+const MAX_DECODED_KEYS = 64;
+
+function usableKey(secret: string): Buffer | undefined {
+  if (decodedKeys.has(secret)) return decodedKeys.get(secret);
+  const key = isSigningSecret(secret) ? signingKey(secret) : undefined;
+  // Bounded: secrets come from configuration, but a store that changes often must not grow this without end.
+  if (decodedKeys.size >= MAX_DECODED_KEYS) decodedKeys.clear();
+  decodedKeys.set(secret, key);
+  return key;
 }
 
 function classificationsOf(kinds: Readonly<Record<string, EventKind>>): Record<string, Classification> {
@@ -138,15 +162,15 @@ export const standard: GatewayAdapter = {
     if (candidates.length === 0) {
       return refused('malformed_signature', `no v1 entry of ${names.signature} is a base64 SHA-256 digest`);
     }
-    const usable = secret.secrets.filter(isSigningSecret);
-    if (usable.length === 0) {
+    const keys = secret.secrets.flatMap((configured) => usableKey(configured) ?? []);
+    if (keys.length === 0) {
       return refused(
         'invalid_signature',
         'no configured secret is a whsec_<base64> key of at least 16 bytes; check the standard secret',
       );
     }
-    const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'utf8'), request.body]);
-    const ok = matchesAny(usable, candidates, (key) => hmac('sha256', signingKey(key), signed));
+    const prefix = `${id}.${timestamp}.`;
+    const ok = matchesAny(keys, candidates, (key) => hmacOfParts('sha256', key, prefix, request.body));
     return ok ? verified : noSecretMatched(secret.secrets.length);
   },
 

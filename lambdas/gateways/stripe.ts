@@ -15,7 +15,7 @@ import type { GatewaySettings } from './settings.js';
 import {
   checkTimestamp,
   decodeHex,
-  hmac,
+  hmacOfParts,
   matchesAny,
   noSecretMatched,
   refused,
@@ -100,6 +100,18 @@ export const STRIPE_CURRENCY_EXPONENTS: Readonly<Record<string, number>> = { ISK
 /** Thin events carry only a pointer to the changed object; they are passed on as `other` for a consumer to fetch. */
 const THIN_EVENT_OBJECT = 'v2.core.event';
 
+/** Stripe's own exponents under the configured ones, merged once per settings object rather than per request. */
+const mergedExponents = new WeakMap<Readonly<Record<string, number>>, Readonly<Record<string, number>>>();
+
+function exponentsFor(configured: Readonly<Record<string, number>>): Readonly<Record<string, number>> {
+  let merged = mergedExponents.get(configured);
+  if (merged === undefined) {
+    merged = { ...STRIPE_CURRENCY_EXPONENTS, ...configured };
+    mergedExponents.set(configured, merged);
+  }
+  return merged;
+}
+
 interface ParsedHeader {
   readonly timestamp?: string;
   readonly v1: readonly string[];
@@ -122,7 +134,7 @@ function parseSignatureHeader(header: string): ParsedHeader {
       v1.push(value);
     }
   }
-  return { ...(timestamp !== undefined && { timestamp }), v1, duplicateTimestamp };
+  return timestamp === undefined ? { v1, duplicateTimestamp } : { timestamp, v1, duplicateTimestamp };
 }
 
 /** The minor-unit amount that matters for this object and event. */
@@ -247,8 +259,10 @@ export const stripe: GatewayAdapter = {
     }
     const timing = checkTimestamp(parsed.timestamp, request.receivedAt, settings.toleranceSeconds);
     if (!timing.ok) return timing;
-    const signedContent = Buffer.concat([Buffer.from(`${parsed.timestamp}.`, 'utf8'), request.body]);
-    const ok = matchesAny(secret.secrets, candidates, (key) => hmac('sha256', key, signedContent));
+    const prefix = `${parsed.timestamp}.`;
+    const ok = matchesAny(secret.secrets, candidates, (key) =>
+      hmacOfParts('sha256', key, prefix, request.body),
+    );
     return ok ? verified : noSecretMatched(secret.secrets.length);
   },
 
@@ -289,7 +303,7 @@ export const stripe: GatewayAdapter = {
     const gatewayPaymentId = gatewayPaymentIdOf(objectType, object);
     const amount = amountText(eventType, objectType, object);
     const currency = textAt(object, ['currency']);
-    const exponents = { ...STRIPE_CURRENCY_EXPONENTS, ...settings.currencyExponents };
+    const exponents = exponentsFor(settings.currencyExponents);
     const amountRefunded = eventType === 'charge.refunded' ? textAt(object, ['amount_refunded']) : undefined;
     return {
       events: [
