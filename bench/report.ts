@@ -7,6 +7,7 @@ import type { DeliveriesResults, DestinationFigures } from './deliveries.js';
 import type { CustomMetricRow, FixedCostItem, FixedMonthlyResults } from './fixed-cost.js';
 import type { FuzzResults } from './fuzz.js';
 import type { PriorityResults } from './priority.js';
+import { targetsSection } from './targets.js';
 import type { Percentiles, ThroughputResults } from './throughput.js';
 
 export interface Machine {
@@ -195,6 +196,8 @@ export function markdown(results: BenchResults): string {
     );
   }
 
+  lines.push(...targetsSection(results));
+
   const { cpu, bundles, throughput } = results;
   if (cpu) {
     lines.push(
@@ -288,7 +291,18 @@ export function markdown(results: BenchResults): string {
       '|---|---:|---:|---:|',
       `| webhooks answered 200 per second | ${t.acceptedPerSecond.toFixed(0)} | ${t.referencePerSecond.toFixed(0)} | ${t.ratio.toFixed(2)} |`,
       `| payments applied per second (first send to last event published) | ${t.appliedPerSecond.toFixed(0)} | — | — |`,
+      `| applied per second / answered per second (issue #20: at least 0.60, answered at least 463/s) | ${(t.appliedPerSecond / t.acceptedPerSecond).toFixed(2)} | — | — |`,
       '',
+      ...(t.cpu
+        ? [
+            `CPU over the load run (\`process.cpuUsage()\`: every thread of the process, from the first timed send to the`,
+            `last payment applied): **${t.cpu.msPerWebhook.toFixed(2)} ms per webhook** answered and applied (the client's share, from`,
+            `the reference run: ${t.cpu.referenceMsPerRequest.toFixed(2)} ms a request), ${t.cpu.coresBusy.toFixed(2)} of ${t.cpu.cores} cores busy on average. Whatever the`,
+            `scheduling, ${t.cpu.cores} cores can then apply at most ${t.cpu.appliedPerSecondBound.toFixed(0)} payments a second end to end, so applied / answered is at most`,
+            `**${t.cpu.ratioBound.toFixed(2)}** at this answered rate on this machine: the bound a faster local scheduler could only approach.`,
+            '',
+          ]
+        : []),
       `${t.answered200} of ${t.sent} answered 200${other ? ` (${other})` : ''}; ${t.applied} reached \`succeeded\` within`,
       `${(t.options.drainTimeoutMs / 1000).toFixed(0)} s of the last answer.`,
       '',
@@ -428,7 +442,7 @@ function prioritySection(p: PriorityResults): string[] {
     "the machine's 2 cores shared with the low-priority consumers working through their queue. On AWS each queue's",
     "consumers have Lambda instances of their own and DynamoDB queues no call behind another function's; locally they",
     "share one event loop and one emulator thread, so the local stack gives the high queue's consumers precedence",
-    "(`local/precedence.ts`): the other queues' consumers have at most 16 AWS calls outstanding, 2 while a",
+    "(`local/precedence.ts`): the other queues' consumers (clients of their own) have at most 8 AWS calls outstanding, 2 while a",
     'high-priority invocation runs; their calls wait to be sent, the same calls to the same emulators. Without it a',
     'low-priority batch of 50 put ~100 calls in front of each high-priority one (p95 431 ms against 19 ms idle).',
     '',

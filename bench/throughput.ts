@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freshCopy } from '../events/fresh-copy.js';
@@ -76,6 +76,31 @@ export interface ThroughputResults {
   /** Log bytes the handlers wrote over the same window. */
   readonly logBytes: number;
   readonly cost: CostModel;
+  /** The process's CPU (every thread: client, ingest, consumers, emulators) over the load run, and what it bounds. */
+  readonly cpu?: ThroughputCpu;
+}
+
+/**
+ * Why applied per second cannot keep up here, in CPU: whatever the scheduling, answering and applying N webhooks
+ * takes `msPerWebhook x N` of CPU, at best spread over every core, so payments can be applied end to end at most
+ * `cores x 1000 / msPerWebhook` per second, and the applied-to-answered ratio is at most that over the answered rate.
+ */
+export interface ThroughputCpu {
+  readonly cores: number;
+  /** Process CPU (user + system) from the first timed send to the last payment applied, per webhook. */
+  readonly msPerWebhook: number;
+  /** The same for the reference run (the client and a trivial server), per request: the client's share. */
+  readonly referenceMsPerRequest: number;
+  /** Share of the cores the process used over the load run. */
+  readonly coresBusy: number;
+  readonly appliedPerSecondBound: number;
+  readonly ratioBound: number;
+}
+
+/** Milliseconds of process CPU (user + system, every thread) since `since`. */
+function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
 }
 
 export interface Prepared {
@@ -336,7 +361,9 @@ export async function measureThroughput(
   const echo = await startEchoServer();
   const echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
   await drive(() => `${echoUrl}/`, warmup, options.concurrency);
+  const referenceCpu = process.cpuUsage();
   const reference = await drive(() => `${echoUrl}/`, requests, options.concurrency);
+  const referenceCpuMs = cpuMsSince(referenceCpu);
   await new Promise<void>((resolve) => echo.close(() => resolve()));
   echo.closeAllConnections();
   const referencePerSecond = reference.sent.length / ((reference.finishedAt - reference.startedAt) / 1000);
@@ -372,9 +399,11 @@ export async function measureThroughput(
 
       counting = true;
       const logBytesBefore = written.bytes;
+      const runCpu = process.cpuUsage();
       const run = await drive(webhookUrl, requests, options.concurrency);
       const wanted = new Set(run.sent.filter((s) => s.status === 200).flatMap((s) => s.prepared.eventIds));
       const appliedAt = await waitUntilApplied(eventsFile, wanted, options.drainTimeoutMs);
+      const runCpuMs = cpuMsSince(runCpu);
       // The last batches' deletes and idempotency updates follow their publish: count them too.
       await waitUntilQueuesEmpty(stack.url, 10_000);
       counting = false;
@@ -384,12 +413,12 @@ export async function measureThroughput(
       const idleRun = await driveOneAtATime(webhookUrl, idleRequests, IDLE_GAP_MS);
       const idleWanted = new Set(idleRun.filter((s) => s.status === 200).flatMap((s) => s.prepared.eventIds));
       const idleAppliedAt = await waitUntilApplied(eventsFile, idleWanted, 30_000);
-      return { run, appliedAt, idleRun, idleAppliedAt, logBytes };
+      return { run, appliedAt, idleRun, idleAppliedAt, logBytes, runCpuMs };
     } finally {
       await stack.stop({ drainTimeoutMs: 5000 });
     }
   });
-  const { run, appliedAt, idleRun, idleAppliedAt, logBytes } = value;
+  const { run, appliedAt, idleRun, idleAppliedAt, logBytes, runCpuMs } = value;
 
   const ok = run.sent.filter((s) => s.status === 200);
   const otherStatuses: Record<string, number> = {};
@@ -419,6 +448,10 @@ export async function measureThroughput(
     usage,
     logBytes,
     cost: costPerMillion(usage, run.sent.length, logBytes),
+    cpu: cpuBound(runCpuMs, run.sent.length, referenceCpuMs / reference.sent.length, {
+      wallMs: Math.max(1, Math.max(...appliedAt.values(), run.finishedAt) - run.startedAt),
+      answeredPerSecond: acceptedPerSecond,
+    }),
   };
   log(
     `throughput payhook: ${acceptedPerSecond.toFixed(0)} webhooks/s answered 200 (${ok.length}/${run.sent.length}), ` +
@@ -426,4 +459,24 @@ export async function measureThroughput(
       `unloaded p50 ${results.idleAcceptedToAppliedMs?.p50.toFixed(0)} ms`,
   );
   return results;
+}
+
+/** The CPU a run used, and the most payments it allows applied per second on this machine's cores. */
+export function cpuBound(
+  runCpuMs: number,
+  webhooks: number,
+  referenceMsPerRequest: number,
+  run: { readonly wallMs: number; readonly answeredPerSecond: number },
+  cores: number = availableParallelism(),
+): ThroughputCpu {
+  const msPerWebhook = runCpuMs / Math.max(1, webhooks);
+  const appliedPerSecondBound = (cores * 1000) / msPerWebhook;
+  return {
+    cores,
+    msPerWebhook,
+    referenceMsPerRequest,
+    coresBusy: runCpuMs / run.wallMs,
+    appliedPerSecondBound,
+    ratioBound: appliedPerSecondBound / run.answeredPerSecond,
+  };
 }

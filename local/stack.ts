@@ -304,19 +304,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       fanOutTargets.length === 0 ? inner : new DeliveryFanOut(inner, sqs, fanOutTargets, { region: REGION });
     return options.hooks?.publisher?.(fanned) ?? fanned;
   };
-  // The high queue's consumers before the others', on this one event loop (see precedence.ts).
+  const containerFor = (onClient?: (client: AwsClient, role: ClientRole) => void) => {
+    const built = new Container(environment, {
+      endpoints,
+      region: REGION,
+      ...(credentials && { credentials }),
+      onClient: (client, role) => {
+        onClient?.(client, role);
+        options.hooks?.awsClient?.(client, role);
+      },
+      publisher: bus,
+    });
+    stoppers.unshift(async () => built.destroy());
+    return built;
+  };
+  const container = containerFor();
+  // The high queue's consumers before the others', on this one event loop (see precedence.ts). Each queue's consumer
+  // has clients of its own, as each is a function of its own on AWS, so the other queues' calls can wait their turn.
   const precedence = new ConsumerPrecedence();
-  const container = new Container(environment, {
-    endpoints,
-    region: REGION,
-    ...(credentials && { credentials }),
-    onClient: (client, role) => {
-      if (role === 'consumer') precedence.attach(client);
-      options.hooks?.awsClient?.(client, role);
-    },
-    publisher: bus,
-  });
-  stoppers.unshift(async () => container.destroy());
+  const consumerContainers = Object.fromEntries(
+    PRIORITIES.map((priority) => [
+      priority,
+      priority === 'high'
+        ? container
+        : containerFor((client, role) => {
+            if (role === 'consumer') precedence.gate(client);
+          }),
+    ]),
+  ) as Record<Priority, Container>;
   const ingestLog = createLogger('payhook-ingest');
   const realIngest = createIngestHandler(
     // Metrics are printed as EMF lines on stdout, exactly what CloudWatch would turn into metrics on AWS.
@@ -329,7 +344,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // are shared, as a container's are).
   const consumerFor = (priority: Priority): ConsumerHandler => {
     const consumer = createConsumer({
-      ...consumerDependencies(container, consumerLog, {
+      ...consumerDependencies(consumerContainers[priority], consumerLog, {
         priority,
         queueUrl: queues.queues[priority],
         deadLetterQueueUrl: queues.deadLetterQueues[priority],
@@ -376,7 +391,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (let worker = 0; worker < workers; worker += 1) {
       let consumer = consumerFor(priority);
       const invoke: ConsumerHandler = (event, context) =>
-        precedence.invoke(priority, () => consumer(event, context));
+        priority === 'high' ? precedence.whileHigh(() => consumer(event, context)) : consumer(event, context);
       pollers.push(
         (async () => {
           while (polling) {

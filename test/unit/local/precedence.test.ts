@@ -3,14 +3,13 @@ import { describe, expect, it, vi } from 'vitest';
 import { ConsumerPrecedence } from '../../../local/precedence.js';
 import { EventSourceSwitches } from '../../../local/sqs-event-source.js';
 
-/** A client whose calls never leave the process: each waits until `finish` is called, and counts while it waits. */
-function heldClient() {
+/** A client whose calls never leave the process: each waits in `held` (shared) until released, first in first out. */
+function heldClient(held: (() => void)[]) {
   const client = new DynamoDBClient({
     region: 'us-east-1',
     endpoint: 'http://127.0.0.1:1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
   });
-  const held: (() => void)[] = [];
   client.middlewareStack.add(
     () => async () => {
       await new Promise<void>((resolve) => held.push(resolve));
@@ -19,8 +18,7 @@ function heldClient() {
     { step: 'finalizeRequest', name: 'holdCall' },
   );
   const call = () => client.send(new GetItemCommand({ TableName: 't', Key: { id: { S: 'x' } } }));
-  const finish = () => held.shift()?.();
-  return { client, call, held, finish };
+  return { client, call };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
@@ -31,51 +29,55 @@ async function heldReach(count: () => number, expected: number): Promise<void> {
 }
 
 describe('ConsumerPrecedence', () => {
-  it("keeps the other queues' calls to 16 outstanding, and 2 while a high-priority invocation runs", async () => {
+  it("keeps the other queues' calls to 8 outstanding, and 2 while a high-priority invocation runs", async () => {
     const precedence = new ConsumerPrecedence();
-    const { client, call, held, finish } = heldClient();
-    precedence.attach(client);
+    const held: (() => void)[] = [];
+    const finish = () => held.shift()?.();
+    const low = heldClient(held);
+    const high = heldClient(held);
+    precedence.gate(low.client);
 
-    const low = precedence.invoke('low', () => Promise.all(Array.from({ length: 20 }, call)));
-    await heldReach(() => held.length, 16);
-    expect(held.length).toBe(16);
+    const lowCalls = Promise.all(Array.from({ length: 12 }, low.call));
+    await heldReach(() => held.length, 8);
+    expect(held.length).toBe(8);
 
     let highDone = false;
-    const high = precedence.invoke('high', async () => {
-      const results = await Promise.all([call(), call(), call()]);
+    const highInvocation = precedence.whileHigh(async () => {
+      const results = await Promise.all([high.call(), high.call(), high.call()]);
       highDone = true;
       return results;
     });
     // The high invocation's calls go at once, past the limit.
-    await heldReach(() => held.length, 19);
-    // The 16 first low calls finish while high runs: of the 4 low calls waiting, 2 at most go.
-    for (let i = 0; i < 16; i += 1) finish();
+    await heldReach(() => held.length, 11);
+    // The 8 first low calls finish while high runs: of the 4 low calls waiting, 2 at most go.
+    for (let i = 0; i < 8; i += 1) finish();
     await vi.waitFor(() => expect(held.length).toBeGreaterThanOrEqual(4), { timeout: 5000, interval: 5 });
     await settle();
     expect(held.length - 3).toBeGreaterThanOrEqual(1);
     expect(held.length - 3).toBeLessThanOrEqual(2);
     for (let i = 0; i < 3; i += 1) finish();
-    await high;
+    await highInvocation;
     expect(highDone).toBe(true);
-    // High finished: the waiting low calls go (16 at most outstanding).
+    // High finished: the waiting low calls go (8 at most outstanding).
     let lowDone = false;
-    void low.then(() => {
+    void lowCalls.then(() => {
       lowDone = true;
     });
     while (!lowDone) {
       finish();
       await settle();
     }
-    client.destroy();
+    low.client.destroy();
+    high.client.destroy();
   });
 
-  it('leaves calls made outside any invocation alone', async () => {
+  it("leaves the calls of a client it does not gate alone (the high queue's, ingest's)", async () => {
     const precedence = new ConsumerPrecedence();
-    const { client, call, held, finish } = heldClient();
-    precedence.attach(client);
-    const calls = Promise.all(Array.from({ length: 30 }, call));
+    const held: (() => void)[] = [];
+    const { client, call } = heldClient(held);
+    const calls = precedence.whileHigh(() => Promise.all(Array.from({ length: 30 }, call)));
     await heldReach(() => held.length, 30);
-    while (held.length > 0) finish();
+    while (held.length > 0) held.shift()?.();
     await calls;
     client.destroy();
   });
