@@ -173,7 +173,7 @@ export function markdown(results: BenchResults): string {
     '',
     'Run it with `npm run bench` (`npx tsx bench/run.ts`); it rewrites this section and `bench/results.json` (the soak',
     "section below is `npm run soak`'s). Options: `--only cpu,bundles,throughput,priority,fuzz,deliveries,fixed`,",
-    '`--iterations 20000`, `--rounds 5`, `--init-runs 5`, `--webhooks 10000`, `--concurrency 32`, `--workers 2`,',
+    '`--iterations 20000`, `--rounds 5`, `--init-runs 11`, `--webhooks 10000`, `--concurrency 32`, `--workers 2`,',
     '`--backlog 10000`, `--fuzz-runs 10000`, `--deliveries 1000`, `--delivery-rate 20`, `--prefilled 2000`,',
     '`--node24 <node 24 binary>` (section 1 again under that Node). The whole',
     'run takes about four minutes on 2 cores. With `--only`, the sections left out keep the figures of the run that',
@@ -409,6 +409,34 @@ function costSection(t: ThroughputResults): string[] {
     'expensive case. A duplicate stops at its idempotency record (one refused conditional write, no payment write, no',
     'event). Fixed monthly costs come on top: Secrets Manager ($0.40 per secret), alarms, the dashboard, custom',
     'metrics and idle polling (section 8).',
+    '',
+    ...costFloorLines(cost),
+  ];
+}
+
+/**
+ * What this design cannot go below per webhook, from the run's own lines: everything but the log bytes and the
+ * functions' duration, which code can shrink; the rest is one request, one invocation, one send, one event and the
+ * write units each new payment takes.
+ */
+function costFloorLines(cost: ThroughputResults['cost']): string[] {
+  const shrinkable = cost.lines.filter(
+    (line) => line.item.startsWith('CloudWatch Logs') || line.item.startsWith('Lambda duration'),
+  );
+  const shrinkableDollars = shrinkable.reduce((total, line) => total + line.dollarsPerMillionWebhooks, 0);
+  const floor = cost.totalWithHttpApi - shrinkableDollars;
+  const writes = cost.lines.find((line) => line.item.startsWith('DynamoDB writes'));
+  const perWriteUnit = PRICES.dynamoWriteUnits.perMillion;
+  return [
+    `**The floor of this design** (issue #20's target: $6.00 with an HTTP API): without log bytes and duration, the`,
+    `lines above come to **${dollars(floor)}**, leaving ${dollars(Math.max(0, 6 - floor))} for every log line and every millisecond (this run: ${dollars(shrinkableDollars)}); the one`,
+    'metric line an alarm needs per request is about 300 bytes ($0.14). What is left is the write units of a new payment,',
+    `${writes ? units(writes.perWebhook) : '?'} of them at ${dollars(perWriteUnit)} each: Powertools' idempotency record (written in progress, then`,
+    'completed: 2), the payment (1), its history item (1) and the lookup index entry for the identifier the payment is',
+    'not keyed by (1). Reaching $6.00 needs one of them gone: merging the history item into the idempotency record',
+    "(one item for both, which ties the dedupe window to the history's retention), or keeping no in-progress record",
+    "(the payment's own recent events already recognise a retry, but concurrent duplicates would then both publish).",
+    'Neither is done here: each changes what a duplicate or a crash does, and needs the soak to prove it.',
     '',
   ];
 }

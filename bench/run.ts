@@ -2,7 +2,7 @@
  * `npm run bench`: runs the benchmarks and writes `BENCHMARKS.md` and `bench/results.json`.
  *
  *   npx tsx bench/run.ts [--only cpu,bundles,throughput,priority,fuzz,deliveries,fixed] [--iterations 20000] [--rounds 5]
- *                        [--init-runs 5] [--webhooks 10000] [--concurrency 32] [--workers 2] [--backlog 10000]
+ *                        [--init-runs 11] [--webhooks 10000] [--concurrency 32] [--workers 2] [--backlog 10000]
  *                        [--fuzz-runs 10000] [--deliveries 1000] [--delivery-rate 20] [--prefilled 2000]
  *                        [--node24 <path to a Node 24 binary>]   (or PAYHOOK_BENCH_NODE24: section 1 on Node 24 too)
  *
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
         if (node24) cpu = { ...cpu, node24: measureCpuOnNode(node24, cpuOptions) };
       } else if (section === 'bundles') {
         bundles = await measureBundles(
-          { initRuns: positiveInteger('init-runs', values['init-runs'], 5) },
+          { initRuns: positiveInteger('init-runs', values['init-runs'], 11) },
           log,
         );
       } else if (section === 'throughput') {
