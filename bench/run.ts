@@ -2,7 +2,7 @@
  * `npm run bench`: runs the benchmarks and writes `BENCHMARKS.md` and `bench/results.json`.
  *
  *   npx tsx bench/run.ts [--only cpu,bundles,throughput,priority,fuzz,deliveries,fixed] [--iterations 20000] [--rounds 5]
- *                        [--init-runs 11] [--webhooks 10000] [--concurrency 32] [--workers 2] [--backlog 10000]
+ *                        [--init-runs 11] [--webhooks 10000] [--concurrency 32] [--workers 2] [--backlog 10000] [--render]
  *                        [--fuzz-runs 10000] [--deliveries 1000] [--delivery-rate 20] [--prefilled 2000]
  *                        [--node24 <path to a Node 24 binary>]   (or PAYHOOK_BENCH_NODE24: section 1 on Node 24 too)
  *
@@ -78,8 +78,16 @@ async function main(): Promise<void> {
       'delivery-rate': { type: 'string' },
       prefilled: { type: 'string' },
       node24: { type: 'string' },
+      render: { type: 'boolean' },
     },
   });
+  const resultsFile = join(ROOT, 'bench', 'results.json');
+  if (values.render) {
+    // The last run's figures written again, nothing measured: for a change to the report's wording alone.
+    writeBenchmarksSection('bench', markdown(JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults));
+    process.stderr.write('rewrote BENCHMARKS.md from bench/results.json (nothing measured)\n');
+    return;
+  }
   const node24 = values.node24 ?? process.env.PAYHOOK_BENCH_NODE24;
   const only = (values.only?.split(',').map((s) => s.trim()) ?? [...SECTIONS]) as Section[];
   for (const section of only) {
@@ -91,7 +99,6 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   log(`payhook bench on ${machine.cores} × ${machine.model}, Node ${machine.node}`);
 
-  const resultsFile = join(ROOT, 'bench', 'results.json');
   const previous = values.only === undefined ? undefined : previousResults(resultsFile);
   // Sections left out with --only keep the previous run's figures, marked with the date they were measured.
   const { carried, carriedOver, notRun } = keepSections(

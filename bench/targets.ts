@@ -22,7 +22,8 @@ const PRIORITY_PROBES = 200;
 const PRIORITY_BACKLOG = 10_000;
 
 const worst = (ratios: readonly number[]) => Math.max(...ratios);
-const range = (ratios: readonly number[]) => `${Math.min(...ratios).toFixed(1)}-${worst(ratios).toFixed(1)}×`;
+const range = (ratios: readonly number[], digits = 1) =>
+  `${Math.min(...ratios).toFixed(digits)}-${worst(ratios).toFixed(digits)}×`;
 
 export function targetRows(results: BenchResults): TargetRow[] {
   const { cpu, bundles, throughput, priority, fixedMonthly } = results;
@@ -67,7 +68,7 @@ export function targetRows(results: BenchResults): TargetRow[] {
     figure:
       floorRatios.length === 0 || !ingest
         ? 'not measured'
-        : `${range(floorRatios)}; ingest ${ingest.bytes.toLocaleString('en')} bytes`,
+        : `${range(floorRatios, 2)}; ingest ${ingest.bytes.toLocaleString('en')} bytes`,
     met:
       floorRatios.length === 0 || !ingest
         ? undefined
