@@ -33,6 +33,11 @@ export function startEmulators(options: { readonly databasePath?: string }): Pro
     worker.once('exit', (code) => failed(new Error(`their thread exited with code ${code}`)));
     worker.once('message', ({ dynamodbPort, sqsPort }: Ready) => {
       worker.off('error', failed);
+      // Once running, an error on their thread (a failed shutdown) is reported, not thrown at the whole process: the
+      // stack's calls to the emulators then fail, as calls to an unreachable service would.
+      worker.on('error', (error) =>
+        process.stderr.write(`payhook local: the emulators' thread failed: ${error.message}\n`),
+      );
       resolve({
         endpoints: { sqs: `http://127.0.0.1:${sqsPort}`, dynamodb: `http://127.0.0.1:${dynamodbPort}` },
         stop: async () => {

@@ -191,8 +191,11 @@ export class EventSourceSwitches<Name extends string> {
     { readonly enabled: Promise<void>; readonly enable: () => void }
   >();
 
+  /** Set by {@link enableForGood} (the stack stopping): a disable then would leave pollers waiting forever. */
+  private final = false;
+
   disable(name: Name): void {
-    if (this.disabled.has(name)) return;
+    if (this.final || this.disabled.has(name)) return;
     let enable: () => void = () => undefined;
     const enabled = new Promise<void>((resolve) => {
       enable = resolve;
@@ -207,6 +210,12 @@ export class EventSourceSwitches<Name extends string> {
 
   enableAll(): void {
     for (const name of [...this.disabled.keys()]) this.enable(name);
+  }
+
+  /** Enables every mapping and ignores any later `disable`: the stack is stopping and its pollers must drain. */
+  enableForGood(): void {
+    this.final = true;
+    this.enableAll();
   }
 
   /** Resolves at once for an enabled mapping, else when it is enabled again. */

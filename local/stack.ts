@@ -576,7 +576,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await confirming?.catch(() => undefined);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    eventSources.enableAll();
+    eventSources.enableForGood();
     // Drain: what is queued or in flight is processed before the pollers stop, so nothing is half-written. Deliveries
     // due now are attempted too; one waiting out a back-off (in flight, to SQS) can wait hours, so it is not waited for.
     const deadline = Date.now() + (stopOptions.drainTimeoutMs ?? 30_000);

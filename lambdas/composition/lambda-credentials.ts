@@ -1,6 +1,6 @@
 import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { fromHttp } from '@aws-sdk/credential-provider-http';
-import { CredentialsProviderError, chain, memoize } from '@smithy/core/config';
+import { CredentialsProviderError, chain } from '@smithy/core/config';
 
 type AwsCredentialIdentityProvider = ReturnType<typeof fromEnv>;
 type AwsCredentialIdentity = Awaited<ReturnType<AwsCredentialIdentityProvider>>;
@@ -17,15 +17,13 @@ type AwsCredentialIdentity = Awaited<ReturnType<AwsCredentialIdentityProvider>>;
  * STS/SSO clients among it), a fifth of ingest's. The container endpoint (`AWS_CONTAINER_CREDENTIALS_*_URI`) stays as
  * the second link, as in the SDK's chain, should an execution environment ever deliver credentials that way.
  *
- * Same contract as the SDK's `defaultProvider`: memoized per client, fetched again shortly before credentials that
- * carry an expiry expire.
+ * Same contract as the SDK's `defaultProvider` (its `memoizeChain`): credentials are kept per client; ones that carry
+ * an expiry are fetched again in the background once they are within five minutes of it, the kept ones still served
+ * meanwhile (a failed refresh is ignored while they are valid); expired ones are fetched before anything is served;
+ * `forceRefresh` fetches at once.
  */
 export const defaultProvider = (init: Parameters<typeof fromHttp>[0] = {}): AwsCredentialIdentityProvider =>
-  memoize(
-    chain(fromEnv(init), fromContainer(init), noCredentials),
-    credentialsTreatedAsExpired,
-    credentialsWillNeedRefresh,
-  );
+  memoizeChain(chain(fromEnv(init), fromContainer(init), noCredentials));
 
 /** The container credential endpoint, tried only where one is configured (`fromHttp` throws at once otherwise). */
 function fromContainer(init: Parameters<typeof fromHttp>[0]): AwsCredentialIdentityProvider {
@@ -39,9 +37,36 @@ async function noCredentials(): Promise<never> {
   );
 }
 
-/** As the SDK's: credentials with an expiry are refreshed, five minutes before they expire. */
-export const credentialsWillNeedRefresh = (credentials: AwsCredentialIdentity): boolean =>
-  credentials.expiration !== undefined;
+/** As the SDK's: credentials with an expiry are refreshed five minutes before it. */
+const REFRESH_BEFORE_EXPIRY_MS = 300_000;
 
-export const credentialsTreatedAsExpired = (credentials: AwsCredentialIdentity): boolean =>
-  credentials.expiration !== undefined && credentials.expiration.getTime() - Date.now() < 300_000;
+export const credentialsWillNeedRefresh = (credentials: AwsCredentialIdentity): boolean =>
+  credentials.expiration !== undefined &&
+  credentials.expiration.getTime() - Date.now() < REFRESH_BEFORE_EXPIRY_MS;
+
+/** The SDK's `memoizeChain` semantics over one chain (see {@link defaultProvider}). */
+export function memoizeChain(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  let credentials: AwsCredentialIdentity | undefined;
+  let fetching: Promise<AwsCredentialIdentity> | undefined;
+  const fetch = (properties: Parameters<AwsCredentialIdentityProvider>[0]) => {
+    fetching ??= provider(properties)
+      .then((fetched) => {
+        credentials = fetched;
+        return fetched;
+      })
+      .finally(() => {
+        fetching = undefined;
+      });
+    return fetching;
+  };
+  return async (properties) => {
+    if (credentials?.expiration && credentials.expiration.getTime() <= Date.now()) credentials = undefined;
+    if ((properties as { forceRefresh?: boolean } | undefined)?.forceRefresh || !credentials)
+      return fetch(properties);
+    if (credentialsWillNeedRefresh(credentials)) {
+      // In the background: the kept credentials are still valid for minutes, and serve this call.
+      fetch(properties).catch(() => undefined);
+    }
+    return credentials;
+  };
+}

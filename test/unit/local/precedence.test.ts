@@ -99,4 +99,17 @@ describe('EventSourceSwitches', () => {
     await waiting;
     expect(enabled).toBe(true);
   });
+
+  it('ignores a disable once the stack has enabled every mapping to stop, so its pollers can drain', async () => {
+    const switches = new EventSourceSwitches<'low'>();
+    switches.disable('low');
+    switches.enableForGood();
+    switches.disable('low');
+    await expect(
+      Promise.race([
+        switches.whenEnabled('low').then(() => 'enabled'),
+        new Promise((resolve) => setTimeout(() => resolve('waiting'), 50)),
+      ]),
+    ).resolves.toBe('enabled');
+  });
 });
