@@ -7,11 +7,11 @@
  *
  * The stack is synthesised in this process as `test/infra/support.ts` does, with bundling skipped.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import type { Context } from 'aws-lambda';
 import { EmfMetrics, type MetricsRecorder } from '../lambdas/common/metrics.js';
+import { createLogger } from '../lambdas/common/powertools.js';
 import { CONFIRMATION_SCHEDULE, METRICS, PRIORITIES } from '../lambdas/definitions.js';
 import type { GatewayName } from '../lambdas/domain/webhook-event.js';
 import type { FailureReason } from '../lambdas/intake/receive-webhook.js';
@@ -632,8 +632,9 @@ export async function measureIdleReconcilerRun(
     },
     flush: () => undefined,
   };
-  // As `createLogger` makes it in the function, at the INFO level the stack sets, whatever this process's variables say.
-  const logger = new Logger({ serviceName: SERVICES.reconciler, logLevel: 'INFO' });
+  // The function's own logger (its line format), at the INFO level the stack sets, whatever this process's variables say.
+  const logger = createLogger(SERVICES.reconciler);
+  logger.setLogLevel('INFO');
   logger.addContext(lambdaContext());
   const output = await capturingStdout(() =>
     reconcile(

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, type SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
+import { type SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import { runPayhookInProcess } from '../cli/in-process.js';
 import { createDocumentClient } from '../lambdas/common/aws-clients.js';
 import { RATE_RESERVED_ATTRIBUTE } from '../lambdas/delivery/admission.js';
@@ -7,6 +7,7 @@ import { PAYMENT_DETAIL_TYPES } from '../lambdas/delivery/destinations.js';
 import { readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
 import { DynamoBreakerStates } from '../lambdas/store/dynamodb-breaker-states.js';
 import { developmentSigningSecret } from '../local/development-secret.js';
+import { queueCounts } from '../local/queues.js';
 import type { LocalStack, LocalStackHooks } from '../local/stack.js';
 import { createFailureSchedule, type DestinationFaultProfile, expectedKinds } from './delivery-faults.js';
 import {
@@ -203,22 +204,10 @@ export function paymentEventDestinationSettings(url: string): Record<string, unk
   };
 }
 
+/** Messages still on a queue: visible, in flight and delayed (a held copy waits as a delayed one). */
 async function queueLeft(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
+  const { visible, inFlight, delayed } = await queueCounts(sqs, queueUrl);
+  return visible + inFlight + delayed;
 }
 
 /** Every message on a destination's DLQ (read straight from the emulator), hidden ones counted. */
