@@ -207,9 +207,10 @@ export const QUEUE_MAX_MESSAGE_BYTES = 1024 * 1024;
 export const MAX_BODY_BYTES_LIMIT = (QUEUE_MAX_MESSAGE_BYTES - 64 * 1024) / 2;
 
 /**
- * The longest identifiers payhook queues, in UTF-8 bytes: they become DynamoDB keys (the idempotency key
- * `<gateway>#<event id>`, the history sort key `EVENT#<event id>` of at most 1,024 bytes, the payment's partition key
- * and index keys of at most 2,048), and DynamoDB refuses a longer key for good. Ingest parks an event with a longer
+ * The longest identifiers payhook queues, in UTF-8 bytes: they become DynamoDB keys (the history sort key
+ * `EVENT#<event id>`, which also keys the event's idempotency record, of at most 1,024 bytes; the payment's partition
+ * key, index keys and an unmatched event's record key `EVENT#<gateway>#<event id>` of at most 2,048), and DynamoDB
+ * refuses a longer key for good. Ingest parks an event with a longer
  * one as `key_too_large` rather than queue something no consumer can ever store.
  */
 export const IDENTIFIER_MAX_BYTES = {
@@ -333,7 +334,10 @@ export const MESSAGE_ATTRIBUTES = {
   inProgressRequeues: 'inProgressRequeues',
 } as const;
 
-/** The payments table: payment items and their history items, plus the indexes the reconciler and CLI use. */
+/**
+ * The payments table: payment items and their history items (which are also the consumers' idempotency records),
+ * plus the indexes the reconciler and CLI use.
+ */
 export const PAYMENTS_TABLE = {
   baseName: 'payhook-payments',
   partitionKey: 'pk',
@@ -348,7 +352,12 @@ export const PAYMENTS_TABLE = {
   gatewayPaymentIdIndex: { name: 'by-gateway-payment-id', partitionKey: 'gatewayPaymentIdKey' },
 } as const;
 
-/** Powertools idempotency records, with the attribute names of its DynamoDB persistence layer. */
+/**
+ * The previous release's Powertools idempotency records, with the attribute names of its DynamoDB persistence layer.
+ * Since issue #20 the consumers keep their idempotency records on the payments table's history items
+ * (`store/dynamodb-event-records.ts`) and only read this table, on one rare path (`previous-idempotency-records.ts`),
+ * until its records have expired: the longest dedupe window after the upgrade.
+ */
 export const IDEMPOTENCY_TABLE = {
   baseName: 'payhook-idempotency',
   partitionKey: 'id',
@@ -388,8 +397,9 @@ export const PAYMENTS_TABLE_ENV = {
   historyKeepsPayload: 'PAYHOOK_HISTORY_KEEPS_PAYLOAD',
 } as const;
 
-/** The idempotency records: which events were applied, remembered for each gateway's dedupe window. */
+/** Dedupe windows, and the previous release's idempotency table (see {@link IDEMPOTENCY_TABLE}). */
 export const IDEMPOTENCY_TABLE_ENV = {
+  /** The previous release's idempotency table, read-only; unset: none (a deployment that never had one). */
   tableName: 'PAYHOOK_IDEMPOTENCY_TABLE',
   /** JSON object of gateway to dedupe window in seconds, over {@link DEDUPE_WINDOW_SECONDS}. */
   dedupeWindows: 'PAYHOOK_DEDUPE_WINDOWS',

@@ -22,8 +22,9 @@ export interface PaymentStoreProps {
 }
 
 /**
- * The payments table (payment items, one history item per event, the sparse pending index and the two lookup
- * indexes) and the idempotency table, with the keys of `lambdas/definitions.ts`: the same the local stack creates.
+ * The payments table (payment items, one history item per event that is also its idempotency record, the sparse
+ * pending index and the two lookup indexes) and the previous release's idempotency table (read until its records
+ * expire; it can go in a later release), with the keys of `lambdas/definitions.ts`: the same the local stack creates.
  * Point-in-time recovery, encryption at rest and TTL on both. Functions are bound to them by what they do (apply
  * events, scan pending payments, register payments): each bind sets the table names the handler reads and grants
  * exactly its actions.
@@ -91,17 +92,27 @@ export class PaymentStore extends Construct {
     });
   }
 
-  /** Powertools' idempotency record lifecycle (get, put, update, delete), and the table's name. */
-  public bindIdempotency(fn: PayhookFunction): iam.Grant {
+  /**
+   * The consumers' idempotency records, on the payments table's history items (`dynamodb-event-records.ts`): the
+   * in-progress record and its completion are updates (a history item already there keeps its history), and a failed
+   * event's record is deleted. With {@link bindPaymentItems}, which gives the get and the put.
+   */
+  public bindEventRecords(fn: PayhookFunction): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      resourceArns: [this.paymentsTable.tableArn],
+    });
+  }
+
+  /**
+   * The previous release's idempotency records, read-only: `GetItem` on a rare path (a duplicate of an event applied
+   * before the upgrade, see `previous-idempotency-records.ts`), and the table's name.
+   */
+  public bindPreviousIdempotencyRecords(fn: PayhookFunction): iam.Grant {
     fn.addEnvironment({ [IDEMPOTENCY_TABLE_ENV.tableName]: this.idempotencyTable.tableName });
     // The table has no index, so the grant is on the table alone.
-    return this.idempotencyTable.grant(
-      fn,
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-    );
+    return this.idempotencyTable.grant(fn, 'dynamodb:GetItem');
   }
 
   /**

@@ -79,7 +79,8 @@ export class PriorityPipeline extends Construct {
       });
       this.bindDrainedQueue(consumer, priority, queue, deadLetterQueue);
       props.store.bindPaymentItems(consumer);
-      props.store.bindIdempotency(consumer);
+      props.store.bindEventRecords(consumer);
+      props.store.bindPreviousIdempotencyRecords(consumer);
       props.events.bindPublisher(consumer);
       drainWith(consumer, queue, definition);
       queues[priority] = queue;

@@ -4,16 +4,24 @@ import { referencedId } from './template.js';
 
 /**
  * Who uses a grant the function's code never used in any scenario, when it is not a removal candidate: the Lambda
- * service writing its logs, Powertools idempotency deleting a record when processing fails, or a path the scenarios
+ * service writing its logs, Powertools idempotency deleting a record when processing fails, the previous
+ * release's idempotency records read on a rare path, or a path the scenarios
  * cannot take from the template as it is. `undefined`: nobody the rehearsal knows of, and the run fails on it.
  */
 export function whoElseUses(stage: Stage, fn: StagedFunction, grant: Grant): string | undefined {
   if (grant.action.startsWith('logs:') && fn.logGroupLogicalId !== undefined) {
     if (grant.resource === stage.ref(fn.logGroupLogicalId, 'Arn')) return 'Lambda writes the logs';
   }
-  const idempotency = referencedId(fn.environment.PAYHOOK_IDEMPOTENCY_TABLE);
-  if (idempotency !== undefined && grant.resource === stage.ref(idempotency, 'Arn')) {
+  // The consumers' idempotency records are on the payments table; the previous release's table is only read.
+  const payments = referencedId(fn.environment.PAYHOOK_PAYMENTS_TABLE);
+  if (/-consumer$/.test(fn.name) && payments !== undefined && grant.resource === stage.ref(payments, 'Arn')) {
     if (grant.action === 'dynamodb:DeleteItem') return 'Powertools idempotency, when processing fails';
+  }
+  const previous = referencedId(fn.environment.PAYHOOK_IDEMPOTENCY_TABLE);
+  if (previous !== undefined && grant.resource === stage.ref(previous, 'Arn')) {
+    if (grant.action === 'dynamodb:GetItem') {
+      return "a duplicate of an event applied before the upgrade: the previous release's idempotency record";
+    }
   }
   // No sample's default priority puts an event that announces anything on the low queue, but a gateway's
   // `priorityOverrides` can route any event type there, and then the low consumer announces it.

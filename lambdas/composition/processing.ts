@@ -1,4 +1,3 @@
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import {
   booleanEnv,
   type Environment,
@@ -23,8 +22,10 @@ import type { ConsumerDependencies } from '../processing/consumer.js';
 import { type OriginalDestination, OriginalForwarding } from '../processing/original-forwarding.js';
 import { SqsOriginalQueue } from '../processing/sqs-original-queue.js';
 import { DynamoClaimOriginals } from '../store/dynamodb-claim-originals.js';
+import { DynamoEventRecords } from '../store/dynamodb-event-records.js';
 import { DynamoPaymentStore } from '../store/dynamodb-payment-store.js';
 import { DynamoUnmatchedEventStore } from '../store/dynamodb-unmatched-events.js';
+import { DynamoPreviousCompletions } from '../store/previous-idempotency-records.js';
 import { documentsOf } from './documents.js';
 import { dynamoDbOf } from './dynamodb.js';
 import type { ExecutionEnvironment } from './execution-environment.js';
@@ -122,9 +123,9 @@ export function consumerDependencies(
 ): ConsumerDependencies {
   const { env } = container;
   const clients = container.clients('consumer');
-  // Read now, so a missing variable fails the cold start rather than the first batch.
-  const idempotencyTable = requireEnv(env, IDEMPOTENCY_TABLE_ENV.tableName);
   const tables = container.paymentsTable();
+  // The previous release's idempotency table, while a deployment still has one (see previous-idempotency-records.ts).
+  const previousTable = optionalEnv(env, IDEMPOTENCY_TABLE_ENV.tableName);
   const publisher = publisherOf(container, 'consumer');
   const documents = documentsOf(clients);
   const sqs = sqsOf(clients);
@@ -136,9 +137,11 @@ export function consumerDependencies(
       publisher,
       now: () => new Date(),
       keepPayload: booleanEnv(env, PAYMENTS_TABLE_ENV.historyKeepsPayload, false),
+      ...(previousTable !== undefined && {
+        previousCompletions: new DynamoPreviousCompletions(dynamoDbOf(clients), previousTable),
+      }),
     },
-    newIdempotencyStore: () =>
-      new DynamoDBPersistenceLayer({ tableName: idempotencyTable, awsSdkV3Client: dynamoDbOf(clients) }),
+    newIdempotencyStore: () => new DynamoEventRecords(documents, tables),
     dedupeWindows: dedupeWindowsFromEnv(env),
     sqs,
     queueUrl: drained.queueUrl,

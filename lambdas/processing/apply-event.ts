@@ -8,7 +8,13 @@ import {
 import { moneyFields, type PaymentEvent, paymentEventId } from '../domain/payment-event.js';
 import type { WebhookEvent } from '../domain/webhook-event.js';
 import type { PaymentEventPublisher } from '../ports/payment-event-publisher.js';
-import { type PaymentStore, StaleWriteError, type StatusChange } from '../ports/payment-store.js';
+import {
+  type HistoryEntry,
+  type PaymentStore,
+  StaleWriteError,
+  type StatusChange,
+} from '../ports/payment-store.js';
+import type { PreviousCompletions } from '../ports/previous-completions.js';
 import type { UnmatchedEvent, UnmatchedEventRecorder } from '../ports/unmatched-events.js';
 import { storedPayment } from './stored-payment.js';
 
@@ -20,6 +26,12 @@ export interface ApplyDependencies {
   readonly now: () => Date;
   /** Keep raw payloads (customer data) in the history. */
   readonly keepPayload: boolean;
+  /**
+   * The events the previous release completed (its idempotency records, in a table of their own): a duplicate of one
+   * is recognised among the recent events like a retry after a crash, but has nothing left to publish.
+   * @default none: every recognised event is taken for a retry, and re-publishes with the same ids
+   */
+  readonly previousCompletions?: PreviousCompletions;
 }
 
 /**
@@ -35,6 +47,11 @@ export interface ApplyResult {
   /** The payment events published for it: their ids and detail-types. */
   readonly announced?: readonly { readonly id: string; readonly detailType: string }[];
   readonly note?: string;
+  /**
+   * The event's history entry, for the payment's audit trail: written with the event's idempotency record when it
+   * completes (`dynamodb-event-records.ts`), one write for both (issue #20). Not stored in the record's result.
+   */
+  readonly history?: HistoryEntry;
 }
 
 /** Racing writers on one payment retry this often before the record is failed (and retried later by SQS). */
@@ -123,9 +140,11 @@ async function keepUnmatched(event: WebhookEvent, deps: ApplyDependencies): Prom
  *
  * 1. the payment, with a conditional write on its version (a lost race re-reads and decides again); the payment
  *    remembers its recent events and what each announced, so a retry recognises its own and skips to step 2;
- * 2. the history item, keyed by event id (rewriting it is harmless);
- * 3. the payment events, with ids derived from the payment and the fact (a re-publish carries the same ids, so
- *    downstream dedupes them).
+ * 2. the payment events, with ids derived from the payment and the fact (a re-publish carries the same ids, so
+ *    downstream dedupes them);
+ * 3. the history entry, returned with the result: the consumer's idempotency layer writes it with the event's record
+ *    when the event completes (keyed by event id, so rewriting it after a retry is harmless). Until then, and for an
+ *    event that keeps failing, the payment's recent events still show it.
  *
  * Folding an event whose facts are already recorded changes nothing, so a duplicate past the dedupe window is inert.
  * An event that names no payment writes only its unmatched item (see {@link keepUnmatched}).
@@ -138,6 +157,7 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
   let transition: StatusChange | undefined;
   let payment: Payment | undefined;
   let note: string | undefined;
+  let announce = true;
   for (let attempt = 1; ; attempt += 1) {
     const current = await storedPayment(deps.store, event);
     const applied = current?.recentEvents.find((recent) => recent.eventId === event.eventId);
@@ -145,6 +165,8 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
       // Applied before a crash or a lost acknowledgement: finish the remaining steps with what it announced then.
       transition = { from: applied.from, to: applied.to };
       payment = current;
+      // Unless the previous release completed it: a duplicate, whose announcements went out then.
+      announce = !(await deps.previousCompletions?.completed(event));
       break;
     }
     const decision = decide(current, event, deps.now());
@@ -168,15 +190,15 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
     : [];
   // A record the previous release wrote keeps the key it was written under.
   const storedKey = payment?.paymentKey ?? paymentKey;
-  await deps.store.recordHistory({
+  const history: HistoryEntry = {
     ...eventRecord(event, deps.keepPayload),
     paymentKey: storedKey,
     ...(transition && { transition }),
     ...(announced.length > 0 && { announced: announced.map((item) => item.fact) }),
     ...(note !== undefined && { note }),
-  });
+  };
   const published =
-    transition && payment
+    transition && payment && announce
       ? await publishAnnouncements(
           deps.publisher,
           payment,
@@ -190,5 +212,6 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
     ...(transition && { transition }),
     ...(published.length > 0 && { announced: published }),
     ...(note !== undefined && { note }),
+    history,
   };
 }

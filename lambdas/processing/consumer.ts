@@ -41,8 +41,10 @@ export {
 export interface ConsumerDependencies {
   readonly apply: ApplyDependencies;
   /**
-   * Makes a Powertools idempotency store (DynamoDB on AWS and locally). One per gateway: a persistence layer keeps the
-   * configuration of its first use, so gateways sharing one would all get the first gateway's dedupe window.
+   * Makes a Powertools idempotency store: on AWS and locally, the event records on the payments table
+   * (`DynamoEventRecords`), which also write each event's history entry when it completes. One per gateway: a
+   * persistence layer keeps the configuration of its first use, so gateways sharing one would all get the first
+   * gateway's dedupe window.
    */
   readonly newIdempotencyStore: () => BasePersistenceLayer;
   /** Dedupe window per gateway, in seconds. */
@@ -69,8 +71,9 @@ export interface ConsumerDependencies {
 }
 
 /**
- * The key the idempotency layer stores: the gateway's event id, never the SQS message id. Powertools reads only the
- * key and `money` (hashed to refuse the same id with other money), so the event itself goes through as it was read.
+ * What the idempotency layer keys and validates: the gateway's event id, never the SQS message id (the event records
+ * key it by the event's history item, from `event`), and `money` (hashed to refuse the same id with other money). The
+ * event itself goes through as it was read.
  */
 interface IdempotentInput {
   readonly idempotencyKey: string;

@@ -19,18 +19,25 @@ import {
   type PaymentStatus,
   type RefundFact,
 } from '../domain/payment.js';
-import type { EventKind, EventMode, GatewayName } from '../domain/webhook-event.js';
+import type { EventMode, GatewayName } from '../domain/webhook-event.js';
 import {
   type HistoryEntry,
   type PaymentStore,
   type PendingPayments,
   StaleWriteError,
-  type StatusChange,
 } from '../ports/payment-store.js';
+import {
+  HISTORY_PREFIX,
+  type HistoryAttributes,
+  historyAttributes,
+  historyEntryOf,
+  historySortKey,
+  holdsHistory,
+  paymentPartitionKey,
+} from './history-items.js';
 import { readWaiting } from './pending-index.js';
 
 const PAYMENT_SORT_KEY = 'PAYMENT';
-const HISTORY_PREFIX = 'EVENT#';
 
 export { RECONCILER_PROGRESS_PREFIX } from './pending-index.js';
 
@@ -43,9 +50,7 @@ function confirmationPartition(gateway: GatewayName): string {
   return `${gateway}#confirm`;
 }
 
-function partitionKey(gateway: GatewayName, paymentKey: string): string {
-  return `PAYMENT#${gateway}#${paymentKey}`;
-}
+const partitionKey = paymentPartitionKey;
 
 /**
  * The payment item's format. 2 holds the payment's facts (money in, refunds, disputes, attempts); an item without a
@@ -129,25 +134,6 @@ export interface LegacyPaymentItem {
     readonly from: PaymentStatus | null;
     readonly to: PaymentStatus;
   }[];
-}
-
-interface HistoryItem {
-  readonly pk: string;
-  readonly sk: string;
-  readonly gateway: GatewayName;
-  readonly paymentKey: string;
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly kind: EventKind;
-  readonly receivedAt: string;
-  readonly occurredAt?: string;
-  readonly requestId: string;
-  readonly money?: MoneyJson;
-  readonly transition?: StatusChange;
-  readonly announced?: readonly FactRef[];
-  readonly note?: string;
-  readonly payload?: string;
-  readonly expiresAt: number;
 }
 
 function factToItem<F extends { readonly money?: Money }>(fact: F): FactItem<F> {
@@ -462,20 +448,16 @@ export class DynamoPaymentStore implements PaymentStore {
   }
 
   async recordHistory(entry: HistoryEntry): Promise<void> {
-    const { money, ...rest } = entry;
-    const receivedSeconds = Math.floor(Date.parse(entry.receivedAt) / 1000);
-    const item: HistoryItem = {
-      ...rest,
+    const item = {
       pk: partitionKey(entry.gateway, entry.paymentKey),
-      sk: `${HISTORY_PREFIX}${entry.eventId}`,
-      ...(money && { money: moneyToJson(money) }),
-      expiresAt: receivedSeconds + this.options.historyRetentionDays * 86_400,
+      sk: historySortKey(entry.eventId),
+      ...historyAttributes(entry, this.options.historyRetentionDays),
     };
     await this.client.send(new PutCommand({ TableName: this.options.tableName, Item: item }));
   }
 
   async history(gateway: GatewayName, paymentKey: string): Promise<HistoryEntry[]> {
-    const items: HistoryItem[] = [];
+    const items: HistoryAttributes[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
@@ -486,14 +468,12 @@ export class DynamoPaymentStore implements PaymentStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      items.push(...((page.Items ?? []) as HistoryItem[]));
+      // An event record whose event is still being applied (or failed) has no history yet.
+      items.push(...((page.Items ?? []).filter(holdsHistory) as HistoryAttributes[]));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return items
-      .map(({ pk: _pk, sk: _sk, expiresAt: _expiresAt, money, ...rest }) => ({
-        ...rest,
-        ...(money && { money: moneyFromJson(money) }),
-      }))
+      .map(historyEntryOf)
       .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.eventId.localeCompare(b.eventId));
   }
 }

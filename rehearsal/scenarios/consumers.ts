@@ -7,6 +7,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { EVENT_RECORD_ATTRIBUTES } from '../../lambdas/store/dynamodb-event-records.js';
 import type { FunctionProcess } from '../function-process.js';
 import { sqsEvent } from '../lambda-events.js';
 import type { Stage, StagedFunction } from '../stage.js';
@@ -37,7 +38,8 @@ interface Consumer {
   readonly queueUrl: string;
   readonly queueArn: string;
   readonly dlqUrl: string;
-  readonly idempotencyTable: string;
+  /** Where the events' idempotency records are (on the history items). */
+  readonly paymentsTable: string;
 }
 
 export function eventSourceOf(stage: Stage, fn: StagedFunction): Mapping {
@@ -111,11 +113,16 @@ export async function paymentsByStatus(
   return counts;
 }
 
+/** The events' idempotency records: the payments table's items with a record status (history items, mostly). */
 async function idempotencyIds(consumer: Consumer): Promise<Set<string>> {
   const { Items = [] } = await consumer.stage.account.dynamodb.send(
-    new ScanCommand({ TableName: consumer.idempotencyTable }),
+    new ScanCommand({ TableName: consumer.paymentsTable }),
   );
-  return new Set(Items.map((item) => item.id?.S ?? ''));
+  return new Set(
+    Items.filter((item) => item[EVENT_RECORD_ATTRIBUTES.status] !== undefined).map((item) =>
+      JSON.stringify([item.pk?.S, item.sk?.S]),
+    ),
+  );
 }
 
 /** One invocation with these records; the ids it reported as failed. */
@@ -221,12 +228,16 @@ async function queuedMessages(consumer: Consumer) {
 
 /** Sets an event's idempotency record back to in progress, as a concurrent invocation would have left it. */
 async function holdElsewhere(consumer: Consumer, key: string): Promise<void> {
+  const [pk, sk] = JSON.parse(key) as [string, string];
   await consumer.stage.account.dynamodb.send(
     new UpdateItemCommand({
-      TableName: consumer.idempotencyTable,
-      Key: { id: { S: key } },
-      UpdateExpression: 'SET #status = :inProgress, in_progress_expiration = :until',
-      ExpressionAttributeNames: { '#status': 'status' },
+      TableName: consumer.paymentsTable,
+      Key: { pk: { S: pk }, sk: { S: sk } },
+      UpdateExpression: 'SET #status = :inProgress, #until = :until',
+      ExpressionAttributeNames: {
+        '#status': EVENT_RECORD_ATTRIBUTES.status,
+        '#until': EVENT_RECORD_ATTRIBUTES.inProgressUntil,
+      },
       ExpressionAttributeValues: {
         ':inProgress': { S: 'INPROGRESS' },
         ':until': { N: String(Date.now() + 600_000) },
@@ -299,7 +310,7 @@ export async function rehearseConsumers(stage: Stage): Promise<void> {
       queueUrl: stage.ref(mapping.queueLogicalId),
       queueArn: stage.ref(mapping.queueLogicalId, 'Arn'),
       dlqUrl: environment.PAYHOOK_DLQ_URL ?? '',
-      idempotencyTable: environment.PAYHOOK_IDEMPOTENCY_TABLE ?? '',
+      paymentsTable: environment.PAYHOOK_PAYMENTS_TABLE ?? '',
     };
     try {
       await queuedMessages(consumer);

@@ -485,6 +485,9 @@ describe('Construct: PaymentStore', () => {
     for (const priority of PRIORITIES) {
       expect(paymentsAccess(consumerDescription(priority))).toEqual([
         { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [table], condition: undefined },
+        // The events' idempotency records on their history items: in progress and completed by update, deleted
+        // when an event fails (issue #20).
+        { actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [table], condition: undefined },
       ]);
     }
     expect(paymentsAccess('payhook: asks the gateways about payments still pending')).toEqual([
@@ -500,6 +503,27 @@ describe('Construct: PaymentStore', () => {
       { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [table], condition: undefined },
     ]);
     expect(paymentsAccess(INGEST)).toEqual([]);
+  });
+
+  it("lets the consumers only read the previous release's idempotency table, and nothing else touch it", () => {
+    const [previous, ...others] = Object.keys(template.findResources('AWS::DynamoDB::GlobalTable')).filter(
+      (logicalId) => logicalId.startsWith('PaymentStoreIdempotency'),
+    );
+    if (!previous || others.length > 0) throw new Error('expected exactly one idempotency table');
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+        .filter((statement) => JSON.stringify(statement.Resource).includes(previous))
+        .map((statement) => ({
+          roles: (policy.Properties.Roles as { Ref: string }[]).map((r) => r.Ref),
+          actions: [statement.Action].flat(),
+        })),
+    );
+    expect(statements.flatMap((statement) => statement.actions)).toEqual(
+      PRIORITIES.map(() => 'dynamodb:GetItem'),
+    );
+    expect(statements.flatMap((statement) => statement.roles).sort()).toEqual(
+      PRIORITIES.map((priority) => roleOf(consumerDescription(priority))).sort(),
+    );
   });
 
   it('deletes the tables with the stack only when asked to', () => {

@@ -7,7 +7,6 @@ import {
   IdempotencyItemAlreadyExistsError,
   IdempotencyRecordStatus,
 } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -45,6 +44,7 @@ import { OriginalForwarding } from '../../lambdas/processing/original-forwarding
 import { SqsOriginalQueue } from '../../lambdas/processing/sqs-original-queue.js';
 import { FilePaymentEventPublisher, readPublishedEvents } from '../../lambdas/publishing/file-publisher.js';
 import { DynamoClaimOriginals } from '../../lambdas/store/dynamodb-claim-originals.js';
+import { DynamoEventRecords, EVENT_RECORD_ATTRIBUTES } from '../../lambdas/store/dynamodb-event-records.js';
 import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';
 import {
   DynamoUnmatchedEventStore,
@@ -72,6 +72,10 @@ let tables: TableNames;
 let store: DynamoPaymentStore;
 let unmatched: DynamoUnmatchedEventStore;
 const eventsDir = mkdtempSync(join(tmpdir(), 'payhook-consumer-'));
+
+/** The consumers' idempotency records, as the stack builds them: on the payments table, with the history. */
+const eventRecords = (tableName: string) =>
+  new DynamoEventRecords(createDocumentClient(dynamo.client), { tableName, historyRetentionDays: 30 });
 
 beforeAll(async () => {
   [sqs, dynamo] = await Promise.all([startSqsEmulator(), startDynamoEmulator()]);
@@ -144,11 +148,7 @@ function harness(
       now: () => new Date(),
       keepPayload: options.keepPayload ?? false,
     },
-    newIdempotencyStore: () =>
-      new DynamoDBPersistenceLayer({
-        tableName: tables.idempotency,
-        awsSdkV3Client: dynamo.client,
-      }),
+    newIdempotencyStore: () => eventRecords(tables.payments),
     dedupeWindows: DEDUPE_WINDOW_SECONDS,
     sqs: sqs.client,
     queueUrl: pipeline.queues[priority],
@@ -636,8 +636,7 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
         now: () => new Date(),
         keepPayload: false,
       },
-      newIdempotencyStore: () =>
-        new DynamoDBPersistenceLayer({ tableName: windowTables.idempotency, awsSdkV3Client: dynamo.client }),
+      newIdempotencyStore: () => eventRecords(windowTables.payments),
       dedupeWindows: windows,
       sqs: sqs.client,
       queueUrl: pipeline.queues.high,
@@ -662,8 +661,11 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
       context: (id) => lambdaContext('payhook-consumer-test', 30, id),
     });
     expect(result).toEqual({ received: 2, failed: 0 });
-    const { Items = [] } = await dynamo.client.send(new ScanCommand({ TableName: windowTables.idempotency }));
-    const lifetimes = Items.map((item) => Number(item.expiration?.N) - before).sort((a, b) => a - b);
+    const { Items = [] } = await dynamo.client.send(new ScanCommand({ TableName: windowTables.payments }));
+    const records = Items.filter((item) => item[EVENT_RECORD_ATTRIBUTES.status] !== undefined);
+    const lifetimes = records
+      .map((item) => Number(item[EVENT_RECORD_ATTRIBUTES.dedupeUntil]?.N) - before)
+      .sort((a, b) => a - b);
     expect(lifetimes).toHaveLength(2);
     expect(lifetimes[0]).toBeGreaterThanOrEqual(1_000);
     expect(lifetimes[0]).toBeLessThan(1_010);
@@ -750,9 +752,9 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
 
   describe('an event held in progress elsewhere while its receives run out', () => {
     /** A real DynamoDB persistence layer whose first `times` claims meet an in-progress record of someone else. */
-    class HeldElsewhere extends DynamoDBPersistenceLayer {
+    class HeldElsewhere extends DynamoEventRecords {
       constructor(private times: number) {
-        super({ tableName: tables.idempotency, awsSdkV3Client: dynamo.client });
+        super(createDocumentClient(dynamo.client), { tableName: tables.payments, historyRetentionDays: 30 });
       }
       override async saveInProgress(data: JSONValue, remainingTimeInMillis?: number): Promise<void> {
         if (this.times > 0) {

@@ -6,12 +6,13 @@ import { createDocumentClient } from '../../../lambdas/common/aws-clients.js';
 import { moneyFromMinor } from '../../../lambdas/domain/money.js';
 import type { PaymentEvent } from '../../../lambdas/domain/payment-event.js';
 import { defaultPriority, type EventKind, type WebhookEvent } from '../../../lambdas/domain/webhook-event.js';
-import { applyEvent } from '../../../lambdas/processing/apply-event.js';
+import { DynamoEventRecords } from '../../../lambdas/store/dynamodb-event-records.js';
 import { DynamoPaymentStore } from '../../../lambdas/store/dynamodb-payment-store.js';
 import { DynamoUnmatchedEventStore } from '../../../lambdas/store/dynamodb-unmatched-events.js';
 import type { FactView, HistoryView, PaymentView } from '../../../local/contract.js';
 import { paymentView } from '../../../local/views.js';
 import { type DynamoEmulator, startDynamoEmulator } from '../../support/dynamodb-emulator.js';
+import { idempotentApply } from '../../support/event-records.js';
 import { capturingIo, emptyDataDir, type FakeStack, startFakeStack } from './fake-stack.js';
 
 const NGN = (amount: string, amountMinor: string) => ({ amount, currency: 'NGN', amountMinor, exponent: 2 });
@@ -358,9 +359,17 @@ describe('payments show --stack: the payment read from a payments table (dynalit
       keepPayload: false,
     };
     const usd = (minor: string) => moneyFromMinor(minor, 'USD');
-    await applyEvent(event('payment.succeeded', 'evt_paid', { factId: 'ch_1', money: usd('4999') }), deps);
-    await applyEvent(event('refund.succeeded', 'evt_refund', { factId: 're_1', money: usd('1000') }), deps);
-    await applyEvent(event('dispute.opened', 'evt_dispute', { factId: 'dp_1', money: usd('3999') }), deps);
+    // As the consumers apply them: each event's history is written with its record's completion.
+    const apply = idempotentApply(
+      new DynamoEventRecords(createDocumentClient(dynamo.client), {
+        tableName: tables.payments,
+        historyRetentionDays: 30,
+      }),
+      deps,
+    );
+    await apply(event('payment.succeeded', 'evt_paid', { factId: 'ch_1', money: usd('4999') }));
+    await apply(event('refund.succeeded', 'evt_refund', { factId: 're_1', money: usd('1000') }));
+    await apply(event('dispute.opened', 'evt_dispute', { factId: 'dp_1', money: usd('3999') }));
   });
 
   afterAll(async () => {

@@ -121,28 +121,28 @@ function applied(...events: WebhookEvent[]): Payment {
 }
 
 describe('applyEvent', () => {
-  it('saves the payment, then records its history, then publishes what it announced', async () => {
+  it('saves the payment, then publishes what it announced, and returns the history entry for the completion to write', async () => {
     const { deps, store, steps, published } = fakes();
     const event = paid();
     const result = await applyEvent(event, deps);
 
     expect(paymentKey(event)).toBe('pi_1');
-    expect(steps).toEqual(['save 1', `history ${event.eventId}`, `publish ${moneyInId}`]);
+    // The history is written with the event's idempotency record when it completes, not here (issue #20).
+    expect(steps).toEqual(['save 1', `publish ${moneyInId}`]);
+    expect(store.histories).toEqual([]);
     expect(await store.get('stripe', 'pi_1')).toMatchObject({ status: 'succeeded', version: 1 });
-    expect(store.histories).toEqual([
-      {
-        gateway: 'stripe',
-        eventId: event.eventId,
-        eventType: 'payment.succeeded',
-        kind: 'payment.succeeded',
-        receivedAt: event.receivedAt,
-        requestId: event.requestId,
-        money: usd(10_000),
-        paymentKey: 'pi_1',
-        transition: { from: null, to: 'succeeded' },
-        announced: [{ type: 'money_in', id: 'ch_1', state: 'received' }],
-      },
-    ]);
+    const history = {
+      gateway: 'stripe',
+      eventId: event.eventId,
+      eventType: 'payment.succeeded',
+      kind: 'payment.succeeded',
+      receivedAt: event.receivedAt,
+      requestId: event.requestId,
+      money: usd(10_000),
+      paymentKey: 'pi_1',
+      transition: { from: null, to: 'succeeded' },
+      announced: [{ type: 'money_in', id: 'ch_1', state: 'received' }],
+    };
     expect(published).toMatchObject([
       {
         id: moneyInId,
@@ -158,6 +158,7 @@ describe('applyEvent', () => {
       paymentKey: 'pi_1',
       transition: { from: null, to: 'succeeded' },
       announced: [{ id: moneyInId, detailType: 'payment.succeeded' }],
+      history,
     });
   });
 
@@ -174,7 +175,7 @@ describe('applyEvent', () => {
 
     expect(store.saves).toBe(2);
     const refundId = paymentEventId('stripe', 'pi_1', { type: 'refund', id: 're_1', state: 'succeeded' });
-    expect(steps).toEqual(['save 3', 'history evt_refund', `publish ${refundId}`]);
+    expect(steps).toEqual(['save 3', `publish ${refundId}`]);
     const stored = await store.get('stripe', 'pi_1');
     expect(stored?.version).toBe(3);
     // Decided again on the record the racer left: its dispute is kept, and the refund moves on from it.
@@ -182,7 +183,7 @@ describe('applyEvent', () => {
     expect(stored?.refunds.map((fact) => fact.id)).toEqual(['re_1']);
     expect(result.transition?.from).toBe('disputed');
     expect(published.map((event) => event.from)).toEqual(['disputed']);
-    expect(store.histories.map((entry) => entry.transition)).toEqual([result.transition]);
+    expect(result.history?.transition).toEqual(result.transition);
   });
 
   it('gives up after five stale writes in a row, having recorded and published nothing', async () => {
@@ -198,21 +199,21 @@ describe('applyEvent', () => {
     expect(steps).toEqual([]);
   });
 
-  it('finishes the history and the publish of an event already among the recent events, without saving again', async () => {
-    // Applied before a crash: the payment was saved, the history and publish were not.
+  it('finishes the publish and the history entry of an event already among the recent events, without saving again', async () => {
+    // Applied before a crash: the payment was saved, the publish and the completion (with the history) were not.
     const { deps, store, steps, published } = fakes();
     const event = paid();
     store.put(applied(event));
     const result = await applyEvent(event, deps);
 
     expect(store.saves).toBe(0);
-    expect(steps).toEqual([`history ${event.eventId}`, `publish ${moneyInId}`]);
-    expect(store.histories[0]).toMatchObject({
+    expect(steps).toEqual([`publish ${moneyInId}`]);
+    expect(result.history).toMatchObject({
       transition: { from: null, to: 'succeeded' },
       announced: [{ type: 'money_in', id: 'ch_1', state: 'received' }],
     });
     expect(published.map((item) => item.id)).toEqual([moneyInId]);
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       outcome: 'applied',
       paymentKey: 'pi_1',
       transition: { from: null, to: 'succeeded' },
@@ -224,7 +225,7 @@ describe('applyEvent', () => {
     const { deps, store, steps } = fakes();
     store.put(applied(paid(), disputed()));
     await applyEvent(disputed(), deps);
-    expect(steps).toEqual(['history evt_dispute', `publish ${disputeId}`]);
+    expect(steps).toEqual([`publish ${disputeId}`]);
   });
 
   it.each([
@@ -239,20 +240,23 @@ describe('applyEvent', () => {
       paid(),
       'nothing new: every fact in it is already recorded',
     ],
-  ])('records a note, and neither saves nor publishes, for %s', async (_what, event, note) => {
-    const { deps, store, steps, published } = fakes();
-    store.put({ ...applied(paid()), recentEvents: [] });
-    const result = await applyEvent(event, deps);
+  ])(
+    'returns a history entry with a note, and neither saves nor publishes, for %s',
+    async (_what, event, note) => {
+      const { deps, store, steps, published } = fakes();
+      store.put({ ...applied(paid()), recentEvents: [] });
+      const result = await applyEvent(event, deps);
 
-    expect(store.saves).toBe(0);
-    expect(published).toEqual([]);
-    expect(steps).toEqual([`history ${event.eventId}`]);
-    expect(store.histories).toEqual([
-      expect.objectContaining({ eventId: event.eventId, paymentKey: 'pi_1', note }),
-    ]);
-    expect(store.histories[0]).not.toHaveProperty('transition');
-    expect(result).toEqual({ outcome: 'unchanged', paymentKey: 'pi_1', note });
-  });
+      expect(store.saves).toBe(0);
+      expect(published).toEqual([]);
+      expect(steps).toEqual([]);
+      expect(result.history).toEqual(
+        expect.objectContaining({ eventId: event.eventId, paymentKey: 'pi_1', note }),
+      );
+      expect(result.history).not.toHaveProperty('transition');
+      expect(result).toEqual({ outcome: 'unchanged', paymentKey: 'pi_1', note, history: result.history });
+    },
+  );
 
   it('keeps an event that names no payment as unmatched, touching no payment', async () => {
     const { deps, store, steps, published, unmatched } = fakes({ keepPayload: true });
@@ -288,9 +292,9 @@ describe('applyEvent', () => {
 
   it('keeps raw payloads out of the history unless the deployment keeps them', async () => {
     for (const keepPayload of [false, true]) {
-      const { deps, store } = fakes({ keepPayload });
-      await applyEvent(paid(), deps);
-      expect(store.histories[0]?.payload).toBe(keepPayload ? '{}' : undefined);
+      const { deps } = fakes({ keepPayload });
+      const result = await applyEvent(paid(), deps);
+      expect(result.history?.payload).toBe(keepPayload ? '{}' : undefined);
     }
   });
 });
