@@ -2,6 +2,7 @@
  * Cost per million webhooks from counted AWS usage, at the list prices below (us-east-1; the team's sheet is
  * `../shared/reference/aws-numbers.md`). Change a price here and the next `npm run bench` uses it everywhere.
  */
+import { LeanLogFormatter } from '../lambdas/common/log-format.js';
 import { SYSTEM_LOG_LEVEL } from '../lib/payhook-function.js';
 import type { AwsUsage } from './aws-usage.js';
 
@@ -146,6 +147,46 @@ export const PLATFORM_LOG_BYTES = 550;
  */
 export function platformLogBytesPerInvocation(systemLogLevel: string = SYSTEM_LOG_LEVEL): number {
   return systemLogLevel === 'WARN' ? 0 : PLATFORM_LOG_BYTES;
+}
+
+/**
+ * The bytes Lambda's context adds to a handler's log line on AWS, measured with the functions' own formatter: every
+ * handler calls `logger.addContext(context)`, so each line carries Lambda's request id (`function_request_id`; and
+ * `cold_start` on an instance's first line, left out here: most lines are warm). The local stack's handlers share one
+ * logger per function and add no invocation's context, so their lines lack it: the bench adds it to each such line.
+ */
+export function lambdaContextLogBytes(): number {
+  const formatter = new LeanLogFormatter();
+  const line = (lambdaContext?: { awsRequestId: string; coldStart: boolean }) =>
+    JSON.stringify(
+      formatter
+        .formatAttributes(
+          {
+            logLevel: 'INFO',
+            message: 'event processed',
+            timestamp: new Date(0),
+            serviceName: 'payhook-consumer',
+            sampleRateValue: 0,
+            ...(lambdaContext && {
+              lambdaContext: {
+                ...lambdaContext,
+                functionName: 'payhook-consumer-high',
+                functionVersion: '$LATEST',
+                invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:payhook-consumer-high',
+                memoryLimitInMB: '512',
+              },
+            }),
+          } as Parameters<LeanLogFormatter['formatAttributes']>[0],
+          {},
+        )
+        .getAttributes(),
+    ).length;
+  return line({ awsRequestId: '8f5e4c1a-1b2c-4d5e-8f90-123456789abc', coldStart: false }) - line();
+}
+
+/** Whether a log line is one of a handler's (Powertools Logger) lines without Lambda's context, as written locally. */
+export function lacksLambdaContext(line: string): boolean {
+  return line.startsWith('{"level":') && !line.includes('"function_request_id":');
 }
 
 /** Turns one run's counts into units per webhook and dollars per million webhooks. */

@@ -35,7 +35,12 @@ import { developmentSigningSecret } from '../local/development-secret.js';
 import { queueCounts } from '../local/queues.js';
 import type { LocalStack, LocalStackHooks } from '../local/stack.js';
 import { type AwsUsage, countCalls, emptyUsage, mergeUsage, type UsageRouter } from './aws-usage.js';
-import { type DeliveryCostModel, deliveryCostPerMillion } from './cost.js';
+import {
+  type DeliveryCostModel,
+  deliveryCostPerMillion,
+  lacksLambdaContext,
+  lambdaContextLogBytes,
+} from './cost.js';
 import {
   accountDeliveries,
   type BucketCheck,
@@ -67,6 +72,8 @@ export interface DeliveriesOptions {
   /** Events put straight on the unlimited destination's queue for the delivery-function-alone run; 0: skipped. */
   readonly prefilled: number;
 }
+
+const LAMBDA_CONTEXT_BYTES = lambdaContextLogBytes();
 
 /** The item kinds the delivery function keeps per destination in the payments table (`DESTINATION#<name>`). */
 const ITEM_KINDS = ['STATE', 'BREAKER', 'RATE'] as const;
@@ -352,7 +359,11 @@ class Counting {
     if (this.phase === undefined || !line.includes('payhook-deliver')) return;
     const named = /"destination":"([a-z0-9-]+)"/i.exec(line)?.[1] as Destination | undefined;
     const counters = this.current(named && DESTINATIONS.includes(named) ? named : undefined);
-    if (counters) counters.logBytes += Buffer.byteLength(line) + 1;
+    // As AWS would ingest it: Lambda's context added to a handler line the local stack writes without it.
+    if (counters) {
+      counters.logBytes +=
+        Buffer.byteLength(line) + 1 + (lacksLambdaContext(line) ? LAMBDA_CONTEXT_BYTES : 0);
+    }
   }
 }
 

@@ -630,6 +630,7 @@ export async function measureIdleReconcilerRun(
     add: () => {
       metricsWritten += 1;
     },
+    annotate: () => undefined,
     flush: () => undefined,
   };
   // The function's own logger (its line format), at the INFO level the stack sets, whatever this process's variables say.

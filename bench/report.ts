@@ -394,7 +394,7 @@ function costSection(t: ThroughputResults): string[] {
     `- DynamoDB calls per webhook: ${dynamo}; ${usage.dynamoFailedConditionalWrites} refused conditional writes.`,
     `- Lambda: ${usage.ingestInvocations.toLocaleString('en')} ingest invocations (${(usage.ingestBilledMs / Math.max(1, usage.ingestInvocations)).toFixed(1)} ms each),`,
     `  ${usage.consumerInvocations.toLocaleString('en')} consumer invocations of ${(usage.consumerRecords / Math.max(1, usage.consumerInvocations)).toFixed(1)} records on average`,
-    `  (${(usage.consumerBilledMs / Math.max(1, usage.consumerInvocations)).toFixed(1)} ms each). Logs: ${(t.logBytes / cost.webhooks).toFixed(0)} bytes per webhook.`,
+    `  (${(usage.consumerBilledMs / Math.max(1, usage.consumerInvocations)).toFixed(1)} ms each). Logs: ${(t.logBytes / cost.webhooks).toFixed(0)} bytes per webhook${t.logContextBytes === undefined ? '' : `, of which ${(t.logContextBytes / cost.webhooks).toFixed(0)} are Lambda's request id on each handler line (\`function_request_id\`: the local stack's lines lack it, AWS's carry it)`}.`,
     '',
     '| item | per webhook | unit | $ per million webhooks |',
     '|---|---:|---|---:|',

@@ -26,7 +26,7 @@ import {
   startLocalStack,
 } from '../local/stack.js';
 import { type AwsUsage, countingHooks, emptyUsage } from './aws-usage.js';
-import { type CostModel, costPerMillion } from './cost.js';
+import { type CostModel, costPerMillion, lacksLambdaContext, lambdaContextLogBytes } from './cost.js';
 
 export interface ThroughputOptions {
   /** Webhooks sent (timed), spread evenly over the seven gateways' main success samples. */
@@ -73,8 +73,10 @@ export interface ThroughputResults {
   readonly logLinesDropped: number;
   /** AWS calls counted from the first timed webhook until the last was applied. */
   readonly usage: AwsUsage;
-  /** Log bytes the handlers wrote over the same window. */
+  /** Log bytes the handlers wrote over the same window, as AWS would ingest them (Lambda's context included). */
   readonly logBytes: number;
+  /** Of those, what Lambda's context adds on AWS to lines the local stack writes without it (absent: not counted). */
+  readonly logContextBytes?: number;
   readonly cost: CostModel;
   /** The process's CPU (every thread: client, ingest, consumers, emulators) over the load run, and what it bounds. */
   readonly cpu?: ThroughputCpu;
@@ -331,15 +333,25 @@ function startEchoServer(): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-/** Runs `fn` with the process's stdout writes (the handlers' structured log lines) counted and dropped. */
+/**
+ * Runs `fn` with the process's stdout writes (the handlers' structured log lines) counted and dropped. `bytes` counts
+ * what AWS would ingest: each handler line as written, plus what Lambda's context adds to it there
+ * (`lambdaContextLogBytes`), which the local stack's lines lack.
+ */
 export async function withStdoutDropped<T>(
-  fn: (written: { lines: number; bytes: number }) => Promise<T>,
+  fn: (written: { lines: number; bytes: number; contextAdded: number }) => Promise<T>,
 ): Promise<{ value: T; dropped: number }> {
   const original = process.stdout.write.bind(process.stdout);
-  const written = { lines: 0, bytes: 0 };
+  const written = { lines: 0, bytes: 0, contextAdded: 0 };
+  const contextBytes = lambdaContextLogBytes();
   process.stdout.write = ((chunk: string | Uint8Array) => {
     written.lines += 1;
-    written.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    written.bytes += Buffer.byteLength(text);
+    if (lacksLambdaContext(text)) {
+      written.bytes += contextBytes;
+      written.contextAdded += contextBytes;
+    }
     return true;
   }) as typeof process.stdout.write;
   try {
@@ -399,6 +411,7 @@ export async function measureThroughput(
 
       counting = true;
       const logBytesBefore = written.bytes;
+      const contextBytesBefore = written.contextAdded;
       const runCpu = process.cpuUsage();
       const run = await drive(webhookUrl, requests, options.concurrency);
       const wanted = new Set(run.sent.filter((s) => s.status === 200).flatMap((s) => s.prepared.eventIds));
@@ -408,17 +421,18 @@ export async function measureThroughput(
       await waitUntilQueuesEmpty(stack.url, 10_000);
       counting = false;
       const logBytes = written.bytes - logBytesBefore;
+      const logContextBytes = written.contextAdded - contextBytesBefore;
 
       // Unloaded: one webhook at a time, the queues empty, so nothing waits behind a backlog.
       const idleRun = await driveOneAtATime(webhookUrl, idleRequests, IDLE_GAP_MS);
       const idleWanted = new Set(idleRun.filter((s) => s.status === 200).flatMap((s) => s.prepared.eventIds));
       const idleAppliedAt = await waitUntilApplied(eventsFile, idleWanted, 30_000);
-      return { run, appliedAt, idleRun, idleAppliedAt, logBytes, runCpuMs };
+      return { run, appliedAt, idleRun, idleAppliedAt, logBytes, logContextBytes, runCpuMs };
     } finally {
       await stack.stop({ drainTimeoutMs: 5000 });
     }
   });
-  const { run, appliedAt, idleRun, idleAppliedAt, logBytes, runCpuMs } = value;
+  const { run, appliedAt, idleRun, idleAppliedAt, logBytes, logContextBytes, runCpuMs } = value;
 
   const ok = run.sent.filter((s) => s.status === 200);
   const otherStatuses: Record<string, number> = {};
@@ -447,6 +461,7 @@ export async function measureThroughput(
     logLinesDropped: dropped,
     usage,
     logBytes,
+    logContextBytes,
     cost: costPerMillion(usage, run.sent.length, logBytes),
     cpu: cpuBound(runCpuMs, run.sent.length, referenceCpuMs / reference.sent.length, {
       wallMs: Math.max(1, Math.max(...appliedAt.values(), run.finishedAt) - run.startedAt),

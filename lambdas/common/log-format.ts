@@ -5,7 +5,7 @@ import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertool
  * Powertools' log line without what the log group already says. Every function has a log group of its own, and every
  * line of it would otherwise repeat the function's ARN, name and memory size (and a sampling rate of 0): about 250
  * bytes a line, a third of what a webhook's lines cost (CloudWatch Logs bills each byte ingested, issue #20). Kept:
- * level, message, timestamp, service, whether the instance was cold, Lambda's request id (to find the invocation's
+ * level, message, timestamp, service, `cold_start: true` on an instance's first invocation, Lambda's request id (to find the invocation's
  * other lines) and the X-Ray trace id where there is one; a debug sampling rate only when one is set.
  */
 export class LeanLogFormatter extends LogFormatter {
@@ -17,7 +17,8 @@ export class LeanLogFormatter extends LogFormatter {
         message: attributes.message,
         timestamp: this.formatTimestamp(attributes.timestamp),
         service: attributes.serviceName,
-        cold_start: context?.coldStart,
+        // Only on the first invocation of an instance: a warm line (nearly every one) says nothing by leaving it out.
+        ...(context?.coldStart && { cold_start: true }),
         function_request_id: context?.awsRequestId,
         xray_trace_id: attributes.xRayTraceId,
         ...(attributes.sampleRateValue > 0 && { sampling_rate: attributes.sampleRateValue }),

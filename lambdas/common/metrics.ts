@@ -13,9 +13,17 @@ export interface MetricsRecorder {
    * where it has one. Counts are summed until the next flush; sizes and times are kept one by one.
    */
   add(metric: MetricDefinition, gateway: string, value: number, detail?: string): void;
+  /**
+   * Fields for the next flush's first line, searchable in the logs as a log line's fields are, and never a dimension or
+   * a metric (Powertools metadata): the request's own line, where a metric line is written anyway (issue #20).
+   */
+  annotate(fields: Readonly<Record<string, MetadataValue>>): void;
   /** Writes everything added since the last flush. */
   flush(): void;
 }
+
+/** What a metrics line can carry as a searchable field. */
+export type MetadataValue = string | number | readonly string[];
 
 /** A gateway dimension that only ever holds a gateway's name: a path segment chosen by a caller must not mint metrics. */
 export function gatewayDimension(gateway: string): string {
@@ -29,7 +37,11 @@ interface Group {
 }
 
 /** A recorder that does nothing: for callers that have no metrics to give (tests of other concerns, tools). */
-export const NO_METRICS: MetricsRecorder = { add: () => undefined, flush: () => undefined };
+export const NO_METRICS: MetricsRecorder = {
+  add: () => undefined,
+  annotate: () => undefined,
+  flush: () => undefined,
+};
 
 /**
  * Powertools Metrics, grouped by dimension set: one EMF line per distinct set of dimension values at each flush (a
@@ -39,6 +51,7 @@ export const NO_METRICS: MetricsRecorder = { add: () => undefined, flush: () => 
 export class EmfMetrics implements MetricsRecorder {
   readonly #metrics: Metrics;
   readonly #groups = new Map<string, Group>();
+  #annotations: Record<string, MetadataValue> = {};
 
   constructor(serviceName: string, env: NodeJS.ProcessEnv = process.env) {
     this.#metrics = new Metrics({
@@ -65,8 +78,19 @@ export class EmfMetrics implements MetricsRecorder {
     else group.values.push([metric, value]);
   }
 
+  annotate(fields: Readonly<Record<string, MetadataValue>>): void {
+    Object.assign(this.#annotations, fields);
+  }
+
   flush(): void {
+    let annotations: Record<string, MetadataValue> | undefined = this.#annotations;
+    this.#annotations = {};
     for (const group of this.#groups.values()) {
+      for (const [name, value] of Object.entries(annotations ?? {})) {
+        // Typed as a string, written as whatever JSON value it is (arrays and numbers stay so: metrics.test.ts).
+        this.#metrics.addMetadata(name, value as string);
+      }
+      annotations = undefined;
       for (const [name, value] of Object.entries(group.dimensions)) this.#metrics.addDimension(name, value);
       for (const [metric, total] of group.counts)
         this.#metrics.addMetric(metric.name, MetricUnit.Count, total);

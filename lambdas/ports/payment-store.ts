@@ -53,8 +53,6 @@ export interface PaymentStore {
    * throws {@link StaleWriteError} otherwise. One conditional write: two racing events cannot both win.
    */
   save(next: Payment): Promise<void>;
-  /** Adds (or rewrites identically) the history item of one event. */
-  recordHistory(entry: HistoryEntry): Promise<void>;
   /**
    * The payment an identifier names: its key, the merchant's reference or the gateway's payment id (in that order),
    * so a payment can be found by whichever the person looking has at hand.

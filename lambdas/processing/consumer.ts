@@ -153,7 +153,8 @@ function readDelivery(record: SQSRecord): Delivery {
     gateway,
     fields: {
       messageId: record.messageId,
-      receiveCount,
+      // Only on a redelivery: the first receive (nearly every line) says nothing by leaving it out.
+      ...(receiveCount > 1 && { receiveCount }),
       gateway,
       eventId: attributes?.[MESSAGE_ATTRIBUTES.eventId]?.stringValue,
       requestId: attributes?.[MESSAGE_ATTRIBUTES.requestId]?.stringValue,
@@ -282,7 +283,10 @@ export function createConsumer(deps: ConsumerDependencies) {
         });
       }
       const applied = await applyOnce(event, original);
-      deps.log.info('event processed', { ...fields, ...processedFields(applied) });
+      // The SQS message id only where a message's fate is in question (failure lines): a processed event is found by
+      // its event id and request id, and its message is gone (issue #20: each line's bytes are billed).
+      const { messageId: _messageId, ...processed } = fields;
+      deps.log.info('event processed', { ...processed, ...processedFields(applied) });
     } catch (error) {
       await handleFailure(error, record, delivery, fields);
     }

@@ -29,9 +29,7 @@ import {
 import {
   HISTORY_PREFIX,
   type HistoryAttributes,
-  historyAttributes,
   historyEntryOf,
-  historySortKey,
   holdsHistory,
   paymentPartitionKey,
 } from './history-items.js';
@@ -445,15 +443,6 @@ export class DynamoPaymentStore implements PaymentStore {
       }
       throw error;
     }
-  }
-
-  async recordHistory(entry: HistoryEntry): Promise<void> {
-    const item = {
-      pk: partitionKey(entry.gateway, entry.paymentKey),
-      sk: historySortKey(entry.eventId),
-      ...historyAttributes(entry, this.options.historyRetentionDays),
-    };
-    await this.client.send(new PutCommand({ TableName: this.options.tableName, Item: item }));
   }
 
   async history(gateway: GatewayName, paymentKey: string): Promise<HistoryEntry[]> {

@@ -6,7 +6,7 @@ import { factsOf, type Payment, paidTotal, refundedTotalMinor } from '../../lamb
 import type { PaymentEvent } from '../../lambdas/domain/payment-event.js';
 import type { GatewayName } from '../../lambdas/domain/webhook-event.js';
 import type { PaymentEventPublisher } from '../../lambdas/ports/payment-event-publisher.js';
-import type { HistoryEntry, PaymentStore } from '../../lambdas/ports/payment-store.js';
+import type { PaymentStore } from '../../lambdas/ports/payment-store.js';
 import { StaleWriteError } from '../../lambdas/ports/payment-store.js';
 import { applyEvent } from '../../lambdas/processing/apply-event.js';
 import { DynamoEventRecords } from '../../lambdas/store/dynamodb-event-records.js';
@@ -79,9 +79,6 @@ class BarrierStore implements PaymentStore {
       if (error instanceof StaleWriteError) this.staleWrites += 1;
       throw error;
     }
-  }
-  recordHistory(entry: HistoryEntry) {
-    return this.inner.recordHistory(entry);
   }
   find(gateway: GatewayName, identifier: string) {
     return this.inner.find(gateway, identifier);

@@ -1,4 +1,4 @@
-import type { MetricsRecorder } from '../../lambdas/common/metrics.js';
+import type { MetadataValue, MetricsRecorder } from '../../lambdas/common/metrics.js';
 import type { MetricDefinition } from '../../lambdas/definitions.js';
 import type { GatewayName, OriginalWebhook, WebhookEvent } from '../../lambdas/domain/webhook-event.js';
 import type { EventQueue, UnparseableWebhook } from '../../lambdas/ports/event-queue.js';
@@ -48,11 +48,19 @@ export class ScriptedSecretStore implements SecretStore {
 export class RecordingMetrics implements MetricsRecorder {
   readonly added: { name: string; gateway: string; detail?: string; value: number }[] = [];
   flushes = 0;
+  /** The fields annotated on each flush's line, one entry per flush that had any. */
+  readonly annotated: Record<string, MetadataValue>[] = [];
+  #pending: Record<string, MetadataValue> | undefined;
   add(metric: MetricDefinition, gateway: string, value: number, detail?: string): void {
     this.added.push({ name: metric.name, gateway, value, ...(detail !== undefined && { detail }) });
   }
+  annotate(fields: Readonly<Record<string, MetadataValue>>): void {
+    this.#pending = { ...this.#pending, ...fields };
+  }
   flush(): void {
     this.flushes += 1;
+    if (this.#pending) this.annotated.push(this.#pending);
+    this.#pending = undefined;
   }
   /** Sum of a metric's values, optionally for one detail (outcome, status, error class...). */
   total(metric: MetricDefinition, detail?: string): number {

@@ -41,7 +41,24 @@ function accepted(logger: Logger): Record<string, unknown> | undefined {
 }
 
 describe('LeanLogFormatter', () => {
-  it("keeps level, message, time, service, cold start, Lambda's request id and every field, not the function's ARN, name or memory", () => {
+  it('says cold_start only on the first line after an instance starts: true there, absent on a warm line', () => {
+    // Powertools knows a cold start only where Lambda says how the instance was initialised.
+    const initialisation = process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
+    const logger = new Logger({ serviceName: 'payhook-ingest', logFormatter: new LeanLogFormatter() });
+    if (initialisation === undefined) delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
+    else process.env.AWS_LAMBDA_INITIALIZATION_TYPE = initialisation;
+    logger.setLogLevel('INFO');
+    logger.addContext(CONTEXT);
+    const [cold] = linesOf(() => logger.info('first'));
+    logger.addContext(CONTEXT);
+    const [warm] = linesOf(() => logger.info('second'));
+    expect(cold).toMatchObject({ cold_start: true, function_request_id: CONTEXT.awsRequestId });
+    expect(warm).not.toHaveProperty('cold_start');
+    expect(warm).toMatchObject({ function_request_id: CONTEXT.awsRequestId });
+  });
+
+  it("keeps level, message, time, service, Lambda's request id and every field, not the function's ARN, name or memory", () => {
     const line = accepted(
       new Logger({ serviceName: 'payhook-ingest', logFormatter: new LeanLogFormatter() }),
     );
@@ -50,7 +67,6 @@ describe('LeanLogFormatter', () => {
       message: 'webhook accepted',
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       service: 'payhook-ingest',
-      cold_start: expect.any(Boolean),
       function_request_id: CONTEXT.awsRequestId,
       gateway: 'paystack',
       eventIds: ['4099260516'],

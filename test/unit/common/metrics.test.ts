@@ -35,6 +35,28 @@ afterEach(() => {
 });
 
 describe('EmfMetrics (Powertools Metrics, embedded metric format)', () => {
+  it("writes annotated fields on the flush's first line as JSON values (arrays stay arrays), never as dimensions, and only once", () => {
+    const metrics = new EmfMetrics('payhook-ingest', {});
+    const [first, second] = emfLines(() => {
+      metrics.annotate({ message: 'webhook accepted', bodyBytes: 1068, eventIds: ['evt_1', 'evt_2'] });
+      metrics.add(METRICS.webhookRequests, 'stripe', 1, 'invalid_signature');
+      metrics.add(METRICS.signatureFailures, 'stripe', 1);
+      metrics.flush();
+    }) as [Record<string, unknown>, Record<string, unknown>];
+    expect(first).toMatchObject({
+      message: 'webhook accepted',
+      bodyBytes: 1068,
+      eventIds: ['evt_1', 'evt_2'],
+    });
+    expect(blobOf(first).Dimensions).toEqual([['service', 'gateway', 'outcome']]);
+    expect(second).not.toHaveProperty('message');
+    const [next] = emfLines(() => {
+      metrics.add(METRICS.webhookRequests, 'stripe', 1, 'accepted');
+      metrics.flush();
+    });
+    expect(next).not.toHaveProperty('eventIds');
+  });
+
   it("writes one line per dimension set, with the service, gateway and the metric's one extra dimension", () => {
     const metrics = new EmfMetrics('payhook-ingest', {});
     const lines = emfLines(() => {

@@ -14,7 +14,7 @@ import { type ApplyDependencies, applyEvent } from '../../../lambdas/processing/
 import { domainEvent, FOLD_NOW, usd } from '../../support/payment-fold.js';
 
 /** Every write and publish, in order, across the fakes: what a test asserts the order of. */
-type Step = `save ${number}` | `history ${string}` | `publish ${string}` | `unmatched ${string}`;
+type Step = `save ${number}` | `publish ${string}` | `unmatched ${string}`;
 
 /**
  * The `PaymentStore` port in memory, with its conditional write: `save` stores `next` only over version
@@ -22,7 +22,6 @@ type Step = `save ${number}` | `history ${string}` | `publish ${string}` | `unma
  */
 class InMemoryPaymentStore implements PaymentStore {
   readonly payments = new Map<string, Payment>();
-  readonly histories: HistoryEntry[] = [];
   saves = 0;
   beforeSave: (store: InMemoryPaymentStore) => void = () => {};
 
@@ -51,11 +50,6 @@ class InMemoryPaymentStore implements PaymentStore {
     this.steps.push(`save ${next.version}`);
   }
 
-  async recordHistory(entry: HistoryEntry): Promise<void> {
-    this.histories.push(entry);
-    this.steps.push(`history ${entry.eventId}`);
-  }
-
   async find(gateway: GatewayName, identifier: string): Promise<Payment | undefined> {
     return [...this.payments.values()].find(
       (payment) =>
@@ -64,8 +58,8 @@ class InMemoryPaymentStore implements PaymentStore {
     );
   }
 
-  async history(gateway: GatewayName, paymentKey: string): Promise<HistoryEntry[]> {
-    return this.histories.filter((entry) => entry.gateway === gateway && entry.paymentKey === paymentKey);
+  async history(): Promise<HistoryEntry[]> {
+    throw new Error('applyEvent never reads a history');
   }
 
   async pendingPayments(): Promise<PendingPayments> {
@@ -129,7 +123,6 @@ describe('applyEvent', () => {
     expect(paymentKey(event)).toBe('pi_1');
     // The history is written with the event's idempotency record when it completes, not here (issue #20).
     expect(steps).toEqual(['save 1', `publish ${moneyInId}`]);
-    expect(store.histories).toEqual([]);
     expect(await store.get('stripe', 'pi_1')).toMatchObject({ status: 'succeeded', version: 1 });
     const history = {
       gateway: 'stripe',
@@ -282,7 +275,6 @@ describe('applyEvent', () => {
       },
     ]);
     expect(store.payments.size).toBe(0);
-    expect(store.histories).toEqual([]);
     expect(published).toEqual([]);
     expect(result).toEqual({
       outcome: 'unmatched',
