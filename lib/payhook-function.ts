@@ -39,7 +39,7 @@ export const FUNCTION_BUNDLING = {
 /**
  * Lambda's own log records (`platform.start`, `platform.report`: about 550 bytes an invocation, one invocation per
  * webhook for ingest) are not sent at WARN. Errors and timeouts stay counted by Lambda's `Errors` metric (the
- * function-errors alarms read it), as do duration, throttles and concurrency; each handler line says `cold_start`. What
+ * function-errors alarms read it), as do duration, throttles and concurrency; an instance's first line says `cold_start`. What
  * is given up: the per-invocation report line (billed duration, max memory used, init duration) in the log group.
  * `bench/cost.ts` counts these records at INFO.
  */

@@ -23,7 +23,7 @@ export interface MetricsRecorder {
 }
 
 /** What a metrics line can carry as a searchable field. */
-export type MetadataValue = string | number | readonly string[];
+export type MetadataValue = string | number | boolean | readonly string[];
 
 /** A gateway dimension that only ever holds a gateway's name: a path segment chosen by a caller must not mint metrics. */
 export function gatewayDimension(gateway: string): string {

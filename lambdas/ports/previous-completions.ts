@@ -5,5 +5,6 @@ import type { WebhookEvent } from '../domain/webhook-event.js';
  * of their own until issue #20 moved them onto the history items). On AWS: `previous-idempotency-records.ts`.
  */
 export interface PreviousCompletions {
-  completed(event: Pick<WebhookEvent, 'gateway' | 'eventId'>): Promise<boolean>;
+  /** Throws Powertools' `IdempotencyValidationError` for a completed event whose money differs (a permanent error). */
+  completed(event: Pick<WebhookEvent, 'gateway' | 'eventId' | 'money'>): Promise<boolean>;
 }

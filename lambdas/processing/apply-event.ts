@@ -190,13 +190,17 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
     : [];
   // A record the previous release wrote keeps the key it was written under.
   const storedKey = payment?.paymentKey ?? paymentKey;
-  const history: HistoryEntry = {
-    ...eventRecord(event, deps.keepPayload),
-    paymentKey: storedKey,
-    ...(transition && { transition }),
-    ...(announced.length > 0 && { announced: announced.map((item) => item.fact) }),
-    ...(note !== undefined && { note }),
-  };
+  // A duplicate of an event the previous release completed leaves that release's history item as it is: this
+  // delivery's request id and arrival are not the event's.
+  const history: HistoryEntry | undefined = announce
+    ? {
+        ...eventRecord(event, deps.keepPayload),
+        paymentKey: storedKey,
+        ...(transition && { transition }),
+        ...(announced.length > 0 && { announced: announced.map((item) => item.fact) }),
+        ...(note !== undefined && { note }),
+      }
+    : undefined;
   const published =
     transition && payment && announce
       ? await publishAnnouncements(
@@ -212,6 +216,6 @@ export async function applyEvent(event: WebhookEvent, deps: ApplyDependencies): 
     ...(transition && { transition }),
     ...(published.length > 0 && { announced: published }),
     ...(note !== undefined && { note }),
-    history,
+    ...(history && { history }),
   };
 }

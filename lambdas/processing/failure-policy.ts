@@ -20,11 +20,14 @@ export interface Failure {
   readonly metricClass: string;
 }
 
+/** Powertools' wrappers around errors it did not raise itself, among them the event records' own writes. */
+const WRAPPERS = new Set(['IdempotencyUnknownError', 'IdempotencyPersistenceLayerError']);
+
 function rootCause(error: unknown): unknown {
-  // Powertools wraps some errors it did not raise itself; the cause is what decides.
+  // The cause is what decides: since issue #20 the record's completion writes the event's history, so DynamoDB refusing
+  // that item (too large, say) reaches here wrapped, and must still count as permanent.
   let current = error;
-  while (current instanceof Error && current.name === 'IdempotencyUnknownError' && current.cause)
-    current = current.cause;
+  while (current instanceof Error && WRAPPERS.has(current.name) && current.cause) current = current.cause;
   return current;
 }
 

@@ -215,15 +215,20 @@ export class DynamoEventRecords extends BasePersistenceLayer {
       // A new record expires with its dedupe window; a history item keeps its retention.
       '#expiresAt = if_not_exists(#expiresAt, :until)',
     ];
+    // As Powertools' own layer replaces the whole record: nothing of an earlier run's record stays (its result, its
+    // holder's time), only the history an item may hold.
+    const remove = ['#result'];
     if (record.inProgressExpiryTimestamp !== undefined) {
       set.push('#inProgressUntil = :inProgressUntil');
       values[':inProgressUntil'] = record.inProgressExpiryTimestamp;
+    } else {
+      remove.push('#inProgressUntil');
     }
     if (this.isPayloadValidationEnabled() && record.payloadHash !== undefined) {
       set.push('#moneyHash = :moneyHash');
       values[':moneyHash'] = record.payloadHash;
     }
-    const update = `SET ${set.join(', ')}`;
+    const update = `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`;
     const condition = [
       'attribute_not_exists(pk)',
       'attribute_not_exists(#status)',
@@ -292,7 +297,14 @@ export class DynamoEventRecords extends BasePersistenceLayer {
       // Kept for the history retention, and never before the dedupe window ends.
       values[':expiresAt'] = Math.max(attributes.expiresAt, record.expiryTimestamp ?? 0);
       set.push('#expiresAt = :expiresAt');
-    } else if (history) {
+    } else if (history || key.sk === UNMATCHED_EVENT_RECORD_SORT_KEY) {
+      // A record-only item (an event that names no payment, or one whose history is in another partition) lives as long
+      // as its dedupe window, whatever an earlier run's record left as its expiry.
+      set.push('#expiresAt = :until');
+    }
+    // Otherwise a completion with no history to write leaves the item's own (a duplicate of an event the previous
+    // release completed: its history item stays as that release wrote it, and so does its retention).
+    if (history && !here) {
       await this.client.send(
         new PutCommand({
           TableName: this.options.tableName,

@@ -1,7 +1,6 @@
 import { type MoneyJson, moneyFromJson, moneyToJson } from '../domain/money.js';
-import type { FactRef } from '../domain/payment.js';
-import type { EventKind, GatewayName } from '../domain/webhook-event.js';
-import type { HistoryEntry, StatusChange } from '../ports/payment-store.js';
+import type { GatewayName } from '../domain/webhook-event.js';
+import type { HistoryEntry } from '../ports/payment-store.js';
 
 /** Sort keys of a payment partition's history items (the payment item itself is `PAYMENT`). */
 export const HISTORY_PREFIX = 'EVENT#';
@@ -19,23 +18,12 @@ export function historySortKey(eventId: string): string {
  * A history item's attributes, without its keys. The item may also carry an event record's attributes (see
  * `dynamodb-event-records.ts`); an item without `eventType` is such a record whose event has no history yet.
  */
-export interface HistoryAttributes {
-  readonly gateway: GatewayName;
-  readonly paymentKey: string;
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly kind: EventKind;
-  readonly receivedAt: string;
-  readonly occurredAt?: string;
-  readonly requestId: string;
+export type HistoryAttributes = Omit<HistoryEntry, 'money'> & {
+  /** The event's money as exact decimal strings. */
   readonly money?: MoneyJson;
-  readonly transition?: StatusChange;
-  readonly announced?: readonly FactRef[];
-  readonly note?: string;
-  readonly payload?: string;
   /** When the item expires: the history retention from `receivedAt` (epoch seconds; the table's TTL attribute). */
   readonly expiresAt: number;
-}
+};
 
 /** The history item of one event: kept `retentionDays` from when the event was received. */
 export function historyAttributes(entry: HistoryEntry, retentionDays: number): HistoryAttributes {

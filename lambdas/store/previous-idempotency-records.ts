@@ -9,6 +9,7 @@
 import { IdempotencyConfig, IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { moneyToJson } from '../domain/money.js';
 import type { WebhookEvent } from '../domain/webhook-event.js';
 import type { PreviousCompletions } from '../ports/previous-completions.js';
 
@@ -21,16 +22,28 @@ export class DynamoPreviousCompletions implements PreviousCompletions {
 
   constructor(client: DynamoDBClient, tableName: string) {
     this.layer = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: client });
-    this.layer.configure({ config: new IdempotencyConfig({ eventKeyJmesPath: 'idempotencyKey' }) });
+    // The previous consumer's configuration: its key, and its money check (the same event id with other money is
+    // refused, as the event records refuse it).
+    this.layer.configure({
+      config: new IdempotencyConfig({
+        eventKeyJmesPath: 'idempotencyKey',
+        payloadValidationJmesPath: 'money',
+      }),
+    });
   }
 
-  async completed(event: Pick<WebhookEvent, 'gateway' | 'eventId'>): Promise<boolean> {
+  async completed(event: Pick<WebhookEvent, 'gateway' | 'eventId' | 'money'>): Promise<boolean> {
     try {
-      const record = await this.layer.getRecord({ idempotencyKey: `${event.gateway}#${event.eventId}` });
+      const record = await this.layer.getRecord({
+        idempotencyKey: `${event.gateway}#${event.eventId}`,
+        money: event.money ? { ...moneyToJson(event.money) } : null,
+      });
       // An expired record reads as EXPIRED: past its window, the event counts as never completed.
       return record.getStatus() === IdempotencyRecordStatus.COMPLETED;
     } catch (error) {
       if (error instanceof Error && error.name === 'IdempotencyItemNotFoundError') return false;
+      // The table deleted by hand while a consumer still names it: nothing there is completed.
+      if (error instanceof Error && error.name === 'ResourceNotFoundException') return false;
       throw error;
     }
   }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import {
   GetQueueAttributesCommand,
   type Message,
@@ -32,6 +31,7 @@ import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
 import { unparseableWebhook } from '../../lambdas/intake/unparseable-webhook.js';
 import { writeWebhookEventMessage } from '../../lambdas/messages/webhook-event-message.js';
 import { createConsumer } from '../../lambdas/processing/consumer.js';
+import { DynamoEventRecords } from '../../lambdas/store/dynamodb-event-records.js';
 import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';
 import { DynamoUnmatchedEventStore } from '../../lambdas/store/dynamodb-unmatched-events.js';
 import { lambdaContext } from '../../local/lambda-context.js';
@@ -244,9 +244,9 @@ describe('readDeadLetters', () => {
         keepPayload: false,
       },
       newIdempotencyStore: () =>
-        new DynamoDBPersistenceLayer({
-          tableName: tables.idempotency,
-          awsSdkV3Client: dynamo.client,
+        new DynamoEventRecords(createDocumentClient(dynamo.client), {
+          tableName: tables.payments,
+          historyRetentionDays: 30,
         }),
       dedupeWindows: DEDUPE_WINDOW_SECONDS,
       sqs: sqs.client,

@@ -6,9 +6,10 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
+import { type MoneyJson, moneyToJson } from '../../lambdas/domain/money.js';
 import type { PaymentEvent } from '../../lambdas/domain/payment-event.js';
 import type { WebhookEvent } from '../../lambdas/domain/webhook-event.js';
 import type { PaymentEventPublisher } from '../../lambdas/ports/payment-event-publisher.js';
@@ -94,6 +95,22 @@ async function itemOf(event: WebhookEvent): Promise<Record<string, unknown> | un
     new GetCommand({ TableName: tables.payments, Key: eventRecordKey(event) }),
   );
   return Item;
+}
+
+/** The item as the previous release left it: its history item, with no record (that was in a table of its own). */
+async function leftByPreviousRelease(event: WebhookEvent): Promise<void> {
+  await documents().send(
+    new UpdateCommand({
+      TableName: tables.payments,
+      Key: eventRecordKey(event),
+      UpdateExpression: `REMOVE ${Object.keys(A)
+        .map((name) => `#${name}`)
+        .join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(
+        Object.entries(A).map(([name, value]) => [`#${name}`, value]),
+      ),
+    }),
+  );
 }
 
 async function setRecord(event: WebhookEvent, values: Record<string, unknown>): Promise<void> {
@@ -251,18 +268,7 @@ describe('Event records: Powertools idempotency on the history items (dynalite)'
     const event = paid();
     await apply(event);
     // What the previous release left: the history item alone (its record was in a table of its own).
-    await documents().send(
-      new UpdateCommand({
-        TableName: tables.payments,
-        Key: eventRecordKey(event),
-        UpdateExpression: `REMOVE ${Object.keys(A)
-          .map((name) => `#${name}`)
-          .join(', ')}`,
-        ExpressionAttributeNames: Object.fromEntries(
-          Object.entries(A).map(([name, value]) => [`#${name}`, value]),
-        ),
-      }),
-    );
+    await leftByPreviousRelease(event);
     await apply(event);
     expect(apply.executed).toBe(true);
     expect(await itemOf(event)).toMatchObject({ [A.status]: 'COMPLETED', eventType: 'payment.succeeded' });
@@ -287,6 +293,43 @@ describe('Event records: Powertools idempotency on the history items (dynalite)'
   });
 });
 
+describe('Event records: what a record-only item keeps', () => {
+  it('gives a record-only item run again past its window the new window as its expiry, not the old one', async () => {
+    const { apply } = harness();
+    const event = paid({ reference: undefined, gatewayPaymentId: undefined });
+    await apply(event);
+    // Past its window, and past the expiry it had then (TTL deletes lazily: the item can still be there).
+    const past = Math.floor(Date.now() / 1000) - 10;
+    await setRecord(event, { [A.dedupeUntil]: past, expiresAt: past });
+    await apply(event);
+    expect(apply.executed).toBe(true);
+    const item = await itemOf(event);
+    expect(Number(item?.[A.dedupeUntil])).toBeGreaterThan(Date.now() / 1000);
+    expect(item?.expiresAt).toBe(item?.[A.dedupeUntil]);
+  });
+
+  it("drops an earlier run's result when a record is taken again", async () => {
+    const { apply, publisher } = harness();
+    const event = paid();
+    await apply(event);
+    await setRecord(event, { [A.dedupeUntil]: Math.floor(Date.now() / 1000) - 1 });
+    // Seen between the rerun's in-progress write and its end: the first run's result must not be there.
+    let during: Record<string, unknown> | undefined;
+    const publish = publisher.publish.bind(publisher);
+    publisher.publish = async (published) => {
+      during = await itemOf(event);
+      return publish(published);
+    };
+    await apply(event);
+    expect(during).toMatchObject({ [A.status]: 'INPROGRESS', eventType: 'payment.succeeded' });
+    expect(during).not.toHaveProperty(A.result);
+    expect(await itemOf(event)).toMatchObject({
+      [A.status]: 'COMPLETED',
+      [A.result]: { outcome: 'applied' },
+    });
+  });
+});
+
 describe("The previous release's idempotency records", () => {
   const FUNCTION_NAME = 'payhook-test-high-consumer';
 
@@ -307,13 +350,14 @@ describe("The previous release's idempotency records", () => {
       });
       config.registerLambdaContext(lambdaContext(FUNCTION_NAME, 30, 'previous-release'));
       const run = makeIdempotent(
-        async (_input: { idempotencyKey: string; money: null }) => ({ outcome: 'applied' }),
-        {
-          persistenceStore: layer,
-          config,
-        },
+        async (_input: { idempotencyKey: string; money: MoneyJson | null }) => ({ outcome: 'applied' }),
+        { persistenceStore: layer, config },
       );
-      await run({ idempotencyKey: `${event.gateway}#${event.eventId}`, money: null });
+      // As the previous consumer keyed and hashed it: the event's money, as exact strings.
+      await run({
+        idempotencyKey: `${event.gateway}#${event.eventId}`,
+        money: event.money ? moneyToJson(event.money) : null,
+      });
     } finally {
       if (previous === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
       else process.env.AWS_LAMBDA_FUNCTION_NAME = previous;
@@ -351,7 +395,7 @@ describe("The previous release's idempotency records", () => {
     const event = paid();
     // Applied by the previous release: the payment and its history item written, its record in the old table.
     await apply(event);
-    await documents().send(new DeleteCommand({ TableName: tables.payments, Key: eventRecordKey(event) }));
+    await leftByPreviousRelease(event);
     await completedByPreviousRelease(event);
     expect(publisher.published).toHaveLength(1);
 
@@ -360,6 +404,22 @@ describe("The previous release's idempotency records", () => {
     expect(publisher.published).toHaveLength(1);
     expect(duplicate).toMatchObject({ outcome: 'applied', transition: { from: null, to: 'succeeded' } });
     expect(duplicate).not.toHaveProperty('announced');
-    expect(await store.history('stripe', event.gatewayPaymentId ?? '')).toHaveLength(1);
+    // The previous release's history item is left as it wrote it: this delivery's request id is not the event's.
+    const history = await store.history('stripe', event.gatewayPaymentId ?? '');
+    expect(history.map((entry) => entry.requestId)).toEqual([event.requestId]);
+  });
+
+  it('refuses a duplicate of an event the previous release completed that comes with other money', async () => {
+    const { apply, publisher } = harness({ previous: previousCompletions() });
+    const event = paid();
+    await apply(event);
+    await leftByPreviousRelease(event);
+    await completedByPreviousRelease(event);
+    await expect(apply({ ...event, money: usd(1) })).rejects.toBeInstanceOf(IdempotencyValidationError);
+    expect(publisher.published).toHaveLength(1);
+    // The failed run's record is gone: the item is the previous release's history item, as it was.
+    const item = await itemOf(event);
+    expect(item).toMatchObject({ eventType: 'payment.succeeded', requestId: event.requestId });
+    expect(item).not.toHaveProperty(A.status);
   });
 });

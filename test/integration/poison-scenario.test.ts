@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_SECRETS_FILE, devSecret } from '../../events/index.js';
 import { signPaystack } from '../../events/paystack/sign.js';
@@ -16,6 +15,7 @@ import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
 import { createConsumer } from '../../lambdas/processing/consumer.js';
 import { FilePaymentEventPublisher, readPublishedEvents } from '../../lambdas/publishing/file-publisher.js';
 import { FileSecretStore } from '../../lambdas/secrets/gateway-secrets.js';
+import { DynamoEventRecords } from '../../lambdas/store/dynamodb-event-records.js';
 import { DynamoPaymentStore } from '../../lambdas/store/dynamodb-payment-store.js';
 import { DynamoUnmatchedEventStore } from '../../lambdas/store/dynamodb-unmatched-events.js';
 import { lambdaContext } from '../../local/lambda-context.js';
@@ -76,9 +76,9 @@ describe('events/poison: the same event id with a different amount', () => {
         keepPayload: false,
       },
       newIdempotencyStore: () =>
-        new DynamoDBPersistenceLayer({
-          tableName: tables.idempotency,
-          awsSdkV3Client: dynamo.client,
+        new DynamoEventRecords(createDocumentClient(dynamo.client), {
+          tableName: tables.payments,
+          historyRetentionDays: 30,
         }),
       dedupeWindows: DEDUPE_WINDOW_SECONDS,
       sqs: sqs.client,

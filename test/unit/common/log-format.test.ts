@@ -84,7 +84,21 @@ describe('LeanLogFormatter', () => {
     expect(full.length - lean.length).toBeGreaterThanOrEqual(200);
   });
 
-  it('names the X-Ray trace where Lambda gives one, and a debug sampling rate only when set', () => {
+  it('leaves out the trace id of an unsampled trace, which names no trace anyone can open', () => {
+    vi.stubEnv(
+      '_X_AMZN_TRACE_ID',
+      'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0',
+    );
+    try {
+      const line = accepted(new Logger({ serviceName: 'payhook-ingest', logFormatter: new LeanLogFormatter() }));
+      expect(line).toMatchObject({ message: 'webhook accepted' });
+      expect(line).not.toHaveProperty('xray_trace_id');
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('names a sampled X-Ray trace, and a debug sampling rate only when set', () => {
     vi.stubEnv(
       '_X_AMZN_TRACE_ID',
       'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',

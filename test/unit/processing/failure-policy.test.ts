@@ -143,6 +143,16 @@ describe('failureAction', () => {
       { action: 'retry', afterSeconds: 101 },
     ],
     [
+      // Since issue #20 the record's completion writes the history item: DynamoDB refusing it is refused for good.
+      "an item DynamoDB refuses in the record's completion, wrapped by Powertools",
+      1,
+      0,
+      new IdempotencyPersistenceLayerError('Failed to update success record to idempotency store', {
+        cause: named('ValidationException', 'Item size has exceeded the maximum allowed size'),
+      }),
+      deadLetter('invalid_data', 'ValidationException: Item size has exceeded the maximum allowed size'),
+    ],
+    [
       'an unknown error at the last allowed receive',
       5,
       0,
