@@ -843,7 +843,7 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
 
   describe('events that name no payment', () => {
     it('keeps a history-only event without a payment as unmatched: no payment item, nothing published or dead-lettered', async () => {
-      const { send, drainQueue, publisher, log, metrics } = harness('low');
+      const { send, drainQueue, publisher, log } = harness('low');
       const { reference: _reference, ...subscription } = event('other', 'unused', {
         eventType: 'subscription.expiring_cards',
         priority: defaultPriority('other'),

@@ -90,7 +90,9 @@ describe('LeanLogFormatter', () => {
       'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0',
     );
     try {
-      const line = accepted(new Logger({ serviceName: 'payhook-ingest', logFormatter: new LeanLogFormatter() }));
+      const line = accepted(
+        new Logger({ serviceName: 'payhook-ingest', logFormatter: new LeanLogFormatter() }),
+      );
       expect(line).toMatchObject({ message: 'webhook accepted' });
       expect(line).not.toHaveProperty('xray_trace_id');
     } finally {
