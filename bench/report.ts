@@ -103,10 +103,12 @@ export function describeMachine(): Machine {
 
 /** JSON with bigint-free numbers rounded to something readable. */
 export function resultsJson(results: BenchResults): string {
+  // Six significant digits, not three decimals: unit prices of a fraction of a cent (per request, per GB-second) must
+  // survive, or `--render` prints them as $0.00.
   return `${JSON.stringify(
     results,
     (_key, value: unknown) =>
-      typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value,
+      typeof value === 'number' && !Number.isInteger(value) ? Number(value.toPrecision(6)) : value,
     2,
   )}\n`;
 }
@@ -301,6 +303,9 @@ export function markdown(results: BenchResults): string {
             `the reference run: ${t.cpu.referenceMsPerRequest.toFixed(2)} ms a request), ${t.cpu.coresBusy.toFixed(2)} of ${t.cpu.cores} cores busy on average. Whatever the`,
             `scheduling, ${t.cpu.cores} cores can then apply at most ${t.cpu.appliedPerSecondBound.toFixed(0)} payments a second end to end, so applied / answered is at most`,
             `**${t.cpu.ratioBound.toFixed(2)}** at this answered rate on this machine: the bound a faster local scheduler could only approach.`,
+            `Answering only as fast as issue #20 allows (463/s) would raise that bound to ${(t.cpu.appliedPerSecondBound / 463).toFixed(2)}, with both cores busy all`,
+            `the time; this run kept ${((t.cpu.coresBusy / t.cpu.cores) * 100).toFixed(0)}% of them busy. Target 5 is a ratio of two rates that share the same two cores: answering`,
+            'faster lowers it, so it moves only with less CPU per webhook or with every core busy.',
             '',
           ]
         : []),
