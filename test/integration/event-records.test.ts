@@ -62,7 +62,7 @@ class Publisher implements PaymentEventPublisher {
   }
 }
 
-function harness(options: { previous?: DynamoPreviousCompletions } = {}) {
+function harness(options: { previous?: DynamoPreviousCompletions; records?: DynamoEventRecords } = {}) {
   const publisher = new Publisher();
   const deps: ApplyDependencies = {
     store,
@@ -72,10 +72,9 @@ function harness(options: { previous?: DynamoPreviousCompletions } = {}) {
     keepPayload: false,
     ...(options.previous && { previousCompletions: options.previous }),
   };
-  const records = new DynamoEventRecords(documents(), {
-    tableName: tables.payments,
-    historyRetentionDays: RETENTION_DAYS,
-  });
+  const records =
+    options.records ??
+    new DynamoEventRecords(documents(), { tableName: tables.payments, historyRetentionDays: RETENTION_DAYS });
   return { publisher, deps, apply: idempotentApply(records, deps) };
 }
 
@@ -290,6 +289,46 @@ describe('Event records: Powertools idempotency on the history items (dynalite)'
     expect(item).not.toHaveProperty('eventType');
     // It expires with its dedupe window: there is no history to keep.
     expect(item?.expiresAt).toBe(item?.[A.dedupeUntil]);
+  });
+});
+
+describe('Event records: a completion that fails', () => {
+  /** The records, with the next completion's write failing as a throttled or lost DynamoDB call would. */
+  class FailingCompletion extends DynamoEventRecords {
+    failures = 1;
+    protected override async _updateRecord(record: Parameters<DynamoEventRecords['_updateRecord']>[0]) {
+      if (this.failures > 0) {
+        this.failures -= 1;
+        throw Object.assign(new Error('Throughput exceeds the current capacity'), {
+          name: 'ProvisionedThroughputExceededException',
+        });
+      }
+      return super._updateRecord(record);
+    }
+  }
+
+  it('leaves the record in progress until its holder would have timed out, then finishes the event once more', async () => {
+    const records = new FailingCompletion(documents(), {
+      tableName: tables.payments,
+      historyRetentionDays: RETENTION_DAYS,
+    });
+    const { apply, publisher } = harness({ records });
+    const event = paid();
+    await expect(apply(event)).rejects.toThrow();
+    // Applied and announced, but not completed: no history yet, and the record holds the event.
+    expect(publisher.published).toHaveLength(1);
+    const held = await itemOf(event);
+    expect(held).toMatchObject({ [A.status]: 'INPROGRESS' });
+    expect(held).not.toHaveProperty('eventType');
+    await expect(apply(event)).rejects.toBeInstanceOf(IdempotencyAlreadyInProgressError);
+    // Past the holder's time: taken over, recognised among the payment's recent events, finished.
+    await setRecord(event, { [A.inProgressUntil]: Date.now() - 1 });
+    const result = await apply(event);
+    expect(apply.executed).toBe(true);
+    expect(result.transition).toEqual({ from: null, to: 'succeeded' });
+    expect(new Set(publisher.published.map((item) => item.id)).size).toBe(1);
+    expect(await store.history('stripe', event.gatewayPaymentId ?? '')).toHaveLength(1);
+    expect(await itemOf(event)).toMatchObject({ [A.status]: 'COMPLETED', eventType: 'payment.succeeded' });
   });
 });
 

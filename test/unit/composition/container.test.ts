@@ -17,6 +17,8 @@ import {
   REJECTS_TABLE_ENV,
   SECRETS_ENV,
 } from '../../../lambdas/definitions.js';
+import { DynamoEventRecords } from '../../../lambdas/store/dynamodb-event-records.js';
+import { DynamoPreviousCompletions } from '../../../lambdas/store/previous-idempotency-records.js';
 import { recordingLog } from '../../support/api-gateway.js';
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/000000000000/payhook';
@@ -111,6 +113,29 @@ describe('the composition root', () => {
     });
     configured.destroy();
     unset.destroy();
+  });
+
+  it("keeps the consumers' idempotency records on the payments table, with the history's retention", () => {
+    const configured = countingContainer({
+      ...ENV,
+      [PAYMENTS_TABLE_ENV.historyRetentionDays]: '30',
+    }).container;
+    const records = consumerDependencies(configured, recordingLog()).newIdempotencyStore();
+    expect(records).toBeInstanceOf(DynamoEventRecords);
+    expect(optionsOf(records)).toEqual({ tableName: 'payments', historyRetentionDays: 30 });
+    configured.destroy();
+  });
+
+  it("reads the previous release's idempotency table only where the stack names one", () => {
+    const named = countingContainer().container;
+    expect(consumerDependencies(named, recordingLog()).apply.previousCompletions).toBeInstanceOf(
+      DynamoPreviousCompletions,
+    );
+    const { [IDEMPOTENCY_TABLE_ENV.tableName]: _previous, ...withoutPrevious } = ENV;
+    const none = countingContainer(withoutPrevious).container;
+    expect(consumerDependencies(none, recordingLog()).apply.previousCompletions).toBeUndefined();
+    named.destroy();
+    none.destroy();
   });
 
   it('fails a cold start with a clear message on a bad retention', () => {
