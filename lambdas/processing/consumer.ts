@@ -75,12 +75,33 @@ export interface ConsumerDependencies {
  * key it by the event's history item, from `event`), and `money` (hashed to refuse the same id with other money). The
  * event itself goes through as it was read.
  */
-interface IdempotentInput {
+export interface IdempotentInput {
   readonly idempotencyKey: string;
   readonly money: MoneyJson | null;
   readonly event: WebhookEvent;
   /** The webhook as the gateway sent it, when its message carries it (for `original` destinations). */
   readonly original?: OriginalWebhook;
+}
+
+/** How an event is made idempotent: on its key, refusing other money, for a dedupe window (seconds). */
+export function idempotencyConfig(dedupeWindowSeconds: number): IdempotencyConfig {
+  return new IdempotencyConfig({
+    eventKeyJmesPath: 'idempotencyKey',
+    // The same event id with another amount or currency is refused, not applied (IdempotencyValidationError).
+    payloadValidationJmesPath: 'money',
+    expiresAfterSeconds: dedupeWindowSeconds,
+    throwOnNoIdempotencyKey: true,
+  });
+}
+
+/** The idempotent step's input for an event (and the original webhook its message carries, if any). */
+export function idempotentInput(event: WebhookEvent, original?: OriginalWebhook): IdempotentInput {
+  return {
+    idempotencyKey: `${event.gateway}#${event.eventId}`,
+    money: event.money ? moneyToJson(event.money) : null,
+    event,
+    ...(original && { original }),
+  };
 }
 
 /** What applying one event once did; a duplicate is one Powertools answered from its store, without applying it. */
@@ -99,13 +120,7 @@ function idempotentApply(deps: ConsumerDependencies) {
   const configs: IdempotencyConfig[] = [];
   const runners = new Map<GatewayName, (input: IdempotentInput) => Promise<ApplyResult>>();
   for (const gateway of GATEWAYS) {
-    const config = new IdempotencyConfig({
-      eventKeyJmesPath: 'idempotencyKey',
-      // The same event id with another amount or currency is refused, not applied (IdempotencyValidationError).
-      payloadValidationJmesPath: 'money',
-      expiresAfterSeconds: deps.dedupeWindows[gateway],
-      throwOnNoIdempotencyKey: true,
-    });
+    const config = idempotencyConfig(deps.dedupeWindows[gateway]);
     configs.push(config);
     // The original's forwarding runs inside the idempotent step: a duplicate forwards nothing, and a failed send
     // fails the step, so the retry applies (harmlessly) and sends again.
@@ -122,12 +137,7 @@ function idempotentApply(deps: ConsumerDependencies) {
   async function applyOnce(event: WebhookEvent, original?: OriginalWebhook): Promise<Applied> {
     const run = runners.get(event.gateway);
     if (!run) throw new InvalidMessageError(`no consumer for gateway ${event.gateway}`, 'unknown_gateway');
-    const input: IdempotentInput = {
-      idempotencyKey: `${event.gateway}#${event.eventId}`,
-      money: event.money ? moneyToJson(event.money) : null,
-      event,
-      ...(original && { original }),
-    };
+    const input = idempotentInput(event, original);
     const result = await run(input);
     return { result, duplicate: !executed.has(input) };
   }
