@@ -9,7 +9,6 @@ import {
   type OriginalWebhook,
   readCarriedOriginal,
 } from './original-webhook.js';
-import { withFactFieldsFromPayload } from './previous-message.js';
 import { sqsSafeJson } from './sqs-text.js';
 
 /**
@@ -168,9 +167,28 @@ export interface QueuedWebhook {
   readonly unreadableOriginal?: string;
 }
 
-/** Reads a queue message body as {@link readQueuedWebhook} does, the event alone. */
+/**
+ * Reads a queue message body as {@link readQueuedWebhook} does, the event alone, synchronously: for the messages this
+ * release and the one before write (versions 2 to 4). A version 1 message is refused here, as its fact fields are read
+ * again by the gateways' adapters, which `readQueuedWebhook` loads only for it.
+ */
 export function readWebhookEventMessage(body: string): WebhookEvent {
-  return readQueuedWebhook(body).event;
+  const { version, queued } = parseQueuedWebhook(body);
+  if (version === 1)
+    throw new Error(
+      'a version 1 message is read with readQueuedWebhook (its fact fields come from its payload)',
+    );
+  return queued.event;
+}
+
+/**
+ * A version 1 message's fact fields, read again from its payload (`previous-message.ts`). The gateways' adapters that
+ * does it with are imported on the first such message only: the consumer's bundle would otherwise evaluate all seven
+ * at every cold start for messages an earlier release wrote (issue #20: its init was 1.5x its SDK-only floor with them).
+ */
+async function withFactFieldsFromPayload(event: WebhookEvent): Promise<WebhookEvent> {
+  const previous = await import('./previous-message.js');
+  return previous.withFactFieldsFromPayload(event);
 }
 
 function readOriginal(fields: Raw, event: WebhookEvent): Omit<QueuedWebhook, 'event'> {
@@ -188,7 +206,13 @@ function readOriginal(fields: Raw, event: WebhookEvent): Omit<QueuedWebhook, 'ev
  * checked, because a message can also arrive by redrive or by hand, and a bad one must be put aside with its reason
  * rather than retried for days.
  */
-export function readQueuedWebhook(body: string): QueuedWebhook {
+export async function readQueuedWebhook(body: string): Promise<QueuedWebhook> {
+  const { version, queued } = parseQueuedWebhook(body);
+  return version === 1 ? { event: await withFactFieldsFromPayload(queued.event) } : queued;
+}
+
+/** The message's fields checked and read, with its version: a version 1 event still lacks its fact fields. */
+function parseQueuedWebhook(body: string): { readonly version: number; readonly queued: QueuedWebhook } {
   let raw: unknown;
   try {
     raw = JSON.parse(body);
@@ -205,10 +229,10 @@ export function readQueuedWebhook(body: string): QueuedWebhook {
       'unparseable_payload',
     );
   }
-  const version = fields.version;
-  if (fields.messageType !== 'webhook-event' || ![1, 2, 3, 4].includes(version as number)) {
+  if (fields.messageType !== 'webhook-event' || ![1, 2, 3, 4].includes(fields.version as number)) {
     throw new InvalidMessageError('message is not a version 1 to 4 webhook-event');
   }
+  const version = fields.version as 1 | 2 | 3 | 4;
   if (!isGatewayName(fields.gateway)) {
     throw new InvalidMessageError(`unknown gateway ${JSON.stringify(fields.gateway)}`, 'unknown_gateway');
   }
@@ -246,6 +270,5 @@ export function readQueuedWebhook(body: string): QueuedWebhook {
     ...(settlesClaims !== undefined && { settlesClaims }),
     ...(fields.needsConfirmation === true && { needsConfirmation: true as const }),
   };
-  if (version === 1) return { event: withFactFieldsFromPayload(event) };
-  return { event, ...(version === 4 && readOriginal(fields, event)) };
+  return { version, queued: { event, ...(version === 4 && readOriginal(fields, event)) } };
 }

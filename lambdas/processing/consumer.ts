@@ -283,7 +283,7 @@ export function createConsumer(deps: ConsumerDependencies) {
     countQueueDelay(metrics, record, delivery.gateway);
     let fields: Record<string, unknown> = delivery.fields;
     try {
-      const { event, original, unreadableOriginal } = readQueuedWebhook(record.body);
+      const { event, original, unreadableOriginal } = await readQueuedWebhook(record.body);
       fields = eventFields(fields, event);
       if (unreadableOriginal !== undefined) {
         // The event is applied all the same: the original is a parcel for a courier, not a fact about the payment.

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { devSecret, readSample, SIGNERS } from '../../events/index.js';
 import { createDocumentClient } from '../../lambdas/common/aws-clients.js';
 import {
   DEDUPE_WINDOW_SECONDS,
@@ -26,7 +27,7 @@ import {
   type Priority,
 } from '../../lambdas/definitions.js';
 import { moneyFromMinor } from '../../lambdas/domain/money.js';
-import { paidTotal, refundedTotalMinor } from '../../lambdas/domain/payment.js';
+import { paidTotal, paymentKeyOf, refundedTotalMinor } from '../../lambdas/domain/payment.js';
 import type { PaymentEvent } from '../../lambdas/domain/payment-event.js';
 import { paymentEventId } from '../../lambdas/domain/payment-event.js';
 import {
@@ -35,8 +36,11 @@ import {
   type OriginalWebhook,
   type WebhookEvent,
 } from '../../lambdas/domain/webhook-event.js';
+import { ADAPTERS } from '../../lambdas/gateways/registry.js';
+import { DEFAULT_GATEWAY_SETTINGS } from '../../lambdas/gateways/settings.js';
 import { SqsEventQueue } from '../../lambdas/intake/sqs-event-queue.js';
 import { readOriginalDelivery } from '../../lambdas/messages/original-webhook.js';
+import { writeWebhookEventMessage } from '../../lambdas/messages/webhook-event-message.js';
 import type { OriginalQueue } from '../../lambdas/ports/deliveries.js';
 import type { PaymentEventPublisher } from '../../lambdas/ports/payment-event-publisher.js';
 import { createConsumer } from '../../lambdas/processing/consumer.js';
@@ -56,6 +60,7 @@ import type { TableNames } from '../../local/tables.js';
 import { recordingLog } from '../support/api-gateway.js';
 import { type DynamoEmulator, startDynamoEmulator } from '../support/dynamodb-emulator.js';
 import { RecordingMetrics } from '../support/fakes.js';
+import { webhookRequest } from '../support/requests.js';
 import {
   attribute,
   createPipelineQueues,
@@ -420,6 +425,34 @@ describe('Consumer against DynamoDB (dynalite) and SQS (fauxqs)', () => {
     expect(JSON.parse(String(poisoned.Body)).money.amountMinor).toBe('1');
     const payment = await store.get('paystack', reference);
     expect(payment && paidTotal(payment)?.amountMinor).toBe(250000n);
+    expect(await publisher.published()).toHaveLength(1);
+  });
+
+  it("applies a version 1 message (the previous release's) with its fact id read again from the payload", async () => {
+    const { drainQueue, publisher } = harness();
+    const signed = SIGNERS.razorpay(readSample('razorpay', 'payment.captured'), {
+      secret: devSecret('razorpay'),
+    });
+    const [now] = ADAPTERS.razorpay.normalise(
+      webhookRequest(signed.body, signed.headers),
+      DEFAULT_GATEWAY_SETTINGS,
+    ).events;
+    if (!now?.factId) throw new Error('the sample names no payment');
+    // As the previous release wrote it: the payload as text, and no fact fields.
+    const {
+      payloadBase64: _bytes,
+      factId: _factId,
+      refundedTotal: _total,
+      ...current
+    } = JSON.parse(writeWebhookEventMessage({ ...now, priority: 'high' }).body) as Record<string, unknown>;
+    const body = JSON.stringify({ ...current, version: 1, payload: now.payload });
+    await sqs.client.send(new SendMessageCommand({ QueueUrl: pipeline.queues.high, MessageBody: body }));
+    await drainQueue();
+    const key = paymentKeyOf(now);
+    const payment = key === undefined ? undefined : await store.get('razorpay', key);
+    // The money-in fact is the payment's own id (the adapters, loaded for this message, read it from the payload),
+    // not the order's, which a later version 2 `order.paid` would count as a second payment.
+    expect(payment?.moneyIn.map((fact) => fact.id)).toEqual([now.factId]);
     expect(await publisher.published()).toHaveLength(1);
   });
 

@@ -55,35 +55,36 @@ describe('The webhook-event queue message', () => {
     expect(raw).not.toHaveProperty('original');
   });
 
-  it('writes version 4 with the original; the body once when it is the payload, and reads both back', () => {
+  it('writes version 4 with the original; the body once when it is the payload, and reads both back', async () => {
     const original = { body: Buffer.from(EVENT.payload), headers: { 'stripe-signature': 't=1,v1=ab' } };
     const same = writeWebhookEventMessage(EVENT, original).body;
     const raw = JSON.parse(same) as { version: number; original: Record<string, unknown> };
     expect(raw.version).toBe(WEBHOOK_EVENT_MESSAGE_VERSION);
     expect(raw.version).toBe(4);
     expect(raw.original).toEqual({ headers: { 'stripe-signature': 't=1,v1=ab' } });
-    expect(readQueuedWebhook(same)).toEqual({ event: EVENT, original });
+    expect(await readQueuedWebhook(same)).toEqual({ event: EVENT, original });
 
     // An Adyen batch: the first item's message carries the whole batch's bytes, which are not its payload.
     const batch = { body: Buffer.from('{"live":"false","notificationItems":[\n]}\r\n'), headers: {} };
     const other = writeWebhookEventMessage(EVENT, batch).body;
-    expect(readQueuedWebhook(other)).toEqual({ event: EVENT, original: batch });
+    expect(await readQueuedWebhook(other)).toEqual({ event: EVENT, original: batch });
     // Bytes that are not UTF-8 survive too.
     const binary = { body: Buffer.from([0xff, 0x00, 0xfe]), headers: { 'content-type': 'x/y' } };
-    expect(readQueuedWebhook(writeWebhookEventMessage(EVENT, binary).body).original).toEqual(binary);
+    expect((await readQueuedWebhook(writeWebhookEventMessage(EVENT, binary).body)).original).toEqual(binary);
   });
 
-  it('applies the event of a message whose original is damaged, saying why the original cannot be read', () => {
+  it('applies the event of a message whose original is damaged, saying why the original cannot be read', async () => {
     const damaged = body({ version: 4, original: { headers: { 'Bad Name': 'x' } } });
-    const read = readQueuedWebhook(damaged);
+    const read = await readQueuedWebhook(damaged);
     expect(read.event).toEqual(EVENT);
     expect(read.original).toBeUndefined();
     expect(read.unreadableOriginal).toMatch(/headers/);
     expect(
-      readQueuedWebhook(body({ version: 4, original: { headers: {}, bodyBase64: '!!' } })).unreadableOriginal,
+      (await readQueuedWebhook(body({ version: 4, original: { headers: {}, bodyBase64: '!!' } })))
+        .unreadableOriginal,
     ).toMatch(/base64/);
     // A version 3 message never has an original read from it.
-    expect(readQueuedWebhook(body({ original: { headers: {} } })).original).toBeUndefined();
+    expect((await readQueuedWebhook(body({ original: { headers: {} } }))).original).toBeUndefined();
   });
 
   it('writes the payload as base64 of its exact UTF-8 bytes, the whole body printable ASCII', () => {
@@ -147,7 +148,7 @@ describe('The webhook-event queue message', () => {
     ['adyen', 'REFUND', 'T4DKQH2VJ8RSMS82', undefined],
   ] as const)(
     'reads the fact fields of a version 1 %s %s message again from its payload, as ingest reads them now',
-    (gateway, sample, factId, refundedTotal) => {
+    async (gateway, sample, factId, refundedTotal) => {
       const signed = SIGNERS[gateway](readSample(gateway, sample), { secret: devSecret(gateway) });
       const [now] = ADAPTERS[gateway].normalise(
         webhookRequest(signed.body, signed.headers),
@@ -155,7 +156,7 @@ describe('The webhook-event queue message', () => {
       ).events;
       if (!now) throw new Error('no event');
       const { factId: _factId, refundedTotal: _total, ...previous } = earlierMessage(now, 1);
-      const read = readWebhookEventMessage(JSON.stringify(previous));
+      const { event: read } = await readQueuedWebhook(JSON.stringify(previous));
       expect(read.factId).toBe(factId);
       expect(read.refundedTotal?.amountMinor).toBe(refundedTotal);
       expect(read).toEqual(now);
@@ -171,12 +172,19 @@ describe('The webhook-event queue message', () => {
     ).toThrow(InvalidMessageError);
   });
 
-  it('still reads a version 1 message (queued by the previous release), which has no fact fields', () => {
+  it('still reads a version 1 message (queued by the previous release), which has no fact fields', async () => {
     const previous = JSON.stringify(earlierMessage(EVENT, 1));
-    expect(readWebhookEventMessage(previous)).toEqual(EVENT);
+    expect((await readQueuedWebhook(previous)).event).toEqual(EVENT);
     // A version 1 message carries no fact id; one that claims to is not read as if version 2 had written it.
     const odd = JSON.stringify({ ...earlierMessage(EVENT, 1), factId: 'x' });
-    expect(readWebhookEventMessage(odd).factId).toBeUndefined();
+    expect((await readQueuedWebhook(odd)).event.factId).toBeUndefined();
+  });
+
+  it('refuses a version 1 message in the synchronous reader, whose event would lack the fact fields read again', () => {
+    expect(() => readWebhookEventMessage(JSON.stringify(earlierMessage(EVENT, 1)))).toThrow(
+      /readQueuedWebhook/,
+    );
+    expect(readWebhookEventMessage(JSON.stringify(earlierMessage(EVENT, 2)))).toEqual(EVENT);
   });
 
   it.each([
