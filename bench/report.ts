@@ -1,5 +1,6 @@
 /** Turns one run's results into `bench/results.json` and `BENCHMARKS.md`. */
 import { cpus, loadavg, totalmem } from 'node:os';
+import { PRIORITY_QUEUES } from '../lambdas/definitions.js';
 import type { BundleResults } from './bundles.js';
 import { type CostLine, PRICES } from './cost.js';
 import type { CpuResults, CpuRow } from './cpu.js';
@@ -7,7 +8,7 @@ import type { DeliveriesResults, DestinationFigures } from './deliveries.js';
 import type { CustomMetricRow, FixedCostItem, FixedMonthlyResults } from './fixed-cost.js';
 import type { FuzzResults } from './fuzz.js';
 import type { PriorityResults } from './priority.js';
-import { targetsSection } from './targets.js';
+import { ANSWERED_BASELINE, APPLIED_TO_ANSWERED_TARGET, targetsSection } from './targets.js';
 import type { Percentiles, ThroughputResults } from './throughput.js';
 
 export interface Machine {
@@ -154,6 +155,63 @@ function node24Lines(cpu: CpuResults, node: string): string[] {
       const mine = here.get(row.name);
       return `| ${row.name} | ${us(row.microsPerEvent)} | ${us(row.referenceMicrosPerEvent)} | ${ratio(row.ratio)} | ${mine ? ratio(mine.ratio) : '-'} |`;
     }),
+    '',
+  ];
+}
+
+/** Section 3's second layout: the same load run with the consumers on a thread of their own, per poller count. */
+function consumersThreadLines(t: ThroughputResults): string[] {
+  const runs = t.consumersThread ?? [];
+  if (runs.length === 0) return [];
+  const best = Math.max(...runs.map((run) => run.appliedPerSecond));
+  const row = (
+    label: string,
+    answered: number,
+    applied: number,
+    ms: number | undefined,
+    busy: number | undefined,
+  ) =>
+    `| ${label} | ${answered.toFixed(0)} | ${applied.toFixed(0)} | ${(applied / answered).toFixed(2)} | ${
+      ms === undefined ? '—' : ms.toFixed(2)
+    } | ${busy === undefined ? '—' : busy.toFixed(2)} |`;
+  return [
+    '### The same run with the consumers on a thread of their own',
+    '',
+    'On AWS the consumers run on Lambda instances of their own. Here `startConsumersThread` (`bench/throughput.ts`)',
+    'runs them in a second local stack on a worker thread (`bench/consumers-thread.ts`), on the same emulators and',
+    "events file, with the first stack's pollers disabled: the client and ingest keep the main thread, the consumers",
+    'take a core when there is one. Same webhooks, concurrency, emulators and handlers; a fresh stack for each run.',
+    '',
+    '| layout, pollers per queue | answered/s | applied/s | applied / answered | CPU ms per webhook | cores busy |',
+    '|---|---:|---:|---:|---:|---:|',
+    row(
+      `one thread (the run above), ${t.options.workersPerQueue}`,
+      t.acceptedPerSecond,
+      t.appliedPerSecond,
+      t.cpu?.msPerWebhook,
+      t.cpu?.coresBusy,
+    ),
+    ...runs.map((run) =>
+      row(
+        `consumers' thread, ${run.workersPerQueue}${
+          run.workersPerQueue === PRIORITY_QUEUES.high.maxConcurrency
+            ? " (the high queue's `maxConcurrency`, what Lambda scales its consumers to)"
+            : ''
+        }`,
+        run.answeredPerSecond,
+        run.appliedPerSecond,
+        run.msPerWebhook,
+        run.coresBusy,
+      ),
+    ),
+    '',
+    `Three busy threads share ${t.cpu?.cores ?? 'the'} cores: what the consumers' thread gains, the answering thread loses, so`,
+    `answered/s falls as applied/s rises. Applied/s reached at most ${best.toFixed(0)} here, so a ratio of ${APPLIED_TO_ANSWERED_TARGET}`,
+    `needs answered/s between ${ANSWERED_BASELINE} (the baseline) and ${(best / APPLIED_TO_ANSWERED_TARGET).toFixed(0)}: ${
+      best / APPLIED_TO_ANSWERED_TARGET < ANSWERED_BASELINE
+        ? 'an empty window on this machine.'
+        : `a window ${(best / APPLIED_TO_ANSWERED_TARGET - ANSWERED_BASELINE).toFixed(0)} webhooks a second wide, which answering has to land in.`
+    }`,
     '',
   ];
 }
@@ -309,6 +367,7 @@ export function markdown(results: BenchResults): string {
             '',
           ]
         : []),
+      ...consumersThreadLines(t),
       `${t.answered200} of ${t.sent} answered 200${other ? ` (${other})` : ''}; ${t.applied} reached \`succeeded\` within`,
       `${(t.options.drainTimeoutMs / 1000).toFixed(0)} s of the last answer.`,
       '',

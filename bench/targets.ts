@@ -14,9 +14,9 @@ export interface TargetRow {
 
 const COST_PER_MILLION_TARGET = 6;
 const CPU_RATIO_TARGET = 3;
-const APPLIED_TO_ANSWERED_TARGET = 0.6;
+export const APPLIED_TO_ANSWERED_TARGET = 0.6;
 /** Issue #20's baseline for webhooks answered per second (main at d99c9a5, same machine). */
-const ANSWERED_BASELINE = 463;
+export const ANSWERED_BASELINE = 463;
 const PRIORITY_RATIO_TARGET = 3;
 const PRIORITY_PROBES = 200;
 const PRIORITY_BACKLOG = 10_000;
@@ -24,6 +24,17 @@ const PRIORITY_BACKLOG = 10_000;
 const worst = (ratios: readonly number[]) => Math.max(...ratios);
 const range = (ratios: readonly number[], digits = 1) =>
   `${Math.min(...ratios).toFixed(digits)}-${worst(ratios).toFixed(digits)}×`;
+
+/** The second layout's runs (consumers on a thread of their own), for target 5's figure: each a ratio and its rates. */
+function consumersThreadFigure(throughput: NonNullable<BenchResults['throughput']>): string {
+  const runs = throughput.consumersThread ?? [];
+  if (runs.length === 0) return '';
+  const each = runs.map(
+    (run) =>
+      `${(run.appliedPerSecond / run.answeredPerSecond).toFixed(2)} (${run.appliedPerSecond.toFixed(0)} of ${run.answeredPerSecond.toFixed(0)}/s) with ${run.workersPerQueue} pollers`,
+  );
+  return `; consumers on a thread of their own: ${each.join(', ')}`;
+}
 
 export function targetRows(results: BenchResults): TargetRow[] {
   const { cpu, bundles, throughput, priority, fixedMonthly } = results;
@@ -82,7 +93,7 @@ export function targetRows(results: BenchResults): TargetRow[] {
       throughput && keepUp !== undefined
         ? `${keepUp.toFixed(2)} (${throughput.appliedPerSecond.toFixed(0)} of ${throughput.acceptedPerSecond.toFixed(0)}/s)${
             throughput.cpu ? `; the CPU bound on this machine: ${throughput.cpu.ratioBound.toFixed(2)}` : ''
-          }`
+          }${consumersThreadFigure(throughput)}`
         : 'not measured',
     met:
       throughput && keepUp !== undefined

@@ -12,8 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { freshCopy } from '../events/fresh-copy.js';
 import { DEFAULT_SAMPLES, DEV_SECRETS_FILE, readSample, signWithDevSecret } from '../events/index.js';
+import { PRIORITIES, PRIORITY_QUEUES } from '../lambdas/definitions.js';
 import { GATEWAYS, type GatewayName } from '../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
@@ -26,6 +28,7 @@ import {
   startLocalStack,
 } from '../local/stack.js';
 import { type AwsUsage, countingHooks, emptyUsage } from './aws-usage.js';
+import type { ConsumersThreadData } from './consumers-thread.js';
 import { type CostModel, costPerMillion, lacksLambdaContext, lambdaContextLogBytes } from './cost.js';
 
 export interface ThroughputOptions {
@@ -80,6 +83,25 @@ export interface ThroughputResults {
   readonly cost: CostModel;
   /** The process's CPU (every thread: client, ingest, consumers, emulators) over the load run, and what it bounds. */
   readonly cpu?: ThroughputCpu;
+  /** The same load run with the consumers on a thread of their own, per poller count (absent: not measured). */
+  readonly consumersThread?: readonly ConsumersThreadRun[];
+}
+
+/**
+ * One load run of the second layout (`startConsumersThread`): the client and the ingest handler on the main thread,
+ * the consumers on a thread of their own, the emulators on theirs. Same webhooks, concurrency and emulators.
+ */
+export interface ConsumersThreadRun {
+  /** Pollers per queue on the consumers' thread (the high queue's `maxConcurrency` is what Lambda scales up to). */
+  readonly workersPerQueue: number;
+  readonly answered200: number;
+  readonly answeredPerSecond: number;
+  readonly applied: number;
+  /** First request sent to last event published, as in the main run. */
+  readonly appliedPerSecond: number;
+  /** Process CPU (every thread) over the run, per webhook. */
+  readonly msPerWebhook: number;
+  readonly coresBusy: number;
 }
 
 /**
@@ -220,6 +242,87 @@ export function startBenchStack(
     ...(hooks && { hooks }),
     ...more,
   });
+}
+
+/**
+ * A second local stack on `stack`'s emulators and events file, on a worker thread (`consumers-thread.ts`), its pollers
+ * the only consumers once `stack`'s own are disabled (done here). Stopping it drains what its consumers hold.
+ */
+export async function startConsumersThread(
+  stack: LocalStack,
+  workersPerQueue: number,
+): Promise<{ stop(): Promise<void> }> {
+  for (const priority of PRIORITIES) stack.eventSources.disable(priority);
+  const data: ConsumersThreadData = {
+    emulatorEndpoints: stack.endpoints,
+    eventsFile: stack.info.eventsFile,
+    workersPerQueue,
+  };
+  const worker = new Worker(new URL('./consumers-thread.mjs', import.meta.url), { workerData: data });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const failed = (error: Error) =>
+      reject(new Error(`the consumers' thread did not start: ${error.message}`));
+    const exitedEarly = (code: number) => failed(new Error(`it exited with code ${code}`));
+    worker.once('error', failed);
+    worker.once('exit', exitedEarly);
+    worker.once('message', () => {
+      worker.off('error', failed);
+      worker.off('exit', exitedEarly);
+      resolve();
+    });
+  });
+  return {
+    stop: async () => {
+      worker.postMessage('stop');
+      await exited;
+    },
+  };
+}
+
+/** The load run again, on a fresh stack whose consumers run on a thread of their own (`startConsumersThread`). */
+export async function measureWithConsumersThread(
+  warmup: readonly Prepared[],
+  requests: readonly Prepared[],
+  options: ThroughputOptions,
+  workersPerQueue: number,
+): Promise<ConsumersThreadRun> {
+  const { value } = await withStdoutDropped(async () => {
+    const stack = await startBenchStack('thread', options.workersPerQueue);
+    try {
+      const consumers = await startConsumersThread(stack, workersPerQueue);
+      try {
+        const webhookUrl = (p: Prepared) => `${stack.url}/webhooks/${p.gateway}`;
+        await drive(webhookUrl, warmup, options.concurrency);
+        await waitUntilApplied(stack.info.eventsFile, new Set(warmup.flatMap((p) => p.eventIds)), 30_000);
+        const cpu = process.cpuUsage();
+        const run = await drive(webhookUrl, requests, options.concurrency);
+        const ok = run.sent.filter((s) => s.status === 200);
+        const appliedAt = await waitUntilApplied(
+          stack.info.eventsFile,
+          new Set(ok.flatMap((s) => s.prepared.eventIds)),
+          options.drainTimeoutMs,
+        );
+        const cpuMs = cpuMsSince(cpu);
+        const { latencies, lastApplied } = acceptedToApplied(run.sent, appliedAt);
+        const wallMs = Math.max(1, Math.max(lastApplied, run.finishedAt) - run.startedAt);
+        return {
+          workersPerQueue,
+          answered200: ok.length,
+          answeredPerSecond: ok.length / ((run.finishedAt - run.startedAt) / 1000),
+          applied: latencies.length,
+          appliedPerSecond: latencies.length / ((lastApplied - run.startedAt) / 1000),
+          msPerWebhook: cpuMs / run.sent.length,
+          coresBusy: cpuMs / wallMs,
+        };
+      } finally {
+        await consumers.stop();
+      }
+    } finally {
+      await stack.stop({ drainTimeoutMs: 5000 });
+    }
+  });
+  return value;
 }
 
 /** Sends webhooks one after the other, `gapMs` apart, so none waits behind another. */
@@ -473,7 +576,18 @@ export async function measureThroughput(
       `${results.applied} applied, accepted->applied p50 ${results.acceptedToAppliedMs?.p50.toFixed(0)} ms, ` +
       `unloaded p50 ${results.idleAcceptedToAppliedMs?.p50.toFixed(0)} ms`,
   );
-  return results;
+  // The second layout: the pollers of the main run, and as many as Lambda would scale the high queue's consumers to.
+  const consumersThread: ConsumersThreadRun[] = [];
+  for (const workers of new Set([options.workersPerQueue, PRIORITY_QUEUES.high.maxConcurrency])) {
+    const layout = await measureWithConsumersThread(warmup, requests, options, workers);
+    consumersThread.push(layout);
+    log(
+      `throughput, consumers on their own thread (${workers} poller(s) per queue): ` +
+        `${layout.answeredPerSecond.toFixed(0)} answered/s, ${layout.appliedPerSecond.toFixed(0)} applied/s ` +
+        `(${layout.applied}/${layout.answered200})`,
+    );
+  }
+  return { ...results, consumersThread };
 }
 
 /** The CPU a run used, and the most payments it allows applied per second on this machine's cores. */

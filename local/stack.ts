@@ -82,6 +82,16 @@ export interface LocalStackOptions {
   readonly dedupeWindows?: string;
   /** An existing DynamoDB/SQS endpoint (LocalStack, moto) used instead of the embedded emulators. */
   readonly externalEndpoint?: string;
+  /**
+   * Another stack's emulators (its `endpoints`), used instead of starting any: this stack then shares its queues,
+   * tables and (with `eventsFile`) its events. The benchmark runs the consumers on a thread of their own this way.
+   */
+  readonly emulatorEndpoints?: { readonly sqs: string; readonly dynamodb: string };
+  /**
+   * The events file to append payment events to (another stack's `info.eventsFile`, to share it); left in place on
+   * stop. @default `payment-events.jsonl` in `dataDir`, or a temporary file with `inMemory`
+   */
+  readonly eventsFile?: string;
   /** Pollers per queue, within the queue's `maxConcurrency`; a laptop needs few. @default 2 */
   readonly workersPerQueue?: number;
   /** Long-poll wait of an idle poller. @default 1 */
@@ -241,7 +251,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const stoppers: (() => Promise<void>)[] = [];
   let endpoints: { sqs: string; dynamodb: string };
-  if (options.externalEndpoint) {
+  if (options.emulatorEndpoints) {
+    endpoints = { ...options.emulatorEndpoints };
+  } else if (options.externalEndpoint) {
     endpoints = { sqs: options.externalEndpoint, dynamodb: options.externalEndpoint };
   } else {
     const databasePath = options.inMemory ? undefined : join(options.dataDir, 'dynamodb');
@@ -281,9 +293,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     destinations: await createDeliveryQueues(sqs, destinations.settings),
     signingSecret,
   };
-  const eventsFile = options.inMemory
-    ? join(tmpdir(), `payhook-events-${process.pid}-${Date.now()}.jsonl`)
-    : join(options.dataDir, 'payment-events.jsonl');
+  const eventsFile =
+    options.eventsFile ??
+    (options.inMemory
+      ? join(tmpdir(), `payhook-events-${process.pid}-${Date.now()}.jsonl`)
+      : join(options.dataDir, 'payment-events.jsonl'));
   const sandbox = await startGatewaySandbox();
   stoppers.push(() => sandbox.stop());
 
@@ -611,7 +625,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (existsSync(stackInfoPath(options.dataDir)) && readStackInfo(options.dataDir)?.url === url) {
       rmSync(stackInfoPath(options.dataDir));
     }
-    if (options.inMemory) rmSync(eventsFile, { force: true });
+    // A shared events file is its owner's to remove.
+    if (options.inMemory && options.eventsFile === undefined) rmSync(eventsFile, { force: true });
     return { leftInQueues: left };
   }
 

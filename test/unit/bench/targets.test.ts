@@ -74,4 +74,24 @@ describe('targetRows (issue #20)', () => {
     expect(rows[4]?.met).toBe(false);
     expect(rows[5]?.met).toBe(false);
   });
+
+  it("shows the consumers' thread runs in target 5's figure, and judges the target on the main run alone", () => {
+    const rows = targetRows(
+      results({
+        throughput: {
+          cost: { totalWithHttpApi: 5 },
+          appliedPerSecond: 200,
+          acceptedPerSecond: 480,
+          consumersThread: [
+            { workersPerQueue: 2, answeredPerSecond: 440, appliedPerSecond: 230 },
+            { workersPerQueue: 20, answeredPerSecond: 470, appliedPerSecond: 290 },
+          ],
+        },
+      }),
+    );
+    expect(rows[4]?.figure).toBe(
+      '0.42 (200 of 480/s); consumers on a thread of their own: 0.52 (230 of 440/s) with 2 pollers, 0.62 (290 of 470/s) with 20 pollers',
+    );
+    expect(rows[4]?.met).toBe(false);
+  });
 });
