@@ -36,8 +36,13 @@ const stack = await startLocalStack({
   reconcileIntervalSeconds: 0,
 });
 port.once('message', async () => {
-  await stack.stop({ drainTimeoutMs: 5000 });
-  port.postMessage('stopped');
-  port.close();
+  try {
+    await stack.stop({ drainTimeoutMs: 5000 });
+    port.postMessage('stopped');
+  } catch (error) {
+    port.postMessage(`stop failed: ${(error as Error).message}`);
+  } finally {
+    port.close();
+  }
 });
 port.postMessage('ready');

@@ -1,6 +1,6 @@
 /** Turns one run's results into `bench/results.json` and `BENCHMARKS.md`. */
 import { cpus, loadavg, totalmem } from 'node:os';
-import { PRIORITY_QUEUES } from '../lambdas/definitions.js';
+import { PRIORITIES, PRIORITY_QUEUES } from '../lambdas/definitions.js';
 import type { BundleResults } from './bundles.js';
 import { type CostLine, PRICES } from './cost.js';
 import type { CpuResults, CpuRow } from './cpu.js';
@@ -195,7 +195,7 @@ function consumersThreadLines(t: ThroughputResults): string[] {
       row(
         `consumers' thread, ${run.workersPerQueue}${
           run.workersPerQueue === PRIORITY_QUEUES.high.maxConcurrency
-            ? " (the high queue's `maxConcurrency`, what Lambda scales its consumers to)"
+            ? ` (each queue's \`maxConcurrency\`, what Lambda scales its consumers to: ${PRIORITIES.map((priority) => PRIORITY_QUEUES[priority].maxConcurrency).join(', ')})`
             : ''
         }`,
         run.answeredPerSecond,
@@ -205,8 +205,8 @@ function consumersThreadLines(t: ThroughputResults): string[] {
       ),
     ),
     '',
-    `Three busy threads share ${t.cpu?.cores ?? 'the'} cores: what the consumers' thread gains, the answering thread loses, so`,
-    `answered/s falls as applied/s rises. Applied/s reached at most ${best.toFixed(0)} here, so a ratio of ${APPLIED_TO_ANSWERED_TARGET}`,
+    `Three busy threads share ${t.cpu?.cores ?? 'the'} cores: CPU the consumers' thread takes is CPU the answering thread does not`,
+    `get. Applied/s reached at most ${best.toFixed(0)} here, so a ratio of ${APPLIED_TO_ANSWERED_TARGET}`,
     `needs answered/s between ${ANSWERED_BASELINE} (the baseline) and ${(best / APPLIED_TO_ANSWERED_TARGET).toFixed(0)}: ${
       best / APPLIED_TO_ANSWERED_TARGET < ANSWERED_BASELINE
         ? 'an empty window on this machine.'

@@ -31,7 +31,7 @@ function consumersThreadFigure(throughput: NonNullable<BenchResults['throughput'
   if (runs.length === 0) return '';
   const each = runs.map(
     (run) =>
-      `${(run.appliedPerSecond / run.answeredPerSecond).toFixed(2)} (${run.appliedPerSecond.toFixed(0)} of ${run.answeredPerSecond.toFixed(0)}/s) with ${run.workersPerQueue} pollers`,
+      `${(run.appliedPerSecond / run.answeredPerSecond).toFixed(2)} (${run.appliedPerSecond.toFixed(0)} of ${run.answeredPerSecond.toFixed(0)}/s) with up to ${run.workersPerQueue} pollers a queue`,
   );
   return `; consumers on a thread of their own: ${each.join(', ')}`;
 }

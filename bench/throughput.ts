@@ -92,8 +92,12 @@ export interface ThroughputResults {
  * the consumers on a thread of their own, the emulators on theirs. Same webhooks, concurrency and emulators.
  */
 export interface ConsumersThreadRun {
-  /** Pollers per queue on the consumers' thread (the high queue's `maxConcurrency` is what Lambda scales up to). */
+  /**
+   * Pollers per queue on the consumers' thread, capped by each queue's `maxConcurrency` (what Lambda scales that
+   * queue's consumers up to: 20, 10 and 5 for high, normal and low).
+   */
   readonly workersPerQueue: number;
+  readonly sent: number;
   readonly answered200: number;
   readonly answeredPerSecond: number;
   readonly applied: number;
@@ -244,14 +248,25 @@ export function startBenchStack(
   });
 }
 
+/** The consumers' thread (`startConsumersThread`). */
+export interface ConsumersThread {
+  /** Rejects when the thread fails or exits before it is stopped; never resolves. */
+  readonly failed: Promise<never>;
+  /** Drains what its consumers hold and ends the thread (terminated if it has not ended 30 s after asked). */
+  stop(): Promise<void>;
+}
+
+const THREAD_STOP_MS = 30_000;
+
 /**
  * A second local stack on `stack`'s emulators and events file, on a worker thread (`consumers-thread.ts`), its pollers
- * the only consumers once `stack`'s own are disabled (done here). Stopping it drains what its consumers hold.
+ * the only consumers once `stack`'s own are disabled (done here; a long poll of theirs already under way still hands over
+ * what it receives, within a second, while the thread starts: before the warm-up is applied and the timed run sent).
  */
 export async function startConsumersThread(
   stack: LocalStack,
   workersPerQueue: number,
-): Promise<{ stop(): Promise<void> }> {
+): Promise<ConsumersThread> {
   for (const priority of PRIORITIES) stack.eventSources.disable(priority);
   const data: ConsumersThreadData = {
     emulatorEndpoints: stack.endpoints,
@@ -259,55 +274,82 @@ export async function startConsumersThread(
     workersPerQueue,
   };
   const worker = new Worker(new URL('./consumers-thread.mjs', import.meta.url), { workerData: data });
+  let stopping = false;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const failed = (error: Error) =>
-      reject(new Error(`the consumers' thread did not start: ${error.message}`));
-    const exitedEarly = (code: number) => failed(new Error(`it exited with code ${code}`));
-    worker.once('error', failed);
-    worker.once('exit', exitedEarly);
-    worker.once('message', () => {
-      worker.off('error', failed);
-      worker.off('exit', exitedEarly);
-      resolve();
+  // Listened to for the thread's whole life: an error event nobody listens to would end the whole bench.
+  const failed = new Promise<never>((_resolve, reject) => {
+    worker.on('error', (error) => reject(new Error(`the consumers' thread failed: ${error.message}`)));
+    worker.on('exit', (code) => {
+      if (!stopping) reject(new Error(`the consumers' thread exited with code ${code}`));
     });
   });
+  failed.catch(() => undefined);
+  const answer = () => new Promise<unknown>((resolve) => worker.once('message', resolve));
+  const ready = await Promise.race([answer(), failed]);
+  if (ready !== 'ready') throw new Error(`the consumers' thread did not start: ${String(ready)}`);
   return {
+    failed,
     stop: async () => {
+      stopping = true;
       worker.postMessage('stop');
-      await exited;
+      const stopped = await Promise.race([
+        answer(),
+        exited.then(() => 'exited'),
+        failed.catch((error: Error) => error.message),
+        new Promise((resolve) => setTimeout(() => resolve('no answer'), THREAD_STOP_MS).unref()),
+      ]);
+      await worker.terminate();
+      if (stopped !== 'stopped' && stopped !== 'exited')
+        throw new Error(`the consumers' thread: ${String(stopped)}`);
     },
   };
 }
 
-/** The load run again, on a fresh stack whose consumers run on a thread of their own (`startConsumersThread`). */
+/**
+ * The load run again, on a fresh stack whose consumers run on a thread of their own (`startConsumersThread`), with
+ * webhooks signed for it (signatures carry a time that some gateways' schemes allow five minutes).
+ */
 export async function measureWithConsumersThread(
-  warmup: readonly Prepared[],
-  requests: readonly Prepared[],
   options: ThroughputOptions,
   workersPerQueue: number,
 ): Promise<ConsumersThreadRun> {
+  const warmup = prepare(GATEWAYS.length * 5, `bench-thread-warmup-${Date.now()}`);
+  const requests = prepare(options.webhooks, `bench-thread-${workersPerQueue}-${Date.now()}`);
   const { value } = await withStdoutDropped(async () => {
     const stack = await startBenchStack('thread', options.workersPerQueue);
     try {
       const consumers = await startConsumersThread(stack, workersPerQueue);
+      // A thread that dies mid-run ends the run at once rather than after the whole drain timeout.
+      const unlessFailed = <T>(work: Promise<T>) => Promise.race([work, consumers.failed]);
       try {
         const webhookUrl = (p: Prepared) => `${stack.url}/webhooks/${p.gateway}`;
-        await drive(webhookUrl, warmup, options.concurrency);
-        await waitUntilApplied(stack.info.eventsFile, new Set(warmup.flatMap((p) => p.eventIds)), 30_000);
+        await unlessFailed(drive(webhookUrl, warmup, options.concurrency));
+        const warmIds = new Set(warmup.flatMap((p) => p.eventIds));
+        const warm = await unlessFailed(waitUntilApplied(stack.info.eventsFile, warmIds, 30_000));
+        if (warm.size < warmIds.size) {
+          throw new Error(`the consumers' thread applied ${warm.size} of ${warmIds.size} warm-up events`);
+        }
         const cpu = process.cpuUsage();
-        const run = await drive(webhookUrl, requests, options.concurrency);
+        const run = await unlessFailed(drive(webhookUrl, requests, options.concurrency));
         const ok = run.sent.filter((s) => s.status === 200);
-        const appliedAt = await waitUntilApplied(
-          stack.info.eventsFile,
-          new Set(ok.flatMap((s) => s.prepared.eventIds)),
-          options.drainTimeoutMs,
+        if (ok.length < run.sent.length) {
+          throw new Error(
+            `${run.sent.length - ok.length} of ${run.sent.length} webhooks were not answered 200`,
+          );
+        }
+        const appliedAt = await unlessFailed(
+          waitUntilApplied(
+            stack.info.eventsFile,
+            new Set(ok.flatMap((s) => s.prepared.eventIds)),
+            options.drainTimeoutMs,
+          ),
         );
         const cpuMs = cpuMsSince(cpu);
         const { latencies, lastApplied } = acceptedToApplied(run.sent, appliedAt);
         const wallMs = Math.max(1, Math.max(lastApplied, run.finishedAt) - run.startedAt);
         return {
           workersPerQueue,
+          sent: run.sent.length,
           answered200: ok.length,
           answeredPerSecond: ok.length / ((run.finishedAt - run.startedAt) / 1000),
           applied: latencies.length,
@@ -576,16 +618,24 @@ export async function measureThroughput(
       `${results.applied} applied, accepted->applied p50 ${results.acceptedToAppliedMs?.p50.toFixed(0)} ms, ` +
       `unloaded p50 ${results.idleAcceptedToAppliedMs?.p50.toFixed(0)} ms`,
   );
-  // The second layout: the pollers of the main run, and as many as Lambda would scale the high queue's consumers to.
+  // The second layout: the pollers of the main run, and as many as Lambda would scale the consumers to (each queue's
+  // `maxConcurrency`, which caps the pollers: 20 on the high queue). A run that fails is left out and said so: the
+  // main run's figures above stand without it.
   const consumersThread: ConsumersThreadRun[] = [];
   for (const workers of new Set([options.workersPerQueue, PRIORITY_QUEUES.high.maxConcurrency])) {
-    const layout = await measureWithConsumersThread(warmup, requests, options, workers);
-    consumersThread.push(layout);
-    log(
-      `throughput, consumers on their own thread (${workers} poller(s) per queue): ` +
-        `${layout.answeredPerSecond.toFixed(0)} answered/s, ${layout.appliedPerSecond.toFixed(0)} applied/s ` +
-        `(${layout.applied}/${layout.answered200})`,
-    );
+    try {
+      const layout = await measureWithConsumersThread(options, workers);
+      consumersThread.push(layout);
+      log(
+        `throughput, consumers on their own thread (up to ${workers} poller(s) per queue): ` +
+          `${layout.answeredPerSecond.toFixed(0)} answered/s, ${layout.appliedPerSecond.toFixed(0)} applied/s ` +
+          `(${layout.applied}/${layout.answered200})`,
+      );
+    } catch (error) {
+      log(
+        `throughput, consumers on their own thread (up to ${workers} poller(s) per queue) failed: ${(error as Error).message}`,
+      );
+    }
   }
   return { ...results, consumersThread };
 }

@@ -249,6 +249,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
   }
 
+  if (options.emulatorEndpoints && options.externalEndpoint) {
+    throw new Error('emulatorEndpoints and externalEndpoint both name where the stack calls: give one');
+  }
   const stoppers: (() => Promise<void>)[] = [];
   let endpoints: { sqs: string; dynamodb: string };
   if (options.emulatorEndpoints) {

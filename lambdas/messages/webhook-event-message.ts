@@ -168,9 +168,9 @@ export interface QueuedWebhook {
 }
 
 /**
- * Reads a queue message body as {@link readQueuedWebhook} does, the event alone, synchronously: for the messages this
- * release and the one before write (versions 2 to 4). A version 1 message is refused here, as its fact fields are read
- * again by the gateways' adapters, which `readQueuedWebhook` loads only for it.
+ * Reads a queue message body as {@link readQueuedWebhook} does, the event alone, synchronously: for messages of
+ * versions 2 to 4. A version 1 message (an earlier release's) is refused here, as its fact fields are read again by the
+ * gateways' adapters, which `readQueuedWebhook` loads for such a message only.
  */
 export function readWebhookEventMessage(body: string): WebhookEvent {
   const { version, queued } = parseQueuedWebhook(body);
@@ -183,8 +183,8 @@ export function readWebhookEventMessage(body: string): WebhookEvent {
 
 /**
  * A version 1 message's fact fields, read again from its payload (`previous-message.ts`). The gateways' adapters that
- * does it with are imported on the first such message only: the consumer's bundle would otherwise evaluate all seven
- * at every cold start for messages an earlier release wrote (issue #20: its init was 1.5x its SDK-only floor with them).
+ * read them are imported on the first such message only: otherwise the consumer's bundle would evaluate all seven at
+ * every cold start, for messages only an earlier release wrote (issue #20: its init was 1.5x its SDK-only floor).
  */
 async function withFactFieldsFromPayload(event: WebhookEvent): Promise<WebhookEvent> {
   const previous = await import('./previous-message.js');

@@ -90,7 +90,7 @@ describe('targetRows (issue #20)', () => {
       }),
     );
     expect(rows[4]?.figure).toBe(
-      '0.42 (200 of 480/s); consumers on a thread of their own: 0.52 (230 of 440/s) with 2 pollers, 0.62 (290 of 470/s) with 20 pollers',
+      '0.42 (200 of 480/s); consumers on a thread of their own: 0.52 (230 of 440/s) with up to 2 pollers a queue, 0.62 (290 of 470/s) with up to 20 pollers a queue',
     );
     expect(rows[4]?.met).toBe(false);
   });
