@@ -19,7 +19,7 @@ import { PRIORITIES, PRIORITY_QUEUES } from '../lambdas/definitions.js';
 import { GATEWAYS, type GatewayName } from '../lambdas/domain/webhook-event.js';
 import { ADAPTERS } from '../lambdas/gateways/registry.js';
 import { parseGatewaySettings } from '../lambdas/gateways/settings.js';
-import { type PublishedRecord, readPublishedEvents } from '../lambdas/publishing/file-publisher.js';
+import type { PublishedRecord } from '../lambdas/publishing/file-publisher.js';
 import type { QueuesView } from '../local/contract.js';
 import {
   type LocalStack,
@@ -323,11 +323,9 @@ export async function measureWithConsumersThread(
       const unlessFailed = <T>(work: Promise<T>) => Promise.race([work, consumers.failed]);
       try {
         const webhookUrl = (p: Prepared) => `${stack.url}/webhooks/${p.gateway}`;
-        await unlessFailed(drive(webhookUrl, warmup, options.concurrency));
-        const warmIds = new Set(warmup.flatMap((p) => p.eventIds));
-        const warm = await unlessFailed(waitUntilApplied(stack.info.eventsFile, warmIds, 30_000));
-        if (warm.size < warmIds.size) {
-          throw new Error(`the consumers' thread applied ${warm.size} of ${warmIds.size} warm-up events`);
+        const warm = await unlessFailed(warmUp(stack, warmup, options.concurrency));
+        if (warm.applied < warm.of) {
+          throw new Error(`the consumers' thread applied ${warm.applied} of ${warm.of} warm-up events`);
         }
         const cpu = process.cpuUsage();
         const run = await unlessFailed(drive(webhookUrl, requests, options.concurrency));
@@ -365,6 +363,21 @@ export async function measureWithConsumersThread(
     }
   });
   return value;
+}
+
+/**
+ * The warm-up, not timed: every gateway's path, the tables and queues, the connection pool. Sends `warmup` and waits
+ * (up to 30 s) until their events are applied; says how many were.
+ */
+async function warmUp(
+  stack: LocalStack,
+  warmup: readonly Prepared[],
+  concurrency: number,
+): Promise<{ readonly applied: number; readonly of: number }> {
+  await drive((p) => `${stack.url}/webhooks/${p.gateway}`, warmup, concurrency);
+  const wanted = new Set(warmup.flatMap((p) => p.eventIds));
+  const applied = await waitUntilApplied(stack.info.eventsFile, wanted, 30_000);
+  return { applied: applied.size, of: wanted.size };
 }
 
 /** Sends webhooks one after the other, `gapMs` apart, so none waits behind another. */
@@ -543,16 +556,7 @@ export async function measureThroughput(
     try {
       const eventsFile = stack.info.eventsFile;
       const webhookUrl = (p: Prepared) => `${stack.url}/webhooks/${p.gateway}`;
-      // Warm-up (not timed): every gateway's path, the tables and queues, the connection pool.
-      await drive(webhookUrl, warmup, options.concurrency);
-      const warmIds = new Set(warmup.flatMap((p) => p.eventIds));
-      const warmDeadline = Date.now() + 30_000;
-      while (Date.now() < warmDeadline) {
-        const published = await readPublishedEvents(eventsFile);
-        if (published.filter((record) => warmIds.has(record.detail.sourceEventId)).length >= warmIds.size)
-          break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      await warmUp(stack, warmup, options.concurrency);
 
       counting = true;
       const logBytesBefore = written.bytes;
